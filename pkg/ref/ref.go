@@ -1,0 +1,119 @@
+// Package ref parses the identifiers the pipeline is handed: Flux revisions, manifest digests,
+// commit shas and the revision annotation. Every input here is untrusted, so each parser accepts
+// exactly one strict form and says what it expected.
+package ref
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+var (
+	digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+	shaRE    = regexp.MustCompile(`^[0-9a-f]{4,40}$`)
+	// An OCI tag: https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-manifests
+	tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+)
+
+// MaxInputLen bounds every identifier so a hostile payload cannot make us carry megabytes around.
+const MaxInputLen = 512
+
+// Digest validates a manifest digest "sha256:<64 lower-case hex>".
+func Digest(s string) (string, error) {
+	if !digestRE.MatchString(s) {
+		return "", fmt.Errorf("digest %s is not sha256:<64 lower-case hex>", Quote(s))
+	}
+	return s, nil
+}
+
+// Sha validates a commit sha: 4 to 40 lower-case hex characters (a full or short sha).
+func Sha(s string) (string, error) {
+	if !shaRE.MatchString(s) {
+		return "", fmt.Errorf("commit sha %s is not 4 to 40 lower-case hex characters", Quote(s))
+	}
+	return s, nil
+}
+
+// Tag validates an OCI tag name.
+func Tag(s string) (string, error) {
+	if !tagRE.MatchString(s) {
+		return "", fmt.Errorf("tag %s is not a valid OCI tag", Quote(s))
+	}
+	return s, nil
+}
+
+// Revision is what Flux reports as an OCIRepository's revision: "<tag>@sha256:<digest>", or only
+// "sha256:<digest>" when the source was pinned by digest.
+type Revision struct {
+	Tag    string // "" for a digest-only revision
+	Digest string
+}
+
+func (r Revision) String() string {
+	if r.Tag == "" {
+		return r.Digest
+	}
+	return r.Tag + "@" + r.Digest
+}
+
+// ParseRevision reads a Flux OCI revision.
+func ParseRevision(s string) (Revision, error) {
+	if len(s) > MaxInputLen {
+		return Revision{}, fmt.Errorf("revision is %d bytes long; a Flux revision is <tag>@sha256:<digest>", len(s))
+	}
+	tag, digest, found := strings.Cut(s, "@")
+	if !found {
+		tag, digest = "", s
+	}
+	if _, err := Digest(digest); err != nil {
+		return Revision{}, fmt.Errorf("revision %s: want <tag>@sha256:<digest> or sha256:<digest>: %w", Quote(s), err)
+	}
+	if found {
+		if _, err := Tag(tag); err != nil {
+			return Revision{}, fmt.Errorf("revision %s: %w", Quote(s), err)
+		}
+	}
+	return Revision{Tag: tag, Digest: digest}, nil
+}
+
+// Origin is the source commit an artifact was built from, as in the
+// org.opencontainers.image.revision annotation and Flux's originRevision: "<ref>@sha1:<sha>".
+type Origin struct {
+	Ref string
+	Sha string
+}
+
+func (o Origin) String() string {
+	if o.Ref == "" {
+		return "sha1:" + o.Sha
+	}
+	return o.Ref + "@sha1:" + o.Sha
+}
+
+var fullShaRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
+// ParseOrigin reads "<ref>@sha1:<40 hex>" (the ref may be empty: "sha1:<40 hex>").
+func ParseOrigin(s string) (Origin, error) {
+	if len(s) > MaxInputLen {
+		return Origin{}, fmt.Errorf("revision annotation is %d bytes long; want <ref>@sha1:<sha>", len(s))
+	}
+	i := strings.LastIndex(s, "sha1:")
+	if i < 0 || (i > 0 && s[i-1] != '@') || !fullShaRE.MatchString(s[i+len("sha1:"):]) {
+		return Origin{}, fmt.Errorf("revision %s is not <ref>@sha1:<40 hex>", Quote(s))
+	}
+	o := Origin{Sha: s[i+len("sha1:"):]}
+	if i > 0 {
+		o.Ref = s[:i-1]
+	}
+	return o, nil
+}
+
+// Quote renders untrusted text for an error message: quoted, escaped, and cut to a readable length.
+func Quote(s string) string {
+	const max = 80
+	if len(s) > max {
+		return fmt.Sprintf("%q… (%d bytes)", s[:max], len(s))
+	}
+	return fmt.Sprintf("%q", s)
+}

@@ -1,0 +1,304 @@
+// Package version holds the pipeline's version rules: which tags count as versions (exactly as
+// Flux's source-controller decides), the highest stable version, and the next release candidate.
+// Everything here is a pure function over tag names.
+package version
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+)
+
+// Parse reads a tag the way Flux's source-controller does: strict semver (three numeric parts,
+// optional pre-release and build metadata) with an optional leading "v". Tags that fail, such as
+// "latest", "1.2", "sha-abc1234" or cosign's ".sig" tags, are not versions.
+func Parse(tag string) (*semver.Version, bool) {
+	if _, err := semver.StrictNewVersion(strings.TrimPrefix(tag, "v")); err != nil {
+		return nil, false
+	}
+	v, err := semver.NewVersion(tag)
+	if err != nil {
+		return nil, false
+	}
+	return v, true
+}
+
+// RC splits a release-candidate version "X.Y.Z-rc.N" into its base X.Y.Z and N. Any other
+// pre-release (or none) is not a release candidate of this pipeline.
+func RC(v *semver.Version) (base *semver.Version, n uint64, ok bool) {
+	rest, found := strings.CutPrefix(v.Prerelease(), "rc.")
+	if !found || v.Metadata() != "" {
+		return nil, 0, false
+	}
+	n, err := strconv.ParseUint(rest, 10, 64)
+	if err != nil || n == 0 || strconv.FormatUint(n, 10) != rest {
+		return nil, 0, false
+	}
+	b := Base(v)
+	return b, n, true
+}
+
+// Base is v without pre-release and build metadata.
+func Base(v *semver.Version) *semver.Version {
+	return semver.New(v.Major(), v.Minor(), v.Patch(), "", "")
+}
+
+// IsStable reports whether v has no pre-release part (build metadata does not count).
+func IsStable(v *semver.Version) bool { return v.Prerelease() == "" }
+
+// Tagged is a tag that parsed as a version.
+type Tagged struct {
+	Tag     string
+	Version *semver.Version
+}
+
+// Versions returns the tags that parse as versions, in the order given.
+func Versions(tags []string) []Tagged {
+	out := make([]Tagged, 0, len(tags))
+	for _, t := range tags {
+		if v, ok := Parse(t); ok {
+			out = append(out, Tagged{Tag: t, Version: v})
+		}
+	}
+	return out
+}
+
+// Select answers "which tag would a Flux OCIRepository with this semver constraint (and optional
+// semverFilter regular expression) pick?" with source-controller's rules: filter tags by the
+// expression, keep those that parse as versions and satisfy the constraint, take the highest.
+// It returns "" when nothing matches.
+func Select(tags []string, constraint, filter string) (string, error) {
+	c, err := semver.NewConstraint(constraint)
+	if err != nil {
+		return "", fmt.Errorf("semver constraint %q: %w", constraint, err)
+	}
+	var re *regexp.Regexp
+	if filter != "" {
+		if re, err = regexp.Compile(filter); err != nil {
+			return "", fmt.Errorf("semver filter %q: %w", filter, err)
+		}
+	}
+	var best *Tagged
+	for _, tv := range Versions(tags) {
+		if re != nil && !re.MatchString(tv.Tag) {
+			continue
+		}
+		if !c.Check(tv.Version) {
+			continue
+		}
+		if best == nil || tv.Version.GreaterThan(best.Version) {
+			best = &tv
+		}
+	}
+	if best == nil {
+		return "", nil
+	}
+	return best.Tag, nil
+}
+
+// Bump is the part of the highest stable version a new release increments.
+type Bump string
+
+// The bump levels.
+const (
+	Patch Bump = "patch"
+	Minor Bump = "minor"
+	Major Bump = "major"
+)
+
+// ParseBump validates a bump level; "" means patch.
+func ParseBump(s string) (Bump, error) {
+	switch b := Bump(strings.ToLower(strings.TrimSpace(s))); b {
+	case "":
+		return Patch, nil
+	case Patch, Minor, Major:
+		return b, nil
+	}
+	return "", fmt.Errorf("bump %q is not one of patch, minor, major", s)
+}
+
+// Line restricts versions to one MAJOR.MINOR series, so a hotfix line (e.g. 1.4) can run the same
+// pipeline while main moves on.
+type Line struct{ Major, Minor uint64 }
+
+var lineRE = regexp.MustCompile(`^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`)
+
+// ParseLine reads "MAJOR.MINOR" (e.g. "1.4"); "" means no line.
+func ParseLine(s string) (*Line, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	m := lineRE.FindStringSubmatch(s)
+	if m == nil {
+		return nil, fmt.Errorf("version line %q is not MAJOR.MINOR (for example 1.4)", s)
+	}
+	major, err1 := strconv.ParseUint(m[1], 10, 64)
+	minor, err2 := strconv.ParseUint(m[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("version line %q: numbers out of range", s)
+	}
+	return &Line{Major: major, Minor: minor}, nil
+}
+
+// Contains reports whether v belongs to the line; a nil line contains every version.
+func (l *Line) Contains(v *semver.Version) bool {
+	return l == nil || (v.Major() == l.Major && v.Minor() == l.Minor)
+}
+
+func (l *Line) String() string { return fmt.Sprintf("%d.%d", l.Major, l.Minor) }
+
+// LineOf is the MAJOR.MINOR line v belongs to.
+func LineOf(v *semver.Version) *Line { return &Line{Major: v.Major(), Minor: v.Minor()} }
+
+// ParseInitial reads the initial version (the highest stable of an empty repository); "" is 0.0.0.
+func ParseInitial(s string) (*semver.Version, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return semver.New(0, 0, 0, "", ""), nil
+	}
+	v, ok := Parse(s)
+	if !ok || !IsStable(v) || v.Metadata() != "" {
+		return nil, fmt.Errorf("initial version %q is not a stable X.Y.Z version", s)
+	}
+	return Base(v), nil
+}
+
+// ErrBumpOutsideLine is returned when a minor or major bump is asked for inside a version line.
+var ErrBumpOutsideLine = errors.New("a version line only takes patch releases")
+
+// HighestStable is the highest stable version among tags within line, or nil when there is none.
+func HighestStable(tags []string, line *Line) *Tagged {
+	var best *Tagged
+	for _, tv := range Versions(tags) {
+		if !IsStable(tv.Version) || !line.Contains(tv.Version) {
+			continue
+		}
+		if best == nil || tv.Version.GreaterThan(best.Version) {
+			best = &tv
+		}
+	}
+	return best
+}
+
+// Plan is the outcome of NextRC.
+type Plan struct {
+	// Highest is the highest stable version the base was bumped from ("" for none).
+	Highest string
+	// Base is the X.Y.Z the candidate releases.
+	Base *semver.Version
+	// N is the release-candidate number.
+	N uint64
+	// Tag is the release-candidate tag, prefix included.
+	Tag string
+}
+
+// Rules are the inputs of NextRC other than the tags.
+type Rules struct {
+	Bump    Bump
+	Line    *Line
+	Initial *semver.Version // nil means 0.0.0
+	Prefix  string          // "" or "v"
+	// Reserved are RC tags (prefix included) to treat as taken though no tag exists yet, such as
+	// numbers another build has claimed.
+	Reserved []string
+}
+
+// NextRC computes the next release candidate:
+//   - H is the highest stable version (within the line, if any), or the initial version;
+//   - B is H bumped; within a line only patch bumps are allowed and an empty line starts at
+//     MAJOR.MINOR.0;
+//   - if a release candidate of a higher base already exists (within the line), B is that base, so
+//     the newest build is always the highest candidate and integration always picks it up;
+//   - N is one more than the highest existing B-rc.N, compared as numbers.
+func NextRC(tags []string, r Rules) (Plan, error) {
+	if r.Line != nil && r.Bump != Patch && r.Bump != "" {
+		return Plan{}, fmt.Errorf("%w: bump %s with version line %s", ErrBumpOutsideLine, r.Bump, r.Line)
+	}
+	initial := r.Initial
+	if initial == nil {
+		initial = semver.New(0, 0, 0, "", "")
+	}
+	var p Plan
+	h := HighestStable(tags, r.Line)
+	var base semver.Version
+	switch {
+	case h != nil && !h.Version.LessThan(initial):
+		p.Highest = h.Tag
+		base = bump(Base(h.Version), r.Bump)
+	case r.Line != nil && !r.Line.Contains(initial):
+		base = *semver.New(r.Line.Major, r.Line.Minor, 0, "", "")
+	default:
+		base = bump(initial, r.Bump)
+	}
+	all := append(append([]string(nil), tags...), r.Reserved...)
+	for _, tv := range Versions(all) {
+		b, _, ok := RC(tv.Version)
+		if ok && r.Line.Contains(b) && b.GreaterThan(&base) {
+			base = *b
+		}
+	}
+	var n uint64
+	for _, tv := range Versions(all) {
+		if b, k, ok := RC(tv.Version); ok && b.Equal(&base) && k > n {
+			n = k
+		}
+	}
+	p.Base = &base
+	p.N = n + 1
+	p.Tag = RCTag(r.Prefix, &base, p.N)
+	return p, nil
+}
+
+func bump(v *semver.Version, b Bump) semver.Version {
+	switch b {
+	case Major:
+		return v.IncMajor()
+	case Minor:
+		return v.IncMinor()
+	default:
+		return v.IncPatch()
+	}
+}
+
+// RCTag formats the release-candidate tag for base and n.
+func RCTag(prefix string, base *semver.Version, n uint64) string {
+	return fmt.Sprintf("%s%d.%d.%d-rc.%d", prefix, base.Major(), base.Minor(), base.Patch(), n)
+}
+
+// StableTag formats the stable tag for a version, keeping prefix.
+func StableTag(prefix string, v *semver.Version) string {
+	return fmt.Sprintf("%s%d.%d.%d", prefix, v.Major(), v.Minor(), v.Patch())
+}
+
+// Prefix returns the "v" a tag starts with, if any.
+func Prefix(tag string) string {
+	if strings.HasPrefix(tag, "v") {
+		return "v"
+	}
+	return ""
+}
+
+// ParsePrefix validates the tag prefix input: empty or "v", the only prefix Flux reads.
+func ParsePrefix(s string) (string, error) {
+	switch s {
+	case "", "v":
+		return s, nil
+	}
+	return "", fmt.Errorf("tag prefix %q: Flux only reads versions with no prefix or with \"v\"", s)
+}
+
+// Sort orders tagged versions from highest to lowest, tags breaking ties for a stable order.
+func Sort(tv []Tagged) {
+	sort.SliceStable(tv, func(i, j int) bool {
+		if c := tv[i].Version.Compare(tv[j].Version); c != 0 {
+			return c > 0
+		}
+		return tv[i].Tag < tv[j].Tag
+	})
+}
