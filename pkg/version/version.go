@@ -179,7 +179,9 @@ func HighestStable(tags []string, line *Line) *Tagged {
 		if !IsStable(tv.Version) || !line.Contains(tv.Version) {
 			continue
 		}
-		if best == nil || tv.Version.GreaterThan(best.Version) {
+		// Equal versions (1.0.0 and v1.0.0) tie-break on the tag, so the answer does not depend
+		// on the registry's listing order.
+		if best == nil || tv.Version.GreaterThan(best.Version) || (tv.Version.Equal(best.Version) && tv.Tag < best.Tag) {
 			best = &tv
 		}
 	}
@@ -209,6 +211,14 @@ type Rules struct {
 	Reserved []string
 }
 
+// Validate rejects rules that contradict each other.
+func (r Rules) Validate() error {
+	if r.Line != nil && r.Bump != Patch && r.Bump != "" {
+		return fmt.Errorf("%w: bump %s with version line %s", ErrBumpOutsideLine, r.Bump, r.Line)
+	}
+	return nil
+}
+
 // NextRC computes the next release candidate:
 //   - H is the highest stable version (within the line, if any), or the initial version;
 //   - B is H bumped; within a line only patch bumps are allowed and an empty line starts at
@@ -217,8 +227,8 @@ type Rules struct {
 //     the newest build is always the highest candidate and integration always picks it up;
 //   - N is one more than the highest existing B-rc.N, compared as numbers.
 func NextRC(tags []string, r Rules) (Plan, error) {
-	if r.Line != nil && r.Bump != Patch && r.Bump != "" {
-		return Plan{}, fmt.Errorf("%w: bump %s with version line %s", ErrBumpOutsideLine, r.Bump, r.Line)
+	if err := r.Validate(); err != nil {
+		return Plan{}, err
 	}
 	initial := r.Initial
 	if initial == nil {

@@ -1,0 +1,291 @@
+// Package actionio is the one place where ocipromote's binaries meet GitHub Actions and the
+// command line: inputs come from a flag first, then INPUT_<NAME>, then a documented default from
+// the GitHub context; outputs go to GITHUB_OUTPUT when set and to stdout as JSON with --json; the
+// job summary goes to GITHUB_STEP_SUMMARY when set; errors become ::error:: annotations.
+package actionio
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/sethvargo/go-githubactions"
+)
+
+// ErrUsage marks an error in how a binary was called; main exits 2 for it.
+var ErrUsage = errors.New("usage")
+
+// Usagef returns an ErrUsage error with a message.
+func Usagef(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, args...))
+}
+
+// Input declares one input of a binary. Name uses underscores (as in action.yml); the flag is the
+// same name with hyphens and the environment variable is INPUT_<NAME>.
+type Input struct {
+	Name    string
+	Usage   string
+	Default string
+	// ContextEnv names a GitHub context variable (such as GITHUB_SHA) that supplies the default
+	// when it is set.
+	ContextEnv string
+	Required   bool
+	// Secret values are masked in the Actions log.
+	Secret bool
+	// Bool inputs take true/false and may be given as a bare flag.
+	Bool bool
+}
+
+// Flag is the command-line spelling of the input.
+func (in Input) Flag() string { return strings.ReplaceAll(in.Name, "_", "-") }
+
+// Env is the environment spelling of the input.
+func (in Input) Env() string { return "INPUT_" + strings.ToUpper(in.Name) }
+
+// Command is a binary's declaration: what it is for and the inputs it reads.
+type Command struct {
+	Name    string
+	Summary string
+	Inputs  []Input
+}
+
+// Values are the inputs as resolved by Parse.
+type Values struct {
+	values map[string]string
+	// JSON is set by --json: print the outputs as one JSON object on stdout.
+	JSON bool
+	// Args are the positional arguments left after the flags.
+	Args []string
+}
+
+// Get returns an input's value ("" when unset).
+func (v *Values) Get(name string) string { return v.values[name] }
+
+// Bool returns a boolean input; Parse has validated it.
+func (v *Values) Bool(name string) bool {
+	b, _ := strconv.ParseBool(v.values[name])
+	return b
+}
+
+// Int returns an integer input, or a usage error naming the input.
+func (v *Values) Int(name string) (int, error) {
+	s := v.values[name]
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, Usagef("%s must be a whole number, got %q", name, s)
+	}
+	return n, nil
+}
+
+type boolFlag interface{ IsBoolFlag() bool }
+
+type stringValue struct {
+	s      *string
+	isBool bool
+}
+
+func (v stringValue) String() string {
+	if v.s == nil {
+		return ""
+	}
+	return *v.s
+}
+func (v stringValue) Set(s string) error { *v.s = s; return nil }
+func (v stringValue) IsBoolFlag() bool   { return v.isBool }
+
+var _ boolFlag = stringValue{}
+
+// ErrHelp is returned by Parse when --help was asked for; the help text has been printed.
+var ErrHelp = flag.ErrHelp
+
+// Parse resolves c's inputs from args, then INPUT_* and the GitHub context through a (so tests
+// can fake the environment), then defaults. Help goes to help.
+func Parse(c Command, a *githubactions.Action, args []string, help io.Writer) (*Values, error) {
+	fs := flag.NewFlagSet(c.Name, flag.ContinueOnError)
+	fs.SetOutput(help)
+	flagged := make(map[string]*string, len(c.Inputs))
+	for _, in := range c.Inputs {
+		s := new(string)
+		flagged[in.Name] = s
+		usage := in.Usage
+		if in.Required {
+			usage += " (required)"
+		}
+		usage += fmt.Sprintf(" [env %s", in.Env())
+		if in.ContextEnv != "" {
+			usage += ", default $" + in.ContextEnv
+		}
+		if in.Default != "" {
+			usage += fmt.Sprintf(", default %q", in.Default)
+		}
+		usage += "]"
+		fs.Var(stringValue{s: s, isBool: in.Bool}, in.Flag(), usage)
+	}
+	jsonOut := fs.Bool("json", false, "print the outputs as one JSON object on stdout")
+	fs.Usage = func() {
+		fmt.Fprintf(help, "%s: %s\n\nUsage: %s [flags]\n\nEvery flag can also be given as the environment variable shown (as GitHub Actions does for inputs).\n\n", c.Name, c.Summary, c.Name)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, ErrHelp
+		}
+		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	v := &Values{values: make(map[string]string, len(c.Inputs)), JSON: *jsonOut, Args: fs.Args()}
+	if s := a.GetInput("json"); s != "" && !set["json"] {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return nil, Usagef("INPUT_JSON must be true or false, got %q", s)
+		}
+		v.JSON = b
+	}
+	var missing []string
+	for _, in := range c.Inputs {
+		val := ""
+		switch {
+		case set[in.Flag()]:
+			val = strings.TrimSpace(*flagged[in.Name])
+		case a.GetInput(in.Name) != "":
+			val = a.GetInput(in.Name)
+		case in.ContextEnv != "" && a.Getenv(in.ContextEnv) != "":
+			val = strings.TrimSpace(a.Getenv(in.ContextEnv))
+		default:
+			val = in.Default
+		}
+		if in.Bool {
+			if val == "" {
+				val = "false"
+			}
+			b, err := strconv.ParseBool(val)
+			if err != nil {
+				return nil, Usagef("%s must be true or false, got %q", in.Name, val)
+			}
+			val = strconv.FormatBool(b)
+		}
+		if in.Secret && val != "" {
+			a.AddMask(val)
+		}
+		if in.Required && val == "" {
+			missing = append(missing, fmt.Sprintf("--%s (or %s)", in.Flag(), in.Env()))
+		}
+		v.values[in.Name] = val
+	}
+	if len(missing) > 0 {
+		return nil, Usagef("missing required input %s; run %s --help", strings.Join(missing, ", "), c.Name)
+	}
+	if len(v.Args) > 0 {
+		return nil, Usagef("unexpected argument %q; every input is a --flag", v.Args[0])
+	}
+	return v, nil
+}
+
+// Output is one named output of a step.
+type Output struct {
+	Name  string
+	Value string
+}
+
+// Outputs are a step's outputs in the order they are documented.
+type Outputs []Output
+
+// Emit publishes outputs: to GITHUB_OUTPUT when it is set; to stdout as one JSON object when
+// jsonOut is set, otherwise as name=value lines so a shell can read them too.
+func Emit(a *githubactions.Action, stdout io.Writer, jsonOut bool, outs Outputs) error {
+	if a.Getenv("GITHUB_OUTPUT") != "" {
+		for _, o := range outs {
+			a.SetOutput(o.Name, o.Value)
+		}
+	}
+	if jsonOut {
+		m := make(map[string]string, len(outs))
+		for _, o := range outs {
+			m[o.Name] = o.Value
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(m)
+	}
+	for _, o := range outs {
+		if _, err := fmt.Fprintf(stdout, "%s=%s\n", o.Name, oneLine(o.Value)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Summary appends Markdown to the job summary when GITHUB_STEP_SUMMARY is set.
+func Summary(a *githubactions.Action, markdown string) {
+	if a.Getenv("GITHUB_STEP_SUMMARY") != "" {
+		a.AddStepSummary(markdown)
+	}
+}
+
+// Table renders a two-column Markdown table of outputs under a heading.
+func Table(heading string, outs Outputs) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### %s\n\n| output | value |\n|---|---|\n", heading)
+	for _, o := range outs {
+		fmt.Fprintf(&b, "| %s | %s |\n", o.Name, cell(o.Value))
+	}
+	return b.String()
+}
+
+func cell(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "`" + strings.NewReplacer("`", "'", "|", "\\|").Replace(oneLine(s)) + "`"
+}
+
+func oneLine(s string) string {
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+}
+
+// InActions reports whether the process runs as a GitHub Actions step.
+func InActions(a *githubactions.Action) bool { return a.Getenv("GITHUB_ACTIONS") == "true" }
+
+// Keys lists the names of outputs, sorted; handy for documentation tests.
+func (o Outputs) Keys() []string {
+	k := make([]string, len(o))
+	for i, x := range o {
+		k[i] = x.Name
+	}
+	sort.Strings(k)
+	return k
+}
+
+// Run is a binary's body: everything but process wiring.
+type Run func(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer) error
+
+// Main runs a binary's body and turns its error into an ::error:: annotation (in Actions) or a
+// plain message, and an exit status: 0 done, 1 failure, 2 usage error. It is the only place that
+// decides exit codes; it returns the code instead of exiting so it can be tested.
+func Main(ctx context.Context, name string, run Run, a *githubactions.Action, args []string, stdout, stderr io.Writer) int {
+	err := run(ctx, a, args, stdout, stderr)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, ErrHelp):
+		return 0
+	}
+	msg := err.Error()
+	if InActions(a) {
+		a.Errorf("%s: %s", name, msg)
+	} else {
+		fmt.Fprintf(stderr, "%s: error: %s\n", name, msg)
+	}
+	if errors.Is(err, ErrUsage) {
+		return 2
+	}
+	return 1
+}

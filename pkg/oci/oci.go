@@ -1,0 +1,376 @@
+// Package oci is ocipromote's only door to a registry. It lists tags completely, resolves and
+// reads manifests, pushes artifacts, and writes tags write-once, on go-containerregistry with
+// bounded retries. Everything above it works on tag names, digests and annotations.
+package oci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// Sentinel errors callers branch on.
+var (
+	// ErrNotFound: the tag or manifest does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrTagConflict: the tag exists and points at another digest; write-once forbids moving it.
+	ErrTagConflict = errors.New("tag already points at another digest")
+)
+
+// ConflictError details an ErrTagConflict.
+type ConflictError struct {
+	Repository, Tag, Existing, Wanted string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("tag %s:%s already points at %s, not %s: tags are write-once and are never moved", e.Repository, e.Tag, e.Existing, e.Wanted)
+}
+
+func (e *ConflictError) Unwrap() error { return ErrTagConflict }
+
+// Options configure Open.
+type Options struct {
+	// Username and Password, when set, are used for this registry and nothing else is tried.
+	Username, Password string
+	// GitHubToken (with GitHubActor) authenticates to ghcr.io when no Docker config has credentials.
+	GitHubToken, GitHubActor string
+	// Keychain replaces the Docker config keychain (tests).
+	Keychain authn.Keychain
+	// Transport replaces http.DefaultTransport (tests, fault injection, request counting).
+	Transport http.RoundTripper
+	// Retry bounds retries; the zero value means DefaultRetry.
+	Retry RetryPolicy
+	// PageSize asks the registry for this many tags per page (registries may return fewer).
+	PageSize int
+	// Insecure talks plain HTTP to any host (loopback hosts already use HTTP).
+	Insecure  bool
+	UserAgent string
+}
+
+// Repository is one OCI repository, e.g. ghcr.io/acme/platform-manifests.
+type Repository struct {
+	ref     name.Repository
+	puller  *remote.Puller
+	pusher  *remote.Pusher
+	retries atomic.Int64
+	policy  RetryPolicy
+}
+
+// ParseRepository validates a repository reference, accepting Flux's oci:// prefix.
+func ParseRepository(s string, insecure bool) (name.Repository, error) {
+	trimmed := strings.TrimPrefix(strings.TrimSpace(s), "oci://")
+	var opts []name.Option
+	opts = append(opts, name.StrictValidation)
+	if insecure {
+		opts = append(opts, name.Insecure)
+	}
+	if trimmed == "" || strings.ContainsAny(trimmed, "@ \t\n") || !strings.Contains(trimmed, "/") {
+		return name.Repository{}, fmt.Errorf("repository %q is not REGISTRY/PATH (for example ghcr.io/acme/platform-manifests, optionally with oci://)", s)
+	}
+	if i := strings.LastIndex(trimmed, ":"); i > strings.LastIndex(trimmed, "/") {
+		return name.Repository{}, fmt.Errorf("repository %q has a tag; give the repository only (for example ghcr.io/acme/platform-manifests)", s)
+	}
+	r, err := name.NewRepository(trimmed, opts...)
+	if err != nil {
+		return name.Repository{}, fmt.Errorf("repository %q is not a valid OCI repository reference (REGISTRY/PATH in lower case): %v", s, err)
+	}
+	return r, nil
+}
+
+// Open prepares access to a repository; it does not contact the registry yet.
+func Open(repository string, o Options) (*Repository, error) {
+	ref, err := ParseRepository(repository, o.Insecure)
+	if err != nil {
+		return nil, err
+	}
+	r := &Repository{ref: ref, policy: o.Retry}
+	if r.policy.Attempts == 0 {
+		r.policy = DefaultRetry
+	}
+	base := o.Transport
+	if base == nil {
+		base = remote.DefaultTransport
+	}
+	rt := &retryTransport{next: base, policy: r.policy, retries: &r.retries}
+	ropts := []remote.Option{
+		remote.WithTransport(rt),
+		// Retries are ours (they honour Retry-After); go-containerregistry's would multiply them.
+		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),
+		remote.WithRetryPredicate(func(error) bool { return false }),
+		remote.WithRetryStatusCodes(),
+		remote.WithJobs(2),
+	}
+	if o.PageSize > 0 {
+		ropts = append(ropts, remote.WithPageSize(o.PageSize))
+	}
+	if o.UserAgent != "" {
+		ropts = append(ropts, remote.WithUserAgent(o.UserAgent))
+	}
+	switch {
+	case o.Username != "" || o.Password != "":
+		ropts = append(ropts, remote.WithAuth(&authn.Basic{Username: o.Username, Password: o.Password}))
+	default:
+		kc := o.Keychain
+		if kc == nil {
+			kc = authn.DefaultKeychain
+		}
+		if o.GitHubToken != "" {
+			kc = authn.NewMultiKeychain(kc, githubKeychain{token: o.GitHubToken, actor: o.GitHubActor})
+		}
+		ropts = append(ropts, remote.WithAuthFromKeychain(kc))
+	}
+	if r.puller, err = remote.NewPuller(ropts...); err != nil {
+		return nil, err
+	}
+	if r.pusher, err = remote.NewPusher(ropts...); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// githubKeychain answers for ghcr.io with the workflow's GITHUB_TOKEN.
+type githubKeychain struct{ token, actor string }
+
+func (k githubKeychain) Resolve(res authn.Resource) (authn.Authenticator, error) {
+	if res.RegistryStr() != "ghcr.io" {
+		return authn.Anonymous, nil
+	}
+	user := k.actor
+	if user == "" {
+		user = "x-access-token"
+	}
+	return &authn.Basic{Username: user, Password: k.token}, nil
+}
+
+// Name is the repository reference, e.g. ghcr.io/acme/platform-manifests.
+func (r *Repository) Name() string { return r.ref.Name() }
+
+// Retries counts the requests retried so far.
+func (r *Repository) Retries() int64 { return r.retries.Load() }
+
+// Tags lists every tag, across all pages. A repository that does not exist yet lists as empty;
+// any other failure is an error, never an empty list.
+func (r *Repository) Tags(ctx context.Context) ([]string, error) {
+	tags, err := r.puller.List(ctx, r.ref)
+	if err != nil {
+		if hasCode(err, transport.NameUnknownErrorCode) {
+			return nil, nil
+		}
+		return nil, r.wrap(err, "list tags of")
+	}
+	return tags, nil
+}
+
+// Resolve returns the manifest digest a tag points at, or ErrNotFound.
+func (r *Repository) Resolve(ctx context.Context, tag string) (string, error) {
+	d, err := r.puller.Head(ctx, r.ref.Tag(tag))
+	if err != nil {
+		if notFound(err) {
+			return "", fmt.Errorf("%s:%s: %w", r.Name(), tag, ErrNotFound)
+		}
+		return "", r.wrap(err, "resolve tag "+tag+" in")
+	}
+	return d.Digest.String(), nil
+}
+
+// Manifest is a manifest as stored: its digest, media type and bytes.
+type Manifest struct {
+	Digest    string
+	MediaType types.MediaType
+	Raw       []byte
+	Parsed    *v1.Manifest
+}
+
+// Annotations of the manifest (nil when it has none).
+func (m *Manifest) Annotations() map[string]string {
+	if m == nil || m.Parsed == nil {
+		return nil
+	}
+	return m.Parsed.Annotations
+}
+
+// Get reads the manifest with this digest, or ErrNotFound.
+func (r *Repository) Get(ctx context.Context, digest string) (*Manifest, error) {
+	d, err := r.puller.Get(ctx, r.ref.Digest(digest))
+	if err != nil {
+		if notFound(err) {
+			return nil, fmt.Errorf("manifest %s@%s: %w", r.Name(), digest, ErrNotFound)
+		}
+		return nil, r.wrap(err, "read manifest "+digest+" in")
+	}
+	if d.Digest.String() != digest {
+		return nil, fmt.Errorf("registry returned manifest %s when asked for %s in %s", d.Digest, digest, r.Name())
+	}
+	m := &Manifest{Digest: digest, MediaType: d.MediaType, Raw: d.Manifest}
+	if d.MediaType.IsImage() {
+		if m.Parsed, err = v1.ParseManifest(strings.NewReader(string(d.Manifest))); err != nil {
+			return nil, fmt.Errorf("manifest %s in %s is not a valid OCI manifest: %w", digest, r.Name(), err)
+		}
+	}
+	return m, nil
+}
+
+// Push uploads the image's blobs (skipping those the registry has) and its manifest under tag,
+// write-once: the caller has checked that tag is free. It retries the whole upload a bounded
+// number of times, since a dropped blob chunk cannot be retried on its own.
+func (r *Repository) Push(ctx context.Context, img v1.Image, tag string) (*Manifest, error) {
+	digest, err := img.Digest()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := img.RawManifest()
+	if err != nil {
+		return nil, err
+	}
+	mt, err := img.MediaType()
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 1; ; attempt++ {
+		err = r.pusher.Push(ctx, r.ref.Tag(tag), img)
+		if err == nil || attempt >= 3 || !retryable(err) {
+			break
+		}
+		r.retries.Add(1)
+	}
+	if err != nil {
+		return nil, r.wrap(err, "push "+tag+" to")
+	}
+	parsed, err := img.Manifest()
+	if err != nil {
+		return nil, err
+	}
+	return &Manifest{Digest: digest.String(), MediaType: mt, Raw: raw, Parsed: parsed}, nil
+}
+
+// Tag points tag at m, write-once. It reads the tag first: free, it writes the manifest under the
+// tag (a manifest PUT, no blob is touched); already at m, it writes nothing and returns false; at
+// another digest, it returns a *ConflictError.
+func (r *Repository) Tag(ctx context.Context, tag string, m *Manifest, w Write) (bool, error) {
+	if !w.KnownAbsent {
+		cur, err := r.Resolve(ctx, tag)
+		switch {
+		case err == nil && cur == m.Digest:
+			return false, nil
+		case err == nil:
+			return false, &ConflictError{Repository: r.Name(), Tag: tag, Existing: cur, Wanted: m.Digest}
+		case !errors.Is(err, ErrNotFound):
+			return false, err
+		}
+	}
+	if err := r.pusher.Push(ctx, r.ref.Tag(tag), rawManifest{m}); err != nil {
+		return false, r.wrap(err, "write tag "+tag+" in")
+	}
+	if w.Verify {
+		cur, err := r.Resolve(ctx, tag)
+		if err != nil {
+			return false, fmt.Errorf("verify tag %s after writing it: %w", tag, err)
+		}
+		if cur != m.Digest {
+			return false, &ConflictError{Repository: r.Name(), Tag: tag, Existing: cur, Wanted: m.Digest}
+		}
+	}
+	return true, nil
+}
+
+// Write says what a caller knows and wants around one tag write.
+type Write struct {
+	// KnownAbsent: a listing made during this run did not have the tag, so the read before the
+	// write is skipped. Only for tags no other commit's run can write (its own sha-, integration-,
+	// validated- tags, and release candidates it holds the claim for).
+	KnownAbsent bool
+	// Verify reads the tag back after writing, to catch a concurrent writer of a contested tag.
+	Verify bool
+}
+
+// rawManifest lets remote.Put send stored manifest bytes unchanged.
+type rawManifest struct{ m *Manifest }
+
+func (r rawManifest) RawManifest() ([]byte, error) { return r.m.Raw, nil }
+func (r rawManifest) MediaType() (types.MediaType, error) {
+	return r.m.MediaType, nil
+}
+
+func hasCode(err error, code transport.ErrorCode) bool {
+	var te *transport.Error
+	if !errors.As(err, &te) {
+		return false
+	}
+	for _, d := range te.Errors {
+		if d.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+func notFound(err error) bool {
+	var te *transport.Error
+	if !errors.As(err, &te) {
+		return false
+	}
+	if te.StatusCode == http.StatusNotFound {
+		return true
+	}
+	return hasCode(err, transport.ManifestUnknownErrorCode)
+}
+
+func retryable(err error) bool {
+	var te *transport.Error
+	if errors.As(err, &te) {
+		switch te.StatusCode {
+		case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+			http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		}
+		return hasCode(err, transport.BlobUploadInvalidErrorCode) || hasCode(err, transport.DigestInvalidErrorCode)
+	}
+	return transient(err)
+}
+
+// wrap adds what was being done and what a person can do about the common failures.
+func (r *Repository) wrap(err error, doing string) error {
+	var te *transport.Error
+	if errors.As(err, &te) {
+		switch {
+		case te.StatusCode == http.StatusUnauthorized || hasCode(err, transport.UnauthorizedErrorCode):
+			return fmt.Errorf("%s %s: not authenticated; set username/password, log in with docker login, or give GITHUB_TOKEN for ghcr.io: %w", doing, r.Name(), err)
+		case te.StatusCode == http.StatusForbidden || hasCode(err, transport.DeniedErrorCode):
+			return fmt.Errorf("%s %s: access denied; the credentials need read and write (packages: write) on this repository: %w", doing, r.Name(), err)
+		case te.StatusCode == http.StatusTooManyRequests:
+			return fmt.Errorf("%s %s: the registry is still rate-limiting after %d tries; run the step again later: %w", doing, r.Name(), r.policy.Attempts, err)
+		}
+	}
+	return fmt.Errorf("%s %s: %w", doing, r.Name(), err)
+}
+
+// ManifestOf describes a locally built image the way Get describes a stored one.
+func ManifestOf(img v1.Image) (*Manifest, error) {
+	d, err := img.Digest()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := img.RawManifest()
+	if err != nil {
+		return nil, err
+	}
+	mt, err := img.MediaType()
+	if err != nil {
+		return nil, err
+	}
+	parsed, err := img.Manifest()
+	if err != nil {
+		return nil, err
+	}
+	return &Manifest{Digest: d.String(), MediaType: mt, Raw: raw, Parsed: parsed}, nil
+}

@@ -1,0 +1,188 @@
+// Package ocitest runs registries for tests: go-containerregistry's in-memory registry behind a
+// front that behaves like the registries ocipromote meets in production. It pages tag lists with
+// Link headers and caps pages as GHCR does (the in-memory registry alone answers every tag in one
+// page, which would hide a client that reads only the first page), and it records every tag
+// assignment in order, so a test can prove that no tag ever pointed at two digests.
+package ocitest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+)
+
+// Assignment is one tag written to point at a digest.
+type Assignment struct {
+	Repository, Tag, Digest string
+}
+
+// Server is a test registry.
+type Server struct {
+	*httptest.Server
+	// Host is host:port, for references such as Host+"/acme/app".
+	Host string
+
+	inner    http.Handler
+	pageSize int
+
+	mu          sync.Mutex
+	assignments []Assignment
+	requests    []string
+}
+
+// Option configures New.
+type Option func(*Server)
+
+// MaxPage caps tag-list pages at n entries (GHCR serves at most 100); 0 disables paging.
+func MaxPage(n int) Option { return func(s *Server) { s.pageSize = n } }
+
+// New starts a registry with pages capped at 100 tags; it stops when the test ends.
+func New(t interface{ Cleanup(func()) }, opts ...Option) *Server {
+	s := &Server{inner: registry.New(registry.Logger(log.New(io.Discard, "", 0))), pageSize: 100}
+	for _, o := range opts {
+		o(s)
+	}
+	s.Server = httptest.NewServer(s)
+	s.Host = strings.TrimPrefix(s.Server.URL, "http://")
+	t.Cleanup(s.Close)
+	return s
+}
+
+// ServeHTTP records the request and pages tag lists; everything else is the in-memory registry.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.requests = append(s.requests, r.Method+" "+r.URL.Path)
+	s.mu.Unlock()
+	switch {
+	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/tags/list") && s.pageSize > 0:
+		s.listTags(w, r)
+	case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/"):
+		s.putManifest(w, r)
+	default:
+		s.inner.ServeHTTP(w, r)
+	}
+}
+
+// Assignments returns every tag assignment so far, in order.
+func (s *Server) Assignments() []Assignment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Assignment(nil), s.assignments...)
+}
+
+// Requests returns "METHOD /path" for every request so far, in order.
+func (s *Server) Requests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.requests...)
+}
+
+// Writes returns the requests that change the registry (anything but GET and HEAD).
+func (s *Server) Writes() []string {
+	var w []string
+	for _, r := range s.Requests() {
+		if !strings.HasPrefix(r, "GET ") && !strings.HasPrefix(r, "HEAD ") {
+			w = append(w, r)
+		}
+	}
+	return w
+}
+
+// Moved lists the tags that were ever assigned two different digests in one repository.
+func (s *Server) Moved() []string {
+	first := map[[2]string]string{}
+	var moved []string
+	for _, a := range s.Assignments() {
+		k := [2]string{a.Repository, a.Tag}
+		if d, ok := first[k]; ok && d != a.Digest {
+			moved = append(moved, a.Repository+":"+a.Tag)
+			continue
+		}
+		first[k] = a.Digest
+	}
+	return moved
+}
+
+func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	repo, reference, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/v2/"), "/manifests/")
+	rec := httptest.NewRecorder()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	s.inner.ServeHTTP(rec, r)
+	if rec.Code == http.StatusCreated && !strings.HasPrefix(reference, "sha256:") {
+		sum := sha256.Sum256(body)
+		s.mu.Lock()
+		s.assignments = append(s.assignments, Assignment{Repository: repo, Tag: reference, Digest: "sha256:" + hex.EncodeToString(sum[:])})
+		s.mu.Unlock()
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes())
+}
+
+// listTags implements the distribution spec's n/last paging with a Link header to the next page.
+func (s *Server) listTags(w http.ResponseWriter, r *http.Request) {
+	full := r.Clone(r.Context())
+	full.URL = &url.URL{Path: r.URL.Path}
+	full.RequestURI = ""
+	rec := httptest.NewRecorder()
+	s.inner.ServeHTTP(rec, full)
+	if rec.Code != http.StatusOK {
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+		return
+	}
+	var list struct {
+		Name string   `json:"name"`
+		Tags []string `json:"tags"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	sort.Strings(list.Tags)
+	n := s.pageSize
+	if q, err := strconv.Atoi(r.URL.Query().Get("n")); err == nil && q > 0 && q < n {
+		n = q
+	}
+	start := 0
+	if last := r.URL.Query().Get("last"); last != "" {
+		start = sort.SearchStrings(list.Tags, last)
+		if start < len(list.Tags) && list.Tags[start] == last {
+			start++
+		}
+	}
+	end := min(start+n, len(list.Tags))
+	page := list.Tags[start:end]
+	if end < len(list.Tags) {
+		next := url.Values{"n": {strconv.Itoa(n)}, "last": {page[len(page)-1]}}
+		w.Header().Set("Link", fmt.Sprintf(`<%s?%s>; rel="next"`, r.URL.Path, next.Encode()))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(struct {
+		Name string   `json:"name"`
+		Tags []string `json:"tags"`
+	}{list.Name, page})
+}

@@ -1,0 +1,153 @@
+package oci
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// RetryPolicy bounds how a request is retried on 429, 5xx and dropped connections.
+type RetryPolicy struct {
+	// Attempts is the total number of tries of one request (1 means no retry).
+	Attempts int
+	// Base is the first backoff; each retry doubles it, with jitter, up to Max.
+	Base time.Duration
+	Max  time.Duration
+	// MaxRetryAfter caps how long a registry's Retry-After may make us wait.
+	MaxRetryAfter time.Duration
+	// Sleep waits; tests replace it to run without real time.
+	Sleep func(context.Context, time.Duration) error
+}
+
+// DefaultRetry is what the binaries use: five tries over about fifteen seconds, longer when a
+// registry asks for it with Retry-After (GHCR does on 429), but never more than a minute at once.
+var DefaultRetry = RetryPolicy{Attempts: 5, Base: 500 * time.Millisecond, Max: 8 * time.Second, MaxRetryAfter: time.Minute}
+
+// retryTransport retries idempotent registry requests. Request bodies are buffered so that a
+// retry sends the same bytes; PATCH (a blob chunk) is never retried here because a registry may
+// have kept part of it: the caller retries the whole upload instead.
+type retryTransport struct {
+	next    http.RoundTripper
+	policy  RetryPolicy
+	retries *atomic.Int64
+}
+
+const maxBufferedBody = 512 << 20
+
+func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodPatch || t.policy.Attempts <= 1 {
+		return t.next.RoundTrip(req)
+	}
+	var body []byte
+	if req.Body != nil && req.Body != http.NoBody {
+		b, err := io.ReadAll(io.LimitReader(req.Body, maxBufferedBody+1))
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		if len(b) > maxBufferedBody {
+			return nil, errors.New("request body too large to retry safely")
+		}
+		body = b
+	}
+	for attempt := 1; ; attempt++ {
+		r := req
+		if body != nil {
+			r = req.Clone(req.Context())
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.ContentLength = int64(len(body))
+		}
+		resp, err := t.next.RoundTrip(r)
+		wait, retry := t.shouldRetry(attempt, resp, err)
+		if !retry {
+			return resp, err
+		}
+		if resp != nil {
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+		}
+		t.retries.Add(1)
+		if serr := t.sleep(req.Context(), wait); serr != nil {
+			if err == nil {
+				err = serr
+			}
+			return nil, err
+		}
+	}
+}
+
+func (t *retryTransport) sleep(ctx context.Context, d time.Duration) error {
+	if t.policy.Sleep != nil {
+		return t.policy.Sleep(ctx, d)
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+func (t *retryTransport) shouldRetry(attempt int, resp *http.Response, err error) (time.Duration, bool) {
+	if attempt >= t.policy.Attempts {
+		return 0, false
+	}
+	backoff := t.policy.Base << (attempt - 1)
+	if backoff > t.policy.Max || backoff <= 0 {
+		backoff = t.policy.Max
+	}
+	backoff = backoff/2 + time.Duration(rand.Int64N(int64(backoff/2)+1))
+	if err != nil {
+		return backoff, transient(err)
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		if d, ok := retryAfter(resp.Header.Get("Retry-After")); ok {
+			if d > t.policy.MaxRetryAfter {
+				d = t.policy.MaxRetryAfter
+			}
+			return d, true
+		}
+		return backoff, true
+	}
+	return 0, false
+}
+
+// transient reports connection failures worth another try; a cancelled context is not one.
+func transient(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var ne net.Error
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		(errors.As(err, &ne) && ne.Timeout())
+}
+
+func retryAfter(v string) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := time.Until(t)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}

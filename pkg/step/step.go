@@ -1,0 +1,85 @@
+// Package step holds what every ocipromote binary shares around its own package: the registry
+// inputs, opening the repository from them, and the structured log.
+package step
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/ocipromote/ocipromote/pkg/actionio"
+	"github.com/ocipromote/ocipromote/pkg/oci"
+)
+
+// RepositoryInput names the artifact repository.
+var RepositoryInput = actionio.Input{Name: "repository", Required: true,
+	Usage: "OCI repository of the artifact, e.g. ghcr.io/acme/platform-manifests (oci:// accepted)"}
+
+// CredentialInputs are the registry credentials; without them the Docker config and, for
+// ghcr.io, GITHUB_TOKEN are used.
+var CredentialInputs = []actionio.Input{
+	{Name: "username", Usage: "registry user name (default: Docker config, then GITHUB_ACTOR with GITHUB_TOKEN for ghcr.io)"},
+	{Name: "password", Usage: "registry password or token", Secret: true},
+}
+
+// DryRunInput makes a step print its plan and write nothing.
+var DryRunInput = actionio.Input{Name: "dry_run", Bool: true, Usage: "print what would be written and write nothing"}
+
+// Env holds what a binary may take from its environment besides inputs; tests set it.
+type Env struct {
+	// Transport replaces the HTTP transport (tests, request counting).
+	Transport http.RoundTripper
+	// Retry replaces the retry policy (tests).
+	Retry oci.RetryPolicy
+}
+
+// Open opens the repository named by the inputs with their credentials.
+func Open(a *githubactions.Action, v *actionio.Values, env Env) (*oci.Repository, error) {
+	token := a.Getenv("GITHUB_TOKEN")
+	if token != "" {
+		a.AddMask(token)
+	}
+	if (v.Get("username") == "") != (v.Get("password") == "") {
+		return nil, actionio.Usagef("username and password go together: give both, or neither to use the Docker config or GITHUB_TOKEN")
+	}
+	r, err := oci.Open(v.Get("repository"), oci.Options{
+		Username:    v.Get("username"),
+		Password:    v.Get("password"),
+		GitHubToken: token,
+		GitHubActor: a.Getenv("GITHUB_ACTOR"),
+		Transport:   env.Transport,
+		Retry:       env.Retry,
+		UserAgent:   "ocipromote",
+	})
+	if err != nil {
+		return nil, actionio.Usagef("%v", err)
+	}
+	return r, nil
+}
+
+// Logger writes the step's progress as text to w (stderr), so stdout stays for outputs.
+func Logger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// Body is a binary's run function with its test seams.
+type Body func(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, env Env) error
+
+// Main runs body as a process: Ctrl-C cancels it, workflow commands go to stderr so stdout stays
+// for outputs, and the exit status follows actionio.Main.
+func Main(name string, body Body) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	a := githubactions.New(githubactions.WithWriter(os.Stderr))
+	run := func(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer) error {
+		return body(ctx, a, args, stdout, stderr, Env{})
+	}
+	code := actionio.Main(ctx, name, run, a, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,107 @@
+// Package tags names the pipeline's tags (SPEC §1) and finds them in a tag list. Versions are the
+// version package's business; this package covers the markers around them.
+package tags
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ocipromote/ocipromote/pkg/version"
+)
+
+// The marker tag prefixes.
+const (
+	ShaPrefix         = "sha-"
+	IntegrationPrefix = "integration-"
+	ValidatedPrefix   = "validated-"
+	ClaimPrefix       = "claim-"
+)
+
+// Sha is the immutable reference to a commit's artifact.
+func Sha(short string) string { return ShaPrefix + short }
+
+// Integration marks the artifact offered to integration.
+func Integration(short string) string { return IntegrationPrefix + short }
+
+// Validated marks the artifact that passed integration; written only after its stable tag.
+func Validated(short string) string { return ValidatedPrefix + short }
+
+// Claim is the tag a build writes before taking release-candidate tag rc, so that two builds
+// never write the same release candidate (see pipeline's claim protocol). Flux ignores it: it is
+// not a version.
+func Claim(rc, short string) string { return ClaimPrefix + rc + "-" + short }
+
+// ParseClaim splits a claim tag into the release-candidate tag and the short sha.
+func ParseClaim(tag string) (rc, short string, ok bool) {
+	rest, found := strings.CutPrefix(tag, ClaimPrefix)
+	if !found {
+		return "", "", false
+	}
+	i := strings.LastIndex(rest, "-")
+	if i <= 0 || !isHex(rest[i+1:]) {
+		return "", "", false
+	}
+	rc, short = rest[:i], rest[i+1:]
+	if v, ok := version.Parse(rc); !ok {
+		return "", "", false
+	} else if _, _, isRC := version.RC(v); !isRC {
+		return "", "", false
+	}
+	return rc, short, true
+}
+
+// Short is the first n characters of a full sha.
+func Short(sha string, n int) (string, error) {
+	if n < 4 || n > 40 {
+		return "", fmt.Errorf("short sha length %d is outside 4..40", n)
+	}
+	if len(sha) < n {
+		return "", fmt.Errorf("commit sha %q is shorter than the short sha length %d", sha, n)
+	}
+	return sha[:n], nil
+}
+
+// FindShort returns the short shas s for which prefix+s is in list and s and sha agree (one is a
+// prefix of the other), sorted. More than one answer means the given sha is ambiguous.
+func FindShort(list []string, prefix, sha string) []string {
+	var out []string
+	for _, t := range list {
+		s, ok := strings.CutPrefix(t, prefix)
+		if !ok || !isHex(s) || len(s) < 4 {
+			continue
+		}
+		if strings.HasPrefix(sha, s) || strings.HasPrefix(s, sha) {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func isHex(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Set is a tag list for membership tests.
+type Set map[string]struct{}
+
+// NewSet indexes a tag list.
+func NewSet(list []string) Set {
+	s := make(Set, len(list))
+	for _, t := range list {
+		s[t] = struct{}{}
+	}
+	return s
+}
+
+// Has reports whether tag is in the set.
+func (s Set) Has(tag string) bool { _, ok := s[tag]; return ok }
