@@ -1,0 +1,52 @@
+// Package pipeline runs the pipeline's steps against a registry: build-rc offers a commit's
+// manifests to integration as a release candidate, and tag-validated gives a validated candidate
+// its stable tag. The decisions themselves are pure functions in the version and promote
+// packages; this package gathers what they need from the registry, and writes what they decide,
+// in an order that a crash at any point can be repaired by running again.
+package pipeline
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/ocipromote/ocipromote/pkg/oci"
+)
+
+// Registry is what the steps need of one OCI repository; *oci.Repository implements it.
+type Registry interface {
+	Name() string
+	Tags(ctx context.Context) ([]string, error)
+	Resolve(ctx context.Context, tag string) (string, error)
+	Get(ctx context.Context, digest string) (*oci.Manifest, error)
+	Push(ctx context.Context, img v1.Image, tag string) (*oci.Manifest, error)
+	Tag(ctx context.Context, tag string, m *oci.Manifest, w oci.Write) (bool, error)
+}
+
+var _ Registry = (*oci.Repository)(nil)
+
+// Pause waits between attempts of a contested write; tests replace it.
+type Pause func(ctx context.Context, attempt int) error
+
+// jitteredPause spreads concurrent builds apart so they stop colliding on the same number.
+func jitteredPause(ctx context.Context, attempt int) error {
+	d := time.Duration(50+rand.IntN(200*attempt)) * time.Millisecond
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
