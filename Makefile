@@ -1,0 +1,35 @@
+# ocipromote: make build | make test | make demo
+GO      ?= go
+BIN     ?= bin
+PKGS    := ./...
+
+.PHONY: all build test unit deps vet demo clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -o $(BIN)/ ./cmd/...
+
+# deps installs the real registry the end-to-end tests run against (Debian's docker-registry).
+deps:
+	./scripts/deps.sh
+
+vet:
+	$(GO) vet $(PKGS)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
+
+# test runs every test: unit and integration tests on the in-memory registry, end-to-end tests of
+# the built binaries on a real distribution registry, and Flux's own client pulling our artifact.
+test: deps vet
+	$(GO) test -count=1 $(PKGS)
+	cd test/fluxcompat && $(GO) test -count=1 ./...
+
+unit:
+	$(GO) test -short $(PKGS)
+
+# demo runs the whole pipeline against an embedded in-memory registry.
+demo:
+	$(GO) run ./examples/demo
+
+clean:
+	rm -rf $(BIN)
