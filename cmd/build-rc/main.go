@@ -1,0 +1,139 @@
+// Command build-rc pushes a directory of manifests as a Flux OCI artifact tagged X.Y.Z-rc.N,
+// sha-<s> and integration-<s>. Run it on every merge to main; re-runs and concurrent runs are safe.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/ocipromote/ocipromote/pkg/actionio"
+	"github.com/ocipromote/ocipromote/pkg/git"
+	"github.com/ocipromote/ocipromote/pkg/pipeline"
+	"github.com/ocipromote/ocipromote/pkg/step"
+	"github.com/ocipromote/ocipromote/pkg/version"
+)
+
+var command = actionio.Command{
+	Name:    "build-rc",
+	Summary: "push the manifests directory as the next release candidate X.Y.Z-rc.N (with sha-<s> and integration-<s>)",
+	Inputs: append([]actionio.Input{
+		step.RepositoryInput,
+		{Name: "path", Default: ".", Usage: "directory of manifests to package"},
+		{Name: "sha", ContextEnv: "GITHUB_SHA", Usage: "full commit sha the manifests come from"},
+		{Name: "ref", ContextEnv: "GITHUB_REF_NAME", Usage: "branch or tag name recorded in the revision annotation"},
+		{Name: "source", Usage: "source repository URL for the source annotation (default $GITHUB_SERVER_URL/$GITHUB_REPOSITORY)"},
+		{Name: "created", Usage: "creation time, RFC 3339 (default: the commit time of sha, read with git in path)"},
+		{Name: "bump", Default: "patch", Usage: "part of the highest stable version to increment: patch, minor or major"},
+		{Name: "version_line", Usage: "MAJOR.MINOR line to release on, e.g. 1.4 for a hotfix line (patch bumps only)"},
+		{Name: "initial_version", Default: "0.0.0", Usage: "highest stable version to assume for an empty repository"},
+		{Name: "tag_prefix", Usage: "prefix of version tags: empty or v"},
+		{Name: "short_sha_length", Default: "7", Usage: "length of the short sha in sha-<s> and integration-<s> (4 to 40)"},
+		{Name: "ignore", Usage: "gitignore-style patterns to leave out of the artifact, one per line (.git is always left out)"},
+	}, append(step.CredentialInputs, step.DryRunInput)...),
+}
+
+// Outputs in documented order.
+func outputs(r pipeline.BuildResult) actionio.Outputs {
+	return actionio.Outputs{
+		{Name: "version", Value: r.Version},
+		{Name: "digest", Value: r.Digest},
+		{Name: "tags", Value: strings.Join(r.Tags, ",")},
+		{Name: "short_sha", Value: r.Short},
+		{Name: "pushed", Value: fmt.Sprint(r.Pushed)},
+	}
+}
+
+func run(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, env step.Env) error {
+	v, err := actionio.Parse(command, a, args, stdout)
+	if err != nil {
+		return err
+	}
+	in, err := buildInput(ctx, a, v)
+	if err != nil {
+		return err
+	}
+	reg, err := step.Open(a, v, env)
+	if err != nil {
+		return err
+	}
+	in.Log = step.Logger(stderr)
+	res, err := pipeline.BuildRC(ctx, reg, in)
+	if err != nil {
+		return err
+	}
+	outs := outputs(res)
+	heading := "build-rc: pushed " + res.Version
+	switch {
+	case res.DryRun:
+		heading = "build-rc (dry run): would push " + res.Version
+	case !res.Pushed:
+		heading = "build-rc: " + res.Short + " was already built as " + res.Version
+	}
+	actionio.Summary(a, actionio.Table(heading+" to "+reg.Name(), outs))
+	return actionio.Emit(a, stdout, v.JSON, outs)
+}
+
+func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values) (pipeline.BuildInput, error) {
+	in := pipeline.BuildInput{Dir: v.Get("path"), Sha: strings.ToLower(v.Get("sha")), Ref: v.Get("ref"), DryRun: v.Bool("dry_run")}
+	if in.Sha == "" {
+		return in, actionio.Usagef("sha is required: pass --sha or run in GitHub Actions (GITHUB_SHA)")
+	}
+	st, err := os.Stat(in.Dir)
+	if err != nil || !st.IsDir() {
+		return in, actionio.Usagef("path %q is not a directory", in.Dir)
+	}
+	in.Source = v.Get("source")
+	if in.Source == "" && a.Getenv("GITHUB_REPOSITORY") != "" {
+		server := a.Getenv("GITHUB_SERVER_URL")
+		if server == "" {
+			server = "https://github.com"
+		}
+		in.Source = strings.TrimSuffix(server, "/") + "/" + a.Getenv("GITHUB_REPOSITORY")
+	}
+	if c := v.Get("created"); c != "" {
+		t, err := time.Parse(time.RFC3339, c)
+		if err != nil {
+			return in, actionio.Usagef("created %q is not an RFC 3339 time such as 2026-08-01T10:00:00Z", c)
+		}
+		in.Created = t.UTC()
+	} else {
+		t, err := git.CommitTime(ctx, in.Dir, in.Sha)
+		if err != nil {
+			return in, fmt.Errorf("%w; give created (RFC 3339) or check out the commit (actions/checkout) before build-rc", err)
+		}
+		in.Created = t
+	}
+	if in.ShortLen, err = v.Int("short_sha_length"); err != nil {
+		return in, err
+	}
+	if in.ShortLen < 4 || in.ShortLen > 40 {
+		return in, actionio.Usagef("short_sha_length must be between 4 and 40, got %d", in.ShortLen)
+	}
+	if in.Rules.Bump, err = version.ParseBump(v.Get("bump")); err != nil {
+		return in, actionio.Usagef("%v", err)
+	}
+	if in.Rules.Line, err = version.ParseLine(v.Get("version_line")); err != nil {
+		return in, actionio.Usagef("%v", err)
+	}
+	if in.Rules.Initial, err = version.ParseInitial(v.Get("initial_version")); err != nil {
+		return in, actionio.Usagef("%v", err)
+	}
+	if in.Rules.Prefix, err = version.ParsePrefix(v.Get("tag_prefix")); err != nil {
+		return in, actionio.Usagef("%v", err)
+	}
+	if err := in.Rules.Validate(); err != nil {
+		return in, actionio.Usagef("%v", err)
+	}
+	if ig := v.Get("ignore"); ig != "" {
+		in.Ignore = strings.Split(ig, "\n")
+	}
+	return in, nil
+}
+
+func main() { step.Main(command.Name, run) }

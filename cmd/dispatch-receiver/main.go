@@ -1,0 +1,94 @@
+// Command dispatch-receiver reads the GitHub event that started the promotion workflow (a Flux
+// notification through repository_dispatch or a commit status, or a manual workflow_dispatch) and
+// decides, without writing anything, whether it earned a promotion, saying why either way.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/ocipromote/ocipromote/pkg/actionio"
+	"github.com/ocipromote/ocipromote/pkg/event"
+	"github.com/ocipromote/ocipromote/pkg/step"
+)
+
+var command = actionio.Command{
+	Name:    "dispatch-receiver",
+	Summary: "decide whether the triggering event (repository_dispatch, status or workflow_dispatch) promotes a release candidate",
+	Inputs: []actionio.Input{
+		{Name: "event_name", ContextEnv: "GITHUB_EVENT_NAME", Usage: "event that triggered the workflow: repository_dispatch, status or workflow_dispatch"},
+		{Name: "event_path", ContextEnv: "GITHUB_EVENT_PATH", Usage: "file holding the event payload"},
+		{Name: "object", Usage: "repository_dispatch only: the Flux object whose events promote, Kind/name.namespace, e.g. Kustomization/platform.flux-system"},
+		{Name: "cluster", Usage: "repository_dispatch only: promote only events whose metadata names this cluster (the Alert's eventMetadata)"},
+		{Name: "cluster_key", Default: event.DefaultClusterKey, Usage: "repository_dispatch only: metadata key that names the cluster"},
+		{Name: "success_pattern", Default: event.DefaultSuccessPattern, Usage: "repository_dispatch only: regular expression a success message matches"},
+		{Name: "status_context", Default: event.DefaultStatusContext, Usage: "status only: prefix of the commit status context Flux's github provider posts"},
+	},
+}
+
+func outputs(d event.Decision) actionio.Outputs {
+	return actionio.Outputs{
+		{Name: "promote", Value: fmt.Sprint(d.Promote)},
+		{Name: "reason", Value: d.Reason},
+		{Name: "revision", Value: d.Revision},
+		{Name: "digest", Value: d.Digest},
+		{Name: "sha", Value: d.Sha},
+		{Name: "version", Value: d.Version},
+	}
+}
+
+func run(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, _ step.Env) error {
+	v, err := actionio.Parse(command, a, args, stdout)
+	if err != nil {
+		return err
+	}
+	name, path := v.Get("event_name"), v.Get("event_path")
+	if name == "" || path == "" {
+		return actionio.Usagef("event_name and event_path are required: run in GitHub Actions (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH) or pass --event-name and --event-path")
+	}
+	payload, err := readBounded(path, event.MaxPayloadBytes)
+	if err != nil {
+		return err
+	}
+	d, err := event.Decide(name, payload, event.Criteria{
+		Object:         v.Get("object"),
+		Cluster:        v.Get("cluster"),
+		ClusterKey:     v.Get("cluster_key"),
+		SuccessPattern: v.Get("success_pattern"),
+		StatusContext:  v.Get("status_context"),
+	})
+	if errors.Is(err, event.ErrUsage) {
+		return actionio.Usagef("%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, d.Reason)
+	outs := outputs(d)
+	actionio.Summary(a, actionio.Table("dispatch-receiver: "+d.Reason, outs))
+	return actionio.Emit(a, stdout, v.JSON, outs)
+}
+
+// readBounded reads at most limit bytes of the event file and refuses a larger one.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read the event payload: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read the event payload %s: %w", path, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("event payload %s is larger than %d bytes: not an event GitHub sends", path, limit)
+	}
+	return b, nil
+}
+
+func main() { step.Main(command.Name, run) }

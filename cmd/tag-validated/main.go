@@ -1,0 +1,68 @@
+// Command tag-validated gives the release candidate integration validated its stable tag X.Y.Z,
+// then validated-<s>. It promotes digests, never names, never moves a stable tag, and is safe to
+// replay: duplicates and late events write nothing or repair a half-done run.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/ocipromote/ocipromote/pkg/actionio"
+	"github.com/ocipromote/ocipromote/pkg/pipeline"
+	"github.com/ocipromote/ocipromote/pkg/step"
+)
+
+var command = actionio.Command{
+	Name:    "tag-validated",
+	Summary: "tag the release candidate integration validated as stable X.Y.Z, then validated-<s>",
+	Inputs: append([]actionio.Input{
+		step.RepositoryInput,
+		{Name: "revision", Usage: "Flux revision integration reconciled, TAG@sha256:DIGEST (preferred)"},
+		{Name: "digest", Usage: "manifest digest sha256:... of the validated artifact"},
+		{Name: "sha", Usage: "commit sha (full or short) of the validated artifact, found through integration-<s>"},
+	}, append(step.CredentialInputs, step.DryRunInput)...),
+}
+
+func outputs(r pipeline.PromoteResult) actionio.Outputs {
+	return actionio.Outputs{
+		{Name: "promoted", Value: fmt.Sprint(r.Promoted)},
+		{Name: "reason", Value: r.Reason},
+		{Name: "version", Value: r.Version},
+		{Name: "digest", Value: r.Digest},
+		{Name: "sha", Value: r.Sha},
+	}
+}
+
+func run(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, env step.Env) error {
+	v, err := actionio.Parse(command, a, args, stdout)
+	if err != nil {
+		return err
+	}
+	in := pipeline.PromoteInput{Revision: v.Get("revision"), Digest: v.Get("digest"), Sha: strings.ToLower(v.Get("sha")), DryRun: v.Bool("dry_run")}
+	if in.Revision == "" && in.Digest == "" && in.Sha == "" {
+		return actionio.Usagef("name the validated artifact with --revision, --digest or --sha (INPUT_REVISION, INPUT_DIGEST, INPUT_SHA)")
+	}
+	reg, err := step.Open(a, v, env)
+	if err != nil {
+		return err
+	}
+	in.Log = step.Logger(stderr)
+	res, err := pipeline.TagValidated(ctx, reg, in)
+	if err != nil {
+		return err
+	}
+	outs := outputs(res)
+	heading := fmt.Sprintf("tag-validated: %s (%s)", res.Reason, res.Detail)
+	if res.DryRun {
+		heading = "tag-validated (dry run): would write " + strings.Join(res.Writes, ", ") + "; " + res.Detail
+	}
+	fmt.Fprintln(stderr, heading)
+	actionio.Summary(a, actionio.Table(heading, outs))
+	return actionio.Emit(a, stdout, v.JSON, outs)
+}
+
+func main() { step.Main(command.Name, run) }
