@@ -37,6 +37,7 @@ type Server struct {
 
 	inner    http.Handler
 	pageSize int
+	fault    func(n int, r *http.Request) Fault
 
 	mu          sync.Mutex
 	assignments []Assignment
@@ -48,6 +49,25 @@ type Option func(*Server)
 
 // MaxPage caps tag-list pages at n entries (GHCR serves at most 100); 0 disables paging.
 func MaxPage(n int) Option { return func(s *Server) { s.pageSize = n } }
+
+// Fault is what the registry does instead of answering a request.
+type Fault int
+
+// The faults a registry in production shows.
+const (
+	None Fault = iota
+	// TooManyRequests answers 429 with Retry-After: 1, as GHCR does when rate-limiting.
+	TooManyRequests
+	BadGateway
+	Unavailable
+	// Drop closes the connection without an answer.
+	Drop
+)
+
+// Faults injects fault(n, r) for the n-th request (counting from 1).
+func Faults(fault func(n int, r *http.Request) Fault) Option {
+	return func(s *Server) { s.fault = fault }
+}
 
 // New starts a registry with pages capped at 100 tags; it stops when the test ends.
 func New(t interface{ Cleanup(func()) }, opts ...Option) *Server {
@@ -65,7 +85,31 @@ func New(t interface{ Cleanup(func()) }, opts ...Option) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, r.Method+" "+r.URL.Path)
+	n := len(s.requests)
 	s.mu.Unlock()
+	if s.fault != nil {
+		switch s.fault(n, r) {
+		case TooManyRequests:
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, `{"errors":[{"code":"TOOMANYREQUESTS","message":"rate limited"}]}`, http.StatusTooManyRequests)
+			return
+		case BadGateway:
+			http.Error(w, "bad gateway", http.StatusBadGateway)
+			return
+		case Unavailable:
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		case Drop:
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+					return
+				}
+			}
+			http.Error(w, "dropped", http.StatusServiceUnavailable)
+			return
+		}
+	}
 	switch {
 	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/tags/list") && s.pageSize > 0:
 		s.listTags(w, r)
