@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/ocipromote/ocipromote/pkg/artifact"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
@@ -284,8 +283,6 @@ func equalMaps(a, b map[string]string) bool {
 	}
 	return true
 }
-
-
 
 func digestOf(b []byte) string {
 	return fmt.Sprintf("sha256:%x", sha256.Sum256(b))
