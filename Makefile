@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin
 PKGS    := ./...
 
-.PHONY: all build test unit deps vet demo clean
+.PHONY: all build test unit deps vet demo fuzz clean
 
 all: build
 
@@ -30,6 +30,13 @@ unit:
 # demo runs the whole pipeline against an embedded in-memory registry.
 demo:
 	$(GO) run ./examples/demo
+
+# fuzz runs each fuzz target for FUZZTIME (make test runs only their seed corpora).
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test -run=NONE -fuzz=FuzzParseRevision -fuzztime=$(FUZZTIME) ./pkg/ref
+	$(GO) test -run=NONE -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./pkg/version
+	$(GO) test -run=NONE -fuzz=FuzzDecide -fuzztime=$(FUZZTIME) ./pkg/event
 
 clean:
 	rm -rf $(BIN)

@@ -206,3 +206,24 @@ func ExampleSelect() {
 	fmt.Println(integration, live)
 	// Output: 0.4.2-rc.3 0.4.1
 }
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"1.2.3", "v1.2.3-rc.10", "1.2", "latest", "1.2.3+meta", "01.2.3", "1.2.3-rc.01"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, tag string) {
+		v, ok := Parse(tag)
+		if !ok {
+			return
+		}
+		// Whatever Flux accepts has three numeric parts; an RC we read back formats to the same tag.
+		if b, n, isRC := RC(v); isRC {
+			if got := RCTag(Prefix(tag), b, n); got != tag {
+				t.Errorf("RC %q formats back as %q", tag, got)
+			}
+		}
+		if _, err := NextRC([]string{tag}, Rules{}); err != nil {
+			t.Errorf("NextRC with %q: %v", tag, err)
+		}
+	})
+}
