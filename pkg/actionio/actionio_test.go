@@ -1,0 +1,133 @@
+package actionio
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sethvargo/go-githubactions"
+)
+
+var cmd = Command{Name: "x", Summary: "test", Inputs: []Input{
+	{Name: "repository", Required: true},
+	{Name: "sha", ContextEnv: "GITHUB_SHA"},
+	{Name: "bump", Default: "patch"},
+	{Name: "dry_run", Bool: true},
+	{Name: "password", Secret: true},
+}}
+
+func action(env map[string]string, w *bytes.Buffer) *githubactions.Action {
+	return githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] }), githubactions.WithWriter(w))
+}
+
+func TestParsePrecedence(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want map[string]string
+	}{
+		{"defaults", map[string]string{"INPUT_REPOSITORY": "r"}, nil,
+			map[string]string{"sha": "", "bump": "patch", "dry_run": "false"}},
+		{"context default", map[string]string{"INPUT_REPOSITORY": "r", "GITHUB_SHA": "abc"}, nil,
+			map[string]string{"sha": "abc"}},
+		{"input beats context", map[string]string{"INPUT_REPOSITORY": "r", "GITHUB_SHA": "abc", "INPUT_SHA": "def"}, nil,
+			map[string]string{"sha": "def"}},
+		{"flag beats input", map[string]string{"INPUT_REPOSITORY": "r", "INPUT_SHA": "def", "INPUT_BUMP": "minor"}, []string{"--sha", "123", "--bump=major"},
+			map[string]string{"sha": "123", "bump": "major"}},
+		{"bare bool flag", map[string]string{"INPUT_REPOSITORY": "r"}, []string{"--dry-run"},
+			map[string]string{"dry_run": "true"}},
+		{"bool input", map[string]string{"INPUT_REPOSITORY": "r", "INPUT_DRY_RUN": "TRUE"}, nil,
+			map[string]string{"dry_run": "true"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var w bytes.Buffer
+			v, err := Parse(cmd, action(tc.env, &w), tc.args, &w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, want := range tc.want {
+				if got := v.Get(k); got != want {
+					t.Errorf("%s = %q, want %q", k, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"required", nil, nil, "--repository (or INPUT_REPOSITORY)"},
+		{"bad bool", map[string]string{"INPUT_REPOSITORY": "r", "INPUT_DRY_RUN": "yes please"}, nil, "dry_run must be true or false"},
+		{"positional", map[string]string{"INPUT_REPOSITORY": "r"}, []string{"extra"}, "unexpected argument"},
+		{"unknown flag", nil, []string{"--nope"}, "not defined"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var w bytes.Buffer
+			_, err := Parse(cmd, action(tc.env, &w), tc.args, &w)
+			if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want a usage error mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSecretsAreMasked(t *testing.T) {
+	t.Parallel()
+	var w bytes.Buffer
+	if _, err := Parse(cmd, action(map[string]string{"INPUT_REPOSITORY": "r", "INPUT_PASSWORD": "hunter2"}, &w), nil, &w); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.String(); !strings.Contains(got, "::add-mask::hunter2") {
+		t.Errorf("no mask command; wrote %q", got)
+	}
+}
+
+func TestEmit(t *testing.T) {
+	t.Parallel()
+	outFile := filepath.Join(t.TempDir(), "out")
+	var w, stdout bytes.Buffer
+	a := action(map[string]string{"GITHUB_OUTPUT": outFile}, &w)
+	outs := Outputs{{"version", "0.0.1-rc.1"}, {"reason", "ignored: a\nb"}}
+	if err := Emit(a, &stdout, true, outs); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]string
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil || got["version"] != "0.0.1-rc.1" || got["reason"] != "ignored: a\nb" {
+		t.Errorf("JSON = %s, %v", stdout.String(), err)
+	}
+	b, _ := os.ReadFile(outFile)
+	if !strings.Contains(string(b), "version<<") || !strings.Contains(string(b), "0.0.1-rc.1") {
+		t.Errorf("GITHUB_OUTPUT = %q", b)
+	}
+	stdout.Reset()
+	if err := Emit(action(nil, &w), &stdout, false, outs); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := stdout.String(), "version=0.0.1-rc.1\nreason=ignored: a b\n"; got != want {
+		t.Errorf("plain outputs = %q, want %q", got, want)
+	}
+}
+
+func TestTableEscapesCells(t *testing.T) {
+	t.Parallel()
+	got := Table("h", Outputs{{"reason", "a|b `c`\nd"}})
+	if want := "| reason | `a\\|b 'c' d` |"; !strings.Contains(got, want) {
+		t.Errorf("Table = %q, want a row %q", got, want)
+	}
+}

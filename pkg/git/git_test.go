@@ -1,0 +1,38 @@
+package git
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCommitTime(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com", "GIT_COMMITTER_NAME=a",
+		"GIT_COMMITTER_EMAIL=a@example.com", "GIT_COMMITTER_DATE=2026-08-01T12:00:00+02:00", "GIT_AUTHOR_DATE=2026-08-01T12:00:00+02:00")
+	for _, args := range [][]string{{"init", "-q"}, {"commit", "-q", "--allow-empty", "-m", "x"}} {
+		c := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		c.Env = env
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := CommitTime(context.Background(), dir, strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC); !got.Equal(want) || got.Location() != time.UTC {
+		t.Errorf("CommitTime = %v, want %v in UTC", got, want)
+	}
+	if _, err := CommitTime(context.Background(), dir, "0000000000000000000000000000000000000000"); err == nil || !strings.Contains(err.Error(), "0000000") {
+		t.Errorf("unknown commit: err = %v", err)
+	}
+}

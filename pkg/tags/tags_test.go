@@ -1,0 +1,59 @@
+package tags
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestParseClaim(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		tag, rc, short string
+		ok             bool
+	}{
+		{Claim("0.0.1-rc.3", "abc1234"), "0.0.1-rc.3", "abc1234", true},
+		{Claim("v1.2.0-rc.10", "0123abcd"), "v1.2.0-rc.10", "0123abcd", true},
+		{"claim-0.0.1-abc1234", "", "", false},
+		{"claim-0.0.1-rc.3-XYZ", "", "", false},
+		{"claim-latest-abc1234", "", "", false},
+		{"sha-abc1234", "", "", false},
+	}
+	for _, tc := range tests {
+		rc, short, ok := ParseClaim(tc.tag)
+		if ok != tc.ok || rc != tc.rc || short != tc.short {
+			t.Errorf("ParseClaim(%q) = %q, %q, %v; want %q, %q, %v", tc.tag, rc, short, ok, tc.rc, tc.short, tc.ok)
+		}
+	}
+}
+
+func TestFindShort(t *testing.T) {
+	t.Parallel()
+	list := []string{"integration-abc1234", "integration-abc1299", "integration-def5678", "sha-abc1234", "integration-zz"}
+	tests := []struct {
+		sha  string
+		want []string
+	}{
+		{"abc1234aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", []string{"abc1234"}},
+		{"abc12", []string{"abc1234", "abc1299"}},
+		{"def5678", []string{"def5678"}},
+		{"0000000", nil},
+	}
+	for _, tc := range tests {
+		if got := FindShort(list, IntegrationPrefix, tc.sha); !slices.Equal(got, tc.want) {
+			t.Errorf("FindShort(%q) = %v, want %v", tc.sha, got, tc.want)
+		}
+	}
+}
+
+func TestShort(t *testing.T) {
+	t.Parallel()
+	const sha = "9f2c4e1a7b3d5f60718293a4b5c6d7e8f9012345"
+	if s, err := Short(sha, 7); err != nil || s != "9f2c4e1" {
+		t.Errorf("Short = %q, %v", s, err)
+	}
+	for _, n := range []int{3, 41} {
+		if _, err := Short(sha, n); err == nil {
+			t.Errorf("Short(%d) accepted", n)
+		}
+	}
+}
