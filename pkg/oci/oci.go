@@ -224,15 +224,7 @@ func (r *Repository) Get(ctx context.Context, digest string) (*Manifest, error) 
 // write-once: the caller has checked that tag is free. It retries the whole upload a bounded
 // number of times, since a dropped blob chunk cannot be retried on its own.
 func (r *Repository) Push(ctx context.Context, img v1.Image, tag string) (*Manifest, error) {
-	digest, err := img.Digest()
-	if err != nil {
-		return nil, err
-	}
-	raw, err := img.RawManifest()
-	if err != nil {
-		return nil, err
-	}
-	mt, err := img.MediaType()
+	m, err := ManifestOf(img)
 	if err != nil {
 		return nil, err
 	}
@@ -246,11 +238,7 @@ func (r *Repository) Push(ctx context.Context, img v1.Image, tag string) (*Manif
 	if err != nil {
 		return nil, r.wrap(err, "push "+tag+" to")
 	}
-	parsed, err := img.Manifest()
-	if err != nil {
-		return nil, err
-	}
-	return &Manifest{Digest: digest.String(), MediaType: mt, Raw: raw, Parsed: parsed}, nil
+	return m, nil
 }
 
 // Tag points tag at m, write-once. It reads the tag first: free, it writes the manifest under the

@@ -285,20 +285,13 @@ func (c claimSet) rival(rc, short string) string {
 
 // of lists the release candidates a commit claimed, highest first.
 func (c claimSet) of(short string) []string {
-	var own []version.Tagged
+	var own []string
 	for rc, shas := range c {
 		if slices.Contains(shas, short) {
-			if v, ok := version.Parse(rc); ok {
-				own = append(own, version.Tagged{Tag: rc, Version: v})
-			}
+			own = append(own, rc)
 		}
 	}
-	version.Sort(own)
-	out := make([]string, len(own))
-	for i, tv := range own {
-		out[i] = tv.Tag
-	}
-	return out
+	return version.SortTags(own)
 }
 
 func (c claimSet) versions() []string {

@@ -157,16 +157,9 @@ func Decide(c Candidate, s State) (Decision, error) {
 }
 
 func sortedKeys(m map[string]string) []string {
-	tv := make([]version.Tagged, 0, len(m))
+	keys := make([]string, 0, len(m))
 	for t := range m {
-		if v, ok := version.Parse(t); ok {
-			tv = append(tv, version.Tagged{Tag: t, Version: v})
-		}
+		keys = append(keys, t)
 	}
-	version.Sort(tv)
-	out := make([]string, len(tv))
-	for i, x := range tv {
-		out[i] = x.Tag
-	}
-	return out
+	return version.SortTags(keys)
 }

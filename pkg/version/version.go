@@ -312,3 +312,14 @@ func Sort(tv []Tagged) {
 		return tv[i].Tag < tv[j].Tag
 	})
 }
+
+// SortTags returns the tags that are versions, highest first.
+func SortTags(tags []string) []string {
+	tv := Versions(tags)
+	Sort(tv)
+	out := make([]string, len(tv))
+	for i, x := range tv {
+		out[i] = x.Tag
+	}
+	return out
+}
