@@ -108,7 +108,9 @@ func FuzzParseRevision(f *testing.F) {
 		if _, err := Digest(r.Digest); err != nil {
 			t.Errorf("accepted %q with digest %q", s, r.Digest)
 		}
-		if strings.ContainsFunc(r.Tag, func(c rune) bool { return !strings.ContainsRune("._-", c) && !unicode.IsLetter(c) && !unicode.IsDigit(c) }) {
+		if strings.ContainsFunc(r.Tag, func(c rune) bool {
+			return !strings.ContainsRune("._-", c) && !unicode.IsLetter(c) && !unicode.IsDigit(c)
+		}) {
 			t.Errorf("accepted %q with tag %q", s, r.Tag)
 		}
 		if r.String() != s {
