@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin
 PKGS    := ./...
 
-.PHONY: all build test unit deps vet demo fuzz clean
+.PHONY: all build test unit deps vet demo fuzz reliability clean
 
 all: build
 
@@ -30,6 +30,13 @@ unit:
 # demo runs the whole pipeline against an embedded in-memory registry.
 demo:
 	$(GO) run ./examples/demo
+
+# reliability prints the figures of the fault, crash and race tests (they also run, and assert
+# every must-be-zero figure, in make test).
+reliability:
+	@$(GO) test -count=1 -run 'Reliability|Crash' -v ./pkg/pipeline > .reliability.log || { cat .reliability.log; rm -f .reliability.log; exit 1; }
+	@grep -o 'reliability: .*' .reliability.log | sed 's/^reliability: //' | sort | awk -F' [|] ' 'BEGIN { printf "%-62s | %s\n", "scenario", "figures" } { printf "%-62s | ", $$1; for (i = 2; i <= NF; i++) printf "%s%s", $$i, (i < NF ? ", " : "\n") }'
+	@rm -f .reliability.log
 
 # fuzz runs each fuzz target for FUZZTIME (make test runs only their seed corpora).
 FUZZTIME ?= 60s

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -88,6 +89,11 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 	if err != nil || !st.IsDir() {
 		return in, actionio.Usagef("path %q is not a directory", in.Dir)
 	}
+	if ws := a.Getenv("GITHUB_WORKSPACE"); ws != "" {
+		if err := insideWorkspace(ws, in.Dir); err != nil {
+			return in, err
+		}
+	}
 	in.Source = v.Get("source")
 	if in.Source == "" && a.Getenv("GITHUB_REPOSITORY") != "" {
 		server := a.Getenv("GITHUB_SERVER_URL")
@@ -134,6 +140,23 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 		in.Ignore = strings.Split(ig, "\n")
 	}
 	return in, nil
+}
+
+// insideWorkspace refuses, in Actions, a path that leaves the checkout: the artifact must be
+// built from the commit being released, not from whatever else is on the runner.
+func insideWorkspace(workspace, path string) error {
+	ws, err1 := filepath.EvalSymlinks(workspace)
+	p, err2 := filepath.Abs(path)
+	if err1 != nil || err2 != nil {
+		return actionio.Usagef("cannot resolve path %q against GITHUB_WORKSPACE %q", path, workspace)
+	}
+	if p, err2 = filepath.EvalSymlinks(p); err2 != nil {
+		return actionio.Usagef("cannot resolve path %q: %v", path, err2)
+	}
+	if rel, err := filepath.Rel(ws, p); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return actionio.Usagef("path %q is outside the checkout %s: give a directory of the repository being built", path, ws)
+	}
+	return nil
 }
 
 func main() { step.Main(command.Name, run) }

@@ -127,3 +127,70 @@ func TestBuildRCUsage(t *testing.T) {
 		})
 	}
 }
+
+// Hostile and malformed inputs: each is refused with exit 1 or 2 and a message saying what is
+// wrong, and the registry receives no write.
+func TestBuildRCBadInputsWriteNothing(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t)
+	dir := manifestsDir(t)
+	workspace := t.TempDir()
+	escaping := filepath.Join(workspace, "deploy")
+	if err := os.Symlink(dir, escaping); err != nil {
+		t.Fatal(err)
+	}
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret.yaml"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	leaky := t.TempDir()
+	if err := os.Symlink(filepath.Join(outside, "secret.yaml"), filepath.Join(leaky, "link.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	repo := srv.Host + "/acme/hostile"
+	base := func(extra ...string) []string {
+		return append([]string{"--created", "2026-08-01T10:00:00Z"}, extra...)
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"repository with shell metacharacters", nil, base("--repository", repo+";rm -rf /", "--sha", commit, "--path", dir), "is not REGISTRY/PATH"},
+		{"repository with a newline", nil, base("--repository", repo+"\n::set-output name=x::y", "--sha", commit, "--path", dir), "repository"},
+		{"repository in upper case", nil, base("--repository", srv.Host+"/Acme/App", "--sha", commit, "--path", dir), "repository"},
+		{"non-hex sha", nil, base("--repository", repo, "--sha", strings.Repeat("g", 40), "--path", dir), "sha"},
+		{"short sha", nil, base("--repository", repo, "--sha", commit[:12], "--path", dir), "full 40-character"},
+		{"sha with a command", nil, base("--repository", repo, "--sha", "$(id)"+commit[:35], "--path", dir), "sha"},
+		{"unknown bump", nil, base("--repository", repo, "--sha", commit, "--path", dir, "--bump", "patch;true"), "bump"},
+		{"bad version line", nil, base("--repository", repo, "--sha", commit, "--path", dir, "--version-line", "1.4.x"), "version line"},
+		{"bad initial version", nil, base("--repository", repo, "--sha", commit, "--path", dir, "--initial-version", "1.0"), "initial version"},
+		{"unknown prefix", nil, base("--repository", repo, "--sha", commit, "--path", dir, "--tag-prefix", "release-"), "prefix"},
+		{"bad dry_run", map[string]string{"INPUT_DRY_RUN": "maybe"}, base("--repository", repo, "--sha", commit, "--path", dir), "dry_run"},
+		{"path outside the checkout", map[string]string{"GITHUB_WORKSPACE": workspace}, base("--repository", repo, "--sha", commit, "--path", escaping), "outside the checkout"},
+		{"symlink escaping the manifests", nil, base("--repository", repo, "--sha", commit, "--path", leaky), "link.yaml"},
+		{"password without username", map[string]string{"INPUT_PASSWORD": "p"}, base("--repository", repo, "--sha", commit, "--path", dir), "username and password"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			env := map[string]string{}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			r := steptest.Invoke(t, command.Name, run, env, tc.args...)
+			if r.Code != 1 && r.Code != 2 {
+				t.Errorf("exit = %d, want 1 or 2", r.Code)
+			}
+			if !strings.Contains(r.Stderr, tc.want) {
+				t.Errorf("stderr lacks %q:\n%s", tc.want, r.Stderr)
+			}
+		})
+	}
+	t.Cleanup(func() {
+		if w := srv.Writes(); len(w) != 0 {
+			t.Errorf("bad inputs reached the registry with writes: %v", w)
+		}
+	})
+}

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,5 +96,41 @@ func TestTagValidatedErrors(t *testing.T) {
 				t.Errorf("exit %d (want %d), output lacks %q?\n%s%s", r.Code, tc.code, tc.want, r.Stdout, r.Stderr)
 			}
 		})
+	}
+}
+
+// A token is masked in the Actions log and appears in no error, summary or --json output, even
+// when the registry refuses it.
+func TestTagValidatedNeverPrintsSecrets(t *testing.T) {
+	t.Parallel()
+	const token = "ghp_s3cr3tT0k3nValue"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+		http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+	}))
+	t.Cleanup(srv.Close)
+	summary := filepath.Join(t.TempDir(), "summary")
+	repo := strings.TrimPrefix(srv.URL, "http://") + "/acme/app"
+	for _, env := range []map[string]string{
+		{"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary, "INPUT_USERNAME": "ci", "INPUT_PASSWORD": token},
+		{"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary, "GITHUB_TOKEN": token, "GITHUB_ACTOR": "ci"},
+	} {
+		r := steptest.Invoke(t, command.Name, run, env, "--repository", repo, "--sha", commit, "--json")
+		if r.Code != 1 {
+			t.Errorf("exit = %d, want 1", r.Code)
+		}
+		if !strings.Contains(r.Stderr, "::add-mask::"+token) {
+			t.Errorf("token not masked:\n%s", r.Stderr)
+		}
+		rest := strings.ReplaceAll(r.Stderr, "::add-mask::"+token, "")
+		b, _ := os.ReadFile(summary)
+		for _, out := range []string{r.Stdout, rest, string(b)} {
+			if strings.Contains(out, token) {
+				t.Errorf("token printed: %s", out)
+			}
+		}
+		if !strings.Contains(r.Stderr, "not authenticated") {
+			t.Errorf("the error should say what to do about credentials:\n%s", r.Stderr)
+		}
 	}
 }

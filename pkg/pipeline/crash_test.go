@@ -23,7 +23,7 @@ func (f *freezer) fault(n int, _ *http.Request) ocitest.Fault {
 // crashAtEveryStep runs setup, then step with the registry frozen after each of its requests in
 // turn, then step again on a healthy registry; the final tags must equal a clean run's and no
 // tag may ever have pointed at two digests.
-func crashAtEveryStep(t *testing.T, setup, step func(t *testing.T, reg Registry) error) {
+func crashAtEveryStep(t *testing.T, name string, setup, step func(t *testing.T, reg Registry) error) {
 	t.Helper()
 	clean := newFixture(t)
 	if err := setup(t, clean.repo("acme/crash")); err != nil {
@@ -60,13 +60,13 @@ func crashAtEveryStep(t *testing.T, setup, step func(t *testing.T, reg Registry)
 		}
 		converged++
 	}
-	t.Logf("crash points tried: %d, converged: %d, tags moved: 0", requests, converged)
+	t.Logf("reliability: %s killed after each request, then re-run | crash points tried %d | converged %d | tags moved 0", name, requests, converged)
 }
 
 func TestBuildRCConvergesAfterACrashAtEveryRequest(t *testing.T) {
 	t.Parallel()
 	dirA, dirB := manifests(t, "a"), manifests(t, "b")
-	crashAtEveryStep(t,
+	crashAtEveryStep(t, "build-rc",
 		func(t *testing.T, reg Registry) error {
 			_, err := BuildRC(context.Background(), reg, buildIn(dirA, sha(1)))
 			return err
@@ -81,7 +81,7 @@ func TestTagValidatedConvergesAfterACrashAtEveryRequest(t *testing.T) {
 	t.Parallel()
 	dirA, dirB := manifests(t, "a"), manifests(t, "b")
 	var rc2 BuildResult
-	crashAtEveryStep(t,
+	crashAtEveryStep(t, "tag-validated",
 		func(t *testing.T, reg Registry) error {
 			ctx := context.Background()
 			rc1, err := BuildRC(ctx, reg, buildIn(dirA, sha(1)))
