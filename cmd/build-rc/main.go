@@ -31,7 +31,7 @@ var command = actionio.Command{
 		{Name: "ref", ContextEnv: "GITHUB_REF_NAME", Usage: "branch or tag name recorded in the revision annotation"},
 		{Name: "source", Usage: "source repository URL for the source annotation (default $GITHUB_SERVER_URL/$GITHUB_REPOSITORY)"},
 		{Name: "created", Usage: "creation time, RFC 3339 (default: the commit time of sha, read with git in path)"},
-		{Name: "bump", Default: "patch", Usage: "part of the highest stable version to increment: patch, minor or major"},
+		{Name: "bump", Default: "patch", Usage: "part of the highest stable version to increment: patch, minor, major, or auto (from Conventional Commits since the highest stable; needs fetch-depth: 0)"},
 		{Name: "version_line", Usage: "MAJOR.MINOR line to release on, e.g. 1.4 for a hotfix line (patch bumps only)"},
 		{Name: "initial_version", Default: "0.0.0", Usage: "highest stable version to assume for an empty repository"},
 		{Name: "tag_prefix", Usage: "prefix of version tags: empty or v"},
@@ -137,7 +137,12 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 	if in.Rules.Prefix, err = version.ParsePrefix(v.Get("tag_prefix")); err != nil {
 		return in, actionio.Usagef("%v", err)
 	}
-	if err := in.Rules.Validate(); err != nil {
+	if in.Rules.Bump == version.Auto {
+		dir, sha := in.Dir, in.Sha
+		in.Commits = func(ctx context.Context, since string) ([]string, error) {
+			return git.Messages(ctx, dir, since, sha)
+		}
+	} else if err := in.Rules.Validate(); err != nil {
 		return in, actionio.Usagef("%v", err)
 	}
 	if ig := v.Get("ignore"); ig != "" {

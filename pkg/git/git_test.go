@@ -14,7 +14,7 @@ func TestCommitTime(t *testing.T) {
 	dir := t.TempDir()
 	env := append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com", "GIT_COMMITTER_NAME=a",
 		"GIT_COMMITTER_EMAIL=a@example.com", "GIT_COMMITTER_DATE=2026-08-01T12:00:00+02:00", "GIT_AUTHOR_DATE=2026-08-01T12:00:00+02:00")
-	for _, args := range [][]string{{"init", "-q"}, {"commit", "-q", "--allow-empty", "-m", "x"}} {
+	for _, args := range [][]string{{"init", "-q"}, {"commit", "-q", "--allow-empty", "-m", "x"}, {"commit", "-q", "--allow-empty", "-m", "feat: y\n\nbody"}} {
 		c := exec.Command("git", append([]string{"-C", dir}, args...)...)
 		c.Env = env
 		if out, err := c.CombinedOutput(); err != nil {
@@ -34,5 +34,17 @@ func TestCommitTime(t *testing.T) {
 	}
 	if _, err := CommitTime(context.Background(), dir, "0000000000000000000000000000000000000000"); err == nil || !strings.Contains(err.Error(), "0000000") {
 		t.Errorf("unknown commit: err = %v", err)
+	}
+	head := strings.TrimSpace(string(out))
+	all, err := Messages(context.Background(), dir, "", head)
+	if err != nil || len(all) != 2 || all[0] != "feat: y\n\nbody" || all[1] != "x" {
+		t.Errorf("Messages(all) = %q, %v", all, err)
+	}
+	since, err := Messages(context.Background(), dir, head+"~1", head)
+	if err != nil || len(since) != 1 {
+		t.Errorf("Messages(since parent) = %q, %v", since, err)
+	}
+	if _, err := Messages(context.Background(), dir, "1111111111111111111111111111111111111111", head); err == nil || !strings.Contains(err.Error(), "fetch-depth: 0") {
+		t.Errorf("unknown base: err = %v, want advice about fetch-depth", err)
 	}
 }

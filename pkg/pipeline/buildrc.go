@@ -27,8 +27,12 @@ type BuildInput struct {
 	Source   string
 	Created  time.Time
 	ShortLen int
-	Rules    version.Rules
-	DryRun   bool
+	// Rules.Bump may be version.Auto: the level is then read by Commits from the messages since
+	// the commit of the highest stable version.
+	Rules  version.Rules
+	DryRun bool
+	// Commits returns the commit messages after since ("" for all history) up to this commit.
+	Commits func(ctx context.Context, since string) ([]string, error)
 	// Attempts bounds how many release-candidate numbers a build tries when concurrent builds
 	// collide (default 10).
 	Attempts int
@@ -92,6 +96,11 @@ func BuildRC(ctx context.Context, reg Registry, in BuildInput) (BuildResult, err
 	b := &build{reg: reg, in: in, log: log, short: short, layer: layer, layerDigest: layerDigest.String(), meta: meta}
 	if tags.NewSet(list).Has(tags.Sha(short)) {
 		return b.complete(ctx, list)
+	}
+	if b.in.Rules.Bump == version.Auto {
+		if b.in.Rules.Bump, err = b.autoBump(ctx, list); err != nil {
+			return BuildResult{}, err
+		}
 	}
 	return b.allocate(ctx, list)
 }
@@ -164,6 +173,41 @@ func (b *build) complete(ctx context.Context, list []string) (BuildResult, error
 	}
 	b.log.Info("commit already built", "version", rc, "digest", m.Digest, "repaired", res.Pushed)
 	return res, nil
+}
+
+// autoBump reads the release level from the Conventional Commits since the highest stable
+// version's commit (from its revision annotation); a version line takes patches only.
+func (b *build) autoBump(ctx context.Context, list []string) (version.Bump, error) {
+	if b.in.Rules.Line != nil {
+		b.log.Info("bump auto inside version line: patch", "line", b.in.Rules.Line.String())
+		return version.Patch, nil
+	}
+	if b.in.Commits == nil {
+		return "", errors.New("bump auto needs the commit history of the checkout")
+	}
+	since := ""
+	if h := version.HighestStable(list, nil); h != nil {
+		digest, err := b.reg.Resolve(ctx, h.Tag)
+		if err != nil {
+			return "", err
+		}
+		m, err := b.reg.Get(ctx, digest)
+		if err != nil {
+			return "", err
+		}
+		origin, err := ref.ParseOrigin(artifact.MetadataFrom(m.Annotations()).Revision)
+		if err != nil {
+			return "", fmt.Errorf("bump auto: stable %s has no commit to count from: %w", h.Tag, err)
+		}
+		since = origin.Sha
+	}
+	msgs, err := b.in.Commits(ctx, since)
+	if err != nil {
+		return "", fmt.Errorf("bump auto: %w", err)
+	}
+	bump := version.BumpFromCommits(msgs)
+	b.log.Info("bump auto", "since", since, "commits", len(msgs), "bump", string(bump))
+	return bump, nil
 }
 
 // allocate takes the next release-candidate number through the claim protocol.

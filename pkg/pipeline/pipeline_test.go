@@ -288,3 +288,39 @@ func equalMaps(a, b map[string]string) bool {
 func digestOf(b []byte) string {
 	return fmt.Sprintf("sha256:%x", sha256.Sum256(b))
 }
+
+func TestBuildRCAutoBumpCountsFromTheHighestStable(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	reg := f.repo("acme/auto")
+	rc1 := mustBuild(t, reg, buildIn(manifests(t, "a"), sha(1)))
+	mustPromote(t, reg, PromoteInput{Revision: revision(rc1)})
+	tests := []struct {
+		name     string
+		messages []string
+		want     string
+	}{
+		{"fixes", []string{"fix: a"}, "0.0.2-rc.1"},
+		{"feature", []string{"fix: a", "feat: b"}, "0.1.0-rc.1"},
+		{"breaking", []string{"feat!: c"}, "1.0.0-rc.1"},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := buildIn(manifests(t, tc.name), sha(10+i))
+			in.Rules.Bump = version.Auto
+			in.DryRun = true
+			var gotSince string
+			in.Commits = func(_ context.Context, since string) ([]string, error) {
+				gotSince = since
+				return tc.messages, nil
+			}
+			res := mustBuild(t, reg, in)
+			if got, want := res.Version, tc.want; got != want {
+				t.Errorf("version = %s, want %s", got, want)
+			}
+			if got, want := gotSince, sha(1); got != want {
+				t.Errorf("counted commits since %s, want the stable's commit %s", got, want)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ocipromote/ocipromote/pkg/artifact"
+	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/promote"
 	"github.com/ocipromote/ocipromote/pkg/ref"
@@ -53,6 +54,8 @@ type candidate struct {
 
 // TagValidated gives the validated artifact its stable tag and then validated-<s>, as decided by
 // promote.Decide; replays, duplicates and late events write nothing or repair a half-done run.
+// While an operator's hold is on (see package hold) it writes nothing and reports promote.Held:
+// the check is here, on the step that writes, so it guards every route to promotion.
 func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteResult, error) {
 	log := logger(in.Log)
 	var lostRace error
@@ -60,6 +63,14 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 		list, err := reg.Tags(ctx)
 		if err != nil {
 			return PromoteResult{}, err
+		}
+		h, err := hold.Read(ctx, reg, list)
+		if err != nil {
+			return PromoteResult{}, fmt.Errorf("%w; promotion stops until the hold can be read", err)
+		}
+		if h.Held() {
+			log.Info("promotion held", "hold", h.Tag, "reason", h.Reason)
+			return PromoteResult{Reason: promote.Held, Detail: "held: " + h.Describe() + "; nothing written (release it with `ocipromote hold release`)", DryRun: in.DryRun}, nil
 		}
 		c, err := resolveCandidate(ctx, reg, list, in)
 		if err != nil {

@@ -116,10 +116,10 @@ func ParseBump(s string) (Bump, error) {
 	switch b := Bump(strings.ToLower(strings.TrimSpace(s))); b {
 	case "":
 		return Patch, nil
-	case Patch, Minor, Major:
+	case Patch, Minor, Major, Auto:
 		return b, nil
 	}
-	return "", fmt.Errorf("bump %q is not one of patch, minor, major", s)
+	return "", fmt.Errorf("bump %q is not one of patch, minor, major, auto", s)
 }
 
 // Line restricts versions to one MAJOR.MINOR series, so a hotfix line (e.g. 1.4) can run the same
@@ -213,6 +213,9 @@ type Rules struct {
 
 // Validate rejects rules that contradict each other.
 func (r Rules) Validate() error {
+	if r.Bump == Auto {
+		return errors.New("bump auto must be resolved to patch, minor or major before planning")
+	}
 	if r.Line != nil && r.Bump != Patch && r.Bump != "" {
 		return fmt.Errorf("%w: bump %s with version line %s", ErrBumpOutsideLine, r.Bump, r.Line)
 	}
