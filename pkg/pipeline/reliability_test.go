@@ -51,7 +51,10 @@ func TestReliabilityTransientFaults(t *testing.T) {
 		return []func() error{
 			func() (err error) { rc1, err = BuildRC(context.Background(), reg, buildIn(dirA, sha(1))); return err },
 			func() error { _, err := BuildRC(context.Background(), reg, buildIn(dirB, sha(2))); return err },
-			func() error { _, err := TagValidated(context.Background(), reg, PromoteInput{Revision: revision(rc1)}); return err },
+			func() error {
+				_, err := TagValidated(context.Background(), reg, PromoteInput{Revision: revision(rc1)})
+				return err
+			},
 			func() error { _, err := TagValidated(context.Background(), reg, PromoteInput{Sha: sha(1)}); return err },
 		}
 	}
