@@ -19,10 +19,12 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
 
 # test runs every test: unit and integration tests on the in-memory registry, end-to-end tests of
-# the built binaries on a real distribution registry, and Flux's own client pulling our artifact.
+# the built binaries on a real distribution registry, Flux's own client pulling our artifact, and
+# the examples decoded into Flux's API types with the actions checked against the binaries.
 test: deps vet
 	$(GO) test -count=1 $(PKGS)
 	cd test/fluxcompat && $(GO) test -count=1 ./...
+	cd test/examples && $(GO) test -count=1 ./...
 
 unit:
 	$(GO) test -short $(PKGS)
