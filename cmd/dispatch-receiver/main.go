@@ -1,6 +1,10 @@
 // Command dispatch-receiver reads the GitHub event that started the promotion workflow (a Flux
 // notification through repository_dispatch or a commit status, or a manual workflow_dispatch) and
 // decides, without writing anything, whether it earned a promotion, saying why either way.
+//
+// Given the artifact repository, it also answers promote=false with a reason starting "held:"
+// while an operator's hold is on. That only saves the workflow a step: tag-validated checks the
+// hold itself, so the guard holds even when dispatch-receiver is not given the repository.
 package main
 
 import (
@@ -14,13 +18,14 @@ import (
 
 	"github.com/ocipromote/ocipromote/pkg/actionio"
 	"github.com/ocipromote/ocipromote/pkg/event"
+	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/step"
 )
 
 var command = actionio.Command{
 	Name:    "dispatch-receiver",
 	Summary: "decide whether the triggering event (repository_dispatch, status or workflow_dispatch) promotes a release candidate",
-	Inputs: []actionio.Input{
+	Inputs: append([]actionio.Input{
 		{Name: "event_name", ContextEnv: "GITHUB_EVENT_NAME", Usage: "event that triggered the workflow: repository_dispatch, status or workflow_dispatch"},
 		{Name: "event_path", ContextEnv: "GITHUB_EVENT_PATH", Usage: "file holding the event payload"},
 		{Name: "object", Usage: "repository_dispatch only: the Flux object whose events promote, Kind/name.namespace, e.g. Kustomization/platform.flux-system"},
@@ -28,8 +33,13 @@ var command = actionio.Command{
 		{Name: "cluster_key", Default: event.DefaultClusterKey, Usage: "repository_dispatch only: metadata key that names the cluster"},
 		{Name: "success_pattern", Default: event.DefaultSuccessPattern, Usage: "repository_dispatch only: regular expression a success message matches"},
 		{Name: "status_context", Default: event.DefaultStatusContext, Usage: "status only: prefix of the commit status context Flux's github provider posts"},
-	},
+		repositoryInput,
+	}, step.CredentialInputs...),
 }
+
+// repositoryInput is optional here: without it the decision is the event's alone.
+var repositoryInput = actionio.Input{Name: "repository",
+	Usage: "OCI repository of the artifact; when given, an event that would promote is answered held while an operator's hold is on (tag-validated checks the hold either way)"}
 
 func outputs(d event.Decision) actionio.Outputs {
 	return actionio.Outputs{
@@ -42,7 +52,7 @@ func outputs(d event.Decision) actionio.Outputs {
 	}
 }
 
-func run(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, _ step.Env) error {
+func run(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, env step.Env) error {
 	v, err := actionio.Parse(command, a, args, stdout)
 	if err != nil {
 		return err
@@ -68,10 +78,32 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	if err != nil {
 		return err
 	}
+	if d.Promote && v.Get("repository") != "" {
+		if d, err = checkHold(ctx, a, v, env, d); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintln(stderr, d.Reason)
 	outs := outputs(d)
 	actionio.Summary(a, actionio.Table("dispatch-receiver: "+d.Reason, outs))
 	return actionio.Emit(a, stdout, v.JSON, outs)
+}
+
+// checkHold turns a promote decision into promote=false, reason "held: …", while a hold is on.
+// A hold that cannot be read is an error, never a promotion.
+func checkHold(ctx context.Context, a *githubactions.Action, v *actionio.Values, env step.Env, d event.Decision) (event.Decision, error) {
+	reg, err := step.Open(a, v, env)
+	if err != nil {
+		return d, err
+	}
+	h, err := hold.Current(ctx, reg)
+	if err != nil {
+		return d, fmt.Errorf("check the hold: %w", err)
+	}
+	if !h.Held() {
+		return d, nil
+	}
+	return event.Decision{Reason: "held: " + h.Describe() + "; this event would otherwise " + d.Reason}, nil
 }
 
 // readBounded reads at most limit bytes of the event file and refuses a larger one.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
@@ -132,5 +133,51 @@ func TestTagValidatedNeverPrintsSecrets(t *testing.T) {
 		if !strings.Contains(r.Stderr, "not authenticated") {
 			t.Errorf("the error should say what to do about credentials:\n%s", r.Stderr)
 		}
+	}
+}
+
+// While a hold is on, tag-validated answers held, exits 0 and writes nothing; after the release
+// the same event promotes.
+func TestTagValidatedHeld(t *testing.T) {
+	t.Parallel()
+	srv, repo, rc := built(t)
+	reg, err := oci.Open(repo, oci.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := hold.Set(ctx, reg, nil, hold.Record{Reason: "change freeze", Actor: "alice", Time: time.Now()}, false); err != nil {
+		t.Fatal(err)
+	}
+	writes := len(srv.Writes())
+	args := []string{"--repository", repo, "--revision", rc.Version + "@" + rc.Digest, "--json"}
+	r := steptest.Invoke(t, command.Name, run, map[string]string{}, args...)
+	var got map[string]string
+	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || r.Code != 0 {
+		t.Fatalf("held: exit %d, stdout %q: %v\n%s", r.Code, r.Stdout, err, r.Stderr)
+	}
+	if got["promoted"] != "false" || got["reason"] != "held" {
+		t.Errorf("held outputs = %v, want promoted=false reason=held", got)
+	}
+	if !strings.Contains(r.Stderr, "change freeze") {
+		t.Errorf("stderr does not say why it is held:\n%s", r.Stderr)
+	}
+	if w := srv.Writes()[writes:]; len(w) != 0 {
+		t.Errorf("a held promotion wrote %v", w)
+	}
+
+	list, err := reg.Tags(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hold.Release(ctx, reg, list, hold.Record{Actor: "alice", Time: time.Now()}, false); err != nil {
+		t.Fatal(err)
+	}
+	r = steptest.Invoke(t, command.Name, run, map[string]string{}, args...)
+	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || r.Code != 0 {
+		t.Fatalf("released: exit %d, stdout %q: %v\n%s", r.Code, r.Stdout, err, r.Stderr)
+	}
+	if got["promoted"] != "true" || got["version"] != "0.0.1" {
+		t.Errorf("after the release outputs = %v, want 0.0.1 promoted", got)
 	}
 }

@@ -17,6 +17,9 @@ const (
 	Promoted        = "promoted"
 	AlreadyPromoted = "already-promoted"
 	Superseded      = "superseded"
+	// Held: an operator's hold (a freeze, or a rollback) stops automatic promotion; nothing is
+	// written until it is released.
+	Held = "held"
 )
 
 // Candidate is the artifact integration validated.

@@ -95,11 +95,17 @@ func buildBinaries(t *testing.T, root string) string {
 // Docker config) and returns its stdout.
 func runBinary(t *testing.T, bin, name string, args ...string) []byte {
 	t.Helper()
+	return runBinaryEnv(t, bin, name, nil, args...)
+}
+
+// runBinaryEnv is runBinary with extra environment variables.
+func runBinaryEnv(t *testing.T, bin, name string, env []string, args ...string) []byte {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	home := t.TempDir()
 	cmd := exec.CommandContext(ctx, filepath.Join(bin, name), args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "DOCKER_CONFIG=" + home}
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "DOCKER_CONFIG=" + home}, env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -150,12 +156,31 @@ func binaryOutputs(t *testing.T, root, bin string) map[string][]string {
 		"--repository", repo, "--sha", sha))
 	outs["dispatch-receiver"] = jsonKeys(t, "dispatch-receiver", runBinary(t, bin, "dispatch-receiver", "--json",
 		"--event-name", "workflow_dispatch", "--event-path", event))
+	// status prints its report on stdout; its step outputs go to GITHUB_OUTPUT only.
+	outFile := filepath.Join(t.TempDir(), "output")
+	runBinaryEnv(t, bin, "ocipromote", []string{"GITHUB_OUTPUT=" + outFile}, "status", "--repository", repo)
+	outs["ocipromote status"] = outputFileKeys(t, outFile)
 	return outs
 }
 
-// Every action under actions/ is named after a binary in cmd/ and declares exactly the binary's
-// inputs (with its defaults and required flags) and exactly its outputs, each taken from the step
-// with id: run, whose script is just the binary's name.
+// outputFileKeys reads the output names a step wrote to a GITHUB_OUTPUT file.
+func outputFileKeys(t *testing.T, file string) []string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, m := range regexp.MustCompile(`(?m)^([A-Za-z0-9_-]+)<<`).FindAllStringSubmatch(string(b), -1) {
+		keys = append(keys, m[1])
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+// Every action under actions/ runs a binary of cmd/ (or one of its subcommands) as the whole
+// script of its step with id: run, is named after it, and declares exactly its inputs (with
+// defaults and required flags) and exactly its outputs, each taken from that step.
 func TestActionsMatchBinaries(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
@@ -172,10 +197,6 @@ func TestActionsMatchBinaries(t *testing.T) {
 		if !e.IsDir() {
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(root, "cmd", name)); err != nil {
-			t.Errorf("actions/%s is named after no binary in cmd/: %v", name, err)
-			continue
-		}
 		checked++
 		t.Run(name, func(t *testing.T) {
 			file := filepath.ToSlash(filepath.Join("actions", name, "action.yml"))
@@ -183,15 +204,33 @@ func TestActionsMatchBinaries(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			specs, err := parseHelp(string(runBinary(t, bin, name, "--help")))
+			// The run step's script is the command: a binary, or a binary and its subcommand.
+			var command []string
+			if a.Runs != nil {
+				for _, s := range a.Runs.Steps {
+					if s.ID == "run" && s.Run != nil {
+						command = strings.Fields(*s.Run)
+					}
+				}
+			}
+			if len(command) == 0 || len(command) > 2 {
+				t.Fatalf("%s: no step with id: run whose run: is just a binary (and a subcommand)", file)
+			}
+			if _, err := os.Stat(filepath.Join(root, "cmd", command[0])); err != nil {
+				t.Fatalf("%s runs %s, which is no binary in cmd/: %v", file, command[0], err)
+			}
+			if command[0] != name && strings.Join(command[1:], "") != name {
+				t.Errorf("%s runs %q: an action is named after its binary or subcommand", file, strings.Join(command, " "))
+			}
+			specs, err := parseHelp(string(runBinary(t, bin, command[0], append(command[1:], "--help")...)))
 			if err != nil {
-				t.Fatalf("%s --help: %v", name, err)
+				t.Fatalf("%s --help: %v", strings.Join(command, " "), err)
 			}
 			compareInputs(t, file, a, specs)
 
-			want, ok := outputs[name]
+			want, ok := outputs[strings.Join(command, " ")]
 			if !ok {
-				t.Fatalf("no run of %s to take its outputs from; add one to binaryOutputs", name)
+				t.Fatalf("no run of %s to take its outputs from; add one to binaryOutputs", strings.Join(command, " "))
 			}
 			var got []string
 			for out, o := range a.Outputs {
@@ -202,10 +241,7 @@ func TestActionsMatchBinaries(t *testing.T) {
 			}
 			slices.Sort(got)
 			if !slices.Equal(got, want) {
-				t.Errorf("%s declares outputs %v; %s --json prints %v", file, got, name, want)
-			}
-			if a.Runs == nil || !slices.ContainsFunc(a.Runs.Steps, func(s step) bool { return s.ID == "run" && s.Run != nil && strings.TrimSpace(*s.Run) == name }) {
-				t.Errorf("%s: no step with id: run whose run: is just %s", file, name)
+				t.Errorf("%s declares outputs %v; %s prints %v", file, got, strings.Join(command, " "), want)
 			}
 		})
 	}

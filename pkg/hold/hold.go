@@ -1,0 +1,319 @@
+// Package hold lets operators take live out of the pipeline's hands. A hold stops automatic
+// promotion (tag-validated and dispatch-receiver answer "held" and write nothing) until it is
+// released; a rollback puts live back on a known-good artifact and sets a hold, so that a late
+// validation event cannot promote past it.
+//
+// The hold lives in the registry, like every other piece of the pipeline's state, and needs
+// neither tag deletion nor a moved tag: each change appends a record, an artifact tagged
+// hold-<n> with n one more than the highest so far, and the record with the highest n is the
+// current state. Flux ignores hold-<n> tags (they are not versions) and prune never removes them.
+package hold
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/ocipromote/ocipromote/pkg/artifact"
+	"github.com/ocipromote/ocipromote/pkg/oci"
+)
+
+// TagPrefix starts every hold record tag: hold-1, hold-2, …
+const TagPrefix = "hold-"
+
+// ConfigMediaType marks a hold record: it is the media type of the record's config blob, which
+// holds the record as JSON. The same fields are manifest annotations, so reading a record is one
+// manifest GET.
+const ConfigMediaType = "application/vnd.ocipromote.hold.v1+json"
+
+// The annotations of a hold record's manifest.
+const (
+	AnnotationState  = "org.ocipromote.hold.state"
+	AnnotationReason = "org.ocipromote.hold.reason"
+	AnnotationActor  = "org.ocipromote.hold.actor"
+	AnnotationDigest = "org.ocipromote.hold.digest"
+	AnnotationSha    = "org.ocipromote.hold.sha"
+)
+
+// The states a record sets.
+const (
+	On  = "on"
+	Off = "off"
+)
+
+// Record is one change of the hold.
+type Record struct {
+	// State is On or Off.
+	State  string    `json:"state"`
+	Reason string    `json:"reason"`
+	Actor  string    `json:"actor"`
+	Time   time.Time `json:"time"`
+	// Digest and Sha name the artifact live was rolled back to, for a hold set by a rollback.
+	Digest string `json:"digest,omitempty"`
+	Sha    string `json:"sha,omitempty"`
+}
+
+// State is the current hold: the record with the highest hold-<n> tag.
+type State struct {
+	Record
+	// Tag is the record's tag; "" when no hold was ever set.
+	Tag string `json:"tag,omitempty"`
+}
+
+// Held reports whether automatic promotion is stopped.
+func (s State) Held() bool { return s.State == On }
+
+// Describe is a sentence for people: what the hold is and who set it when.
+func (s State) Describe() string {
+	if s.Tag == "" {
+		return "no hold was ever set"
+	}
+	verb := "set"
+	if !s.Held() {
+		verb = "released"
+	}
+	d := fmt.Sprintf("hold %s by %s at %s (%s)", verb, s.Actor, s.Time.UTC().Format(time.RFC3339), s.Tag)
+	if s.Reason != "" {
+		d += ": " + s.Reason
+	}
+	return d
+}
+
+// Tag formats the tag of the n-th record.
+func Tag(n uint64) string { return TagPrefix + strconv.FormatUint(n, 10) }
+
+// ParseTag reads n from hold-<n>; n is a positive decimal without leading zeros, so that one
+// number has one tag.
+func ParseTag(tag string) (uint64, bool) {
+	s, ok := strings.CutPrefix(tag, TagPrefix)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n == 0 || strconv.FormatUint(n, 10) != s {
+		return 0, false
+	}
+	return n, true
+}
+
+// IsTag reports whether tag is a hold record tag.
+func IsTag(tag string) bool { _, ok := ParseTag(tag); return ok }
+
+// Latest returns the highest hold record tag in list and its number ("" and 0 when none).
+func Latest(list []string) (string, uint64) {
+	var best uint64
+	for _, t := range list {
+		if n, ok := ParseTag(t); ok && n > best {
+			best = n
+		}
+	}
+	if best == 0 {
+		return "", 0
+	}
+	return Tag(best), best
+}
+
+// Reader is what reading the hold needs of a repository.
+type Reader interface {
+	Name() string
+	Tags(ctx context.Context) ([]string, error)
+	Resolve(ctx context.Context, tag string) (string, error)
+	Get(ctx context.Context, digest string) (*oci.Manifest, error)
+}
+
+// Registry is what changing the hold needs of a repository; *oci.Repository implements it.
+type Registry interface {
+	Reader
+	Push(ctx context.Context, img v1.Image, tag string) (*oci.Manifest, error)
+}
+
+var _ Registry = (*oci.Repository)(nil)
+
+// ErrNotARecord is returned when a hold-<n> tag points at something that is not a hold record.
+// The guard fails closed on it: promotion stops with an error rather than ignore a hold it
+// cannot read.
+var ErrNotARecord = errors.New("not a hold record")
+
+// Read returns the current hold given the repository's tag list. It costs nothing when no hold
+// was ever set, and one HEAD and one GET otherwise.
+func Read(ctx context.Context, reg Reader, list []string) (State, error) {
+	tag, _ := Latest(list)
+	if tag == "" {
+		return State{Record: Record{State: Off}}, nil
+	}
+	digest, err := reg.Resolve(ctx, tag)
+	if err != nil {
+		return State{}, fmt.Errorf("read the hold %s: %w", tag, err)
+	}
+	m, err := reg.Get(ctx, digest)
+	if err != nil {
+		return State{}, fmt.Errorf("read the hold %s: %w", tag, err)
+	}
+	rec, err := recordFrom(m)
+	if err != nil {
+		return State{}, fmt.Errorf("%s:%s (%s): %w; every hold-<n> tag must point at a record written by ocipromote", reg.Name(), tag, digest, err)
+	}
+	return State{Record: rec, Tag: tag}, nil
+}
+
+// Current lists the repository's tags and reads the current hold.
+func Current(ctx context.Context, reg Reader) (State, error) {
+	list, err := reg.Tags(ctx)
+	if err != nil {
+		return State{}, err
+	}
+	return Read(ctx, reg, list)
+}
+
+func recordFrom(m *oci.Manifest) (Record, error) {
+	if m.Parsed == nil || m.Parsed.Config.MediaType != ConfigMediaType {
+		return Record{}, ErrNotARecord
+	}
+	a := m.Annotations()
+	rec := Record{State: a[AnnotationState], Reason: a[AnnotationReason], Actor: a[AnnotationActor], Digest: a[AnnotationDigest], Sha: a[AnnotationSha]}
+	if rec.State != On && rec.State != Off {
+		return Record{}, fmt.Errorf("%w: state %q is neither %s nor %s", ErrNotARecord, rec.State, On, Off)
+	}
+	rec.Time = artifact.MetadataFrom(a).Created
+	return rec, nil
+}
+
+// Image is the artifact that stores rec: a manifest with the record as annotations and as its
+// config blob, and no layers.
+func Image(rec Record) (v1.Image, error) {
+	if rec.State != On && rec.State != Off {
+		return nil, fmt.Errorf("hold state %q is neither %s nor %s", rec.State, On, Off)
+	}
+	rec.Time = rec.Time.UTC().Truncate(time.Second)
+	config, err := json.Marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	digest, size, err := v1.SHA256(bytes.NewReader(config))
+	if err != nil {
+		return nil, err
+	}
+	annotations := artifact.Metadata{Created: rec.Time}.Annotations()
+	for k, v := range map[string]string{AnnotationState: rec.State, AnnotationReason: rec.Reason, AnnotationActor: rec.Actor, AnnotationDigest: rec.Digest, AnnotationSha: rec.Sha} {
+		if v != "" {
+			annotations[k] = v
+		}
+	}
+	raw, err := json.Marshal(v1.Manifest{
+		SchemaVersion: 2,
+		MediaType:     types.OCIManifestSchema1,
+		Config:        v1.Descriptor{MediaType: ConfigMediaType, Size: size, Digest: digest},
+		Layers:        []v1.Descriptor{},
+		Annotations:   annotations,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return partial.CompressedToImage(recordImage{config: config, manifest: raw})
+}
+
+// recordImage is the core partial.CompressedToImage completes into a v1.Image.
+type recordImage struct{ config, manifest []byte }
+
+func (r recordImage) RawConfigFile() ([]byte, error)      { return slices.Clone(r.config), nil }
+func (r recordImage) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }
+func (r recordImage) RawManifest() ([]byte, error)        { return slices.Clone(r.manifest), nil }
+func (r recordImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
+	return nil, fmt.Errorf("a hold record has no layer %s", h)
+}
+
+// Change is the outcome of Set or Release.
+type Change struct {
+	State State
+	// Wrote is true when this call appended a record (on a dry run: would append one); false when
+	// the hold already was as asked.
+	Wrote bool
+}
+
+// maxAttempts bounds how often a write retries when concurrent writers take its number.
+const maxAttempts = 5
+
+// Set turns the hold on with rec (its State is set to On), unless it is on already. A hold on
+// for another rollback target than rec.Digest is replaced by rec, so the record says why live
+// is where it is; list is a tag listing made during this run.
+func Set(ctx context.Context, reg Registry, list []string, rec Record, dryRun bool) (Change, error) {
+	rec.State = On
+	cur, err := Read(ctx, reg, list)
+	if err != nil {
+		return Change{}, err
+	}
+	if cur.Held() && (rec.Digest == "" || rec.Digest == cur.Digest) {
+		return Change{State: cur}, nil
+	}
+	return write(ctx, reg, list, rec, dryRun)
+}
+
+// Release turns the hold off with rec (its State is set to Off), unless it is off already.
+func Release(ctx context.Context, reg Registry, list []string, rec Record, dryRun bool) (Change, error) {
+	rec.State = Off
+	cur, err := Read(ctx, reg, list)
+	if err != nil {
+		return Change{}, err
+	}
+	if !cur.Held() {
+		return Change{State: cur}, nil
+	}
+	return write(ctx, reg, list, rec, dryRun)
+}
+
+// write appends rec as the next record. Registries have no compare-and-swap, so it pushes under
+// the next free number and reads the tag back; when a concurrent writer got that number, it
+// lists again and takes the next one.
+func write(ctx context.Context, reg Registry, list []string, rec Record, dryRun bool) (Change, error) {
+	img, err := Image(rec)
+	if err != nil {
+		return Change{}, err
+	}
+	m, err := oci.ManifestOf(img)
+	if err != nil {
+		return Change{}, err
+	}
+	rec, err = recordFrom(m)
+	if err != nil {
+		return Change{}, err
+	}
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		_, n := Latest(list)
+		tag := Tag(n + 1)
+		if dryRun {
+			return Change{State: State{Record: rec, Tag: tag}, Wrote: true}, nil
+		}
+		if _, err := reg.Resolve(ctx, tag); err == nil {
+			if list, err = reg.Tags(ctx); err != nil {
+				return Change{}, err
+			}
+			continue
+		} else if !errors.Is(err, oci.ErrNotFound) {
+			return Change{}, err
+		}
+		if _, err := reg.Push(ctx, img, tag); err != nil {
+			return Change{}, err
+		}
+		at, err := reg.Resolve(ctx, tag)
+		if err != nil {
+			return Change{}, fmt.Errorf("verify the hold record %s after writing it: %w", tag, err)
+		}
+		if at == m.Digest {
+			return Change{State: State{Record: rec, Tag: tag}, Wrote: true}, nil
+		}
+		if list, err = reg.Tags(ctx); err != nil {
+			return Change{}, err
+		}
+	}
+	return Change{}, fmt.Errorf("concurrent hold changes kept taking the next hold-<n> tag in %s; run ocipromote again", reg.Name())
+}

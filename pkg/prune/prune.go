@@ -1,0 +1,274 @@
+// Package prune keeps an artifact repository from filling up. It removes the artifacts of old
+// release candidates and, beyond the newest N, old stable versions, and never what a cluster
+// selects, what is still pending, what is young, what carries a tag the pipeline did not write,
+// or a hold record.
+//
+// Registries delete whole manifests, not single tags: distribution's DELETE of a manifest takes
+// every tag on it along, and GitHub's Packages API deletes a package version with all its tags.
+// So an artifact goes only when every tag on it is prunable; a single kept tag keeps it whole.
+// The plan is a pure function (Decide) over what the registry holds; Run gathers that, and hands
+// the deletions to a Deleter for the registry at hand (the OCI API, or GitHub's Packages API for
+// ghcr.io, which does not implement manifest deletion).
+package prune
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ocipromote/ocipromote/pkg/hold"
+	"github.com/ocipromote/ocipromote/pkg/tags"
+	"github.com/ocipromote/ocipromote/pkg/version"
+)
+
+// Rules are what to keep.
+type Rules struct {
+	// KeepStable is how many stable versions to keep, newest first (at least 1).
+	KeepStable int
+	// KeepRCDays keeps every artifact created less than this many days before Now.
+	KeepRCDays int
+	// Now is the time ages are measured from.
+	Now time.Time
+	// PruneStable also removes stable versions older than the newest KeepStable. Without it a
+	// stable tag is never removed, so the artifact it points at stays.
+	PruneStable bool
+	// Protect maps digests that must stay to the reason (what a cluster selects, the current
+	// rollback target).
+	Protect map[string]string
+}
+
+// Validate rejects rules that could remove what live runs.
+func (r Rules) Validate() error {
+	if r.KeepStable < 1 {
+		return fmt.Errorf("keep_stable must be at least 1 (live runs the newest stable version), got %d", r.KeepStable)
+	}
+	if r.KeepRCDays < 0 {
+		return fmt.Errorf("keep_rc_days must not be negative, got %d", r.KeepRCDays)
+	}
+	if r.Now.IsZero() {
+		return fmt.Errorf("no time to measure ages from")
+	}
+	return nil
+}
+
+// Entry is one manifest in the repository and every tag that points at it.
+type Entry struct {
+	Digest string
+	Tags   []string
+	// Created is the artifact's created annotation (zero when it has none).
+	Created time.Time
+	// Version is its version annotation: the release candidate build-rc built it as.
+	Version string
+}
+
+// Item is an entry with the plan's verdict.
+type Item struct {
+	Digest  string    `json:"digest"`
+	Tags    []string  `json:"tags"`
+	Created time.Time `json:"created,omitzero"`
+	Reason  string    `json:"reason"`
+}
+
+// Plan is what goes and what stays, each sorted by digest.
+type Plan struct {
+	Delete []Item `json:"delete"`
+	Keep   []Item `json:"keep"`
+}
+
+// Tags lists the tags the plan removes, sorted.
+func (p Plan) Tags() []string {
+	var out []string
+	for _, it := range p.Delete {
+		out = append(out, it.Tags...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Decide applies the rules to every manifest of the repository; list is its complete tag list.
+// An entry stays, with the first reason that applies, when:
+//   - a tag on it is a hold record;
+//   - it is protected (a selection picks it, or it is the current rollback target);
+//   - a tag on it is not one the pipeline writes (anything but X.Y.Z-rc.N, X.Y.Z, sha-,
+//     integration-, validated- and claim- tags), since another tool or a person relies on it;
+//   - it is younger than KeepRCDays, or its age is unknown;
+//   - it carries one of the newest KeepStable stable versions or the highest stable version of a
+//     MAJOR.MINOR line (build-rc counts from it), or any stable version unless PruneStable;
+//   - it is a pending release candidate (no stable version in its MAJOR.MINOR line at or above its
+//     base yet): removing it would let build-rc hand its number out again.
+//
+// Everything else goes, with all its tags.
+func Decide(list []string, entries []Entry, r Rules) (Plan, error) {
+	if err := r.Validate(); err != nil {
+		return Plan{}, err
+	}
+	newest := newestStable(list, r.KeepStable)
+	for _, k := range lineHighest(list) {
+		newest[k] = true
+	}
+	p := Plan{Delete: []Item{}, Keep: []Item{}}
+	for _, e := range entries {
+		it := Item{Digest: e.Digest, Tags: append([]string(nil), e.Tags...), Created: e.Created}
+		sort.Strings(it.Tags)
+		if it.Reason = keepReason(list, e, r, newest); it.Reason != "" {
+			p.Keep = append(p.Keep, it)
+			continue
+		}
+		it.Reason = fmt.Sprintf("created %s, more than %d days before %s; %s", e.Created.UTC().Format(time.RFC3339), r.KeepRCDays, r.Now.UTC().Format(time.RFC3339), settled(e))
+		p.Delete = append(p.Delete, it)
+	}
+	sort.Slice(p.Delete, func(i, j int) bool { return p.Delete[i].Digest < p.Delete[j].Digest })
+	sort.Slice(p.Keep, func(i, j int) bool { return p.Keep[i].Digest < p.Keep[j].Digest })
+	return p, nil
+}
+
+func keepReason(list []string, e Entry, r Rules, newest map[string]bool) string {
+	for _, t := range e.Tags {
+		if hold.IsTag(t) {
+			return "hold record " + t + " (hold records are never removed)"
+		}
+	}
+	if why, ok := r.Protect[e.Digest]; ok {
+		return why
+	}
+	for _, t := range e.Tags {
+		if kind(t) == foreign {
+			return fmt.Sprintf("tag %s is not one the pipeline writes", t)
+		}
+	}
+	switch age := r.Now.Sub(e.Created); {
+	case e.Created.IsZero():
+		return "no created annotation, so its age is unknown"
+	case age < time.Duration(r.KeepRCDays)*24*time.Hour:
+		return fmt.Sprintf("created %s, less than %d days ago", e.Created.UTC().Format(time.RFC3339), r.KeepRCDays)
+	}
+	for _, t := range e.Tags {
+		if kind(t) != stable {
+			continue
+		}
+		if newest[versionKey(t)] {
+			return fmt.Sprintf("stable %s is among the newest %d stable versions, or the highest of its MAJOR.MINOR line", t, r.KeepStable)
+		}
+		if !r.PruneStable {
+			return fmt.Sprintf("stable %s (stable versions stay unless prune_stable is set)", t)
+		}
+	}
+	if rc := rcOf(e); rc != "" && pending(list, rc) {
+		return fmt.Sprintf("release candidate %s is pending (no stable version at or above it yet); removing it would let build-rc reuse its number", rc)
+	}
+	return ""
+}
+
+func settled(e Entry) string {
+	for _, t := range e.Tags {
+		if kind(t) == stable {
+			return "stable " + t + " is older than the versions kept"
+		}
+	}
+	return "not a kept stable version or a pending release candidate"
+}
+
+type tagKind int
+
+const (
+	foreign tagKind = iota
+	stable
+	candidate
+	marker
+)
+
+// kind sorts a tag into what the pipeline writes: stable versions, release candidates, and the
+// marker tags around them.
+func kind(t string) tagKind {
+	if v, ok := version.Parse(t); ok {
+		if version.IsStable(v) && v.Metadata() == "" {
+			return stable
+		}
+		if _, _, isRC := version.RC(v); isRC {
+			return candidate
+		}
+		return foreign
+	}
+	if _, _, ok := tags.ParseClaim(t); ok {
+		return marker
+	}
+	for _, p := range []string{tags.ShaPrefix, tags.IntegrationPrefix, tags.ValidatedPrefix} {
+		if s, ok := strings.CutPrefix(t, p); ok && isHex(s) && len(s) >= 4 && len(s) <= 40 {
+			return marker
+		}
+	}
+	return foreign
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// versionKey is a version's X.Y.Z, so that v1.0.0 and 1.0.0 count as one version.
+func versionKey(t string) string {
+	v, _ := version.Parse(t)
+	return version.StableTag("", v)
+}
+
+// newestStable returns the keys of the newest n distinct stable versions in list.
+func newestStable(list []string, n int) map[string]bool {
+	keep := map[string]bool{}
+	for _, t := range version.SortTags(list) {
+		if len(keep) == n {
+			break
+		}
+		if kind(t) == stable {
+			keep[versionKey(t)] = true
+		}
+	}
+	return keep
+}
+
+// lineHighest returns the key of the highest stable version of each MAJOR.MINOR line: build-rc
+// counts the next version of a line from it, so removing it would hand a version out twice.
+func lineHighest(list []string) []string {
+	lines := map[string]bool{}
+	var out []string
+	for _, t := range version.SortTags(list) {
+		if kind(t) != stable {
+			continue
+		}
+		v, _ := version.Parse(t)
+		if l := version.LineOf(v).String(); !lines[l] {
+			lines[l] = true
+			out = append(out, versionKey(t))
+		}
+	}
+	return out
+}
+
+// rcOf is the release candidate an entry was built as: its version annotation, else an RC tag on it.
+func rcOf(e Entry) string {
+	if kind(e.Version) == candidate {
+		return e.Version
+	}
+	for _, t := range e.Tags {
+		if kind(t) == candidate {
+			return t
+		}
+		if rc, _, ok := tags.ParseClaim(t); ok {
+			return rc
+		}
+	}
+	return ""
+}
+
+// pending reports whether no stable version of rc's MAJOR.MINOR line is at or above its base:
+// version.NextRC still counts its number then.
+func pending(list []string, rc string) bool {
+	v, _ := version.Parse(rc)
+	base, _, _ := version.RC(v)
+	h := version.HighestStable(list, version.LineOf(base))
+	return h == nil || h.Version.LessThan(base)
+}

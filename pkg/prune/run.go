@@ -1,0 +1,118 @@
+package prune
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+
+	"github.com/ocipromote/ocipromote/pkg/artifact"
+	"github.com/ocipromote/ocipromote/pkg/hold"
+	"github.com/ocipromote/ocipromote/pkg/status"
+	"github.com/ocipromote/ocipromote/pkg/version"
+)
+
+// Deleter removes whole manifests from one repository.
+type Deleter interface {
+	// Check reports, without changing anything, whether Delete would remove it: an error
+	// wrapping ErrSkipped when the registry shows something the plan did not see.
+	Check(ctx context.Context, it Item) error
+	// Delete removes the manifest it.Digest and every tag on it; a manifest already gone is not
+	// an error.
+	Delete(ctx context.Context, it Item) error
+}
+
+// ErrSkipped marks an artifact the plan would remove but the registry's own view says to keep.
+var ErrSkipped = errors.New("skipped")
+
+// Options are Run's inputs besides the registry.
+type Options struct {
+	Rules
+	// Selectors are the clusters' selections; what they pick now is never removed.
+	Selectors []status.Selector
+	DryRun    bool
+	Log       *slog.Logger
+}
+
+// Result is what Run did: the plan, and of its deletions those done and those skipped.
+type Result struct {
+	Plan    Plan   `json:"plan"`
+	Deleted []Item `json:"deleted"`
+	Skipped []Item `json:"skipped,omitempty"`
+	DryRun  bool   `json:"dry_run"`
+}
+
+// Run reads the whole repository (one listing, a HEAD per tag, a GET per manifest), decides,
+// and deletes. On a dry run it asks the deleter what it would do and deletes nothing, so the
+// dry run's Deleted is exactly what a real run removes from the same registry state.
+func Run(ctx context.Context, reg status.Registry, del Deleter, o Options) (Result, error) {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := o.Rules.Validate(); err != nil {
+		return Result{}, err
+	}
+	list, err := reg.Tags(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	idx, err := status.Resolve(ctx, reg, list, func(string) bool { return true })
+	if err != nil {
+		return Result{}, err
+	}
+	rules := o.Rules
+	rules.Protect = map[string]string{}
+	for d, why := range o.Protect {
+		rules.Protect[d] = why
+	}
+	for _, s := range o.Selectors {
+		tag, err := version.Select(list, s.Constraint, s.Filter)
+		if err != nil {
+			return Result{}, err
+		}
+		if d, ok := idx.Digests[tag]; ok && tag != "" {
+			rules.Protect[d] = fmt.Sprintf("selected by %s (%s picks %s)", s.Name, s.Constraint, tag)
+		}
+	}
+	h, err := hold.Read(ctx, reg, list)
+	if err != nil {
+		return Result{}, err
+	}
+	if h.Held() && h.Digest != "" {
+		rules.Protect[h.Digest] = "live was rolled back to it and the hold is on (" + h.Tag + ")"
+	}
+	var entries []Entry
+	for d, ts := range idx.ByDigest() {
+		meta := artifact.MetadataFrom(idx.Manifests[d].Annotations())
+		entries = append(entries, Entry{Digest: d, Tags: ts, Created: meta.Created, Version: meta.Version})
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Digest < entries[j].Digest })
+	plan, err := Decide(list, entries, rules)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Plan: plan, DryRun: o.DryRun, Deleted: []Item{}}
+	for _, it := range plan.Delete {
+		act := del.Delete
+		if o.DryRun {
+			act = del.Check
+		}
+		err := act(ctx, it)
+		if errors.Is(err, ErrSkipped) {
+			log.Warn("not deleting", "digest", it.Digest, "reason", err)
+			it.Reason = err.Error()
+			res.Skipped = append(res.Skipped, it)
+			continue
+		}
+		if err != nil {
+			return res, fmt.Errorf("delete %s (tags %v) from %s: %w", it.Digest, it.Tags, reg.Name(), err)
+		}
+		if !o.DryRun {
+			log.Info("deleted", "digest", it.Digest, "tags", it.Tags)
+		}
+		res.Deleted = append(res.Deleted, it)
+	}
+	return res, nil
+}

@@ -1,0 +1,132 @@
+package status
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// HoldLine is the hold in one line.
+func (r Report) HoldLine() string {
+	switch {
+	case r.Hold.Tag == "":
+		return "off (never set)"
+	case r.Hold.Held():
+		s := "ON: " + r.Hold.Describe()
+		if r.Hold.Digest != "" {
+			s += fmt.Sprintf("; rolled back to %s", r.Hold.Digest)
+		}
+		return s
+	}
+	return "off: " + r.Hold.Describe()
+}
+
+// Text writes the report for a terminal.
+func (r Report) Text(w io.Writer) error {
+	fmt.Fprintf(w, "repository %s\nhold: %s\n\n", r.Repository, r.HoldLine())
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "COMMIT\tRC\tSTABLE\tVALIDATED\tCREATED\tDIGEST\tREVISION\tNOTE")
+	for _, a := range r.Artifacts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Short, dash(a.RC), dash(strings.Join(a.Stable, ",")),
+			yesNo(a.Validated), dash(created(a.Created)), shortDigest(a.Digest), dash(a.Revision), dash(a.Note()))
+	}
+	if len(r.Artifacts) == 0 {
+		fmt.Fprintln(tw, "(no commit artifacts)")
+	}
+	if r.Omitted > 0 {
+		fmt.Fprintf(tw, "(%d older not shown)\n", r.Omitted)
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "SELECTION\tCONSTRAINT\tTAG\tCOMMIT\tDIGEST\tHOLD")
+	for _, s := range r.Selections {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.describe(), dash(s.Tag), dash(s.Short), dash(shortDigest(s.Digest)), heldWord(s.Held))
+	}
+	return tw.Flush()
+}
+
+// Markdown renders the report for a job summary.
+func (r Report) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### ocipromote status: %s\n\n**hold:** %s\n\n", code(r.Repository), cell(r.HoldLine()))
+	b.WriteString("| selection | constraint | tag | commit | digest | hold |\n|---|---|---|---|---|---|\n")
+	for _, s := range r.Selections {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", cell(s.Name), code(s.describe()), code(s.Tag), code(s.Short), code(s.Digest), heldWord(s.Held))
+	}
+	b.WriteString("\n| commit | RC | stable | validated | created | digest | revision | note |\n|---|---|---|---|---|---|---|---|\n")
+	for _, a := range r.Artifacts {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", code(a.Short), code(a.RC), code(strings.Join(a.Stable, ", ")),
+			yesNo(a.Validated), cell(created(a.Created)), code(a.Digest), code(a.Revision), cell(a.Note()))
+	}
+	if r.Omitted > 0 {
+		fmt.Fprintf(&b, "\n%d older artifacts not shown.\n", r.Omitted)
+	}
+	return b.String()
+}
+
+// Note says what a person should know about the artifact beyond its columns.
+func (a Artifact) Note() string {
+	var notes []string
+	for _, n := range a.SelectedBy {
+		notes = append(notes, "selected by "+n)
+	}
+	if a.SupersededBy != "" {
+		notes = append(notes, "superseded by "+a.SupersededBy)
+	}
+	return strings.Join(notes, "; ")
+}
+
+func (s Selection) describe() string {
+	if s.Filter == "" {
+		return s.Constraint
+	}
+	return s.Constraint + " filter " + s.Filter
+}
+
+func created(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// shortDigest keeps "sha256:" and 12 hex digits, enough to tell artifacts apart on a terminal.
+func shortDigest(d string) string {
+	if len(d) > len("sha256:")+12 {
+		return d[:len("sha256:")+12]
+	}
+	return d
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func heldWord(b bool) string {
+	if b {
+		return "held"
+	}
+	return "-"
+}
+
+var cellEscaper = strings.NewReplacer("|", "\\|", "\r", " ", "\n", " ", "<", "&lt;", ">", "&gt;")
+
+func cell(s string) string { return cellEscaper.Replace(s) }
+
+func code(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "`" + strings.NewReplacer("`", "'", "|", "\\|", "\r", " ", "\n", " ").Replace(s) + "`"
+}

@@ -1,0 +1,286 @@
+// Package status answers the on-call questions about one artifact repository: where is each
+// commit in the pipeline (release candidate, stable version, validated, superseded), what does a
+// Flux OCIRepository with a given semver constraint select right now, and is automatic promotion
+// held. It reads the registry and writes nothing; the rules it applies are the version and
+// promote packages', so its answers are the pipeline's.
+package status
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/ocipromote/ocipromote/pkg/artifact"
+	"github.com/ocipromote/ocipromote/pkg/hold"
+	"github.com/ocipromote/ocipromote/pkg/promote"
+	"github.com/ocipromote/ocipromote/pkg/ref"
+	"github.com/ocipromote/ocipromote/pkg/tags"
+	"github.com/ocipromote/ocipromote/pkg/version"
+)
+
+// Selector is a Flux OCIRepository's tag selection: a name for people, the semver constraint and
+// the optional semverFilter regular expression.
+type Selector struct {
+	Name       string `json:"name"`
+	Constraint string `json:"constraint"`
+	Filter     string `json:"filter,omitempty"`
+}
+
+// DefaultSelectors are the pipeline's two clusters (SPEC): integration takes the highest version,
+// release candidates included; live takes the highest stable version.
+var DefaultSelectors = []Selector{
+	{Name: "integration", Constraint: ">= 0.0.0-0"},
+	{Name: "live", Constraint: hold.LiveConstraint},
+}
+
+// ParseSelector reads NAME=CONSTRAINT, or NAME=CONSTRAINT;FILTER for an OCIRepository with a
+// semverFilter (for example integration=>= 0.0.0-0;.*-rc.*). The constraint and the expression
+// are checked as Flux would check them.
+func ParseSelector(s string) (Selector, error) {
+	name, rest, ok := strings.Cut(strings.TrimSpace(s), "=")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" || strings.TrimSpace(rest) == "" {
+		return Selector{}, fmt.Errorf("selection %q is not NAME=CONSTRAINT (for example live=>= 0.0.0)", s)
+	}
+	constraint, filter, _ := strings.Cut(rest, ";")
+	sel := Selector{Name: name, Constraint: strings.TrimSpace(constraint), Filter: strings.TrimSpace(filter)}
+	if _, err := version.Select(nil, sel.Constraint, sel.Filter); err != nil {
+		return Selector{}, fmt.Errorf("selection %s: %w", name, err)
+	}
+	return sel, nil
+}
+
+// ParseSelectors reads one selection per non-empty line; none gives DefaultSelectors.
+func ParseSelectors(s string) ([]Selector, error) {
+	var out []Selector
+	seen := map[string]bool{}
+	for _, line := range strings.Split(s, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		sel, err := ParseSelector(line)
+		if err != nil {
+			return nil, err
+		}
+		if seen[sel.Name] {
+			return nil, fmt.Errorf("selection %s is given twice", sel.Name)
+		}
+		seen[sel.Name] = true
+		out = append(out, sel)
+	}
+	if len(out) == 0 {
+		return slices.Clone(DefaultSelectors), nil
+	}
+	return out, nil
+}
+
+// Artifact is one commit's artifact: the manifest a sha-<s> tag points at.
+type Artifact struct {
+	Short string `json:"short_sha"`
+	Sha   string `json:"sha,omitempty"`
+	// RC is the release-candidate version it was built as.
+	RC string `json:"rc,omitempty"`
+	// Stable lists its stable tags, highest first (a rolled-back artifact can have two).
+	Stable    []string  `json:"stable,omitempty"`
+	Validated bool      `json:"validated"`
+	Digest    string    `json:"digest"`
+	Created   time.Time `json:"created,omitzero"`
+	Revision  string    `json:"revision,omitempty"`
+	// SupersededBy is the stable tag of a newer candidate that makes this one superseded: by
+	// pkg/promote's rules, validating it now would write nothing.
+	SupersededBy string `json:"superseded_by,omitempty"`
+	// SelectedBy names the selections that pick it now.
+	SelectedBy []string `json:"selected_by,omitempty"`
+}
+
+// Selection is what one selector picks now.
+type Selection struct {
+	Selector
+	// Tag is the selected tag ("" when nothing matches), Digest its manifest and Short the
+	// commit of that artifact when it is one.
+	Tag    string `json:"tag"`
+	Digest string `json:"digest,omitempty"`
+	Short  string `json:"short_sha,omitempty"`
+	// Held is true when a hold is on and the selection does not take release candidates: it
+	// moves only when promotion writes a stable version, so it stays until the hold is released.
+	Held bool `json:"held"`
+}
+
+// Report is the whole answer.
+type Report struct {
+	Repository string      `json:"repository"`
+	Artifacts  []Artifact  `json:"artifacts"`
+	Selections []Selection `json:"selections"`
+	Hold       hold.State  `json:"hold"`
+	// Omitted counts the older artifacts left out by a limit.
+	Omitted int `json:"omitted,omitempty"`
+}
+
+// Gather reads the repository once: one tag listing, a HEAD for each sha-<s>, stable and selected
+// tag, a GET for each distinct manifest, and the current hold record.
+func Gather(ctx context.Context, reg Registry, selectors []Selector) (Report, error) {
+	list, err := reg.Tags(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	picked := make([]string, len(selectors))
+	for i, s := range selectors {
+		if picked[i], err = version.Select(list, s.Constraint, s.Filter); err != nil {
+			return Report{}, err
+		}
+	}
+	idx, err := Resolve(ctx, reg, list, func(t string) bool {
+		return isShaTag(t) || isStable(t) || slices.Contains(picked, t)
+	})
+	if err != nil {
+		return Report{}, err
+	}
+	h, err := hold.Read(ctx, reg, list)
+	if err != nil {
+		return Report{}, err
+	}
+	r := Report{Repository: reg.Name(), Hold: h, Artifacts: artifacts(idx)}
+	byDigest := map[string]*Artifact{}
+	for i := range r.Artifacts {
+		byDigest[r.Artifacts[i].Digest] = &r.Artifacts[i]
+	}
+	for i, s := range selectors {
+		sel := Selection{Selector: s, Tag: picked[i]}
+		if sel.Tag != "" {
+			sel.Digest = idx.Digests[sel.Tag]
+			if a := byDigest[sel.Digest]; a != nil {
+				sel.Short = a.Short
+				a.SelectedBy = append(a.SelectedBy, s.Name)
+			}
+		}
+		sel.Held = h.Held() && !tracksCandidates(s, sel.Tag)
+		r.Selections = append(r.Selections, sel)
+	}
+	return r, nil
+}
+
+// tracksCandidates reports whether a new release candidate above the selected tag would be
+// selected, so that build-rc, which a hold does not stop, moves this selection.
+func tracksCandidates(s Selector, picked string) bool {
+	base := semver.New(0, 0, 0, "", "")
+	if v, ok := version.Parse(picked); ok {
+		base = version.Base(v)
+	}
+	next := base.IncPatch()
+	got, err := version.Select([]string{version.RCTag(version.Prefix(picked), &next, 1)}, s.Constraint, s.Filter)
+	return err == nil && got != ""
+}
+
+// Limit keeps the n newest artifacts (all when n <= 0).
+func (r *Report) Limit(n int) {
+	if n > 0 && len(r.Artifacts) > n {
+		r.Omitted += len(r.Artifacts) - n
+		r.Artifacts = r.Artifacts[:n]
+	}
+}
+
+func isShaTag(t string) bool {
+	s, ok := strings.CutPrefix(t, tags.ShaPrefix)
+	if !ok {
+		return false
+	}
+	_, err := ref.Sha(s)
+	return err == nil
+}
+
+func isStable(t string) bool {
+	v, ok := version.Parse(t)
+	return ok && version.IsStable(v)
+}
+
+// artifacts builds one row per commit artifact, newest first.
+func artifacts(idx *Index) []Artifact {
+	set := tags.NewSet(idx.Tags)
+	byDigest := idx.ByDigest()
+	var out []Artifact
+	for _, d := range idx.digests() {
+		var short string
+		for _, t := range byDigest[d] {
+			if s, ok := strings.CutPrefix(t, tags.ShaPrefix); ok && isShaTag(t) && (short == "" || len(s) < len(short)) {
+				short = s
+			}
+		}
+		if short == "" {
+			continue
+		}
+		meta := artifact.MetadataFrom(idx.Manifests[d].Annotations())
+		a := Artifact{Short: short, Digest: d, Created: meta.Created, Revision: meta.Revision, Validated: set.Has(tags.Validated(short))}
+		if o, err := ref.ParseOrigin(meta.Revision); err == nil {
+			a.Sha = o.Sha
+		}
+		if isRC(meta.Version) {
+			a.RC = meta.Version
+		}
+		for _, t := range byDigest[d] {
+			if isStable(t) {
+				a.Stable = append(a.Stable, t)
+			}
+		}
+		a.Stable = version.SortTags(a.Stable)
+		if a.RC != "" && len(a.Stable) == 0 {
+			a.SupersededBy = supersededBy(idx, a)
+		}
+		out = append(out, a)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return newer(out[i], out[j]) })
+	return out
+}
+
+func isRC(tag string) bool {
+	v, ok := version.Parse(tag)
+	if !ok {
+		return false
+	}
+	_, _, ok = version.RC(v)
+	return ok
+}
+
+// newer orders artifacts by release-candidate version, then creation time, then commit.
+func newer(a, b Artifact) bool {
+	va, oka := version.Parse(a.RC)
+	vb, okb := version.Parse(b.RC)
+	switch {
+	case oka && okb && !va.Equal(vb):
+		return va.GreaterThan(vb)
+	case oka != okb:
+		return oka
+	case !a.Created.Equal(b.Created):
+		return a.Created.After(b.Created)
+	}
+	return a.Short < b.Short
+}
+
+// supersededBy applies promote.Decide to an unpromoted candidate: the stable tag that makes it
+// superseded, or "" when validating it would still promote it.
+func supersededBy(idx *Index, a Artifact) string {
+	c := promote.Candidate{Digest: a.Digest, Short: a.Short, RCTag: a.RC}
+	names, err := promote.Stables(idx.Tags, c)
+	if err != nil {
+		return ""
+	}
+	st := promote.State{Tags: idx.Tags, Stables: map[string]string{}}
+	for _, n := range names {
+		if d, ok := idx.Digests[n]; ok {
+			st.Stables[n] = d
+		}
+	}
+	top := promote.NeedsBehind(c, st.Stables)
+	if top != "" {
+		st.BehindHighest = artifact.MetadataFrom(idx.Manifests[st.Stables[top]].Annotations()).Version
+	}
+	d, err := promote.Decide(c, st)
+	if err != nil || d.Reason != promote.Superseded {
+		return ""
+	}
+	return top
+}

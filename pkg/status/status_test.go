@@ -1,0 +1,226 @@
+package status_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ocipromote/ocipromote/pkg/hold"
+	"github.com/ocipromote/ocipromote/pkg/oci"
+	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
+	"github.com/ocipromote/ocipromote/pkg/pipeline"
+	"github.com/ocipromote/ocipromote/pkg/status"
+	"github.com/ocipromote/ocipromote/pkg/version"
+)
+
+var day = time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC)
+
+// repo is a repository where a (0.0.1-rc.1) became 0.0.1, b (0.0.1-rc.2) was never validated,
+// and c (0.0.1-rc.3) became 0.0.2; each was committed a day after the one before.
+func repo(t *testing.T) (*ocitest.Server, *oci.Repository, map[string]pipeline.BuildResult) {
+	t.Helper()
+	srv := ocitest.New(t, ocitest.MaxPage(4))
+	reg, err := oci.Open(srv.Host+"/acme/app", oci.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rcs := map[string]pipeline.BuildResult{}
+	for i, label := range []string{"a", "b", "c"} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte("build: "+label+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rcs[label], err = pipeline.BuildRC(ctx, reg, pipeline.BuildInput{Dir: dir, Sha: strings.Repeat(label, 40), Ref: "main",
+			Created: day.AddDate(0, 0, i), ShortLen: 7, Rules: version.Rules{Bump: version.Patch}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, label := range []string{"a", "c"} {
+		if _, err := pipeline.TagValidated(ctx, reg, pipeline.PromoteInput{Digest: rcs[label].Digest}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return srv, reg, rcs
+}
+
+func TestGather(t *testing.T) {
+	t.Parallel()
+	srv, reg, rcs := repo(t)
+	seen := len(srv.Requests())
+	r, err := status.Gather(context.Background(), reg, status.DefaultSelectors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One listing (paged), a HEAD per sha-<s> and stable tag, a GET per manifest; nothing else.
+	count := map[string]int{}
+	for _, req := range srv.Requests()[seen:] {
+		method, path, _ := strings.Cut(req, " ")
+		switch {
+		case strings.HasSuffix(path, "/tags/list"):
+			count["list"]++
+		case method == "HEAD":
+			count["HEAD"]++
+		case method == "GET" && strings.Contains(path, "/manifests/sha256:"):
+			count["GET"]++
+		default:
+			t.Errorf("unexpected request %s", req)
+		}
+	}
+	if got, want := count, map[string]int{"list": 4, "HEAD": 5, "GET": 3}; !maps.Equal(got, want) {
+		t.Errorf("requests = %v, want %v", got, want)
+	}
+	want := []status.Artifact{
+		{Short: "ccccccc", Sha: strings.Repeat("c", 40), RC: "0.0.1-rc.3", Stable: []string{"0.0.2"}, Validated: true, Digest: rcs["c"].Digest,
+			Created: day.AddDate(0, 0, 2), Revision: "main@sha1:" + strings.Repeat("c", 40), SelectedBy: []string{"integration", "live"}},
+		{Short: "bbbbbbb", Sha: strings.Repeat("b", 40), RC: "0.0.1-rc.2", Digest: rcs["b"].Digest,
+			Created: day.AddDate(0, 0, 1), Revision: "main@sha1:" + strings.Repeat("b", 40), SupersededBy: "0.0.2"},
+		{Short: "aaaaaaa", Sha: strings.Repeat("a", 40), RC: "0.0.1-rc.1", Stable: []string{"0.0.1"}, Validated: true, Digest: rcs["a"].Digest,
+			Created: day, Revision: "main@sha1:" + strings.Repeat("a", 40)},
+	}
+	if got, want := len(r.Artifacts), len(want); got != want {
+		t.Fatalf("%d artifacts, want %d: %+v", got, want, r.Artifacts)
+	}
+	for i := range want {
+		got, _ := json.Marshal(r.Artifacts[i])
+		exp, _ := json.Marshal(want[i])
+		if !bytes.Equal(got, exp) {
+			t.Errorf("artifact %d:\n got %s\nwant %s", i, got, exp)
+		}
+	}
+	wantSel := []status.Selection{
+		{Selector: status.DefaultSelectors[0], Tag: "0.0.2", Digest: rcs["c"].Digest, Short: "ccccccc"},
+		{Selector: status.DefaultSelectors[1], Tag: "0.0.2", Digest: rcs["c"].Digest, Short: "ccccccc"},
+	}
+	if got, want := r.Selections, wantSel; !slices.Equal(got, want) {
+		t.Errorf("selections:\n got %+v\nwant %+v", got, want)
+	}
+	if r.Hold.Held() {
+		t.Errorf("hold = %+v, want off", r.Hold)
+	}
+}
+
+// After a rollback, live is on the rolled-back artifact and held; a selection that takes release
+// candidates is not held, since build-rc still moves it.
+func TestGatherAfterRollback(t *testing.T) {
+	t.Parallel()
+	_, reg, rcs := repo(t)
+	ctx := context.Background()
+	if _, err := hold.Rollback(ctx, reg, hold.RollbackInput{To: "aaaaaaa", Record: hold.Record{Reason: "bad | config", Actor: "alice", Time: day}}); err != nil {
+		t.Fatal(err)
+	}
+	sel := []status.Selector{{Name: "candidates", Constraint: ">= 0.0.0-0", Filter: ".*-rc.*"}, {Name: "live", Constraint: ">= 0.0.0"}}
+	r, err := status.Gather(ctx, reg, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, tag, short string
+		held             bool
+	}{
+		{"candidates", "0.0.1-rc.3", "ccccccc", false},
+		{"live", "0.0.3", "aaaaaaa", true},
+	}
+	for i, tc := range tests {
+		s := r.Selections[i]
+		if s.Name != tc.name || s.Tag != tc.tag || s.Short != tc.short || s.Held != tc.held {
+			t.Errorf("selection %d = %+v, want %s %s %s held=%v", i, s, tc.name, tc.tag, tc.short, tc.held)
+		}
+	}
+	if got, want := r.Artifacts[2].Stable, []string{"0.0.3", "0.0.1"}; !slices.Equal(got, want) {
+		t.Errorf("rolled-back artifact's stable tags = %v, want %v", got, want)
+	}
+	if !r.Hold.Held() || r.Hold.Digest != rcs["a"].Digest {
+		t.Errorf("hold = %+v", r.Hold)
+	}
+
+	var text bytes.Buffer
+	if err := r.Text(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "hold: ON: hold set by alice") {
+		t.Errorf("text does not show the hold:\n%s", text.String())
+	}
+	for _, row := range [][]string{
+		{"aaaaaaa", "0.0.1-rc.1", "0.0.3,0.0.1", "yes", "2026-08-01T10:00:00Z", rcs["a"].Digest[:19], "main@sha1:" + strings.Repeat("a", 40), "selected", "by", "live"},
+		{"live", ">=", "0.0.0", "0.0.3", "aaaaaaa", rcs["a"].Digest[:19], "held"},
+	} {
+		if !hasRow(text.String(), row) {
+			t.Errorf("text has no row %q:\n%s", row, text.String())
+		}
+	}
+	md := r.Markdown()
+	for _, want := range []string{"| live | `>= 0.0.0` | `0.0.3` | `aaaaaaa` | `" + rcs["a"].Digest + "` | held |", "bad \\| config", "| `bbbbbbb` | `0.0.1-rc.2` |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func hasRow(text string, fields []string) bool {
+	for _, line := range strings.Split(text, "\n") {
+		if slices.Equal(strings.Fields(line), fields) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestLimit(t *testing.T) {
+	t.Parallel()
+	_, reg, _ := repo(t)
+	r, err := status.Gather(context.Background(), reg, status.DefaultSelectors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Limit(1)
+	if len(r.Artifacts) != 1 || r.Artifacts[0].Short != "ccccccc" || r.Omitted != 2 {
+		t.Errorf("Limit(1) kept %+v, omitted %d", r.Artifacts, r.Omitted)
+	}
+}
+
+func TestParseSelectors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		in      string
+		want    []status.Selector
+		wantErr string
+	}{
+		{name: "none is the pipeline's two clusters", in: "\n", want: status.DefaultSelectors},
+		{name: "one", in: "live=>= 1.0.0, < 2.0.0", want: []status.Selector{{Name: "live", Constraint: ">= 1.0.0, < 2.0.0"}}},
+		{name: "with a semver filter", in: "integration=>= 0.0.0-0;.*-rc.*\nlive=>= 0.0.0", want: []status.Selector{
+			{Name: "integration", Constraint: ">= 0.0.0-0", Filter: ".*-rc.*"}, {Name: "live", Constraint: ">= 0.0.0"}}},
+		{name: "no name", in: "=>= 0.0.0", wantErr: "NAME=CONSTRAINT"},
+		{name: "no constraint", in: "live", wantErr: "NAME=CONSTRAINT"},
+		{name: "bad constraint", in: "live=>>1", wantErr: "constraint"},
+		{name: "bad filter", in: "live=>= 0.0.0;(", wantErr: "filter"},
+		{name: "twice", in: "live=>= 0.0.0\nlive=>= 1.0.0", wantErr: "twice"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := status.ParseSelectors(tc.in)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("ParseSelectors(%q) error = %v, want %q", tc.in, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("ParseSelectors(%q) = %+v, want %+v", tc.in, got, tc.want)
+			}
+		})
+	}
+}
