@@ -77,8 +77,7 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	case !res.Pushed:
 		heading = "build-rc: " + res.Short + " was already built as " + res.Version
 	}
-	actionio.Summary(a, actionio.Table(heading+" to "+reg.Name(), outs))
-	return actionio.Emit(a, stdout, v.JSON, outs)
+	return actionio.Report(a, stdout, stderr, v.JSON, heading+" to "+reg.Name(), outs)
 }
 
 func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values) (pipeline.BuildInput, error) {

@@ -83,10 +83,7 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 			return err
 		}
 	}
-	fmt.Fprintln(stderr, d.Reason)
-	outs := outputs(d)
-	actionio.Summary(a, actionio.Table("dispatch-receiver: "+d.Reason, outs))
-	return actionio.Emit(a, stdout, v.JSON, outs)
+	return actionio.Report(a, stdout, stderr, v.JSON, "dispatch-receiver: "+d.Reason, outputs(d))
 }
 
 // checkHold turns a promote decision into promote=false, reason "held: …", while a hold is on.

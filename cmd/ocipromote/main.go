@@ -280,9 +280,7 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 	if res.DryRun {
 		heading = "rollback (dry run): would write " + strings.Join(res.Writes, ", ") + "; " + res.Detail
 	}
-	fmt.Fprintln(stderr, heading)
-	actionio.Summary(a, actionio.Table(heading, outs))
-	return actionio.Emit(a, stdout, v.JSON, outs)
+	return actionio.Report(a, stdout, stderr, v.JSON, heading, outs)
 }
 
 func runHold(ctx context.Context, a *githubactions.Action, verb string, args []string, stdout, stderr io.Writer, env step.Env) error {
@@ -327,9 +325,7 @@ func runHold(ctx context.Context, a *githubactions.Action, verb string, args []s
 	case !ch.Wrote:
 		heading = "hold " + verb + ": nothing to do, " + ch.State.Describe()
 	}
-	fmt.Fprintln(stderr, heading)
-	actionio.Summary(a, actionio.Table(heading, outs))
-	return actionio.Emit(a, stdout, v.JSON, outs)
+	return actionio.Report(a, stdout, stderr, v.JSON, heading, outs)
 }
 
 func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, env step.Env) error {

@@ -64,9 +64,7 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	if res.DryRun {
 		heading = "tag-validated (dry run): would write " + strings.Join(res.Writes, ", ") + "; " + res.Detail
 	}
-	fmt.Fprintln(stderr, heading)
-	actionio.Summary(a, actionio.Table(heading, outs))
-	return actionio.Emit(a, stdout, v.JSON, outs)
+	return actionio.Report(a, stdout, stderr, v.JSON, heading, outs)
 }
 
 // validate checks the identifiers' form before anything touches the registry.

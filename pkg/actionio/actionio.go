@@ -289,3 +289,11 @@ func Main(ctx context.Context, name string, run Run, a *githubactions.Action, ar
 	}
 	return 1
 }
+
+// Report ends a step: the heading on stderr for the log, the heading and outputs as the job
+// summary, and the outputs themselves (see Emit).
+func Report(a *githubactions.Action, stdout, stderr io.Writer, jsonOut bool, heading string, outs Outputs) error {
+	fmt.Fprintln(stderr, heading)
+	Summary(a, Table(heading, outs))
+	return Emit(a, stdout, jsonOut, outs)
+}
