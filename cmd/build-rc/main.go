@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/actionio"
 	"github.com/ocipromote/ocipromote/pkg/git"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
+	"github.com/ocipromote/ocipromote/pkg/records"
 	"github.com/ocipromote/ocipromote/pkg/ref"
 	"github.com/ocipromote/ocipromote/pkg/step"
 	"github.com/ocipromote/ocipromote/pkg/version"
@@ -24,7 +26,7 @@ import (
 var command = actionio.Command{
 	Name:    "build-rc",
 	Summary: "push the manifests directory as the next release candidate X.Y.Z-rc.N (with sha-<s> and integration-<s>)",
-	Inputs: append([]actionio.Input{
+	Inputs: slices.Concat([]actionio.Input{
 		step.RepositoryInput,
 		{Name: "path", Default: ".", Usage: "directory of manifests to package"},
 		{Name: "sha", ContextEnv: "GITHUB_SHA", Usage: "full commit sha the manifests come from"},
@@ -37,7 +39,7 @@ var command = actionio.Command{
 		{Name: "tag_prefix", Usage: "prefix of version tags: empty or v"},
 		{Name: "short_sha_length", Default: "7", Usage: "length of the short sha in sha-<s> and integration-<s> (4 to 40)"},
 		{Name: "ignore", Usage: "gitignore-style patterns to leave out of the artifact, one per line (.git is always left out)"},
-	}, append(step.CredentialInputs, step.DryRunInput)...),
+	}, step.CredentialInputs, []actionio.Input{step.DryRunInput}, records.BuildInputs),
 }
 
 // Outputs in documented order.
@@ -64,6 +66,10 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	if err != nil {
 		return err
 	}
+	gh, err := records.FromInputs(a, v, env.Transport)
+	if err != nil {
+		return err
+	}
 	in.Log = step.Logger(stderr)
 	res, err := pipeline.BuildRC(ctx, reg, in)
 	if err != nil {
@@ -77,7 +83,11 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	case !res.Pushed:
 		heading = "build-rc: " + res.Short + " was already built as " + res.Version
 	}
-	return actionio.Report(a, stdout, stderr, v.JSON, heading+" to "+reg.Name(), outs)
+	if err := actionio.Report(a, stdout, stderr, v.JSON, heading+" to "+reg.Name(), outs); err != nil {
+		return err
+	}
+	gh.AfterBuild(ctx, reg.Name(), in.Sha, res).Publish(a, stderr)
+	return nil
 }
 
 func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values) (pipeline.BuildInput, error) {

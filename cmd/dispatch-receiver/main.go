@@ -49,6 +49,9 @@ func outputs(d event.Decision) actionio.Outputs {
 		{Name: "digest", Value: d.Digest},
 		{Name: "sha", Value: d.Sha},
 		{Name: "version", Value: d.Version},
+		{Name: "cluster", Value: d.Cluster},
+		{Name: "message", Value: d.Message},
+		{Name: "time", Value: d.Time},
 	}
 }
 

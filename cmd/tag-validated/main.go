@@ -7,12 +7,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/ocipromote/ocipromote/pkg/actionio"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
+	"github.com/ocipromote/ocipromote/pkg/records"
 	"github.com/ocipromote/ocipromote/pkg/ref"
 	"github.com/ocipromote/ocipromote/pkg/step"
 )
@@ -20,12 +22,12 @@ import (
 var command = actionio.Command{
 	Name:    "tag-validated",
 	Summary: "tag the release candidate integration validated as stable X.Y.Z, then validated-<s>",
-	Inputs: append([]actionio.Input{
+	Inputs: slices.Concat([]actionio.Input{
 		step.RepositoryInput,
 		{Name: "revision", Usage: "Flux revision integration reconciled, TAG@sha256:DIGEST (preferred)"},
 		{Name: "digest", Usage: "manifest digest sha256:... of the validated artifact"},
 		{Name: "sha", Usage: "commit sha (full or short) of the validated artifact, found through integration-<s>"},
-	}, append(step.CredentialInputs, step.DryRunInput)...),
+	}, step.CredentialInputs, []actionio.Input{step.DryRunInput}, records.PromoteInputs),
 }
 
 func outputs(r pipeline.PromoteResult) actionio.Outputs {
@@ -54,6 +56,10 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	if err != nil {
 		return err
 	}
+	gh, err := records.FromInputs(a, v, env.Transport)
+	if err != nil {
+		return err
+	}
 	in.Log = step.Logger(stderr)
 	res, err := pipeline.TagValidated(ctx, reg, in)
 	if err != nil {
@@ -64,7 +70,12 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	if res.DryRun {
 		heading = "tag-validated (dry run): would write " + strings.Join(res.Writes, ", ") + "; " + res.Detail
 	}
-	return actionio.Report(a, stdout, stderr, v.JSON, heading, outs)
+	if err := actionio.Report(a, stdout, stderr, v.JSON, heading, outs); err != nil {
+		return err
+	}
+	validated := records.ValidationFrom(v.Get("validated_cluster"), v.Get("validated_message"), v.Get("validated_at"))
+	gh.AfterPromote(ctx, reg, res, validated).Publish(a, stderr)
+	return nil
 }
 
 // validate checks the identifiers' form before anything touches the registry.

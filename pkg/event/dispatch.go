@@ -36,9 +36,10 @@ type fluxEvent struct {
 		Name      string `json:"name"`
 		Namespace string `json:"namespace"`
 	} `json:"involvedObject"`
-	Severity string          `json:"severity"`
-	Message  string          `json:"message"`
-	Metadata json.RawMessage `json:"metadata"`
+	Severity  string          `json:"severity"`
+	Message   string          `json:"message"`
+	Timestamp string          `json:"timestamp"`
+	Metadata  json.RawMessage `json:"metadata"`
 }
 
 type dispatchCriteria struct {
@@ -185,5 +186,10 @@ func decideDispatch(payload []byte, c Criteria) (Decision, error) {
 	d.Digest = rev.Digest
 	d.Version = rev.Tag
 	d.Sha = sha
+	if hasCluster {
+		d.Cluster = plainText(cluster, 63)
+	}
+	d.Message = plainText(ev.Message, 200)
+	d.Time = rfc3339(ev.Timestamp)
 	return d, nil
 }

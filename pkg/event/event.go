@@ -17,6 +17,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -74,6 +76,38 @@ type Decision struct {
 	Digest   string // "sha256:<hex>" when known
 	Sha      string // commit sha when known (full or short as given)
 	Version  string // the release-candidate tag when known (e.g. "0.4.2-rc.3")
+
+	// The validation the event reports, for records people read (release notes): the cluster it
+	// came from, its message (one line, control characters removed, at most 200 characters) and
+	// its time (RFC 3339). Empty when the route does not carry them.
+	Cluster, Message, Time string
+}
+
+// plainText makes untrusted text safe to carry as a one-line output: control and format
+// characters become spaces, and it is cut to max runes.
+func plainText(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == max {
+			b.WriteString("…")
+			break
+		}
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			r = ' '
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// rfc3339 returns s when it is an RFC 3339 time, else "".
+func rfc3339(s string) string {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC().Format(time.RFC3339)
+	}
+	return ""
 }
 
 // Decide reads the event named eventName (GITHUB_EVENT_NAME) from payload (the bytes of

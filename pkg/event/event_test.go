@@ -711,3 +711,22 @@ func TestDisplay(t *testing.T) {
 		})
 	}
 }
+
+// A promotion carries the validation it came from, cleaned for records people read.
+func TestDecideCarriesTheValidation(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "events", "repository_dispatch.health-check-passed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Decide(RepositoryDispatch, b, Criteria{Object: "Kustomization/platform.flux-system", Cluster: "integration"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Cluster != "integration" || d.Message != "Health check passed in 4.2s" || d.Time != "2026-11-22T10:00:00Z" {
+		t.Errorf("validation = %q, %q, %q", d.Cluster, d.Message, d.Time)
+	}
+	if got := plainText("ok\n::set-output name=x::y\u202e", 200); strings.ContainsAny(got, "\n\u202e") {
+		t.Errorf("plainText kept a control character: %q", got)
+	}
+}

@@ -11,6 +11,7 @@ type statusPayload struct {
 	State       string `json:"state"`
 	Context     string `json:"context"`
 	Description string `json:"description"`
+	UpdatedAt   string `json:"updated_at"`
 }
 
 // decideStatus handles a commit status, as a Flux github Provider posts one with context
@@ -43,6 +44,8 @@ func decideStatus(payload []byte, c Criteria) (Decision, error) {
 	}
 	d := promote("commit status %s is success on %s", display(p.Context), p.Sha)
 	d.Sha = p.Sha
+	d.Message = plainText(p.Context+": "+p.Description, 200)
+	d.Time = rfc3339(p.UpdatedAt)
 	return d, nil
 }
 

@@ -1,0 +1,90 @@
+package records
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/ocipromote/ocipromote/pkg/actionio"
+)
+
+// The inputs both steps share.
+var (
+	deploymentsInput = actionio.Input{Name: "deployments", Bool: true,
+		Usage: "record a GitHub deployment per environment, integration and live, whose status follows the pipeline (needs permissions deployments: write)"}
+	tokenInput = actionio.Input{Name: "github_token", ContextEnv: "GITHUB_TOKEN", Secret: true,
+		Usage: "token for the GitHub records (deployments, release, comment_prs); default the job's token"}
+	// No Default: an action.yml default would arrive as INPUT_GITHUB_API_URL and hide the
+	// GITHUB_API_URL of a GitHub Enterprise Server; New falls back to DefaultAPIURL.
+	apiInput = actionio.Input{Name: "github_api_url", ContextEnv: "GITHUB_API_URL",
+		Usage: "GitHub REST API for the records (default " + DefaultAPIURL + ")"}
+)
+
+// BuildInputs are build-rc's inputs for the records it keeps: the integration deployment.
+var BuildInputs = []actionio.Input{
+	deploymentsInput, tokenInput, apiInput,
+	{Name: "integration_url", Usage: "link shown for the integration environment on GitHub (View deployment), e.g. its dashboard"},
+}
+
+// PromoteInputs are tag-validated's inputs for the records it keeps: both deployments, the
+// release and the pull request comments, and the validation event the notes and comments cite.
+var PromoteInputs = []actionio.Input{
+	deploymentsInput,
+	{Name: "release", Bool: true, Usage: "create the GitHub release vX.Y.Z at the promoted commit, listing the commits and pull requests since the previous stable version (needs permissions contents: write)"},
+	{Name: "comment_prs", Bool: true, Usage: "comment \"included in X.Y.Z\" on each pull request the version carried and label it released (needs permissions pull-requests: write and issues: write)"},
+	tokenInput, apiInput,
+	{Name: "live_url", Usage: "link shown for the live environment on GitHub (View deployment)"},
+	{Name: "validated_cluster", Usage: "cluster that validated the candidate, for the release notes and comments (dispatch-receiver's cluster)"},
+	{Name: "validated_message", Usage: "message of the event that validated the candidate, e.g. Health check passed in 12.3s"},
+	{Name: "validated_at", Usage: "time of that event, RFC 3339"},
+}
+
+// OptionsFrom reads the records' inputs (those of BuildInputs or PromoteInputs) and the GitHub
+// context: GITHUB_REPOSITORY, GITHUB_SERVER_URL and GITHUB_RUN_ID for the link to this run.
+// transport replaces the HTTP transport when not nil (tests).
+func OptionsFrom(a *githubactions.Action, v *actionio.Values, transport http.RoundTripper) Options {
+	o := Options{
+		Deployments: v.Bool("deployments"), Release: v.Bool("release"), CommentPRs: v.Bool("comment_prs"),
+		Token: v.Get("github_token"), APIURL: v.Get("github_api_url"),
+		Repository: a.Getenv("GITHUB_REPOSITORY"), ServerURL: a.Getenv("GITHUB_SERVER_URL"),
+		IntegrationURL: v.Get("integration_url"), LiveURL: v.Get("live_url"),
+	}
+	if o.ServerURL == "" {
+		o.ServerURL = DefaultServerURL
+	}
+	if id := a.Getenv("GITHUB_RUN_ID"); id != "" && o.Repository != "" {
+		o.RunURL = fmt.Sprintf("%s/%s/actions/runs/%s", strings.TrimSuffix(o.ServerURL, "/"), o.Repository, id)
+	}
+	if transport != nil {
+		o.HTTPClient = &http.Client{Transport: transport}
+	}
+	return o
+}
+
+// FromInputs is New(OptionsFrom(…)), with an invalid option reported as a usage error.
+func FromInputs(a *githubactions.Action, v *actionio.Values, transport http.RoundTripper) (*Client, error) {
+	c, err := New(OptionsFrom(a, v, transport))
+	if err != nil {
+		return nil, actionio.Usagef("%v", err)
+	}
+	return c, nil
+}
+
+// Publish shows the report: each warning as a ::warning:: annotation in Actions (a line on
+// stderr elsewhere), and the records as a table in the job summary.
+func (r Report) Publish(a *githubactions.Action, stderr io.Writer) {
+	for _, w := range r.Warnings {
+		msg := "GitHub record not written: " + oneLine(w.Error())
+		if actionio.InActions(a) {
+			a.Warningf("%s", msg)
+		} else {
+			fmt.Fprintln(stderr, "warning: "+msg)
+		}
+	}
+	if md := r.Markdown(); md != "" {
+		actionio.Summary(a, md)
+	}
+}

@@ -1,0 +1,94 @@
+package records
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/ocipromote/ocipromote/pkg/actionio"
+)
+
+func action(env map[string]string, out io.Writer) *githubactions.Action {
+	return githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] }), githubactions.WithWriter(out))
+}
+
+func TestOptionsFromInputs(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"INPUT_DEPLOYMENTS": "true", "INPUT_RELEASE": "true", "INPUT_LIVE_URL": "https://live.example.com",
+		"INPUT_VALIDATED_AT": "2026-08-01T10:00:00Z",
+		"GITHUB_TOKEN":       "ghs_job", "GITHUB_REPOSITORY": "acme/platform", "GITHUB_SERVER_URL": "https://ghe.example.com",
+		"GITHUB_API_URL": "https://ghe.example.com/api/v3", "GITHUB_RUN_ID": "42",
+	}
+	var out bytes.Buffer
+	a := action(env, &out)
+	v, err := actionio.Parse(actionio.Command{Name: "tag-validated", Inputs: PromoteInputs}, a, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := OptionsFrom(a, v, nil)
+	want := Options{
+		Deployments: true, Release: true, Token: "ghs_job", APIURL: "https://ghe.example.com/api/v3",
+		Repository: "acme/platform", ServerURL: "https://ghe.example.com", RunURL: "https://ghe.example.com/acme/platform/actions/runs/42",
+		LiveURL: "https://live.example.com",
+	}
+	if o != want {
+		t.Errorf("options = %+v\nwant      %+v", o, want)
+	}
+	if !strings.Contains(out.String(), "::add-mask::ghs_job") {
+		t.Errorf("the token was not masked: %q", out.String())
+	}
+	if _, err := FromInputs(a, v, nil); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestFromInputsWithoutToken(t *testing.T) {
+	t.Parallel()
+	a := action(map[string]string{"INPUT_COMMENT_PRS": "true", "GITHUB_REPOSITORY": "acme/platform"}, io.Discard)
+	v, err := actionio.Parse(actionio.Command{Name: "tag-validated", Inputs: PromoteInputs}, a, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = FromInputs(a, v, nil)
+	if !errors.Is(err, actionio.ErrUsage) || !strings.Contains(err.Error(), "github_token is required") {
+		t.Errorf("error = %v, want a usage error naming github_token", err)
+	}
+}
+
+func TestPublish(t *testing.T) {
+	t.Parallel()
+	summary := filepath.Join(t.TempDir(), "summary.md")
+	if err := os.WriteFile(summary, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, stderr bytes.Buffer
+	a := action(map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary}, &out)
+	rep := Report{
+		Records:  []Record{{Kind: "release", Subject: "v0.0.2", State: "created", URL: "https://github.com/acme/platform/releases/tag/v0.0.2", Wrote: true}},
+		Warnings: []Warning{{Kind: "comment", Subject: "#2", Err: errors.New("boom\nsecond line")}},
+	}
+	rep.Publish(a, &stderr)
+	if got := out.String(); !strings.Contains(got, "::warning::GitHub record not written: comment #2: boom second line") {
+		t.Errorf("annotations = %q", got)
+	}
+	md, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "| release | [v0.0.2](https://github.com/acme/platform/releases/tag/v0.0.2) | created | yes |") {
+		t.Errorf("summary = %s", md)
+	}
+
+	stderr.Reset()
+	rep.Publish(action(map[string]string{}, io.Discard), &stderr)
+	if got := stderr.String(); got != "warning: GitHub record not written: comment #2: boom second line\n" {
+		t.Errorf("outside Actions: %q", got)
+	}
+}

@@ -1,0 +1,219 @@
+package records
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+)
+
+// ReleaseTag is the Git tag of a stable version's release: vX.Y.Z, whether or not the OCI tag
+// has the prefix.
+func ReleaseTag(stable string) string { return "v" + strings.TrimPrefix(stable, "v") }
+
+// releaseMarker ends the notes records writes, to tell its releases from hand-made ones.
+const releaseMarker = "<!-- ocipromote:release -->"
+
+// commentMarker is the hidden line that makes a pull request comment findable, once per version.
+func commentMarker(stable string) string {
+	return "<!-- ocipromote:released:" + strings.TrimPrefix(stable, "v") + " -->"
+}
+
+// release makes sure the release of p.Stable exists and returns its page ("" when it could not).
+// A Git tag of that name at another commit is never reused: GitHub would attach the release to
+// the existing tag, not to the commit that was validated.
+func (c *Client) release(ctx context.Context, p Promotion, ch *changes, rep *Report) string {
+	tag := ReleaseTag(p.Stable)
+	rel, _, err := c.gh.Repositories.GetReleaseByTag(ctx, c.owner, c.repo, tag)
+	switch {
+	case err == nil:
+		rep.record(Record{Kind: "release", Subject: tag, State: "exists", URL: rel.GetHTMLURL()})
+		return rel.GetHTMLURL()
+	case !isNotFound(err):
+		rep.warn("release", tag, fmt.Errorf("look up the release: %w", err))
+		return ""
+	}
+	at, err := c.tagCommit(ctx, tag)
+	if err != nil {
+		rep.warn("release", tag, err)
+		return ""
+	}
+	if at != "" && at != p.Sha {
+		rep.warn("release", tag, fmt.Errorf("Git tag %s already points at commit %s, not at %s, the commit of %s@%s: no release created; delete or rename that tag and run again", tag, short(at), short(p.Sha), p.OCIRepository, shortDigest(p.Digest)))
+		return ""
+	}
+	latest := "false"
+	if p.Latest {
+		latest = "true"
+	}
+	rel, _, err = c.gh.Repositories.CreateRelease(ctx, c.owner, c.repo, &github.RepositoryRelease{
+		TagName:         github.String(tag),
+		TargetCommitish: github.String(p.Sha),
+		Name:            github.String(tag),
+		Body:            github.String(c.notes(p, ch)),
+		Draft:           github.Bool(false),
+		Prerelease:      github.Bool(false),
+		MakeLatest:      github.String(latest),
+	})
+	if err != nil {
+		rep.warn("release", tag, fmt.Errorf("create the release: %w", err))
+		return ""
+	}
+	c.log.Info("release created", "tag", tag, "url", rel.GetHTMLURL())
+	rep.record(Record{Kind: "release", Subject: tag, State: "created", URL: rel.GetHTMLURL(), Wrote: true})
+	return rel.GetHTMLURL()
+}
+
+// tagCommit is the commit Git tag points at ("" when there is no such tag), through an annotated
+// tag's object when it is one.
+func (c *Client) tagCommit(ctx context.Context, tag string) (string, error) {
+	r, _, err := c.gh.Git.GetRef(ctx, c.owner, c.repo, "tags/"+tag)
+	if isNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("look up Git tag %s: %w", tag, err)
+	}
+	obj := r.GetObject()
+	if obj.GetType() != "tag" {
+		return obj.GetSHA(), nil
+	}
+	t, _, err := c.gh.Git.GetTag(ctx, c.owner, c.repo, obj.GetSHA())
+	if err != nil {
+		return "", fmt.Errorf("read annotated tag %s: %w", tag, err)
+	}
+	return t.GetObject().GetSHA(), nil
+}
+
+// notes are the release's Markdown: what was released, how it was validated, what changed.
+func (c *Client) notes(p Promotion, ch *changes) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Validated on %s and promoted to %s by ocipromote.\n\n", c.cluster(p), c.o.Live)
+	b.WriteString("| | |\n|---|---|\n")
+	if p.OCIRepository != "" {
+		fmt.Fprintf(&b, "| Artifact | `%s:%s` |\n", p.OCIRepository, p.Stable)
+	}
+	fmt.Fprintf(&b, "| Digest | `%s` |\n", p.Digest)
+	if p.RC != "" {
+		fmt.Fprintf(&b, "| Release candidate | `%s` |\n", p.RC)
+	}
+	fmt.Fprintf(&b, "| Commit | [`%s`](%s) |\n", short(p.Sha), c.commitURL(p.Sha))
+	fmt.Fprintf(&b, "| Validated | %s |\n", c.validated(p.Validation))
+	if c.o.RunURL != "" {
+		fmt.Fprintf(&b, "| Workflow run | %s |\n", c.o.RunURL)
+	}
+
+	if ch.first {
+		fmt.Fprintf(&b, "\nThe first stable version: there is no earlier one to compare with. [History](%s/%s/%s/commits/%s)\n",
+			c.o.ServerURL, c.owner, c.repo, p.Sha)
+		b.WriteString("\n" + releaseMarker + "\n")
+		return b.String()
+	}
+	b.WriteString("\n## Pull requests\n\n")
+	if len(ch.pulls) == 0 {
+		b.WriteString("None: the commits below were pushed without a pull request.\n")
+	}
+	for _, pr := range ch.pulls {
+		fmt.Fprintf(&b, "- #%d %s (@%s)\n", pr.number, inline(pr.title, 200), pr.user)
+	}
+	fmt.Fprintf(&b, "\n## Commits since %s\n\n", p.Previous.Version)
+	for _, cm := range ch.commits {
+		fmt.Fprintf(&b, "- [`%s`](%s) %s (%s)\n", short(cm.sha), c.commitURL(cm.sha), inline(cm.title, 200), inline(cm.author, 60))
+	}
+	if ch.more > 0 {
+		fmt.Fprintf(&b, "- … and %d more\n", ch.more)
+	}
+	fmt.Fprintf(&b, "\n**Full changes**: %s\n", ch.compareURL)
+	b.WriteString("\n" + releaseMarker + "\n")
+	return b.String()
+}
+
+// validated describes the validation event in one Markdown line; its text is untrusted.
+func (c *Client) validated(v Validation) string {
+	cluster := c.o.Integration
+	if v.Cluster != "" {
+		cluster = inline(v.Cluster, 60)
+	}
+	s := "on `" + cluster + "`"
+	if !v.Time.IsZero() {
+		s += " at " + v.Time.UTC().Format(time.RFC3339)
+	}
+	if v.Message != "" {
+		s += ": `" + inline(v.Message, 200) + "`"
+	}
+	return s
+}
+
+// comment leaves one comment and the label on every pull request the version carried.
+func (c *Client) comment(ctx context.Context, p Promotion, ch *changes, releaseURL string, rep *Report) {
+	marker := commentMarker(p.Stable)
+	body := c.commentBody(p, releaseURL)
+	for _, pr := range ch.pulls {
+		subject := fmt.Sprintf("#%d", pr.number)
+		url, found, err := c.findComment(ctx, pr.number, marker)
+		switch {
+		case err != nil:
+			rep.warn("comment", subject, err)
+		case found:
+			rep.record(Record{Kind: "comment", Subject: subject, State: "exists", URL: url})
+		default:
+			ic, _, err := c.gh.Issues.CreateComment(ctx, c.owner, c.repo, pr.number, &github.IssueComment{Body: github.String(body)})
+			if err != nil {
+				rep.warn("comment", subject, fmt.Errorf("comment on the pull request: %w", err))
+			} else {
+				rep.record(Record{Kind: "comment", Subject: subject, State: "created", URL: ic.GetHTMLURL(), Wrote: true})
+			}
+		}
+		if pr.labeled {
+			continue
+		}
+		if _, _, err := c.gh.Issues.AddLabelsToIssue(ctx, c.owner, c.repo, pr.number, []string{c.o.Label}); err != nil {
+			rep.warn("label", subject, fmt.Errorf("add label %s: %w", c.o.Label, err))
+			continue
+		}
+		rep.record(Record{Kind: "label", Subject: subject, State: c.o.Label, URL: pr.url, Wrote: true})
+	}
+}
+
+// findComment looks through every page of the pull request's comments for the marker.
+func (c *Client) findComment(ctx context.Context, number int, marker string) (url string, found bool, err error) {
+	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: c.o.PageSize}}
+	for {
+		page, resp, err := c.gh.Issues.ListComments(ctx, c.owner, c.repo, number, opts)
+		if err != nil {
+			return "", false, fmt.Errorf("list the comments: %w", err)
+		}
+		for _, ic := range page {
+			if strings.Contains(ic.GetBody(), marker) {
+				return ic.GetHTMLURL(), true, nil
+			}
+		}
+		if resp.NextPage == 0 {
+			return "", false, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+func (c *Client) commentBody(p Promotion, releaseURL string) string {
+	version := strings.TrimPrefix(p.Stable, "v")
+	var b strings.Builder
+	b.WriteString(commentMarker(p.Stable) + "\n")
+	if releaseURL != "" {
+		fmt.Fprintf(&b, "Included in [%s](%s)", version, releaseURL)
+	} else {
+		fmt.Fprintf(&b, "Included in %s", version)
+	}
+	fmt.Fprintf(&b, ", validated on %s", c.cluster(p))
+	if !p.Validation.Time.IsZero() {
+		fmt.Fprintf(&b, " at %s", p.Validation.Time.UTC().Format(time.RFC3339))
+	}
+	fmt.Fprintf(&b, " and promoted to %s", c.o.Live)
+	if c.o.RunURL != "" {
+		fmt.Fprintf(&b, " ([workflow run](%s))", c.o.RunURL)
+	}
+	b.WriteString(".\n")
+	return b.String()
+}
