@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin
 PKGS    := ./...
 
-.PHONY: all build test unit deps vet demo fuzz reliability clean
+.PHONY: all build test unit deps vet demo fuzz reliability e2e clean
 
 all: build
 
@@ -25,6 +25,14 @@ test: deps vet
 	$(GO) test -count=1 $(PKGS)
 	cd test/fluxcompat && $(GO) test -count=1 ./...
 	cd test/examples && $(GO) test -count=1 ./...
+	cd test/act && $(GO) test -count=1 -timeout 15m ./...
+
+# e2e runs the example workflows (examples/github/workflows, as the README shows them) with
+# nektos/act on this host against a real distribution registry: builds, the three promotion
+# routes, ignored events and a rollback, checking tags and step outputs after each run. The first
+# run installs act v0.2.89 into the user cache with go install (about 40 s).
+e2e: deps
+	cd test/act && $(GO) test -count=1 -timeout 15m ./...
 
 unit:
 	$(GO) test -short $(PKGS)

@@ -1,0 +1,183 @@
+package act
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/crane"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// The event fixtures of testdata/events name this commit; the test puts its own in their place.
+const fixtureSHA = "9f2c4e1a7b3d5f60718293a4b5c6d7e8f9012345"
+
+// fixture reads a real-shaped event of testdata/events with every fixtureSHA replaced by sha.
+func fixture(t *testing.T, name, sha string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(raw, []byte(fixtureSHA)) {
+		t.Fatalf("testdata/events/%s no longer names commit %s", name, fixtureSHA)
+	}
+	var event map[string]any
+	if err := json.Unmarshal(bytes.ReplaceAll(raw, []byte(fixtureSHA), []byte(sha)), &event); err != nil {
+		t.Fatalf("testdata/events/%s: %v", name, err)
+	}
+	return event
+}
+
+// object returns the object at key of m, failing when there is none.
+func object(t *testing.T, m map[string]any, key string) map[string]any {
+	t.Helper()
+	o, ok := m[key].(map[string]any)
+	if !ok {
+		t.Fatalf("event has no object %q: %v", key, m)
+	}
+	return o
+}
+
+// repositoryPayload is the repository as GitHub describes it in every event.
+func repositoryPayload() map[string]any {
+	owner, name, _ := strings.Cut(githubRepository, "/")
+	return map[string]any{
+		"full_name": githubRepository, "name": name, "default_branch": "main",
+		"html_url": sourceURL, "owner": map[string]any{"login": owner},
+	}
+}
+
+// pushEvent is GitHub's push event for a merge to main of commit after, made at date (before: the
+// previous head, "" for the first push).
+func (p *pipeline) pushEvent(t *testing.T, before, after, message string, date time.Time) map[string]any {
+	t.Helper()
+	added, modified, removed := p.ws.changes(t, after)
+	commit := map[string]any{
+		"id": after, "tree_id": p.ws.git(t, nil, "rev-parse", after+"^{tree}"), "distinct": true,
+		"message": message, "timestamp": date.Format(time.RFC3339), "url": sourceURL + "/commit/" + after,
+		"author":   map[string]any{"name": "dev", "email": "dev@acme.example", "username": "dev"},
+		"added":    added,
+		"modified": modified,
+		"removed":  removed,
+	}
+	created := before == ""
+	if created {
+		before = strings.Repeat("0", 40)
+	}
+	return map[string]any{
+		"ref": "refs/heads/main", "before": before, "after": after,
+		"created": created, "deleted": false, "forced": false, "base_ref": nil,
+		"compare":     sourceURL + "/compare/" + before[:12] + "..." + after[:12],
+		"commits":     []any{commit},
+		"head_commit": commit,
+		"pusher":      map[string]any{"name": "dev", "email": "dev@acme.example"},
+		"repository":  repositoryPayload(),
+		"sender":      map[string]any{"login": "dev", "type": "User"},
+	}
+}
+
+// dispatchEvent is the repository_dispatch a Flux githubdispatch Provider sends when the platform
+// Kustomization on cluster reports the artifact revision (TAG@sha256:DIGEST) built from sha
+// healthy: the real-shaped fixture with this run's revision, commit and cluster.
+func (p *pipeline) dispatchEvent(t *testing.T, revision, sha, cluster string) map[string]any {
+	t.Helper()
+	event := fixture(t, "repository_dispatch.health-check-passed.json", sha)
+	metadata := object(t, object(t, event, "client_payload"), "metadata")
+	metadata["revision"] = revision
+	metadata["originRevision"] = "main@sha1:" + sha
+	metadata["cluster"] = cluster
+	event["repository"] = repositoryPayload()
+	return event
+}
+
+// statusEvent is a commit status on sha, from a fixture of testdata/events.
+func (p *pipeline) statusEvent(t *testing.T, name, sha string) map[string]any {
+	t.Helper()
+	event := fixture(t, name, sha)
+	event["repository"] = repositoryPayload()
+	return event
+}
+
+// manualEvent is a person running the promote workflow by hand with the commit sha.
+func (p *pipeline) manualEvent(t *testing.T, sha string) map[string]any {
+	t.Helper()
+	event := fixture(t, "workflow_dispatch.sha.json", sha)
+	event["repository"] = repositoryPayload()
+	return event
+}
+
+// rollbackEvent is a person running the rollback workflow by hand. GitHub gives every input of
+// a workflow_dispatch payload as a string.
+func (p *pipeline) rollbackEvent(to, reason string) map[string]any {
+	return map[string]any{
+		"inputs":     map[string]any{"to": to, "reason": reason, "force": "false", "dry_run": "false"},
+		"ref":        "refs/heads/main",
+		"repository": repositoryPayload(),
+		"sender":     map[string]any{"login": "oncall", "type": "User"},
+		"workflow":   ".github/workflows/" + rollbackWorkflow,
+	}
+}
+
+// tags returns the artifact repository's tags, sorted.
+func (p *pipeline) tags(t *testing.T) []string {
+	t.Helper()
+	tags, err := crane.ListTags(p.repo)
+	if err != nil {
+		t.Fatalf("list tags of %s: %v", p.repo, err)
+	}
+	slices.Sort(tags)
+	return tags
+}
+
+// wantTags checks the artifact repository's tags, all of them.
+func (p *pipeline) wantTags(t *testing.T, want ...string) {
+	t.Helper()
+	want = slices.Sorted(slices.Values(want))
+	if got := p.tags(t); !slices.Equal(got, want) {
+		t.Fatalf("tags of %s:\n got  %q\n want %q", p.repo, got, want)
+	}
+}
+
+// digest resolves a tag.
+func (p *pipeline) digest(t *testing.T, tag string) string {
+	t.Helper()
+	d, err := crane.Digest(p.repo + ":" + tag)
+	if err != nil {
+		t.Fatalf("resolve %s:%s: %v", p.repo, tag, err)
+	}
+	return d
+}
+
+// wantTagsAt checks that every tag points at digest.
+func (p *pipeline) wantTagsAt(t *testing.T, digest string, tags ...string) {
+	t.Helper()
+	for _, tag := range tags {
+		if got := p.digest(t, tag); got != digest {
+			t.Errorf("%s:%s = %s, want %s", p.repo, tag, got, digest)
+		}
+	}
+}
+
+// wantAnnotations checks annotations of the manifest with digest.
+func (p *pipeline) wantAnnotations(t *testing.T, digest string, want map[string]string) {
+	t.Helper()
+	raw, err := crane.Manifest(p.repo + "@" + digest)
+	if err != nil {
+		t.Fatalf("read manifest %s@%s: %v", p.repo, digest, err)
+	}
+	m, err := v1.ParseManifest(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("parse manifest %s@%s: %v", p.repo, digest, err)
+	}
+	for k, w := range want {
+		if got := m.Annotations[k]; got != w {
+			t.Errorf("manifest %s: annotation %s = %q, want %q", digest, k, got, w)
+		}
+	}
+}

@@ -1,0 +1,303 @@
+package act
+
+import (
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ocipromote/ocipromote/test/registrytest"
+)
+
+// The example workflows, each driven by the scenario below.
+const (
+	buildRCWorkflow  = "build-rc.yaml"
+	promoteWorkflow  = "promote.yaml"
+	rollbackWorkflow = "rollback.yaml"
+)
+
+// The ocipromote actions, as the workflows use them.
+const (
+	tagValidatedAction = "ocipromote/ocipromote/actions/tag-validated"
+	statusAction       = "ocipromote/ocipromote/actions/status"
+	rootAction         = "ocipromote/ocipromote"
+	checkoutAction     = "actions/checkout"
+)
+
+// pipeline is one repository of manifests with the example workflows, the artifact repository
+// they write to, and act to run them.
+type pipeline struct {
+	ws   *workspace
+	act  *actRunner
+	repo string // the OCI repository, vars.OCI_REPOSITORY
+	// firstCommit is the repository's first content: the manifests under deploy/ and the example
+	// workflows, unchanged, under .github/workflows/.
+	firstCommit map[string][]byte
+}
+
+func newPipeline(t *testing.T) *pipeline {
+	t.Helper()
+	root := repoRoot(t)
+	workflows := exampleWorkflows(t, root, []string{buildRCWorkflow, promoteWorkflow, rollbackWorkflow})
+	goenv := readGoEnv(t)
+	actBin := installAct(t)
+	repo := registrytest.Start(t) + "/acme/platform-manifests"
+
+	tmp := t.TempDir()
+	home := filepath.Join(tmp, "home")
+	logDir := filepath.Join(tmp, "logs")
+	for _, d := range []string{filepath.Join(home, ".docker"), logDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	ocipromote := filepath.Join(tmp, "ocipromote")
+	copyActionSource(t, root, ocipromote)
+	t.Logf("copied ocipromote's actions and downloaded their modules in %s", time.Since(start).Round(10*time.Millisecond))
+
+	standIns, err := filepath.Abs(filepath.Join("testdata", "stand-ins"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uses := actionFiles(t, ocipromote)
+	for name, b := range workflows {
+		uses[workflowsDir+"/"+name] = b
+	}
+	flags := []string{
+		// Host mode: the steps run on this machine, which has Go, git and the registry.
+		"-P", "ubuntu-latest=-self-hosted",
+		"--no-cache-server",
+		"--action-cache-path", filepath.Join(tmp, "act"),
+		"--var", "OCI_REPOSITORY=" + repo,
+		// One JSON object per line; --verbose adds the results of skipped jobs and steps.
+		"--json", "--verbose",
+	}
+	remotes := remoteRepositories(t, ocipromote, standIns, uses)
+	for _, k := range slices.Sorted(maps.Keys(remotes)) {
+		flags = append(flags, "--local-repository", k+"="+remotes[k])
+	}
+
+	ws := newWorkspace(t, filepath.Join(tmp, "platform"), home)
+	env := []string{
+		// The go command running this test first, so the workflows build with the same toolchain.
+		"PATH=" + filepath.Join(goenv.GOROOT, "bin") + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"HOME=" + home, // no ~/.actrc, Docker or git configuration of the host
+		"DOCKER_CONFIG=" + filepath.Join(home, ".docker"),
+		"GIT_CONFIG_NOSYSTEM=1",
+		"GOCACHE=" + goenv.GOCACHE,
+		"GOMODCACHE=" + goenv.GOMODCACHE,
+		"GOPROXY=off", // the workflows fetch nothing, not even a Go module
+		"GOTOOLCHAIN=local",
+		"GOFLAGS=",
+		"TZ=UTC",
+		"ACT_DISABLE_VERSION_CHECK=1",
+	}
+	if d := os.Getenv("TMPDIR"); d != "" {
+		env = append(env, "TMPDIR="+d)
+	}
+	p := &pipeline{
+		ws:   ws,
+		act:  &actRunner{bin: actBin, dir: ws.dir, logDir: logDir, env: env, flags: flags},
+		repo: repo,
+	}
+
+	files := map[string][]byte{}
+	for name, b := range workflows {
+		files[".github/workflows/"+name] = b
+	}
+	manifests, err := filepath.Glob(filepath.Join(root, "examples", "manifests", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range manifests {
+		b, err := os.ReadFile(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files["deploy/"+filepath.Base(m)] = b
+	}
+	if len(manifests) == 0 {
+		t.Fatal("examples/manifests holds no manifests")
+	}
+	p.firstCommit = files
+	return p
+}
+
+// TestExampleWorkflows runs the example workflows as GitHub would for a repository of manifests
+// over its life: merges build release candidates, the integration cluster's Flux reports each
+// one healthy by one of the three routes, events that must not promote are ignored, and a person
+// rolls live back. Each run starts from what the previous ones left in the registry.
+func TestExampleWorkflows(t *testing.T) {
+	start := time.Now()
+	p := newPipeline(t)
+	t.Logf("set up in %s", time.Since(start).Round(10*time.Millisecond))
+
+	epoch := time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC)
+	var a, b, c string    // commits
+	var d1, d2, d3 string // digests of their artifacts
+	var dispatch1 map[string]any
+
+	steps := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"push builds 0.0.1-rc.1", func(t *testing.T) {
+			a = p.ws.commit(t, "Deploy podinfo", epoch, p.firstCommit)
+			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, "", a, "Deploy podinfo", epoch))
+			run.wantJob(t, "success")
+			run.wantClean(t)
+			run.wantStep(t, run.stepUsing(t, checkoutAction), "success", nil)
+			d1 = p.digest(t, "0.0.1-rc.1")
+			run.wantStep(t, run.step(t, "rc"), "success", map[string]string{
+				"version": "0.0.1-rc.1", "digest": d1, "short_sha": a[:7], "pushed": "true",
+				"tags": "0.0.1-rc.1,sha-" + a[:7] + ",integration-" + a[:7],
+			})
+			p.wantTags(t, "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "integration-"+a[:7], "sha-"+a[:7])
+			p.wantTagsAt(t, d1, "0.0.1-rc.1", "sha-"+a[:7], "integration-"+a[:7])
+			p.wantAnnotations(t, d1, map[string]string{
+				"org.opencontainers.image.revision": "main@sha1:" + a,
+				"org.opencontainers.image.source":   sourceURL,
+				"org.opencontainers.image.created":  epoch.Format(time.RFC3339),
+			})
+		}},
+		{"dispatch from the live cluster is ignored", func(t *testing.T) {
+			// The same health check of the same candidate, but from live: it must not promote.
+			before := p.tags(t)
+			run := p.act.run(t, promoteWorkflow, "repository_dispatch", "flux-bot", p.dispatchEvent(t, "0.0.1-rc.1@"+d1, a, "live"))
+			run.wantJob(t, "success")
+			run.wantClean(t)
+			run.wantStep(t, run.step(t, "decide"), "success", map[string]string{
+				"promote": "false", "reason": "~cluster live", "revision": "", "digest": "", "sha": "",
+			})
+			run.wantStep(t, run.stepUsing(t, tagValidatedAction), "skipped", nil)
+			p.wantTags(t, before...)
+		}},
+		{"dispatch from integration promotes 0.0.1", func(t *testing.T) {
+			dispatch1 = p.dispatchEvent(t, "0.0.1-rc.1@"+d1, a, "integration")
+			run := p.act.run(t, promoteWorkflow, "repository_dispatch", "flux-bot", dispatch1)
+			run.wantJob(t, "success")
+			run.wantClean(t)
+			run.wantStep(t, run.step(t, "decide"), "success", map[string]string{
+				"promote": "true", "reason": "~Health check passed", "revision": "0.0.1-rc.1@" + d1,
+				"digest": d1, "sha": a, "version": "0.0.1-rc.1",
+			})
+			run.wantStep(t, run.stepUsing(t, tagValidatedAction), "success", map[string]string{
+				"promoted": "true", "reason": "promoted", "version": "0.0.1", "digest": d1, "sha": a,
+			})
+			p.wantTags(t, "0.0.1", "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "integration-"+a[:7], "sha-"+a[:7], "validated-"+a[:7])
+			p.wantTagsAt(t, d1, "0.0.1", "validated-"+a[:7])
+		}},
+		{"the same dispatch again writes nothing", func(t *testing.T) {
+			before := p.tags(t)
+			run := p.act.run(t, promoteWorkflow, "repository_dispatch", "flux-bot", dispatch1)
+			run.wantJob(t, "success")
+			run.wantClean(t)
+			run.wantStep(t, run.stepUsing(t, tagValidatedAction), "success", map[string]string{
+				"promoted": "false", "reason": "already-promoted", "version": "0.0.1", "digest": d1,
+			})
+			p.wantTags(t, before...)
+		}},
+		{"push builds 0.0.2-rc.1", func(t *testing.T) {
+			b = p.ws.commit(t, "Scale podinfo to 3", epoch.Add(time.Hour), p.scale(t, 3))
+			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, a, b, "Scale podinfo to 3", epoch.Add(time.Hour)))
+			run.wantJob(t, "success")
+			run.wantClean(t)
+			d2 = p.digest(t, "0.0.2-rc.1")
+			run.wantStep(t, run.step(t, "rc"), "success", map[string]string{
+				"version": "0.0.2-rc.1", "digest": d2, "short_sha": b[:7], "pushed": "true",
+				"tags": "0.0.2-rc.1,sha-" + b[:7] + ",integration-" + b[:7],
+			})
+			if d2 == d1 {
+				t.Fatalf("the second commit's artifact has the first one's digest %s", d1)
+			}
+			p.wantTagsAt(t, d2, "0.0.2-rc.1", "sha-"+b[:7], "integration-"+b[:7])
+		}},
+		{"a CI commit status does not start the job", func(t *testing.T) {
+			before := p.tags(t)
+			run := p.act.run(t, promoteWorkflow, "status", "ci-bot", p.statusEvent(t, "status.other-context.json", b))
+			run.wantJob(t, "skipped")
+			p.wantTags(t, before...)
+		}},
+		{"Flux commit status promotes 0.0.2", func(t *testing.T) {
+			run := p.act.run(t, promoteWorkflow, "status", "flux-bot", p.statusEvent(t, "status.success.json", b))
+			run.wantJob(t, "success")
+			run.wantClean(t)
+			run.wantStep(t, run.step(t, "decide"), "success", map[string]string{
+				"promote": "true", "reason": "~kustomization/platform/", "sha": b,
+			})
+			run.wantStep(t, run.stepUsing(t, tagValidatedAction), "success", map[string]string{
+				"promoted": "true", "reason": "promoted", "version": "0.0.2", "digest": d2, "sha": b,
+			})
+			p.wantTagsAt(t, d2, "0.0.2", "validated-"+b[:7])
+			p.wantTagsAt(t, d1, "0.0.1", "validated-"+a[:7])
+		}},
+		{"manual workflow_dispatch promotes 0.0.3", func(t *testing.T) {
+			c = p.ws.commit(t, "Scale podinfo to 4", epoch.Add(2*time.Hour), p.scale(t, 4))
+			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, b, c, "Scale podinfo to 4", epoch.Add(2*time.Hour)))
+			run.wantJob(t, "success")
+			d3 = p.digest(t, "0.0.3-rc.1")
+			run.wantStep(t, run.step(t, "rc"), "success", map[string]string{"version": "0.0.3-rc.1", "digest": d3, "pushed": "true"})
+
+			run = p.act.run(t, promoteWorkflow, "workflow_dispatch", "oncall", p.manualEvent(t, c))
+			run.wantJob(t, "success")
+			run.wantClean(t)
+			run.wantStep(t, run.step(t, "decide"), "success", map[string]string{"promote": "true", "sha": c})
+			run.wantStep(t, run.stepUsing(t, tagValidatedAction), "success", map[string]string{
+				"promoted": "true", "reason": "promoted", "version": "0.0.3", "digest": d3, "sha": c,
+			})
+			p.wantTagsAt(t, d3, "0.0.3", "validated-"+c[:7], "0.0.3-rc.1")
+		}},
+		{"rollback puts live back on 0.0.2's artifact", func(t *testing.T) {
+			run := p.act.run(t, rollbackWorkflow, "workflow_dispatch", "oncall", p.rollbackEvent("0.0.2", "podinfo 4 replicas overload the node"))
+			run.wantJob(t, "success")
+			run.wantClean(t)
+			run.wantStep(t, run.stepUsing(t, rootAction), "success", map[string]string{"bin_dir": "~/ocipromote/"})
+			rollback := run.steps["1"]
+			if rollback == nil || rollback.name != "rollback" {
+				t.Fatalf("the rollback step is not the job's second step\n%s", run)
+			}
+			run.wantStep(t, rollback, "success", map[string]string{
+				"version": "0.0.4", "digest": d2, "sha": b, "hold": "hold-1", "changed": "true",
+			})
+			run.wantStep(t, run.stepUsing(t, statusAction), "success", map[string]string{
+				"hold": "on", "live_tag": "0.0.4", "live_digest": d2, "live_sha": b[:7],
+			})
+			p.wantTagsAt(t, d2, "0.0.4", "0.0.2")
+			p.wantTagsAt(t, d3, "0.0.3")
+			if tags := p.tags(t); !slices.Contains(tags, "hold-1") {
+				t.Errorf("no hold-1 tag after the rollback: %q", tags)
+			}
+		}},
+	}
+	for _, s := range steps {
+		if !t.Run(s.name, s.run) {
+			t.Fatalf("stopped after %q failed: the later runs build on it", s.name)
+		}
+	}
+	t.Logf("%d workflow runs in %s", p.act.nextRun, time.Since(start).Round(10*time.Millisecond))
+}
+
+// scale returns deploy/deployment.yaml with replicas set to n.
+func (p *pipeline) scale(t *testing.T, n int) map[string][]byte {
+	t.Helper()
+	const path = "deploy/deployment.yaml"
+	old := p.ws.read(t, path)
+	lines := strings.SplitAfter(string(old), "\n")
+	found := false
+	for i, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), "replicas:") {
+			indent := l[:len(l)-len(strings.TrimLeft(l, " "))]
+			lines[i] = indent + "replicas: " + strconv.Itoa(n) + "\n"
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("%s has no replicas: line", path)
+	}
+	return map[string][]byte{path: []byte(strings.Join(lines, ""))}
+}
