@@ -1,6 +1,14 @@
 // Package oci is ocipromote's only door to a registry. It lists tags completely, resolves and
-// reads manifests, pushes artifacts, and writes tags write-once, on go-containerregistry with
-// bounded retries. Everything above it works on tag names, digests and annotations.
+// reads manifests, pushes artifacts, and writes tags write-once, with bounded retries. Everything
+// above it works on tag names, digests and annotations.
+//
+// Every request is one the step needs. A Repository authenticates once (one GET /v2/, and on
+// token registries one token for push and pull) and sends everything else over that one
+// connection: tags are listed a thousand to a page where the registry allows it, a tag is written
+// with a single manifest PUT, and a blob is checked at most once and uploaded monolithically
+// (POST, then one PUT). The guards the pipeline relies
+// on are requests too, and they stay: the read before a contested write, the read-back after it,
+// and the complete listing.
 package oci
 
 import (
@@ -9,6 +17,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -38,6 +47,11 @@ func (e *ConflictError) Error() string {
 
 func (e *ConflictError) Unwrap() error { return ErrTagConflict }
 
+// DefaultPageSize is how many tags a listing asks for per page when Options.PageSize is 0.
+// Registries may answer with fewer (GHCR pages by 100) and link to the next page; a registry that
+// answers with all of them in one page (distribution without a limit) costs one request.
+const DefaultPageSize = 1000
+
 // Options configure Open.
 type Options struct {
 	// Username and Password, when set, are used for this registry and nothing else is tried.
@@ -50,20 +64,30 @@ type Options struct {
 	Transport http.RoundTripper
 	// Retry bounds retries; the zero value means DefaultRetry.
 	Retry RetryPolicy
-	// PageSize asks the registry for this many tags per page (registries may return fewer).
+	// PageSize asks the registry for this many tags per page (registries may return fewer);
+	// 0 means DefaultPageSize.
 	PageSize int
 	// Insecure talks plain HTTP to any host (loopback hosts already use HTTP).
 	Insecure  bool
 	UserAgent string
 }
 
-// Repository is one OCI repository, e.g. ghcr.io/acme/platform-manifests.
+// Repository is one OCI repository, e.g. ghcr.io/acme/platform-manifests. It is safe for
+// concurrent use.
 type Repository struct {
-	ref     name.Repository
-	puller  *remote.Puller
-	pusher  *remote.Pusher
-	retries atomic.Int64
-	policy  RetryPolicy
+	ref      name.Repository
+	keychain authn.Keychain
+	base     http.RoundTripper
+	pageSize int
+	retries  atomic.Int64
+	policy   RetryPolicy
+
+	mu sync.Mutex
+	// client is authenticated for push and pull; nil until the first request.
+	client *http.Client
+	// blobs are the blob digests known to be in the repository: content-addressed, so a blob
+	// seen once need not be checked again.
+	blobs map[string]bool
 }
 
 // ParseRepository validates a repository reference, accepting Flux's oci:// prefix.
@@ -93,50 +117,37 @@ func Open(repository string, o Options) (*Repository, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Repository{ref: ref, policy: o.Retry}
+	r := &Repository{ref: ref, policy: o.Retry, pageSize: o.PageSize, blobs: map[string]bool{}}
 	if r.policy.Attempts == 0 {
 		r.policy = DefaultRetry
+	}
+	if r.pageSize <= 0 {
+		r.pageSize = DefaultPageSize
 	}
 	base := o.Transport
 	if base == nil {
 		base = remote.DefaultTransport
 	}
-	rt := &retryTransport{next: base, policy: r.policy, retries: &r.retries}
-	ropts := []remote.Option{
-		remote.WithTransport(rt),
-		// Retries are ours (they honour Retry-After); go-containerregistry's would multiply them.
-		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),
-		remote.WithRetryPredicate(func(error) bool { return false }),
-		remote.WithRetryStatusCodes(),
-		remote.WithJobs(2),
-	}
-	if o.PageSize > 0 {
-		ropts = append(ropts, remote.WithPageSize(o.PageSize))
-	}
-	if o.UserAgent != "" {
-		ropts = append(ropts, remote.WithUserAgent(o.UserAgent))
-	}
+	r.base = transport.NewUserAgent(&retryTransport{next: base, policy: r.policy, retries: &r.retries}, o.UserAgent)
 	switch {
 	case o.Username != "" || o.Password != "":
-		ropts = append(ropts, remote.WithAuth(&authn.Basic{Username: o.Username, Password: o.Password}))
+		r.keychain = staticKeychain{&authn.Basic{Username: o.Username, Password: o.Password}}
 	default:
-		kc := o.Keychain
-		if kc == nil {
-			kc = authn.DefaultKeychain
+		r.keychain = o.Keychain
+		if r.keychain == nil {
+			r.keychain = authn.DefaultKeychain
 		}
 		if o.GitHubToken != "" {
-			kc = authn.NewMultiKeychain(kc, githubKeychain{token: o.GitHubToken, actor: o.GitHubActor})
+			r.keychain = authn.NewMultiKeychain(r.keychain, githubKeychain{token: o.GitHubToken, actor: o.GitHubActor})
 		}
-		ropts = append(ropts, remote.WithAuthFromKeychain(kc))
-	}
-	if r.puller, err = remote.NewPuller(ropts...); err != nil {
-		return nil, err
-	}
-	if r.pusher, err = remote.NewPusher(ropts...); err != nil {
-		return nil, err
 	}
 	return r, nil
 }
+
+// staticKeychain answers every registry with the same credentials (username and password given).
+type staticKeychain struct{ auth authn.Authenticator }
+
+func (k staticKeychain) Resolve(authn.Resource) (authn.Authenticator, error) { return k.auth, nil }
 
 // githubKeychain answers for ghcr.io with the workflow's GITHUB_TOKEN.
 type githubKeychain struct{ token, actor string }
@@ -161,7 +172,7 @@ func (r *Repository) Retries() int64 { return r.retries.Load() }
 // Tags lists every tag, across all pages. A repository that does not exist yet lists as empty;
 // any other failure is an error, never an empty list.
 func (r *Repository) Tags(ctx context.Context) ([]string, error) {
-	tags, err := r.puller.List(ctx, r.ref)
+	tags, err := r.listTags(ctx)
 	if err != nil {
 		if hasCode(err, transport.NameUnknownErrorCode) {
 			return nil, nil
@@ -173,14 +184,14 @@ func (r *Repository) Tags(ctx context.Context) ([]string, error) {
 
 // Resolve returns the manifest digest a tag points at, or ErrNotFound.
 func (r *Repository) Resolve(ctx context.Context, tag string) (string, error) {
-	d, err := r.puller.Head(ctx, r.ref.Tag(tag))
+	d, err := r.headManifest(ctx, tag)
 	if err != nil {
 		if notFound(err) {
 			return "", fmt.Errorf("%s:%s: %w", r.Name(), tag, ErrNotFound)
 		}
 		return "", r.wrap(err, "resolve tag "+tag+" in")
 	}
-	return d.Digest.String(), nil
+	return d, nil
 }
 
 // Manifest is a manifest as stored: its digest, media type and bytes.
@@ -201,19 +212,22 @@ func (m *Manifest) Annotations() map[string]string {
 
 // Get reads the manifest with this digest, or ErrNotFound.
 func (r *Repository) Get(ctx context.Context, digest string) (*Manifest, error) {
-	d, err := r.puller.Get(ctx, r.ref.Digest(digest))
+	if _, err := v1.NewHash(digest); err != nil {
+		return nil, fmt.Errorf("read manifest %q in %s: not a digest: %w", digest, r.Name(), err)
+	}
+	raw, mt, err := r.getManifest(ctx, digest)
 	if err != nil {
 		if notFound(err) {
 			return nil, fmt.Errorf("manifest %s@%s: %w", r.Name(), digest, ErrNotFound)
 		}
 		return nil, r.wrap(err, "read manifest "+digest+" in")
 	}
-	if d.Digest.String() != digest {
-		return nil, fmt.Errorf("registry returned manifest %s when asked for %s in %s", d.Digest, digest, r.Name())
+	if got := sha256Digest(raw); got != digest {
+		return nil, fmt.Errorf("registry returned manifest %s when asked for %s in %s", got, digest, r.Name())
 	}
-	m := &Manifest{Digest: digest, MediaType: d.MediaType, Raw: d.Manifest}
-	if d.MediaType.IsImage() {
-		if m.Parsed, err = v1.ParseManifest(strings.NewReader(string(d.Manifest))); err != nil {
+	m := &Manifest{Digest: digest, MediaType: mt, Raw: raw}
+	if mt.IsImage() {
+		if m.Parsed, err = v1.ParseManifest(strings.NewReader(string(raw))); err != nil {
 			return nil, fmt.Errorf("manifest %s in %s is not a valid OCI manifest: %w", digest, r.Name(), err)
 		}
 	}
@@ -222,14 +236,14 @@ func (r *Repository) Get(ctx context.Context, digest string) (*Manifest, error) 
 
 // Push uploads the image's blobs (skipping those the registry has) and its manifest under tag,
 // write-once: the caller has checked that tag is free. It retries the whole upload a bounded
-// number of times, since a dropped blob chunk cannot be retried on its own.
+// number of times, since an upload whose answer was lost cannot be retried on its own.
 func (r *Repository) Push(ctx context.Context, img v1.Image, tag string) (*Manifest, error) {
 	m, err := ManifestOf(img)
 	if err != nil {
 		return nil, err
 	}
 	for attempt := 1; ; attempt++ {
-		err = r.pusher.Push(ctx, r.ref.Tag(tag), img)
+		err = r.push(ctx, img, m, tag)
 		if err == nil || attempt >= 3 || !retryable(err) {
 			break
 		}
@@ -242,7 +256,7 @@ func (r *Repository) Push(ctx context.Context, img v1.Image, tag string) (*Manif
 }
 
 // Tag points tag at m, write-once. It reads the tag first: free, it writes the manifest under the
-// tag (a manifest PUT, no blob is touched); already at m, it writes nothing and returns false; at
+// tag (one manifest PUT, no blob is touched); already at m, it writes nothing and returns false; at
 // another digest, it returns a *ConflictError.
 func (r *Repository) Tag(ctx context.Context, tag string, m *Manifest, w Write) (bool, error) {
 	if !w.KnownAbsent {
@@ -256,7 +270,7 @@ func (r *Repository) Tag(ctx context.Context, tag string, m *Manifest, w Write) 
 			return false, err
 		}
 	}
-	if err := r.pusher.Push(ctx, r.ref.Tag(tag), rawManifest{m}); err != nil {
+	if err := r.putManifest(ctx, tag, m); err != nil {
 		return false, r.wrap(err, "write tag "+tag+" in")
 	}
 	if w.Verify {
@@ -279,14 +293,6 @@ type Write struct {
 	KnownAbsent bool
 	// Verify reads the tag back after writing, to catch a concurrent writer of a contested tag.
 	Verify bool
-}
-
-// rawManifest lets remote.Put send stored manifest bytes unchanged.
-type rawManifest struct{ m *Manifest }
-
-func (r rawManifest) RawManifest() ([]byte, error) { return r.m.Raw, nil }
-func (r rawManifest) MediaType() (types.MediaType, error) {
-	return r.m.MediaType, nil
 }
 
 func hasCode(err error, code transport.ErrorCode) bool {
@@ -313,6 +319,9 @@ func notFound(err error) bool {
 	return hasCode(err, transport.ManifestUnknownErrorCode)
 }
 
+// retryable tells whether a whole push is worth another try: the registry was briefly unable, an
+// upload went wrong (a lost answer leaves an upload session the registry has closed), or a blob
+// the manifest names was not there after all.
 func retryable(err error) bool {
 	var te *transport.Error
 	if errors.As(err, &te) {
@@ -321,7 +330,9 @@ func retryable(err error) bool {
 			http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 			return true
 		}
-		return hasCode(err, transport.BlobUploadInvalidErrorCode) || hasCode(err, transport.DigestInvalidErrorCode)
+		return hasCode(err, transport.BlobUploadInvalidErrorCode) || hasCode(err, transport.DigestInvalidErrorCode) ||
+			hasCode(err, transport.BlobUploadUnknownErrorCode) || hasCode(err, transport.ManifestBlobUnknownErrorCode) ||
+			hasCode(err, transport.BlobUnknownErrorCode)
 	}
 	return transient(err)
 }

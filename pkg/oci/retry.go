@@ -47,7 +47,10 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.next.RoundTrip(req)
 	}
 	var body []byte
-	if req.Body != nil && req.Body != http.NoBody {
+	// A body that can be had again (bytes the caller holds) is not copied; any other is
+	// buffered, so that a retry sends the same bytes.
+	replay := req.GetBody
+	if req.Body != nil && req.Body != http.NoBody && replay == nil {
 		b, err := io.ReadAll(io.LimitReader(req.Body, maxBufferedBody+1))
 		req.Body.Close()
 		if err != nil {
@@ -60,10 +63,18 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	for attempt := 1; ; attempt++ {
 		r := req
-		if body != nil {
+		switch {
+		case body != nil:
 			r = req.Clone(req.Context())
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			r.ContentLength = int64(len(body))
+		case replay != nil && attempt > 1:
+			b, err := replay()
+			if err != nil {
+				return nil, err
+			}
+			r = req.Clone(req.Context())
+			r.Body = b
 		}
 		resp, err := t.next.RoundTrip(r)
 		wait, retry := t.shouldRetry(attempt, resp, err)

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
 )
@@ -38,6 +39,8 @@ type Server struct {
 	inner    http.Handler
 	pageSize int
 	fault    func(n int, r *http.Request) Fault
+	auth     *tokenAuth
+	latency  time.Duration
 
 	mu          sync.Mutex
 	assignments []Assignment
@@ -87,6 +90,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, r.Method+" "+r.URL.Path)
 	n := len(s.requests)
 	s.mu.Unlock()
+	if s.latency > 0 {
+		select {
+		case <-time.After(s.latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if s.fault != nil {
 		switch s.fault(n, r) {
 		case TooManyRequests:
@@ -109,6 +119,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "dropped", http.StatusServiceUnavailable)
 			return
 		}
+	}
+	if s.auth != nil && !s.auth.allow(w, r, s.URL) {
+		return
 	}
 	switch {
 	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/tags/list") && s.pageSize > 0:

@@ -1,0 +1,41 @@
+package ocitest
+
+import (
+	"fmt"
+	"sort"
+)
+
+// History returns n tags of a repository the pipeline has run on for a long time, sorted as a
+// registry lists them. Each commit left claim-<rc>-<s>, <rc>, sha-<s> and integration-<s>; every
+// fourth was promoted and left <X.Y.Z> and validated-<s> too. Versions climb as they would:
+// release candidates of the next patch until it is promoted, a new minor every hundred releases.
+// Whatever does not fill a whole commit is cosign signature tags (sha256-<hex>.sig), which
+// registries hold beside artifacts. It is for measuring how the pipeline scales with the number
+// of tags.
+func History(n int) []string {
+	tags := make([]string, 0, n)
+	release, rc := 0, 0
+	for commit := 1; ; commit++ {
+		short := fmt.Sprintf("%07x", commit)
+		major, minor, patch := 1, release/100, release%100+1
+		rcTag := fmt.Sprintf("%d.%d.%d-rc.%d", major, minor, patch, rc+1)
+		left := []string{"claim-" + rcTag + "-" + short, rcTag, "sha-" + short, "integration-" + short}
+		promoted := commit%4 == 0
+		if promoted {
+			left = append(left, fmt.Sprintf("%d.%d.%d", major, minor, patch), "validated-"+short)
+		}
+		if len(tags)+len(left) > n {
+			break
+		}
+		tags = append(tags, left...)
+		rc++
+		if promoted {
+			release, rc = release+1, 0
+		}
+	}
+	for i := 0; len(tags) < n; i++ {
+		tags = append(tags, fmt.Sprintf("sha256-%064x.sig", i))
+	}
+	sort.Strings(tags)
+	return tags
+}

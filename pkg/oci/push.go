@@ -1,0 +1,180 @@
+package oci
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// blob is one blob an image's manifest names.
+type blob struct {
+	digest string
+	open   func() (io.ReadCloser, error)
+}
+
+// push uploads what the registry lacks of img, then writes its manifest under tag.
+//
+// Each layer is checked with one HEAD, at most once per Repository. The config is checked only
+// when every layer was there: a config names its layers' diff IDs, so a new layer means a new
+// config, and uploading it unchecked saves the HEAD that would only say so. The uploads run side
+// by side, and each is monolithic, POST then one PUT with the whole blob, which every distribution-spec registry
+// takes (oras-go uploads the same way); go-containerregistry's streaming upload sends a PATCH
+// in between.
+func (r *Repository) push(ctx context.Context, img v1.Image, m *Manifest, tag string) error {
+	if m.Parsed == nil {
+		return fmt.Errorf("image for %s has no parsed manifest", tag)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return err
+	}
+	var missing []blob
+	seen := map[string]bool{}
+	for _, l := range layers {
+		d, err := l.Digest()
+		if err != nil {
+			return err
+		}
+		if seen[d.String()] {
+			continue
+		}
+		seen[d.String()] = true
+		there, err := r.hasBlob(ctx, d.String())
+		if err != nil {
+			return err
+		}
+		if !there {
+			missing = append(missing, blob{digest: d.String(), open: l.Compressed})
+		}
+	}
+	config := m.Parsed.Config.Digest.String()
+	if !seen[config] {
+		openConfig := func() (io.ReadCloser, error) {
+			raw, err := img.RawConfigFile()
+			if err != nil {
+				return nil, err
+			}
+			return io.NopCloser(bytes.NewReader(raw)), nil
+		}
+		there := false
+		if len(missing) == 0 {
+			if there, err = r.hasBlob(ctx, config); err != nil {
+				return err
+			}
+		}
+		if !there {
+			missing = append([]blob{{digest: config, open: openConfig}}, missing...)
+		}
+	}
+	if err := r.uploadAll(ctx, missing); err != nil {
+		return err
+	}
+	if err := r.putManifest(ctx, tag, m); err != nil {
+		// A blob the registry was thought to have may be gone (garbage collection): check again
+		// on the next attempt.
+		if retryable(err) {
+			r.forgetBlobs()
+		}
+		return err
+	}
+	return nil
+}
+
+// uploadAll uploads the blobs side by side (the config and the layer of an artifact): their
+// round trips overlap instead of adding up.
+func (r *Repository) uploadAll(ctx context.Context, blobs []blob) error {
+	errs := make([]error, len(blobs))
+	var wg sync.WaitGroup
+	for i, b := range blobs {
+		wg.Go(func() { errs[i] = r.upload(ctx, b) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// hasBlob tells whether the repository has the blob, asking the registry once per Repository.
+func (r *Repository) hasBlob(ctx context.Context, digest string) (bool, error) {
+	r.mu.Lock()
+	known := r.blobs[digest]
+	r.mu.Unlock()
+	if known {
+		return true, nil
+	}
+	resp, err := r.do(ctx, request{method: http.MethodHead, url: r.url("blobs/" + digest), want: []int{http.StatusOK, http.StatusNotFound}})
+	if err != nil {
+		return false, err
+	}
+	drain(resp)
+	if resp.StatusCode == http.StatusNotFound {
+		return false, nil
+	}
+	r.knowBlob(digest)
+	return true, nil
+}
+
+// upload sends one blob: POST opens an upload session, one PUT carries the whole blob and
+// commits it under its digest.
+func (r *Repository) upload(ctx context.Context, b blob) error {
+	rc, err := b.open()
+	if err != nil {
+		return err
+	}
+	data, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		return fmt.Errorf("read blob %s: %w", b.digest, err)
+	}
+	resp, err := r.do(ctx, request{method: http.MethodPost, url: r.url("blobs/uploads/"), want: []int{http.StatusAccepted}})
+	if err != nil {
+		return err
+	}
+	drain(resp)
+	loc, err := uploadLocation(resp)
+	if err != nil {
+		return err
+	}
+	q := loc.Query()
+	q.Set("digest", b.digest)
+	loc.RawQuery = q.Encode()
+	resp, err = r.do(ctx, request{method: http.MethodPut, url: loc, body: data,
+		header: http.Header{"Content-Type": {"application/octet-stream"}},
+		want:   []int{http.StatusCreated, http.StatusAccepted, http.StatusNoContent}})
+	if err != nil {
+		return err
+	}
+	drain(resp)
+	r.knowBlob(b.digest)
+	return nil
+}
+
+// uploadLocation is where the registry wants the blob, resolved against the POST's URL.
+func uploadLocation(resp *http.Response) (*url.URL, error) {
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return nil, fmt.Errorf("registry opened a blob upload without a Location")
+	}
+	u, err := resp.Request.URL.Parse(loc)
+	if err != nil {
+		return nil, fmt.Errorf("registry's blob upload Location %q: %w", loc, err)
+	}
+	return u, nil
+}
+
+func (r *Repository) knowBlob(digest string) {
+	r.mu.Lock()
+	r.blobs[digest] = true
+	r.mu.Unlock()
+}
+
+func (r *Repository) forgetBlobs() {
+	r.mu.Lock()
+	clear(r.blobs)
+	r.mu.Unlock()
+}

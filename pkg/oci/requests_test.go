@@ -1,0 +1,419 @@
+package oci_test
+
+import (
+	"context"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/ocipromote/ocipromote/pkg/oci"
+	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
+	"github.com/ocipromote/ocipromote/pkg/pipeline"
+	"github.com/ocipromote/ocipromote/pkg/version"
+)
+
+// These tests pin every request a step sends to the in-memory registry, in order. The counts are
+// the ones the README's performance section reports; a change that adds a request fails here.
+
+// kinds names each request after the n-th by its ocitest.Kind, with the reference for manifests
+// (digests written as "@digest"). Blob uploads run side by side, so a run of them is sorted.
+func kinds(srv *ocitest.Server, n int) []string {
+	var out []string
+	uploads := 0
+	for _, r := range srv.Requests()[n:] {
+		if strings.HasSuffix(ocitest.Kind(r), " upload") {
+			uploads++
+		} else {
+			slices.Sort(out[len(out)-uploads:])
+			uploads = 0
+		}
+		k := ocitest.Kind(r)
+		if strings.HasSuffix(k, " manifest") {
+			ref := r[strings.LastIndex(r, "/")+1:]
+			if strings.HasPrefix(ref, "sha256:") {
+				ref = "@digest"
+			}
+			k += " " + ref
+		}
+		out = append(out, k)
+	}
+	slices.Sort(out[len(out)-uploads:])
+	return out
+}
+
+func commit(n int) string { return fmt.Sprintf("%x", sha1.Sum([]byte(fmt.Sprint(n)))) }
+
+func short(n int) string { return commit(n)[:7] }
+
+func tree(t *testing.T, content string) string { return benchTree(t, content) }
+
+// benchTree is a directory of manifests with one file.
+func benchTree(t testing.TB, content string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func build(t testing.TB, reg pipeline.Registry, dir string, n int) pipeline.BuildResult {
+	t.Helper()
+	res, err := pipeline.BuildRC(context.Background(), reg, pipeline.BuildInput{
+		Dir: dir, Sha: commit(n), Ref: "main", Source: "https://github.com/acme/platform",
+		Created: time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC), ShortLen: 7,
+		Rules: version.Rules{Bump: version.Patch},
+		Pause: func(context.Context, int) error { return nil },
+	})
+	if err != nil {
+		t.Fatalf("BuildRC(%d): %v", n, err)
+	}
+	return res
+}
+
+func promote(t *testing.T, reg pipeline.Registry, rc pipeline.BuildResult) pipeline.PromoteResult {
+	t.Helper()
+	res, err := pipeline.TagValidated(context.Background(), reg, pipeline.PromoteInput{Revision: rc.Version + "@" + rc.Digest})
+	if err != nil {
+		t.Fatalf("TagValidated(%s): %v", rc.Version, err)
+	}
+	return res
+}
+
+// openFresh opens the repository as a step's process does: a new Repository, nothing cached.
+func openFresh(t *testing.T, srv *ocitest.Server, o oci.Options) *oci.Repository {
+	t.Helper()
+	o.Retry = oci.RetryPolicy{Attempts: 1}
+	r, err := oci.Open(srv.Host+"/acme/app", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestBuildRCRequests(t *testing.T) {
+	t.Parallel()
+	// The theoretical minimum of a build of new content: authenticate (1), list (1), upload the
+	// config and the layer (POST+PUT each, 4), write the claim (1), list again for rival claims
+	// (1), read the release candidate before writing it (1), write it, sha-<s> and
+	// integration-<s> (3): 12. The one request above it is the layer's HEAD, which saves the
+	// upload when a merge did not change the manifests.
+	newContent := []string{
+		"ping", "list",
+		"HEAD blob", "POST upload", "POST upload", "PUT upload", "PUT upload",
+		"PUT manifest claim-0.0.1-rc.2-" + short(2),
+		"list",
+		"HEAD manifest 0.0.1-rc.2", "PUT manifest 0.0.1-rc.2",
+		"PUT manifest sha-" + short(2), "PUT manifest integration-" + short(2),
+	}
+	tests := []struct {
+		name string
+		// setup runs on the registry before the measured build of commit 2.
+		setup   func(t *testing.T, reg *oci.Repository)
+		content string
+		want    []string
+	}{
+		{
+			name: "first build in an empty repository", content: "a",
+			want: []string{
+				"ping", "list",
+				"HEAD blob", "POST upload", "POST upload", "PUT upload", "PUT upload",
+				"PUT manifest claim-0.0.1-rc.1-" + short(2),
+				"list",
+				"HEAD manifest 0.0.1-rc.1", "PUT manifest 0.0.1-rc.1",
+				"PUT manifest sha-" + short(2), "PUT manifest integration-" + short(2),
+			},
+		},
+		{
+			name:    "next commit with new content",
+			setup:   func(t *testing.T, reg *oci.Repository) { build(t, reg, tree(t, "a"), 1) },
+			content: "b", want: newContent,
+		},
+		{
+			name:    "next commit with unchanged manifests",
+			setup:   func(t *testing.T, reg *oci.Repository) { build(t, reg, tree(t, "same"), 1) },
+			content: "same",
+			want: []string{
+				"ping", "list",
+				"HEAD blob", "HEAD blob",
+				"PUT manifest claim-0.0.1-rc.2-" + short(2),
+				"list",
+				"HEAD manifest 0.0.1-rc.2", "PUT manifest 0.0.1-rc.2",
+				"PUT manifest sha-" + short(2), "PUT manifest integration-" + short(2),
+			},
+		},
+		{
+			name:    "re-run of a built commit",
+			setup:   func(t *testing.T, reg *oci.Repository) { build(t, reg, tree(t, "b"), 2) },
+			content: "b",
+			want: []string{
+				"ping", "list",
+				"HEAD manifest sha-" + short(2), "GET manifest @digest",
+				"HEAD manifest 0.0.1-rc.1", "HEAD manifest integration-" + short(2),
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := ocitest.New(t)
+			if tc.setup != nil {
+				tc.setup(t, openFresh(t, srv, oci.Options{}))
+			}
+			before := len(srv.Requests())
+			build(t, openFresh(t, srv, oci.Options{}), tree(t, tc.content), 2)
+			if got := kinds(srv, before); !slices.Equal(got, tc.want) {
+				t.Errorf("requests (%d):\n  %s\nwant (%d):\n  %s", len(got), strings.Join(got, "\n  "), len(tc.want), strings.Join(tc.want, "\n  "))
+			}
+		})
+	}
+}
+
+func TestTagValidatedRequests(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t)
+	rc1 := build(t, openFresh(t, srv, oci.Options{}), tree(t, "a"), 1)
+	build(t, openFresh(t, srv, oci.Options{}), tree(t, "b"), 2)
+
+	// The minimum of a promotion: authenticate (1), list (1), read the candidate's manifest for
+	// its commit (1), check integration-<s> is at its digest (1), read the stable tag before
+	// writing it (1), write it (1), read it back (1), write validated-<s> (1): 8, all of them
+	// guards or writes.
+	before := len(srv.Requests())
+	if res := promote(t, openFresh(t, srv, oci.Options{}), rc1); !res.Promoted {
+		t.Fatalf("promotion = %+v", res)
+	}
+	want := []string{
+		"ping", "list", "GET manifest @digest", "HEAD manifest integration-" + short(1),
+		"HEAD manifest 0.0.1", "PUT manifest 0.0.1", "HEAD manifest 0.0.1",
+		"PUT manifest validated-" + short(1),
+	}
+	if got := kinds(srv, before); !slices.Equal(got, want) {
+		t.Errorf("promotion requests (%d):\n  %s\nwant (%d):\n  %s", len(got), strings.Join(got, "\n  "), len(want), strings.Join(want, "\n  "))
+	}
+
+	// A replay (Flux repeats events) reads what it must to know it is done, and writes nothing.
+	before = len(srv.Requests())
+	promote(t, openFresh(t, srv, oci.Options{}), rc1)
+	want = []string{
+		"ping", "list", "GET manifest @digest", "HEAD manifest integration-" + short(1),
+		"HEAD manifest 0.0.1", "HEAD manifest validated-" + short(1),
+	}
+	if got := kinds(srv, before); !slices.Equal(got, want) {
+		t.Errorf("replay requests (%d):\n  %s\nwant (%d):\n  %s", len(got), strings.Join(got, "\n  "), len(want), strings.Join(want, "\n  "))
+	}
+}
+
+// A registry with token auth (GHCR) costs one ping and one token per step, for reads and writes
+// together.
+func TestTokenAuthAuthenticatesOnce(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t, ocitest.TokenAuth("ci", "secret", "pull", "push"))
+	creds := oci.Options{Username: "ci", Password: "secret"}
+	rc1 := build(t, openFresh(t, srv, creds), tree(t, "a"), 1)
+	for _, step := range []func(reg *oci.Repository){
+		func(reg *oci.Repository) { build(t, reg, tree(t, "b"), 2) },
+		func(reg *oci.Repository) { promote(t, reg, rc1) },
+	} {
+		before := len(srv.Requests())
+		step(openFresh(t, srv, creds))
+		got := kinds(srv, before)
+		if got, want := got[:3], []string{"ping", "token", "list"}; !slices.Equal(got, want) {
+			t.Errorf("first requests = %q, want %q", got, want)
+		}
+		count := map[string]int{}
+		for _, k := range got {
+			count[k]++
+		}
+		if count["ping"] != 1 || count["token"] != 1 {
+			t.Errorf("%d pings and %d tokens in %q; want one of each", count["ping"], count["token"], got)
+		}
+	}
+}
+
+// Credentials that may only read (a token service that refuses push scope) still read; a write
+// fails with the registry's refusal, not with an empty answer.
+func TestReadOnlyCredentialsRead(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t, ocitest.TokenAuth("reader", "secret", "pull"))
+	writer := ocitest.New(t)
+	ctx := context.Background()
+	reg := openFresh(t, srv, oci.Options{Username: "reader", Password: "secret"})
+	tags, err := reg.Tags(ctx)
+	if err != nil || len(tags) != 0 {
+		t.Fatalf("Tags() = %v, %v; want an empty repository", tags, err)
+	}
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := openFresh(t, writer, oci.Options{}).Push(ctx, img, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = reg.Tag(ctx, "1.0.0", m, oci.Write{KnownAbsent: true})
+	var te *transport.Error
+	if !errors.As(err, &te) || (te.StatusCode != http.StatusUnauthorized && te.StatusCode != http.StatusForbidden) {
+		t.Fatalf("write with read-only credentials = %v; want the registry's 401 or 403", err)
+	}
+	if len(srv.Writes()) > 1 {
+		t.Errorf("writes reached the registry: %v", srv.Writes())
+	}
+}
+
+// Each blob is checked at most once per Repository and uploaded with POST and one PUT.
+func TestPushChecksEachBlobOnce(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t)
+	ctx := context.Background()
+	reg := openFresh(t, srv, oci.Options{})
+	img, err := random.Image(1024, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Push(ctx, img, "first"); err != nil {
+		t.Fatal(err)
+	}
+	before := len(srv.Requests())
+	if _, err := reg.Push(ctx, img, "second"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kinds(srv, before), []string{"PUT manifest second"}; !slices.Equal(got, want) {
+		t.Errorf("second push of the same image = %q, want %q", got, want)
+	}
+	heads := map[string]int{}
+	for _, r := range srv.Requests() {
+		if strings.HasPrefix(r, "PATCH ") {
+			t.Errorf("chunked upload: %s", r)
+		}
+		if strings.HasPrefix(r, "HEAD ") && strings.Contains(r, "/blobs/") {
+			heads[r]++
+		}
+	}
+	for r, n := range heads {
+		if n > 1 {
+			t.Errorf("%s sent %d times", r, n)
+		}
+	}
+}
+
+// pageRecorder remembers the query of every tag-list request.
+type pageRecorder struct {
+	mu      sync.Mutex
+	queries []string
+}
+
+func (p *pageRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/tags/list") {
+		p.mu.Lock()
+		p.queries = append(p.queries, r.URL.RawQuery)
+		p.mu.Unlock()
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// A listing asks for 1000 tags a page and follows the registry's smaller pages to the end.
+func TestTagsAsksForLargePages(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		maxPage int
+		tags    int
+		pages   int
+	}{
+		{"registry pages by 100 (GHCR)", 100, 250, 3},
+		{"registry takes n=1000", 1000, 250, 1},
+		{"registry returns everything (distribution 2.8)", 0, 250, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := ocitest.New(t, ocitest.MaxPage(tc.maxPage))
+			ctx := context.Background()
+			reg := openFresh(t, srv, oci.Options{})
+			img, err := random.Image(64, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := reg.Push(ctx, img, "t-0000")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 1; i < tc.tags; i++ {
+				if _, err := reg.Tag(ctx, fmt.Sprintf("t-%04d", i), m, oci.Write{KnownAbsent: true}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rec := &pageRecorder{}
+			got, err := openFresh(t, srv, oci.Options{Transport: rec}).Tags(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tc.tags {
+				t.Errorf("Tags() returned %d tags, want %d", len(got), tc.tags)
+			}
+			if len(rec.queries) != tc.pages {
+				t.Errorf("%d list requests %q, want %d", len(rec.queries), rec.queries, tc.pages)
+			}
+			if len(rec.queries) > 0 && rec.queries[0] != "n=1000" {
+				t.Errorf("first page asked %q, want n=1000", rec.queries[0])
+			}
+		})
+	}
+}
+
+// dialCounter is a transport that counts the TCP connections it opens.
+type dialCounter struct {
+	http.Transport
+	mu    sync.Mutex
+	dials int
+}
+
+func newDialCounter() *dialCounter {
+	d := &dialCounter{}
+	var dialer net.Dialer
+	d.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d.mu.Lock()
+		d.dials++
+		d.mu.Unlock()
+		return dialer.DialContext(ctx, network, addr)
+	}
+	return d
+}
+
+// A step's requests share connections. Both steps open one for go-containerregistry's https
+// attempt of the ping (a loopback registry refuses it) and one that carries their requests in
+// turn; a build opens at most two more for its two uploads side by side (net/http may not have
+// put the previous request's connection back in its pool when they start).
+func TestStepsReuseConnections(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t)
+	rc1 := build(t, openFresh(t, srv, oci.Options{}), tree(t, "a"), 1)
+	for _, step := range []struct {
+		name     string
+		run      func(reg *oci.Repository)
+		maxDials int
+	}{
+		{"build-rc", func(reg *oci.Repository) { build(t, reg, tree(t, "b"), 2) }, 4},
+		{"tag-validated", func(reg *oci.Repository) { promote(t, reg, rc1) }, 2},
+	} {
+		d := newDialCounter()
+		before := len(srv.Requests())
+		step.run(openFresh(t, srv, oci.Options{Transport: d}))
+		if requests := len(srv.Requests()) - before; d.dials > step.maxDials {
+			t.Errorf("%s opened %d connections for %d requests, want at most %d", step.name, d.dials, requests, step.maxDials)
+		}
+	}
+}

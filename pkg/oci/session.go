@@ -1,0 +1,256 @@
+package oci
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// manifestLimit bounds a manifest read; go-containerregistry allows the same.
+const manifestLimit = 100 << 20
+
+// acceptManifests is what a manifest read accepts: any image or index, OCI or Docker.
+var acceptManifests = strings.Join([]string{
+	string(types.OCIManifestSchema1), string(types.DockerManifestSchema2),
+	string(types.OCIImageIndex), string(types.DockerManifestList),
+	string(types.DockerManifestSchema1), string(types.DockerManifestSchema1Signed),
+}, ",")
+
+// session returns the client every request of this Repository goes through. The first call
+// authenticates: one GET /v2/ learns how the registry wants to be talked to and, on a registry
+// with token auth, one token is fetched for push and pull, so a step that reads and then writes
+// does not authenticate twice. Credentials that may only read still work for reading: when the
+// token service refuses push, the session asks for pull alone, and a write later fails with the
+// registry's refusal.
+func (r *Repository) session(ctx context.Context) (*http.Client, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.client != nil {
+		return r.client, nil
+	}
+	auth, err := authn.Resolve(ctx, r.keychain, r.ref)
+	if err != nil {
+		return nil, fmt.Errorf("find credentials for %s: %w", r.ref.RegistryStr(), err)
+	}
+	rt, err := transport.NewWithContext(ctx, r.ref.Registry, auth, r.base, []string{r.ref.Scope(transport.PushScope)})
+	if err != nil && tokenRefused(err) {
+		rt, err = transport.NewWithContext(ctx, r.ref.Registry, auth, r.base, []string{r.ref.Scope(transport.PullScope)})
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.client = &http.Client{Transport: rt}
+	return r.client, nil
+}
+
+// tokenRefused tells a token service's refusal (401 or 403 from the realm) from a registry that
+// refuses everything (the ping itself failed).
+func tokenRefused(err error) bool {
+	var te *transport.Error
+	if !errors.As(err, &te) || te.Request == nil || te.Request.URL == nil || te.Request.URL.Path == "/v2/" {
+		return false
+	}
+	return te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden
+}
+
+// url is the address of path below /v2/<repository>/.
+func (r *Repository) url(path string) *url.URL {
+	return &url.URL{Scheme: r.ref.Scheme(), Host: r.ref.RegistryStr(), Path: "/v2/" + r.ref.RepositoryStr() + "/" + path}
+}
+
+// request is one registry request; body may be nil.
+type request struct {
+	method string
+	url    *url.URL
+	header http.Header
+	body   []byte
+	// want are the status codes that mean success.
+	want []int
+}
+
+// do sends req and returns the response when its status is wanted, with the body still to be
+// read and closed; any other status is a *transport.Error and the body is consumed.
+func (r *Repository) do(ctx context.Context, req request) (*http.Response, error) {
+	c, err := r.session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var body io.Reader
+	if req.body != nil {
+		body = bytes.NewReader(req.body)
+	}
+	hr, err := http.NewRequestWithContext(ctx, req.method, req.url.String(), body)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range req.header {
+		hr.Header[k] = v
+	}
+	resp, err := c.Do(hr)
+	if err != nil {
+		return nil, err
+	}
+	if err := transport.CheckError(resp, req.want...); err != nil {
+		drain(resp)
+		return nil, err
+	}
+	return resp, nil
+}
+
+// drain reads what is left of a body (a little, at most) and closes it, so that the connection
+// goes back to the pool and the next request does not open another.
+func drain(resp *http.Response) {
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+}
+
+// listTags reads every page of the tag list: GET tags/list?n=<page size>, then the Link header's
+// next page until there is none.
+func (r *Repository) listTags(ctx context.Context) ([]string, error) {
+	next := r.url("tags/list")
+	next.RawQuery = url.Values{"n": {strconv.Itoa(r.pageSize)}}.Encode()
+	var tags []string
+	for next != nil {
+		resp, err := r.do(ctx, request{method: http.MethodGet, url: next, want: []int{http.StatusOK}})
+		if err != nil {
+			if tags != nil && hasCode(err, transport.NameUnknownErrorCode) {
+				// A repository gone between two pages is a failure, not an empty list.
+				return nil, fmt.Errorf("repository disappeared while listing its tags: %w", err)
+			}
+			return nil, err
+		}
+		var page struct {
+			Tags []string `json:"tags"`
+		}
+		err = json.NewDecoder(io.LimitReader(resp.Body, manifestLimit)).Decode(&page)
+		drain(resp)
+		if err != nil {
+			return nil, fmt.Errorf("tag list page %s: %w", next.Redacted(), err)
+		}
+		if tags == nil {
+			tags = make([]string, 0, len(page.Tags))
+		}
+		tags = append(tags, page.Tags...)
+		if next, err = nextPage(resp, next); err != nil {
+			return nil, err
+		}
+	}
+	return tags, nil
+}
+
+// nextPage follows a Link: <...>; rel="next" header, only to the same registry.
+func nextPage(resp *http.Response, current *url.URL) (*url.URL, error) {
+	for _, link := range resp.Header.Values("Link") {
+		for _, part := range strings.Split(link, ",") {
+			target, params, ok := strings.Cut(strings.TrimSpace(part), ";")
+			if !ok || !strings.Contains(strings.ReplaceAll(params, " ", ""), `rel="next"`) {
+				continue
+			}
+			target = strings.TrimSpace(target)
+			if !strings.HasPrefix(target, "<") || !strings.HasSuffix(target, ">") {
+				return nil, fmt.Errorf("tag list: malformed Link header %q", link)
+			}
+			u, err := current.Parse(strings.Trim(target, "<>"))
+			if err != nil {
+				return nil, fmt.Errorf("tag list: malformed Link header %q: %w", link, err)
+			}
+			if u.Host != current.Host || u.Scheme != current.Scheme {
+				return nil, fmt.Errorf("tag list: next page %s is on another host than %s; refusing to follow it", u.Redacted(), current.Host)
+			}
+			return u, nil
+		}
+	}
+	return nil, nil
+}
+
+// headManifest returns the digest a reference (tag or digest) points at. A registry that leaves
+// out Docker-Content-Digest on HEAD is asked with GET instead.
+func (r *Repository) headManifest(ctx context.Context, reference string) (string, error) {
+	resp, err := r.do(ctx, request{method: http.MethodHead, url: r.url("manifests/" + reference),
+		header: http.Header{"Accept": {acceptManifests}}, want: []int{http.StatusOK}})
+	if err != nil {
+		return "", err
+	}
+	drain(resp)
+	if d := resp.Header.Get("Docker-Content-Digest"); validDigest(d) {
+		return d, nil
+	}
+	raw, _, err := r.getManifest(ctx, reference)
+	if err != nil {
+		return "", err
+	}
+	return sha256Digest(raw), nil
+}
+
+// getManifest reads a manifest's bytes and media type.
+func (r *Repository) getManifest(ctx context.Context, reference string) ([]byte, types.MediaType, error) {
+	resp, err := r.do(ctx, request{method: http.MethodGet, url: r.url("manifests/" + reference),
+		header: http.Header{"Accept": {acceptManifests}}, want: []int{http.StatusOK}})
+	if err != nil {
+		return nil, "", err
+	}
+	defer drain(resp)
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, manifestLimit+1))
+	if err != nil {
+		return nil, "", err
+	}
+	if len(raw) > manifestLimit {
+		return nil, "", fmt.Errorf("manifest %s is larger than %d bytes", reference, manifestLimit)
+	}
+	return raw, mediaTypeOf(resp.Header.Get("Content-Type"), raw), nil
+}
+
+// mediaTypeOf is the Content-Type without parameters, or the manifest's own mediaType field when
+// the registry sent none or a generic one.
+func mediaTypeOf(contentType string, raw []byte) types.MediaType {
+	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt != "application/json" && mt != "application/octet-stream" && mt != "text/plain" {
+		return types.MediaType(mt)
+	}
+	var probe struct {
+		MediaType string `json:"mediaType"`
+	}
+	if json.Unmarshal(raw, &probe) == nil && probe.MediaType != "" {
+		return types.MediaType(probe.MediaType)
+	}
+	return types.MediaType(contentType)
+}
+
+// putManifest writes m's bytes unchanged under reference: one PUT, no read before it.
+func (r *Repository) putManifest(ctx context.Context, reference string, m *Manifest) error {
+	resp, err := r.do(ctx, request{method: http.MethodPut, url: r.url("manifests/" + reference),
+		header: http.Header{"Content-Type": {string(m.MediaType)}}, body: m.Raw,
+		want: []int{http.StatusOK, http.StatusCreated, http.StatusAccepted}})
+	if err != nil {
+		return err
+	}
+	drain(resp)
+	return nil
+}
+
+func sha256Digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func validDigest(d string) bool {
+	algo, hexPart, ok := strings.Cut(d, ":")
+	if !ok || algo == "" || hexPart == "" {
+		return false
+	}
+	_, err := hex.DecodeString(hexPart)
+	return err == nil
+}
