@@ -18,12 +18,20 @@ import (
 // optional pre-release and build metadata) with an optional leading "v". Tags that fail, such as
 // "latest", "1.2", "sha-abc1234" or cosign's ".sig" tags, are not versions.
 func Parse(tag string) (*semver.Version, bool) {
-	if _, err := semver.StrictNewVersion(strings.TrimPrefix(tag, "v")); err != nil {
+	plain, hasV := strings.CutPrefix(tag, "v")
+	// Most tags of a pipeline repository (sha-…, integration-…, claim-…) fail on the first byte.
+	if plain == "" || plain[0] < '0' || plain[0] > '9' {
 		return nil, false
 	}
-	v, err := semver.NewVersion(tag)
+	v, err := semver.StrictNewVersion(plain)
 	if err != nil {
 		return nil, false
+	}
+	if hasV {
+		// Parse again to keep the tag, "v" included, as the version's Original.
+		if v, err = semver.NewVersion(tag); err != nil {
+			return nil, false
+		}
 	}
 	return v, true
 }
@@ -174,15 +182,20 @@ var ErrBumpOutsideLine = errors.New("a version line only takes patch releases")
 
 // HighestStable is the highest stable version among tags within line, or nil when there is none.
 func HighestStable(tags []string, line *Line) *Tagged {
+	return highestStable(Versions(tags), line)
+}
+
+func highestStable(versions []Tagged, line *Line) *Tagged {
 	var best *Tagged
-	for _, tv := range Versions(tags) {
+	for i := range versions {
+		tv := &versions[i]
 		if !IsStable(tv.Version) || !line.Contains(tv.Version) {
 			continue
 		}
 		// Equal versions (1.0.0 and v1.0.0) tie-break on the tag, so the answer does not depend
 		// on the registry's listing order.
 		if best == nil || tv.Version.GreaterThan(best.Version) || (tv.Version.Equal(best.Version) && tv.Tag < best.Tag) {
-			best = &tv
+			best = tv
 		}
 	}
 	return best
@@ -238,7 +251,9 @@ func NextRC(tags []string, r Rules) (Plan, error) {
 		initial = semver.New(0, 0, 0, "", "")
 	}
 	var p Plan
-	h := HighestStable(tags, r.Line)
+	// Each tag is parsed once: this runs over a repository's whole history on every merge.
+	versions := Versions(append(append([]string(nil), tags...), r.Reserved...))
+	h := highestStable(versions, r.Line)
 	var base semver.Version
 	switch {
 	case h != nil && !h.Version.LessThan(initial):
@@ -249,17 +264,23 @@ func NextRC(tags []string, r Rules) (Plan, error) {
 	default:
 		base = bump(initial, r.Bump)
 	}
-	all := append(append([]string(nil), tags...), r.Reserved...)
-	for _, tv := range Versions(all) {
-		b, _, ok := RC(tv.Version)
-		if ok && r.Line.Contains(b) && b.GreaterThan(&base) {
-			base = *b
+	type rc struct {
+		base *semver.Version
+		n    uint64
+	}
+	var rcs []rc
+	for _, tv := range versions {
+		if b, k, ok := RC(tv.Version); ok && r.Line.Contains(b) {
+			rcs = append(rcs, rc{b, k})
+			if b.GreaterThan(&base) {
+				base = *b
+			}
 		}
 	}
 	var n uint64
-	for _, tv := range Versions(all) {
-		if b, k, ok := RC(tv.Version); ok && b.Equal(&base) && k > n {
-			n = k
+	for _, x := range rcs {
+		if x.base.Equal(&base) && x.n > n {
+			n = x.n
 		}
 	}
 	p.Base = &base
