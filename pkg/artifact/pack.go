@@ -273,7 +273,7 @@ func within(root, p string) bool {
 
 func writeLayer(entries []entry) (*packedLayer, error) {
 	var compressed bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&compressed, gzip.BestCompression)
+	zw, err := gzip.NewWriterLevel(&compressed, gzip.DefaultCompression)
 	if err != nil {
 		return nil, err
 	}
