@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocipromote/ocipromote/pkg/records/githubtest"
 	"github.com/ocipromote/ocipromote/test/registrytest"
 )
 
@@ -29,11 +30,12 @@ const (
 )
 
 // pipeline is one repository of manifests with the example workflows, the artifact repository
-// they write to, and act to run them.
+// they write to, the GitHub API their records go to, and act to run them.
 type pipeline struct {
 	ws   *workspace
 	act  *actRunner
-	repo string // the OCI repository, vars.OCI_REPOSITORY
+	repo string             // the OCI repository, vars.OCI_REPOSITORY
+	gh   *githubtest.Server // the fake GitHub API, GITHUB_API_URL
 	// firstCommit is the repository's first content: the manifests under deploy/ and the example
 	// workflows, unchanged, under .github/workflows/.
 	firstCommit map[string][]byte
@@ -46,6 +48,7 @@ func newPipeline(t *testing.T) *pipeline {
 	goenv := readGoEnv(t)
 	actBin := installAct(t)
 	repo := registrytest.Start(t) + "/acme/platform-manifests"
+	gh, ghFlags := startGitHub(t)
 
 	tmp := t.TempDir()
 	home := filepath.Join(tmp, "home")
@@ -77,6 +80,7 @@ func newPipeline(t *testing.T) *pipeline {
 		// One JSON object per line; --verbose adds the results of skipped jobs and steps.
 		"--json", "--verbose",
 	}
+	flags = append(flags, ghFlags...)
 	remotes := remoteRepositories(t, ocipromote, standIns, uses)
 	for _, k := range slices.Sorted(maps.Keys(remotes)) {
 		flags = append(flags, "--local-repository", k+"="+remotes[k])
@@ -104,6 +108,7 @@ func newPipeline(t *testing.T) *pipeline {
 		ws:   ws,
 		act:  &actRunner{bin: actBin, dir: ws.dir, logDir: logDir, env: env, flags: flags},
 		repo: repo,
+		gh:   gh,
 	}
 
 	files := map[string][]byte{}
@@ -141,14 +146,21 @@ func TestExampleWorkflows(t *testing.T) {
 	var a, b, c string    // commits
 	var d1, d2, d3 string // digests of their artifacts
 	var dispatch1 map[string]any
+	// The pull requests merged as commits a, b and c, and one still open.
+	prs := []pullRequest{
+		{1, "Deploy podinfo", "dev"},
+		{2, "Scale podinfo to 3", "dev"},
+		{3, "Scale podinfo to 4", "ops"},
+		{4, "Try podinfo 6.8", "dev"},
+	}
 
 	steps := []struct {
 		name string
 		run  func(t *testing.T)
 	}{
 		{"push builds 0.0.1-rc.1", func(t *testing.T) {
-			a = p.ws.commit(t, "Deploy podinfo", epoch, p.firstCommit)
-			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, "", a, "Deploy podinfo", epoch))
+			a = p.merge(t, prs[0], epoch, p.firstCommit)
+			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, "", a, prs[0].title, epoch))
 			run.wantJob(t, "success")
 			run.wantClean(t)
 			run.wantStep(t, run.stepUsing(t, checkoutAction), "success", nil)
@@ -164,10 +176,11 @@ func TestExampleWorkflows(t *testing.T) {
 				"org.opencontainers.image.source":   sourceURL,
 				"org.opencontainers.image.created":  epoch.Format(time.RFC3339),
 			})
+			p.wantDeployments(t, deploymentWant{"integration", "0.0.1-rc.1", a, d1, []string{"in_progress"}})
 		}},
 		{"dispatch from the live cluster is ignored", func(t *testing.T) {
 			// The same health check of the same candidate, but from live: it must not promote.
-			before := p.tags(t)
+			before, writes := p.tags(t), len(p.gh.Writes())
 			run := p.act.run(t, promoteWorkflow, "repository_dispatch", "flux-bot", p.dispatchEvent(t, "0.0.1-rc.1@"+d1, a, "live"))
 			run.wantJob(t, "success")
 			run.wantClean(t)
@@ -176,6 +189,7 @@ func TestExampleWorkflows(t *testing.T) {
 			})
 			run.wantStep(t, run.stepUsing(t, tagValidatedAction), "skipped", nil)
 			p.wantTags(t, before...)
+			p.wantNoWritesSince(t, writes, "an ignored dispatch")
 		}},
 		{"dispatch from integration promotes 0.0.1", func(t *testing.T) {
 			dispatch1 = p.dispatchEvent(t, "0.0.1-rc.1@"+d1, a, "integration")
@@ -184,16 +198,23 @@ func TestExampleWorkflows(t *testing.T) {
 			run.wantClean(t)
 			run.wantStep(t, run.step(t, "decide"), "success", map[string]string{
 				"promote": "true", "reason": "~Health check passed", "revision": "0.0.1-rc.1@" + d1,
-				"digest": d1, "sha": a, "version": "0.0.1-rc.1",
+				"digest": d1, "sha": a, "version": "0.0.1-rc.1", "cluster": "integration",
 			})
 			run.wantStep(t, run.stepUsing(t, tagValidatedAction), "success", map[string]string{
 				"promoted": "true", "reason": "promoted", "version": "0.0.1", "digest": d1, "sha": a,
 			})
 			p.wantTags(t, "0.0.1", "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "integration-"+a[:7], "sha-"+a[:7], "validated-"+a[:7])
 			p.wantTagsAt(t, d1, "0.0.1", "validated-"+a[:7])
+			p.wantDeployments(t,
+				deploymentWant{"integration", "0.0.1-rc.1", a, d1, []string{"in_progress", "success"}},
+				deploymentWant{"live", "0.0.1", a, d1, []string{"success"}},
+			)
+			// The first stable version: its notes cite the event; no pull request is commented on.
+			p.wantReleases(t, releaseWant{"v0.0.1", a, []string{d1, "`0.0.1-rc.1`", "on `integration`", "Health check passed"}})
+			p.wantPullRequests(t, prs, nil)
 		}},
 		{"the same dispatch again writes nothing", func(t *testing.T) {
-			before := p.tags(t)
+			before, writes := p.tags(t), len(p.gh.Writes())
 			run := p.act.run(t, promoteWorkflow, "repository_dispatch", "flux-bot", dispatch1)
 			run.wantJob(t, "success")
 			run.wantClean(t)
@@ -201,10 +222,12 @@ func TestExampleWorkflows(t *testing.T) {
 				"promoted": "false", "reason": "already-promoted", "version": "0.0.1", "digest": d1,
 			})
 			p.wantTags(t, before...)
+			p.wantNoWritesSince(t, writes, "a replayed dispatch")
 		}},
 		{"push builds 0.0.2-rc.1", func(t *testing.T) {
-			b = p.ws.commit(t, "Scale podinfo to 3", epoch.Add(time.Hour), p.scale(t, 3))
-			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, a, b, "Scale podinfo to 3", epoch.Add(time.Hour)))
+			b = p.merge(t, prs[1], epoch.Add(time.Hour), p.scale(t, 3))
+			p.openPullRequest(prs[3], b)
+			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, a, b, prs[1].title, epoch.Add(time.Hour)))
 			run.wantJob(t, "success")
 			run.wantClean(t)
 			d2 = p.digest(t, "0.0.2-rc.1")
@@ -218,10 +241,11 @@ func TestExampleWorkflows(t *testing.T) {
 			p.wantTagsAt(t, d2, "0.0.2-rc.1", "sha-"+b[:7], "integration-"+b[:7])
 		}},
 		{"a CI commit status does not start the job", func(t *testing.T) {
-			before := p.tags(t)
+			before, writes := p.tags(t), len(p.gh.Writes())
 			run := p.act.run(t, promoteWorkflow, "status", "ci-bot", p.statusEvent(t, "status.other-context.json", b))
 			run.wantJob(t, "skipped")
 			p.wantTags(t, before...)
+			p.wantNoWritesSince(t, writes, "a skipped job")
 		}},
 		{"Flux commit status promotes 0.0.2", func(t *testing.T) {
 			run := p.act.run(t, promoteWorkflow, "status", "flux-bot", p.statusEvent(t, "status.success.json", b))
@@ -235,10 +259,21 @@ func TestExampleWorkflows(t *testing.T) {
 			})
 			p.wantTagsAt(t, d2, "0.0.2", "validated-"+b[:7])
 			p.wantTagsAt(t, d1, "0.0.1", "validated-"+a[:7])
+			p.wantDeployments(t,
+				deploymentWant{"integration", "0.0.1-rc.1", a, d1, []string{"in_progress", "success", "inactive"}},
+				deploymentWant{"live", "0.0.1", a, d1, []string{"success", "inactive"}},
+				deploymentWant{"integration", "0.0.2-rc.1", b, d2, []string{"in_progress", "success"}},
+				deploymentWant{"live", "0.0.2", b, d2, []string{"success"}},
+			)
+			p.wantReleases(t,
+				releaseWant{"v0.0.1", a, nil},
+				releaseWant{"v0.0.2", b, []string{d2, "#2 Scale podinfo to 3", "Commits since 0.0.1"}},
+			)
+			p.wantPullRequests(t, prs, map[int]string{2: "0.0.2"})
 		}},
 		{"manual workflow_dispatch promotes 0.0.3", func(t *testing.T) {
-			c = p.ws.commit(t, "Scale podinfo to 4", epoch.Add(2*time.Hour), p.scale(t, 4))
-			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, b, c, "Scale podinfo to 4", epoch.Add(2*time.Hour)))
+			c = p.merge(t, prs[2], epoch.Add(2*time.Hour), p.scale(t, 4))
+			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, b, c, prs[2].title, epoch.Add(2*time.Hour)))
 			run.wantJob(t, "success")
 			d3 = p.digest(t, "0.0.3-rc.1")
 			run.wantStep(t, run.step(t, "rc"), "success", map[string]string{"version": "0.0.3-rc.1", "digest": d3, "pushed": "true"})
@@ -251,8 +286,51 @@ func TestExampleWorkflows(t *testing.T) {
 				"promoted": "true", "reason": "promoted", "version": "0.0.3", "digest": d3, "sha": c,
 			})
 			p.wantTagsAt(t, d3, "0.0.3", "validated-"+c[:7], "0.0.3-rc.1")
+			p.wantReleases(t,
+				releaseWant{"v0.0.1", a, nil},
+				releaseWant{"v0.0.2", b, nil},
+				releaseWant{"v0.0.3", c, []string{d3, "#3 Scale podinfo to 4", "Commits since 0.0.2"}},
+			)
+			p.wantPullRequests(t, prs, map[int]string{2: "0.0.2", 3: "0.0.3"})
+		}},
+		{"every run again writes nothing", func(t *testing.T) {
+			// A re-run of each workflow, as a person or a replayed event would make it: the tags
+			// and the GitHub records stay as one run of each left them.
+			before, writes := p.tags(t), len(p.gh.Writes())
+			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, b, c, prs[2].title, epoch.Add(2*time.Hour)))
+			run.wantJob(t, "success")
+			run.wantClean(t)
+			run.wantStep(t, run.step(t, "rc"), "success", map[string]string{"version": "0.0.3-rc.1", "digest": d3, "pushed": "false"})
+			for _, replay := range []struct {
+				event, actor string
+				payload      map[string]any
+				version      string
+			}{
+				{"repository_dispatch", "flux-bot", dispatch1, "0.0.1"},
+				{"status", "flux-bot", p.statusEvent(t, "status.success.json", b), "0.0.2"},
+				{"workflow_dispatch", "oncall", p.manualEvent(t, c), "0.0.3"},
+			} {
+				run := p.act.run(t, promoteWorkflow, replay.event, replay.actor, replay.payload)
+				run.wantJob(t, "success")
+				run.wantClean(t)
+				run.wantStep(t, run.stepUsing(t, tagValidatedAction), "success", map[string]string{
+					"promoted": "false", "reason": "already-promoted", "version": replay.version,
+				})
+			}
+			p.wantTags(t, before...)
+			p.wantNoWritesSince(t, writes, "re-runs of build-rc and promote")
+			p.wantDeployments(t,
+				deploymentWant{"integration", "0.0.1-rc.1", a, d1, []string{"in_progress", "success", "inactive"}},
+				deploymentWant{"live", "0.0.1", a, d1, []string{"success", "inactive"}},
+				deploymentWant{"integration", "0.0.2-rc.1", b, d2, []string{"in_progress", "success", "inactive"}},
+				deploymentWant{"live", "0.0.2", b, d2, []string{"success", "inactive"}},
+				deploymentWant{"integration", "0.0.3-rc.1", c, d3, []string{"in_progress", "success"}},
+				deploymentWant{"live", "0.0.3", c, d3, []string{"success"}},
+			)
+			p.wantNoDuplicateWrites(t)
 		}},
 		{"rollback puts live back on 0.0.2's artifact", func(t *testing.T) {
+			writes := len(p.gh.Writes())
 			run := p.act.run(t, rollbackWorkflow, "workflow_dispatch", "oncall", p.rollbackEvent("0.0.2", "podinfo 4 replicas overload the node"))
 			run.wantJob(t, "success")
 			run.wantClean(t)
@@ -272,6 +350,7 @@ func TestExampleWorkflows(t *testing.T) {
 			if tags := p.tags(t); !slices.Contains(tags, "hold-1") {
 				t.Errorf("no hold-1 tag after the rollback: %q", tags)
 			}
+			p.wantNoWritesSince(t, writes, "the rollback workflow")
 		}},
 	}
 	for _, s := range steps {
