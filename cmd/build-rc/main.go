@@ -177,4 +177,4 @@ func insideWorkspace(workspace, path string) error {
 	return nil
 }
 
-func main() { step.Main(command.Name, run) }
+func main() { os.Exit(step.Main(command.Name, run, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) }

@@ -123,4 +123,4 @@ func readBounded(path string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-func main() { step.Main(command.Name, run) }
+func main() { os.Exit(step.Main(command.Name, run, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) }

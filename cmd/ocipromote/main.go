@@ -16,6 +16,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -455,4 +456,4 @@ func pruneMarkdown(res prune.Result) string {
 	return b.String()
 }
 
-func main() { step.Main(name, run) }
+func main() { os.Exit(step.Main(name, run, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 
@@ -98,4 +99,4 @@ func validate(in pipeline.PromoteInput) error {
 	return nil
 }
 
-func main() { step.Main(command.Name, run) }
+func main() { os.Exit(step.Main(command.Name, run, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) }

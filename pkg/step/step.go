@@ -71,15 +71,16 @@ func Logger(w io.Writer) *slog.Logger {
 // Body is a binary's run function with its test seams.
 type Body func(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, env Env) error
 
-// Main runs body as a process: Ctrl-C cancels it, workflow commands go to stderr so stdout stays
-// for outputs, and the exit status follows actionio.Main.
-func Main(name string, body Body) {
+// Main runs body as a process with the process's arguments (without the program name), standard
+// streams and environment, all handed over by the binary's main: Ctrl-C cancels it, workflow
+// commands go to stderr so stdout stays for outputs. It returns the exit status actionio.Main
+// decides, for main to pass to os.Exit; nothing here exits or reads the environment itself.
+func Main(name string, body Body, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	a := githubactions.New(githubactions.WithWriter(os.Stderr))
+	defer stop()
+	a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stderr))
 	run := func(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer) error {
 		return body(ctx, a, args, stdout, stderr, Env{})
 	}
-	code := actionio.Main(ctx, name, run, a, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	return actionio.Main(ctx, name, run, a, args, stdout, stderr)
 }
