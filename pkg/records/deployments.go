@@ -219,20 +219,45 @@ func (c *Client) environmentsURL(env string) string {
 	return fmt.Sprintf("%s/%s/%s/deployments/%s", c.o.ServerURL, c.owner, c.repo, env)
 }
 
-// readState reads the deployment's latest status (GitHub lists statuses newest first).
+// readState reads the deployment's latest status. GitHub does not document the order of "List
+// deployment statuses" (it lists newest first in practice), so every page is read and the newest
+// status taken: the latest created_at, and of two created in the same second the higher id.
+// Records writes at most a few statuses per deployment, so that is one request.
 func (c *Client) readState(ctx context.Context, d *deployment) error {
 	if d.read {
 		return nil
 	}
-	sts, _, err := c.gh.Repositories.ListDeploymentStatuses(ctx, c.owner, c.repo, d.id, &github.ListOptions{PerPage: 1})
-	if err != nil {
-		return fmt.Errorf("read the status of deployment %d: %w", d.id, err)
+	var latest *github.DeploymentStatus
+	opts := &github.ListOptions{PerPage: c.o.PageSize}
+	for {
+		sts, resp, err := c.gh.Repositories.ListDeploymentStatuses(ctx, c.owner, c.repo, d.id, opts)
+		if err != nil {
+			return fmt.Errorf("read the status of deployment %d: %w", d.id, err)
+		}
+		for _, st := range sts {
+			if latest == nil || createdAfter(st, latest) {
+				latest = st
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
 	}
 	d.read = true
-	if len(sts) > 0 {
-		d.state, d.envURL = sts[0].GetState(), sts[0].GetEnvironmentURL()
+	if latest != nil {
+		d.state, d.envURL = latest.GetState(), latest.GetEnvironmentURL()
 	}
 	return nil
+}
+
+// createdAfter reports whether status a was created after b.
+func createdAfter(a, b *github.DeploymentStatus) bool {
+	at, bt := a.GetCreatedAt().Time, b.GetCreatedAt().Time
+	if !at.Equal(bt) {
+		return at.After(bt)
+	}
+	return a.GetID() > b.GetID()
 }
 
 func (c *Client) create(ctx context.Context, t target) (*deployment, error) {

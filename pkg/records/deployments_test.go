@@ -164,39 +164,48 @@ func TestDeployments(t *testing.T) {
 			want: map[string]string{"integration 0.0.1-rc.1": "success", "live 0.0.1": "success"},
 		},
 	}
+	// GitHub does not document the order of a deployment's statuses: each case runs with the
+	// newest listed first, as GitHub does in practice, and with the oldest first.
+	orders := []struct {
+		name string
+		opts []githubtest.Option
+	}{{name: "statuses newest first"}, {name: "statuses oldest first", opts: []githubtest.Option{githubtest.StatusesOldestFirst()}}}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var fail atomic.Bool
-			srv := fakeGitHub(t, githubtest.Faults(func(r *http.Request) githubtest.Fault {
-				if fail.Load() && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/statuses") {
-					return githubtest.Fault{Status: http.StatusBadGateway}
+		for _, order := range orders {
+			t.Run(tc.name+"/"+order.name, func(t *testing.T) {
+				t.Parallel()
+				var fail atomic.Bool
+				faults := githubtest.Faults(func(r *http.Request) githubtest.Fault {
+					if fail.Load() && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/statuses") {
+						return githubtest.Fault{Status: http.StatusBadGateway}
+					}
+					return githubtest.Fault{}
+				})
+				srv := fakeGitHub(t, slices.Concat(order.opts, []githubtest.Option{faults})...)
+				for n := 1; n <= 9; n++ {
+					srv.AddCommit(githubtest.Commit{Sha: sha(n), Message: "commit", Author: "Alice", Date: day})
 				}
-				return githubtest.Fault{}
-			}))
-			for n := 1; n <= 9; n++ {
-				srv.AddCommit(githubtest.Commit{Sha: sha(n), Message: "commit", Author: "Alice", Date: day})
-			}
-			c := client(t, srv, Options{Deployments: true})
-			warnings := 0
-			for _, rep := range tc.steps(c, srv, &fail) {
-				warnings += len(rep.Warnings)
-			}
-			if got := states(t, srv); !maps.Equal(got, tc.want) {
-				t.Errorf("deployments = %v, want %v", got, tc.want)
-			}
-			if warnings != tc.wantWarnings {
-				t.Errorf("%d warnings, want %d", warnings, tc.wantWarnings)
-			}
-			for _, d := range srv.Deployments() {
-				if d.Environment == "live" && d.Sha != sha(9) && !d.Production {
-					t.Errorf("live deployment %d is not a production environment", d.ID)
+				c := client(t, srv, Options{Deployments: true})
+				warnings := 0
+				for _, rep := range tc.steps(c, srv, &fail) {
+					warnings += len(rep.Warnings)
 				}
-				if d.Environment == "integration" && d.Production {
-					t.Errorf("integration deployment %d is a production environment", d.ID)
+				if got := states(t, srv); !maps.Equal(got, tc.want) {
+					t.Errorf("deployments = %v, want %v", got, tc.want)
 				}
-			}
-		})
+				if warnings != tc.wantWarnings {
+					t.Errorf("%d warnings, want %d", warnings, tc.wantWarnings)
+				}
+				for _, d := range srv.Deployments() {
+					if d.Environment == "live" && d.Sha != sha(9) && !d.Production {
+						t.Errorf("live deployment %d is not a production environment", d.ID)
+					}
+					if d.Environment == "integration" && d.Production {
+						t.Errorf("integration deployment %d is a production environment", d.ID)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -3,7 +3,7 @@
 //
 //	GET  /repos/{owner}/{repo}/deployments                      (sha, ref, task, environment; paged)
 //	POST /repos/{owner}/{repo}/deployments
-//	GET  /repos/{owner}/{repo}/deployments/{id}/statuses         (newest first; paged)
+//	GET  /repos/{owner}/{repo}/deployments/{id}/statuses         (newest first, or see StatusesOldestFirst; paged)
 //	POST /repos/{owner}/{repo}/deployments/{id}/statuses         (auto_inactive as documented)
 //	GET  /repos/{owner}/{repo}/releases/tags/{tag}
 //	POST /repos/{owner}/{repo}/releases                          (422 already_exists; creates the tag)
@@ -149,6 +149,8 @@ type Server struct {
 	maxPage int
 	fault   func(r *http.Request) Fault
 	now     func() time.Time
+	// statusesOldestFirst lists deployment statuses in the order they were created.
+	statusesOldestFirst bool
 
 	mu          sync.Mutex
 	commits     map[string]Commit
@@ -179,6 +181,10 @@ func Token(tok string) Option { return func(s *Server) { s.Token = tok } }
 
 // Faults answers the requests for which fault returns a non-zero Status with that status.
 func Faults(fault func(r *http.Request) Fault) Option { return func(s *Server) { s.fault = fault } }
+
+// StatusesOldestFirst lists deployment statuses oldest first. GitHub's documentation of "List
+// deployment statuses" does not say in which order they come; a client must not depend on it.
+func StatusesOldestFirst() Option { return func(s *Server) { s.statusesOldestFirst = true } }
 
 // Clock replaces the time the fake stamps on what it creates.
 func Clock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
@@ -627,9 +633,11 @@ func (s *Server) listStatuses(w http.ResponseWriter, r *http.Request, id string)
 		writeError(w, http.StatusNotFound, "Not Found")
 		return
 	}
-	// Newest first, as GitHub lists them.
+	// Newest first, as GitHub lists them in practice, unless StatusesOldestFirst.
 	sts := slices.Clone(d.Statuses)
-	slices.Reverse(sts)
+	if !s.statusesOldestFirst {
+		slices.Reverse(sts)
+	}
 	s.page(w, r, len(sts), func(lo, hi int) any {
 		out := []map[string]any{}
 		for _, st := range sts[lo:hi] {
