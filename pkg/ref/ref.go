@@ -60,7 +60,7 @@ func (r Revision) String() string {
 // ParseRevision reads a Flux OCI revision.
 func ParseRevision(s string) (Revision, error) {
 	if len(s) > MaxInputLen {
-		return Revision{}, fmt.Errorf("revision is %d bytes long; a Flux revision is <tag>@sha256:<digest>", len(s))
+		return Revision{}, fmt.Errorf("revision %s is %d bytes long, over the %d-byte limit; a Flux revision is <tag>@sha256:<digest>", Quote(s), len(s), MaxInputLen)
 	}
 	tag, digest, found := strings.Cut(s, "@")
 	if !found {
@@ -96,10 +96,11 @@ var fullShaRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 // ParseOrigin reads "<ref>@sha1:<40 hex>" (the ref may be empty: "sha1:<40 hex>").
 func ParseOrigin(s string) (Origin, error) {
 	if len(s) > MaxInputLen {
-		return Origin{}, fmt.Errorf("revision annotation is %d bytes long; want <ref>@sha1:<sha>", len(s))
+		return Origin{}, fmt.Errorf("revision %s is %d bytes long, over the %d-byte limit; want <ref>@sha1:<40 hex>", Quote(s), len(s), MaxInputLen)
 	}
 	i := strings.LastIndex(s, "sha1:")
-	if i < 0 || (i > 0 && s[i-1] != '@') || !fullShaRE.MatchString(s[i+len("sha1:"):]) {
+	// "@sha1:<sha>" (an empty ref with its "@") is refused: it would not print back as written.
+	if i < 0 || i == 1 || (i > 0 && s[i-1] != '@') || !fullShaRE.MatchString(s[i+len("sha1:"):]) {
 		return Origin{}, fmt.Errorf("revision %s is not <ref>@sha1:<40 hex>", Quote(s))
 	}
 	o := Origin{Sha: s[i+len("sha1:"):]}

@@ -58,6 +58,7 @@ func TestParseOrigin(t *testing.T) {
 		{"sha1:" + sha, "", true},
 		{"main@sha1:" + sha[:39], "", false},
 		{"mainsha1:" + sha, "", false},
+		{"@sha1:" + sha, "", false},
 		{"main@sha256:" + hex64, "", false},
 		{"", "", false},
 	}

@@ -1,0 +1,152 @@
+package ref
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode"
+)
+
+// MaxRefLen bounds the ref recorded in the revision annotation. Git has no hard limit, but the
+// annotation is read back with ParseOrigin (at most MaxInputLen bytes), and no branch or tag a
+// person names comes near this.
+const MaxRefLen = 255
+
+// refPunct is the punctuation a ref name may carry besides letters and digits: what branch and tag
+// names use in practice. Git also allows shell metacharacters ($, `, ;, |, &, quotes, parentheses,
+// <, >), but the ref is copied into annotations, Flux events and job summaries that scripts and
+// people read, so a name carrying them is refused rather than passed on.
+const refPunct = "._-/+@=,#"
+
+// GitRef validates a branch or tag name (such as main, release/1.4 or refs/heads/main) for the
+// revision annotation "<ref>@sha1:<sha>". It follows git's ref-name rules (git check-ref-format)
+// as far as they matter here: no whitespace or control characters, no "..", no "@{", no
+// component that starts with "." or ends with ".lock", not ending with "/" or ".", and at most
+// MaxRefLen bytes; on top of that, no shell metacharacters. The empty ref is valid (no ref).
+func GitRef(s string) (string, error) {
+	const want = "a git branch or tag name such as main or release/1.4"
+	switch {
+	case s == "":
+		return s, nil
+	case len(s) > MaxRefLen:
+		return "", fmt.Errorf("ref %s is %d bytes, over the %d-byte limit: give %s", Quote(s), len(s), MaxRefLen, want)
+	case s == "@":
+		return "", fmt.Errorf(`ref "@" is git's name for HEAD, not a branch or tag: give %s`, want)
+	case strings.Contains(s, ".."):
+		return "", fmt.Errorf(`ref %s contains "..", which git refuses in a ref name: give %s`, Quote(s), want)
+	case strings.Contains(s, "@{"):
+		return "", fmt.Errorf(`ref %s contains "@{", which git refuses in a ref name: give %s`, Quote(s), want)
+	}
+	for _, c := range s {
+		if unicode.IsLetter(c) || unicode.IsDigit(c) || strings.ContainsRune(refPunct, c) {
+			continue
+		}
+		what := fmt.Sprintf("the character %q", c)
+		switch {
+		case unicode.IsControl(c) || unicode.Is(unicode.Cf, c):
+			what = fmt.Sprintf("a control character (%U)", c)
+		case unicode.IsSpace(c):
+			what = "whitespace"
+		}
+		return "", fmt.Errorf("ref %s contains %s; a ref name here is letters, digits and %s only: give %s", Quote(s), what, refPunct, want)
+	}
+	switch {
+	case strings.Contains(s, "//"):
+		return "", fmt.Errorf(`ref %s contains "//", an empty path component: give %s`, Quote(s), want)
+	case strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/"):
+		return "", fmt.Errorf(`ref %s starts or ends with "/": give %s`, Quote(s), want)
+	case strings.HasSuffix(s, "."):
+		return "", fmt.Errorf(`ref %s ends with ".", which git refuses: give %s`, Quote(s), want)
+	case strings.HasPrefix(s, "-"):
+		return "", fmt.Errorf(`ref %s starts with "-", which git refuses for a branch name: give %s`, Quote(s), want)
+	}
+	for _, part := range strings.Split(s, "/") {
+		if strings.HasPrefix(part, ".") || strings.HasSuffix(part, ".lock") {
+			return "", fmt.Errorf(`ref %s has a component %s that starts with "." or ends with ".lock", which git refuses: give %s`, Quote(s), Quote(part), want)
+		}
+	}
+	return s, nil
+}
+
+// NewOrigin checks a ref and a full commit sha for the revision annotation and proves that the
+// annotation reads back as written (ParseOrigin), before anything is pushed with it: an annotation
+// that does not read back would make every later step refuse the artifact.
+func NewOrigin(refName, sha string) (Origin, error) {
+	if _, err := GitRef(refName); err != nil {
+		return Origin{}, err
+	}
+	if !fullShaRE.MatchString(sha) {
+		return Origin{}, fmt.Errorf("commit sha %s is not the full 40 lower-case hex characters: give the full sha", Quote(sha))
+	}
+	o := Origin{Ref: refName, Sha: sha}
+	back, err := ParseOrigin(o.String())
+	if err != nil || back != o {
+		return Origin{}, fmt.Errorf("ref %s does not read back from the revision annotation %s: give %s", Quote(refName), Quote(o.String()), "a plain branch or tag name")
+	}
+	return o, nil
+}
+
+// SourceURL validates the repository URL for the org.opencontainers.image.source annotation: an
+// absolute http or https URL with a host, on one line, without credentials, and at most
+// MaxInputLen bytes. The empty string is valid (no annotation). A URL carrying credentials is
+// refused without repeating them, since the annotation is readable by anyone who can pull.
+func SourceURL(s string) (string, error) {
+	const want = "give the repository's web address, such as https://github.com/acme/platform"
+	if s == "" {
+		return s, nil
+	}
+	shown := Quote(RedactUserinfo(s))
+	if len(s) > MaxInputLen {
+		return "", fmt.Errorf("source URL %s is %d bytes, over the %d-byte limit: %s", shown, len(s), MaxInputLen, want)
+	}
+	if i := strings.IndexFunc(s, func(c rune) bool { return unicode.IsSpace(c) || unicode.IsControl(c) || unicode.Is(unicode.Cf, c) }); i >= 0 {
+		return "", fmt.Errorf("source URL %s contains whitespace or a control character: %s", shown, want)
+	}
+	if HasUserinfo(s) {
+		return "", fmt.Errorf("source URL %s carries credentials before the host, and the annotation is public to anyone who can pull: %s", shown, want)
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Opaque != "" || u.User != nil {
+		return "", fmt.Errorf("source URL %s is not an absolute http(s) URL: %s", shown, want)
+	}
+	return s, nil
+}
+
+// RedactUserinfo replaces credentials written into a URL or registry reference
+// ("https://user:token@host/…", "user:token@ghcr.io/acme/app") with "***", so the rest can be
+// shown in a message. Text without them is returned unchanged.
+func RedactUserinfo(s string) string {
+	scheme, _, rest, found := splitUserinfo(s)
+	if !found {
+		return s
+	}
+	return scheme + "***@" + rest
+}
+
+// HasUserinfo reports whether s carries credentials before its host (see RedactUserinfo).
+func HasUserinfo(s string) bool {
+	_, _, _, found := splitUserinfo(s)
+	return found
+}
+
+// splitUserinfo cuts "scheme://userinfo@host/path" (scheme optional) into the scheme with its
+// "://", the userinfo, and the host and everything after it.
+func splitUserinfo(s string) (scheme, userinfo, rest string, found bool) {
+	rest = s
+	if i := strings.Index(s, "://"); i >= 0 {
+		scheme, rest = s[:i+3], s[i+3:]
+	}
+	authority, _, _ := strings.Cut(rest, "/")
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return "", "", s, false
+	}
+	return scheme, rest[:at], rest[at+1:], true
+}
+
+// NormalizeSha reads a commit sha as a person types or pastes it: surrounding spaces are dropped
+// and upper-case hex is lowered (git prints lower case; GitHub's web pages accept either). The
+// result is then validated as Sha does.
+func NormalizeSha(s string) (string, error) {
+	return Sha(strings.ToLower(strings.TrimSpace(s)))
+}
