@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/go-github/v62/github"
+
 	"github.com/ocipromote/ocipromote/pkg/artifact"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
@@ -113,6 +115,12 @@ func PromotionFrom(ctx context.Context, reg Registry, res pipeline.PromoteResult
 // and the pull requests merged since the previous stable version get a comment and the label.
 // Call it for "promoted" and for "already-promoted" too: a re-run then completes the records an
 // interrupted run left out, and writes nothing when they are complete.
+//
+// A replay must stay cheap, since Flux repeats a success event many times and the token's rate
+// limit is shared with the rest of the repository's automation. Listing the changes costs a
+// request per commit and per page of every pull request's comments, so it is skipped when the
+// release already says there is nothing left to do: its notes end with completeMarker, written
+// only once every comment and label is in place. A complete replay then costs one request.
 func (c *Client) Promoted(ctx context.Context, p Promotion) Report {
 	var rep Report
 	if !c.o.any() {
@@ -128,19 +136,44 @@ func (c *Client) Promoted(ctx context.Context, p Promotion) Report {
 	if !c.o.Release && !c.o.CommentPRs {
 		return rep
 	}
+	tag := ReleaseTag(p.Stable)
+	var rel *github.RepositoryRelease
+	// create is whether the release is known to be missing: never after a failed look-up.
+	create := false
+	if c.o.Release {
+		found, err := c.findRelease(ctx, tag)
+		switch {
+		case err != nil:
+			rep.warn("release", tag, err)
+			if !c.o.CommentPRs {
+				return rep
+			}
+		case found == nil:
+			create = true
+		default:
+			rel = found
+			rep.record(Record{Kind: "release", Subject: tag, State: "exists", URL: rel.GetHTMLURL()})
+			if !c.o.CommentPRs {
+				return rep
+			}
+			if complete(rel.GetBody()) {
+				c.log.Info("release complete: every pull request it carried has its comment and label", "tag", tag)
+				return rep
+			}
+		}
+	}
 	ch, err := c.changes(ctx, p)
 	if err != nil {
 		// Without the changes a release would have incomplete notes forever (an existing release
-		// is never rewritten), so it waits for a run that can read them.
-		rep.warn("changes", "of "+ReleaseTag(p.Stable), fmt.Errorf("%w; release and pull request comments are left for a re-run", err))
+		// never has its notes rewritten), so it waits for a run that can read them.
+		rep.warn("changes", "of "+tag, fmt.Errorf("%w; release and pull request comments are left for a re-run", err))
 		return rep
 	}
-	releaseURL := ""
-	if c.o.Release {
-		releaseURL = c.release(ctx, p, ch, &rep)
+	if create {
+		rel = c.createRelease(ctx, p, ch, &rep)
 	}
-	if c.o.CommentPRs {
-		c.comment(ctx, p, ch, releaseURL, &rep)
+	if c.o.CommentPRs && c.comment(ctx, p, ch, rel.GetHTMLURL(), &rep) && rel != nil {
+		c.markComplete(ctx, p, rel, &rep)
 	}
 	return rep
 }

@@ -16,54 +16,109 @@ func ReleaseTag(stable string) string { return "v" + strings.TrimPrefix(stable, 
 // releaseMarker ends the notes records writes, to tell its releases from hand-made ones.
 const releaseMarker = "<!-- ocipromote:release -->"
 
+// completeMarker follows releaseMarker once every pull request the release carried has its
+// comment and label, so that a replay can tell from the release alone that nothing is left to do.
+// Untrusted text in the notes cannot forge it: inline escapes "<".
+const completeMarker = "<!-- ocipromote:complete -->"
+
+// complete reports whether release notes say every comment and label is in place.
+func complete(body string) bool { return strings.Contains(body, completeMarker) }
+
+// withComplete appends completeMarker to release notes.
+func withComplete(body string) string {
+	return strings.TrimRight(body, "\r\n") + "\n" + completeMarker + "\n"
+}
+
 // commentMarker is the hidden line that makes a pull request comment findable, once per version.
 func commentMarker(stable string) string {
 	return "<!-- ocipromote:released:" + strings.TrimPrefix(stable, "v") + " -->"
 }
 
-// release makes sure the release of p.Stable exists and returns its page ("" when it could not).
-// A Git tag of that name at another commit is never reused: GitHub would attach the release to
-// the existing tag, not to the commit that was validated.
-func (c *Client) release(ctx context.Context, p Promotion, ch *changes, rep *Report) string {
-	tag := ReleaseTag(p.Stable)
+// findRelease looks up the release of tag; nil when there is none.
+func (c *Client) findRelease(ctx context.Context, tag string) (*github.RepositoryRelease, error) {
 	rel, _, err := c.gh.Repositories.GetReleaseByTag(ctx, c.owner, c.repo, tag)
 	switch {
-	case err == nil:
-		rep.record(Record{Kind: "release", Subject: tag, State: "exists", URL: rel.GetHTMLURL()})
-		return rel.GetHTMLURL()
-	case !isNotFound(err):
-		rep.warn("release", tag, fmt.Errorf("look up the release: %w", err))
-		return ""
+	case isNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("look up the release: %w", err)
 	}
+	return rel, nil
+}
+
+// createRelease creates the release of p.Stable, which findRelease did not find, and returns it
+// (nil when it could not). A Git tag of that name at another commit is never reused: GitHub
+// would attach the release to the existing tag, not to the commit that was validated. Notes with
+// no pull request to comment on are complete from the start.
+func (c *Client) createRelease(ctx context.Context, p Promotion, ch *changes, rep *Report) *github.RepositoryRelease {
+	tag := ReleaseTag(p.Stable)
 	at, err := c.tagCommit(ctx, tag)
 	if err != nil {
 		rep.warn("release", tag, err)
-		return ""
+		return nil
 	}
 	if at != "" && at != p.Sha {
 		rep.warn("release", tag, fmt.Errorf("Git tag %s already points at commit %s, not at %s, the commit of %s@%s: no release created; delete or rename that tag and run again", tag, short(at), short(p.Sha), p.OCIRepository, shortDigest(p.Digest)))
-		return ""
+		return nil
 	}
-	latest := "false"
-	if p.Latest {
-		latest = "true"
+	body := c.notes(p, ch)
+	if len(ch.pulls) == 0 {
+		body = withComplete(body)
 	}
-	rel, _, err = c.gh.Repositories.CreateRelease(ctx, c.owner, c.repo, &github.RepositoryRelease{
+	rel, _, err := c.gh.Repositories.CreateRelease(ctx, c.owner, c.repo, &github.RepositoryRelease{
 		TagName:         github.String(tag),
 		TargetCommitish: github.String(p.Sha),
 		Name:            github.String(tag),
-		Body:            github.String(c.notes(p, ch)),
+		Body:            github.String(body),
 		Draft:           github.Bool(false),
 		Prerelease:      github.Bool(false),
-		MakeLatest:      github.String(latest),
+		MakeLatest:      github.String(makeLatest(p)),
 	})
 	if err != nil {
 		rep.warn("release", tag, fmt.Errorf("create the release: %w", err))
-		return ""
+		return nil
 	}
 	c.log.Info("release created", "tag", tag, "url", rel.GetHTMLURL())
 	rep.record(Record{Kind: "release", Subject: tag, State: "created", URL: rel.GetHTMLURL(), Wrote: true})
-	return rel.GetHTMLURL()
+	return rel
+}
+
+// makeLatest is the release's make_latest: a hotfix of an older line must not become the
+// repository's latest release.
+func makeLatest(p Promotion) string {
+	if p.Latest {
+		return "true"
+	}
+	return "false"
+}
+
+// markComplete appends completeMarker to the notes of rel once every comment and label is in
+// place (a single PATCH). The notes are otherwise left as they are; a hand-made release (without
+// releaseMarker) is not touched at all, so its replays keep checking the pull requests.
+func (c *Client) markComplete(ctx context.Context, p Promotion, rel *github.RepositoryRelease, rep *Report) {
+	body := rel.GetBody()
+	if complete(body) || !strings.Contains(body, releaseMarker) {
+		return
+	}
+	tag := ReleaseTag(p.Stable)
+	edit := &github.RepositoryRelease{Body: github.String(withComplete(body))}
+	if !p.Latest {
+		// Said again so that an edit can never make a hotfix the latest release, whatever GitHub
+		// defaults make_latest to on an update.
+		edit.MakeLatest = github.String(makeLatest(p))
+	}
+	if _, _, err := c.gh.Repositories.EditRelease(ctx, c.owner, c.repo, rel.GetID(), edit); err != nil {
+		rep.warn("release", tag, fmt.Errorf("mark the release complete (every pull request has its comment and label): %w", err))
+		return
+	}
+	c.log.Info("release marked complete", "tag", tag)
+	for i := len(rep.Records) - 1; i >= 0; i-- {
+		if r := &rep.Records[i]; r.Kind == "release" && r.Subject == tag {
+			r.State += ", marked complete"
+			r.Wrote = true
+			return
+		}
+	}
 }
 
 // tagCommit is the commit Git tag points at ("" when there is no such tag), through an annotated
@@ -146,22 +201,26 @@ func (c *Client) validated(v Validation) string {
 	return s
 }
 
-// comment leaves one comment and the label on every pull request the version carried.
-func (c *Client) comment(ctx context.Context, p Promotion, ch *changes, releaseURL string, rep *Report) {
+// comment leaves one comment and the label on every pull request the version carried, and
+// reports whether every one of them has both now.
+func (c *Client) comment(ctx context.Context, p Promotion, ch *changes, releaseURL string, rep *Report) bool {
 	marker := commentMarker(p.Stable)
 	body := c.commentBody(p, releaseURL)
+	done := true
 	for _, pr := range ch.pulls {
 		subject := fmt.Sprintf("#%d", pr.number)
 		url, found, err := c.findComment(ctx, pr.number, marker)
 		switch {
 		case err != nil:
 			rep.warn("comment", subject, err)
+			done = false
 		case found:
 			rep.record(Record{Kind: "comment", Subject: subject, State: "exists", URL: url})
 		default:
 			ic, _, err := c.gh.Issues.CreateComment(ctx, c.owner, c.repo, pr.number, &github.IssueComment{Body: github.String(body)})
 			if err != nil {
 				rep.warn("comment", subject, fmt.Errorf("comment on the pull request: %w", err))
+				done = false
 			} else {
 				rep.record(Record{Kind: "comment", Subject: subject, State: "created", URL: ic.GetHTMLURL(), Wrote: true})
 			}
@@ -169,12 +228,16 @@ func (c *Client) comment(ctx context.Context, p Promotion, ch *changes, releaseU
 		if pr.labeled {
 			continue
 		}
+		// A label the repository does not have yet is created by GitHub (grey, no description),
+		// under the same permission as adding it.
 		if _, _, err := c.gh.Issues.AddLabelsToIssue(ctx, c.owner, c.repo, pr.number, []string{c.o.Label}); err != nil {
 			rep.warn("label", subject, fmt.Errorf("add label %s: %w", c.o.Label, err))
+			done = false
 			continue
 		}
 		rep.record(Record{Kind: "label", Subject: subject, State: c.o.Label, URL: pr.url, Wrote: true})
 	}
+	return done
 }
 
 // findComment looks through every page of the pull request's comments for the marker.

@@ -279,8 +279,9 @@ func written(rep Report) string {
 	return strings.Join(out, ", ")
 }
 
-// assertRecorded checks the records of 0.0.2 are complete and single: one release, one comment
-// and the label on the two pull requests it carried, nothing on the others.
+// assertRecorded checks the records of 0.0.2 are complete and single: one release, marked
+// complete, and one comment and the label on the two pull requests it carried, nothing on the
+// others.
 func assertRecorded(t *testing.T, srv *githubtest.Server) {
 	t.Helper()
 	var tags []string
@@ -289,6 +290,11 @@ func assertRecorded(t *testing.T, srv *githubtest.Server) {
 	}
 	if got := strings.Join(tags, " "); !strings.Contains(got, "v0.0.2@"+short(c3)) || strings.Count(got, "v0.0.2") != 1 {
 		t.Errorf("releases = %s, want exactly one v0.0.2 at %s", got, short(c3))
+	}
+	for _, r := range srv.Releases() {
+		if r.Tag == "v0.0.2" && !complete(r.Body) {
+			t.Errorf("release v0.0.2 is not marked complete:\n%s", r.Body)
+		}
 	}
 	for _, n := range []int{1, 2, 3, 4} {
 		want := 0

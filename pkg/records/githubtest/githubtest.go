@@ -7,6 +7,7 @@
 //	POST /repos/{owner}/{repo}/deployments/{id}/statuses         (auto_inactive as documented)
 //	GET  /repos/{owner}/{repo}/releases/tags/{tag}
 //	POST /repos/{owner}/{repo}/releases                          (422 already_exists; creates the tag)
+//	PATCH /repos/{owner}/{repo}/releases/{id}                    (name, body, make_latest)
 //	GET  /repos/{owner}/{repo}/git/ref/tags/{tag}
 //	GET  /repos/{owner}/{repo}/git/tags/{sha}
 //	GET  /repos/{owner}/{repo}/compare/{base}...{head}           (commits oldest first; paged)
@@ -394,6 +395,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.releaseByTag(w, strings.Join(parts[2:], "/"))
 	case match(parts, "releases") && post:
 		s.createRelease(w, body)
+	case match(parts, "releases", "*") && r.Method == http.MethodPatch:
+		s.updateRelease(w, parts[1], body)
 	case len(parts) >= 4 && parts[0] == "git" && parts[1] == "ref" && parts[2] == "tags" && get:
 		s.getTagRef(w, strings.Join(parts[3:], "/"))
 	case match(parts, "git", "tags", "*") && get:
@@ -789,6 +792,49 @@ func (s *Server) createRelease(w http.ResponseWriter, body []byte) {
 	}
 	s.releases = append(s.releases, rel)
 	writeJSON(w, http.StatusCreated, s.releaseJSON(rel))
+}
+
+// updateRelease changes a release's name, body or make_latest; the fake keeps its tag and target.
+func (s *Server) updateRelease(w http.ResponseWriter, id string, body []byte) {
+	var rel *Release
+	for _, r := range s.releases {
+		if strconv.FormatInt(r.ID, 10) == id {
+			rel = r
+		}
+	}
+	if rel == nil {
+		writeError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	var req struct {
+		Name       *string `json:"name"`
+		Body       *string `json:"body"`
+		MakeLatest *string `json:"make_latest"`
+		TagName    *string `json:"tag_name"`
+		Draft      *bool   `json:"draft"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeError(w, http.StatusBadRequest, "Problems parsing JSON")
+		return
+	}
+	if req.MakeLatest != nil && !slices.Contains([]string{"true", "false", "legacy"}, *req.MakeLatest) {
+		writeValidation(w, "Release", "make_latest", "invalid", "make_latest must be true, false or legacy")
+		return
+	}
+	if (req.TagName != nil && *req.TagName != rel.Tag) || (req.Draft != nil && *req.Draft) {
+		writeValidation(w, "Release", "tag_name", "invalid", "the fake does not move or unpublish releases")
+		return
+	}
+	if req.Name != nil {
+		rel.Name = *req.Name
+	}
+	if req.Body != nil {
+		rel.Body = *req.Body
+	}
+	if req.MakeLatest != nil {
+		rel.MakeLatest = *req.MakeLatest
+	}
+	writeJSON(w, http.StatusOK, s.releaseJSON(rel))
 }
 
 func (s *Server) getTagRef(w http.ResponseWriter, tag string) {

@@ -190,6 +190,36 @@ func TestReleases(t *testing.T) {
 	if err != nil || ref.GetObject().GetSHA() != "a" || ref.GetObject().GetType() != "commit" {
 		t.Errorf("the release did not create tag v1.0.0 at a: %v, %v", ref, err)
 	}
+
+	edited, _, err := gh.Repositories.EditRelease(ctx, "acme", "platform", got.GetID(), &github.RepositoryRelease{Body: github.String("notes"), MakeLatest: github.String("false")})
+	if err != nil || edited.GetBody() != "notes" || edited.GetTagName() != "v1.0.0" {
+		t.Errorf("edit = %v, %v", edited, err)
+	}
+	if rels := s.Releases(); len(rels) != 1 || rels[0].Body != "notes" || rels[0].MakeLatest != "false" || rels[0].Target != "a" {
+		t.Errorf("releases after the edit = %+v", rels)
+	}
+	if _, _, err := gh.Repositories.EditRelease(ctx, "acme", "platform", 1, &github.RepositoryRelease{Body: github.String("x")}); status(err) != http.StatusNotFound {
+		t.Errorf("edit of a missing release: %v, want 404", err)
+	}
+}
+
+func TestStatusesOrder(t *testing.T) {
+	t.Parallel()
+	for _, oldestFirst := range []bool{false, true} {
+		var opts []Option
+		if oldestFirst {
+			opts = append(opts, StatusesOldestFirst())
+		}
+		s := New(t, "acme", "platform", opts...)
+		s.AddDeployment(Deployment{ID: 7, Sha: "a", Environment: "live", Statuses: []Status{{ID: 1, State: "in_progress"}, {ID: 2, State: "success"}}})
+		sts, _, err := client(t, s).Repositories.ListDeploymentStatuses(context.Background(), "acme", "platform", 7, nil)
+		if err != nil || len(sts) != 2 {
+			t.Fatalf("statuses = %v, %v", sts, err)
+		}
+		if got, want := sts[0].GetState(), map[bool]string{false: "success", true: "in_progress"}[oldestFirst]; got != want {
+			t.Errorf("oldest first %v: first status %s, want %s", oldestFirst, got, want)
+		}
+	}
 }
 
 func TestCompare(t *testing.T) {
