@@ -33,8 +33,8 @@ var BuildInputs = []actionio.Input{
 // release and the pull request comments, and the validation event the notes and comments cite.
 var PromoteInputs = []actionio.Input{
 	deploymentsInput,
-	{Name: "release", Bool: true, Usage: "create the GitHub release vX.Y.Z at the promoted commit, listing the commits and pull requests since the previous stable version (needs permissions contents: write)"},
-	{Name: "comment_prs", Bool: true, Usage: "comment \"included in X.Y.Z\" on each pull request the version carried and label it released (needs permissions pull-requests: write and issues: write)"},
+	{Name: "release", Bool: true, Usage: "create the GitHub release vX.Y.Z at the promoted commit, listing the commits and pull requests since the previous stable version (needs permissions contents: write and pull-requests: read)"},
+	{Name: "comment_prs", Bool: true, Usage: "comment \"included in X.Y.Z\" on each pull request the version carried and label it released (needs permissions pull-requests: write)"},
 	tokenInput, apiInput,
 	{Name: "live_url", Usage: "link shown for the live environment on GitHub (View deployment)"},
 	{Name: "validated_cluster", Usage: "cluster that validated the candidate, for the release notes and comments (dispatch-receiver's cluster)"},

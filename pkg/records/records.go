@@ -38,7 +38,8 @@ type Options struct {
 	// Release creates a GitHub release vX.Y.Z for each stable version (needs contents: write).
 	Release bool
 	// CommentPRs comments on and labels each pull request a stable version carried (needs
-	// pull-requests: write and issues: write).
+	// pull-requests: write; GitHub takes Issues or Pull requests write for a comment or a label
+	// on a pull request, so issues: write is not needed).
 	CommentPRs bool
 
 	Token string
@@ -220,12 +221,15 @@ func hint(kind string, err error) string {
 	default:
 		return ""
 	}
+	// The least the job needs. Commenting on and labelling a pull request goes through the
+	// issues API, but GitHub accepts Pull requests write for it as well as Issues write (and the
+	// label is created, when missing, under the same permission).
 	perms := map[string][]string{
 		"deployment": {"deployments: write"},
 		"release":    {"contents: write"},
 		"changes":    {"contents: read", "pull-requests: read"},
-		"comment":    {"pull-requests: write", "issues: write"},
-		"label":      {"pull-requests: write", "issues: write"},
+		"comment":    {"pull-requests: write"},
+		"label":      {"pull-requests: write"},
 	}[kind]
 	if len(perms) == 0 {
 		return ""

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-github/v62/github"
+
 	"github.com/ocipromote/ocipromote/pkg/records/githubtest"
 )
 
@@ -125,6 +127,30 @@ func TestWarningHintsAtPermissions(t *testing.T) {
 	}
 	if errors.Unwrap(w) == nil {
 		t.Error("warning does not unwrap to the GitHub error")
+	}
+}
+
+// TestHintNamesTheLeastPermission: a comment or a label on a pull request goes through the
+// issues API, but GitHub accepts Pull requests write for it as well as Issues write, so the hint
+// asks for no more than pull-requests: write.
+func TestHintNamesTheLeastPermission(t *testing.T) {
+	t.Parallel()
+	forbidden := &github.ErrorResponse{Response: &http.Response{StatusCode: http.StatusForbidden}, Message: "Resource not accessible by integration"}
+	tests := []struct {
+		kind string
+		want string
+	}{
+		{"deployment", "`deployments: write`"},
+		{"release", "`contents: write`"},
+		{"changes", "`contents: read` and `pull-requests: read`"},
+		{"comment", "`pull-requests: write`"},
+		{"label", "`pull-requests: write`"},
+	}
+	for _, tc := range tests {
+		got := hint(tc.kind, forbidden)
+		if want := "; the token may lack permission: give the job " + tc.want + " under `permissions:`"; got != want {
+			t.Errorf("hint(%s) = %q, want %q", tc.kind, got, want)
+		}
 	}
 }
 
