@@ -39,7 +39,7 @@ var PromoteInputs = []actionio.Input{
 	{Name: "live_url", Usage: "link shown for the live environment on GitHub (View deployment)"},
 	{Name: "validated_cluster", Usage: "cluster that validated the candidate, for the release notes and comments (dispatch-receiver's cluster)"},
 	{Name: "validated_message", Usage: "message of the event that validated the candidate, e.g. Health check passed in 12.3s"},
-	{Name: "validated_at", Usage: "time of that event, RFC 3339"},
+	{Name: "validated_at", Usage: "time of that event, RFC 3339 (dispatch-receiver's time), e.g. 2026-08-01T10:00:00Z"},
 }
 
 // OptionsFrom reads the records' inputs (those of BuildInputs or PromoteInputs) and the GitHub
@@ -64,8 +64,13 @@ func OptionsFrom(a *githubactions.Action, v *actionio.Values, transport http.Rou
 	return o
 }
 
-// FromInputs is New(OptionsFrom(…)), with an invalid option reported as a usage error.
+// FromInputs is New(OptionsFrom(…)), with an invalid option reported as a usage error. It also
+// checks validated_at (tag-validated), so that a time that is not RFC 3339 stops the step before
+// it promotes anything rather than vanishing from the release notes afterwards.
 func FromInputs(a *githubactions.Action, v *actionio.Values, transport http.RoundTripper) (*Client, error) {
+	if _, err := validatedAt(v.Get("validated_at")); err != nil {
+		return nil, actionio.Usagef("%v", err)
+	}
 	c, err := New(OptionsFrom(a, v, transport))
 	if err != nil {
 		return nil, actionio.Usagef("%v", err)

@@ -92,3 +92,51 @@ func TestPublish(t *testing.T) {
 		t.Errorf("outside Actions: %q", got)
 	}
 }
+
+// TestValidatedAtIsCheckedBeforeThePromotion: a validated_at that is not RFC 3339 is a mistake in
+// the workflow, reported as a usage error by FromInputs, which tag-validated calls before it
+// promotes anything; ValidationFrom, called after, then never meets one.
+func TestValidatedAtIsCheckedBeforeThePromotion(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		at      string
+		wantErr bool
+	}{
+		{at: ""},
+		{at: "2026-08-01T10:00:00Z"},
+		{at: " 2026-08-01T12:00:00+02:00 "},
+		{at: "2026-08-01T10:00:00.123Z"},
+		{at: "yesterday", wantErr: true},
+		{at: "2026-08-01 10:00:00", wantErr: true},
+		{at: "2026-08-01", wantErr: true},
+		{at: "1754042400", wantErr: true},
+	}
+	for _, tc := range tests {
+		// Every record off: the time is checked all the same, since a workflow that passes a
+		// wrong one is wrong whether or not the records are on yet.
+		a := action(map[string]string{"INPUT_VALIDATED_AT": tc.at}, io.Discard)
+		v, err := actionio.Parse(actionio.Command{Name: "tag-validated", Inputs: PromoteInputs}, a, nil, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = FromInputs(a, v, nil)
+		if tc.wantErr {
+			if !errors.Is(err, actionio.ErrUsage) || !strings.Contains(err.Error(), "validated_at") || !strings.Contains(err.Error(), "RFC 3339") {
+				t.Errorf("validated_at %q: error = %v, want a usage error naming validated_at and RFC 3339", tc.at, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("validated_at %q: %v", tc.at, err)
+		}
+	}
+	// build-rc has no validated_at: nothing to check.
+	a := action(map[string]string{}, io.Discard)
+	v, err := actionio.Parse(actionio.Command{Name: "build-rc", Inputs: BuildInputs}, a, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FromInputs(a, v, nil); err != nil {
+		t.Errorf("build-rc: %v", err)
+	}
+}

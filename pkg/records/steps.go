@@ -2,11 +2,13 @@ package records
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
 	"github.com/ocipromote/ocipromote/pkg/promote"
+	"github.com/ocipromote/ocipromote/pkg/ref"
 )
 
 // AfterBuild records what build-rc did: the candidate offered to integration. A dry run records
@@ -40,13 +42,26 @@ func (c *Client) AfterPromote(ctx context.Context, reg Registry, res pipeline.Pr
 	return Report{}
 }
 
-// ValidationFrom builds the validation event from step inputs. The values come from the
-// triggering event and are untrusted; a time that is not RFC 3339 is left out rather than
-// failing a promotion that already happened.
+// ValidationFrom builds the validation event from tag-validated's inputs, for the release notes
+// and comments. It runs after the promotion, where an error could only become a warning, so it
+// has none: FromInputs has already refused a validated_at that is not RFC 3339, before the
+// promotion. The values are not event data read here: dispatch-receiver, which reads the
+// untrusted event, passes on its time only when it is RFC 3339 (and "" otherwise).
 func ValidationFrom(cluster, message, at string) Validation {
 	v := Validation{Cluster: strings.TrimSpace(cluster), Message: strings.TrimSpace(message)}
-	if t, err := time.Parse(time.RFC3339, strings.TrimSpace(at)); err == nil {
-		v.Time = t.UTC()
-	}
+	v.Time, _ = validatedAt(at)
 	return v
+}
+
+// validatedAt parses validated_at: empty, or an RFC 3339 time (in UTC).
+func validatedAt(at string) (time.Time, error) {
+	at = strings.TrimSpace(at)
+	if at == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("validated_at %s is not an RFC 3339 time such as 2026-08-01T10:00:00Z: pass dispatch-receiver's time output, or leave it empty", ref.Quote(at))
+	}
+	return t.UTC(), nil
 }
