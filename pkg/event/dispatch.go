@@ -23,6 +23,13 @@ const maxEventType = 100
 // but a namespace may not, so the last dot splits them.
 var objectRE = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*/[a-z0-9]([-a-z0-9.]*[a-z0-9])?\.[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
+// metadataKeyRE is what an Alert's eventMetadata key looks like (a Kubernetes label name).
+var metadataKeyRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$`)
+
+// maxPatternLen bounds the success pattern. Go's regexp runs in linear time whatever the pattern,
+// so the bound is about readable messages, not about backtracking; a success pattern is one line.
+const maxPatternLen = 1024
+
 type dispatchPayload struct {
 	Action        string          `json:"action"`
 	ClientPayload json.RawMessage `json:"client_payload"`
@@ -63,6 +70,12 @@ func (c Criteria) forDispatch() (dispatchCriteria, error) {
 	if key == "" {
 		key = DefaultClusterKey
 	}
+	if !metadataKeyRE.MatchString(key) {
+		return dispatchCriteria{}, usagef("cluster key %s is not a metadata key name (letters, digits, '.', '_' or '-', at most 63): use the key your Alert's spec.eventMetadata sets (default %s)", quote(key), DefaultClusterKey)
+	}
+	if c.Cluster != "" && !plainName.MatchString(c.Cluster) {
+		return dispatchCriteria{}, usagef("cluster %s is not a cluster name (letters, digits, '.', '_', '/' or '-', at most 200): use the value your Alert's spec.eventMetadata.%s sets", quote(c.Cluster), key)
+	}
 	if key == metaRevision || key == metaOriginRevision {
 		return dispatchCriteria{}, usagef("cluster key %s is a metadata key Flux sets itself; use the key your Alert's spec.eventMetadata sets (default %s)", key, DefaultClusterKey)
 	}
@@ -70,9 +83,12 @@ func (c Criteria) forDispatch() (dispatchCriteria, error) {
 	if pattern == "" {
 		pattern = DefaultSuccessPattern
 	}
+	if len(pattern) > maxPatternLen {
+		return dispatchCriteria{}, usagef("success pattern %s is %d bytes, over the %d-byte limit: match the start of Flux's success message, as the default %s does", quote(pattern), len(pattern), maxPatternLen, quote(DefaultSuccessPattern))
+	}
 	re, err := regexp.Compile(pattern)
 	if err != nil {
-		return dispatchCriteria{}, usagef("success pattern %s is not a Go regular expression: %v", quote(pattern), err)
+		return dispatchCriteria{}, usagef("success pattern %s is not a Go regular expression: %v; fix the success_pattern input (default %s)", quote(pattern), err, quote(DefaultSuccessPattern))
 	}
 	return dispatchCriteria{object: c.Object, cluster: c.Cluster, clusterKey: key, success: re}, nil
 }

@@ -69,8 +69,9 @@ func decideManual(payload []byte, _ Criteria) (Decision, error) {
 		}
 	}
 	if sha != "" {
-		if _, err := ref.Sha(sha); err != nil {
-			return Decision{}, usagef("%s input %s: %v", WorkflowDispatch, InputSha, err)
+		// A sha copied from GitHub's pages may be upper case; tag-validated lowers it too.
+		if sha, err = ref.NormalizeSha(sha); err != nil {
+			return Decision{}, usagef("%s input %s: %v; give the full or short commit sha (at least 4 hex characters)", WorkflowDispatch, InputSha, err)
 		}
 		what = append(what, "commit "+sha)
 	}

@@ -22,6 +22,9 @@ func decideStatus(payload []byte, c Criteria) (Decision, error) {
 	if prefix == "" {
 		prefix = DefaultStatusContext
 	}
+	if !plainName.MatchString(prefix) {
+		return Decision{}, usagef("status context %s is not a commit status context prefix (letters, digits, '.', '_', '/' or '-', at most 200): use the start of the context Flux's github Provider posts, kustomization/<name>/ (default %s)", quote(prefix), DefaultStatusContext)
+	}
 	var p statusPayload
 	if err := decodeObject("", payload, &p); err != nil {
 		return Decision{}, malformedf("%s event: %v; GITHUB_EVENT_PATH should be the event file GitHub wrote for this run", Status, err)

@@ -125,8 +125,15 @@ func RedactUserinfo(s string) string {
 
 // HasUserinfo reports whether s carries credentials before its host (see RedactUserinfo).
 func HasUserinfo(s string) bool {
-	_, _, _, found := splitUserinfo(s)
+	_, found := Userinfo(s)
 	return found
+}
+
+// Userinfo returns the credentials written before the host of s (see RedactUserinfo), so a
+// caller can mask them.
+func Userinfo(s string) (string, bool) {
+	_, userinfo, _, found := splitUserinfo(s)
+	return userinfo, found
 }
 
 // splitUserinfo cuts "scheme://userinfo@host/path" (scheme optional) into the scheme with its
@@ -146,7 +153,12 @@ func splitUserinfo(s string) (scheme, userinfo, rest string, found bool) {
 
 // NormalizeSha reads a commit sha as a person types or pastes it: surrounding spaces are dropped
 // and upper-case hex is lowered (git prints lower case; GitHub's web pages accept either). The
-// result is then validated as Sha does.
+// result is what Sha accepts.
 func NormalizeSha(s string) (string, error) {
-	return Sha(strings.ToLower(strings.TrimSpace(s)))
+	s = strings.TrimSpace(s)
+	lower := strings.ToLower(s)
+	if !shaRE.MatchString(lower) {
+		return "", fmt.Errorf("commit sha %s is not 4 to 40 hex characters", Quote(s))
+	}
+	return lower, nil
 }

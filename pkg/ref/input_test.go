@@ -182,6 +182,9 @@ func TestRedactUserinfo(t *testing.T) {
 		if got, want := HasUserinfo(tc.in), tc.in != tc.want; got != want {
 			t.Errorf("HasUserinfo(%q) = %v, want %v", tc.in, got, want)
 		}
+		if u, ok := Userinfo(tc.in); ok && strings.Replace(tc.in, u+"@", "***@", 1) != tc.want {
+			t.Errorf("Userinfo(%q) = %q, which is not what RedactUserinfo replaced", tc.in, u)
+		}
 	}
 }
 
@@ -198,7 +201,7 @@ func TestNormalizeSha(t *testing.T) {
 	for _, tc := range tests {
 		got, err := NormalizeSha(tc.in)
 		if tc.want == "" {
-			if err == nil || !strings.Contains(err.Error(), Quote(strings.ToLower(strings.TrimSpace(tc.in)))) {
+			if err == nil || !strings.Contains(err.Error(), Quote(strings.TrimSpace(tc.in))) {
 				t.Errorf("NormalizeSha(%q) = %q, %v; want an error naming the input", tc.in, got, err)
 			}
 			continue

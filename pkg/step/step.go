@@ -15,6 +15,7 @@ import (
 
 	"github.com/ocipromote/ocipromote/pkg/actionio"
 	"github.com/ocipromote/ocipromote/pkg/oci"
+	"github.com/ocipromote/ocipromote/pkg/ref"
 )
 
 // RepositoryInput names the artifact repository.
@@ -48,6 +49,9 @@ func Open(a *githubactions.Action, v *actionio.Values, env Env) (*oci.Repository
 	if (v.Get("username") == "") != (v.Get("password") == "") {
 		return nil, actionio.Usagef("username and password go together: give both, or neither to use the Docker config or GITHUB_TOKEN")
 	}
+	if err := CheckRepository(a, v.Get("repository")); err != nil {
+		return nil, err
+	}
 	r, err := oci.Open(v.Get("repository"), oci.Options{
 		Username:    v.Get("username"),
 		Password:    v.Get("password"),
@@ -61,6 +65,28 @@ func Open(a *githubactions.Action, v *actionio.Values, env Env) (*oci.Repository
 		return nil, actionio.Usagef("%v", err)
 	}
 	return r, nil
+}
+
+// CheckRepository checks the form of a repository input without contacting the registry, as a
+// usage error. Credentials written into it ("user:token@ghcr.io/…") are refused without being
+// repeated, and masked in the Actions log, since the input is not a secret and every other
+// message would print it; an oversized value is refused before it is echoed anywhere.
+func CheckRepository(a *githubactions.Action, repository string) error {
+	if userinfo, found := ref.Userinfo(repository); found {
+		if actionio.InActions(a) {
+			a.AddMask(userinfo)
+		}
+		return actionio.Usagef("repository %s carries credentials before the registry host: give REGISTRY/PATH (for example ghcr.io/acme/platform-manifests) and pass the credentials as username and password, from a secret",
+			ref.Quote(ref.RedactUserinfo(repository)))
+	}
+	if len(repository) > ref.MaxInputLen {
+		return actionio.Usagef("repository %s is %d bytes, over the %d-byte limit: give REGISTRY/PATH (for example ghcr.io/acme/platform-manifests)",
+			ref.Quote(repository), len(repository), ref.MaxInputLen)
+	}
+	if _, err := oci.ParseRepository(repository, false); err != nil {
+		return actionio.Usagef("%v", err)
+	}
+	return nil
 }
 
 // Logger writes the step's progress as text to w (stderr), so stdout stays for outputs.

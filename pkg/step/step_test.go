@@ -59,3 +59,63 @@ func TestMainReturnsTheExitStatus(t *testing.T) {
 		})
 	}
 }
+
+// A repository input is checked before any registry is contacted; credentials written into it
+// are refused without being repeated, and masked in the Actions log.
+func TestCheckRepository(t *testing.T) {
+	t.Parallel()
+	const token = "ghp_R3poT0ken"
+	tests := []struct {
+		name, repository string
+		actions          bool
+		phrases          []string // what is wrong and what to do; nil when valid
+	}{
+		{"valid", "ghcr.io/acme/app", false, nil},
+		{"flux prefix", "oci://ghcr.io/acme/app", false, nil},
+		{"credentials", "ci:" + token + "@ghcr.io/acme/app", false, []string{`"***@ghcr.io/acme/app" carries credentials`, "pass the credentials as username and password"}},
+		{"credentials with oci://", "oci://ci:" + token + "@ghcr.io/acme/app", true, []string{`"oci://***@ghcr.io/acme/app" carries credentials`, "give REGISTRY/PATH"}},
+		{"token only", token + "@localhost:5000/acme/app", true, []string{"carries credentials"}},
+		{"oversized", "ghcr.io/" + strings.Repeat("a", 600), false, []string{"608 bytes, over the 512-byte limit", "give REGISTRY/PATH"}},
+		{"shell metacharacters", "ghcr.io/acme/app;rm -rf /", false, []string{"is not REGISTRY/PATH", "for example ghcr.io/acme/platform-manifests"}},
+		{"newline", "ghcr.io/acme/app\n::error::x", false, []string{`"ghcr.io/acme/app\n::error::x"`, "is not REGISTRY/PATH"}},
+		{"tag", "ghcr.io/acme/app:latest", false, []string{"has a tag", "give the repository only"}},
+		{"upper case", "ghcr.io/Acme/App", false, []string{"is not a valid OCI repository reference", "in lower case"}},
+		{"no path", "ghcr.io", false, []string{"is not REGISTRY/PATH"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var log bytes.Buffer
+			env := map[string]string{}
+			if tc.actions {
+				env["GITHUB_ACTIONS"] = "true"
+			}
+			a := githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] }), githubactions.WithWriter(&log))
+			err := CheckRepository(a, tc.repository)
+			if tc.phrases == nil {
+				if err != nil {
+					t.Errorf("CheckRepository(%q) = %v", tc.repository, err)
+				}
+				return
+			}
+			if !errors.Is(err, actionio.ErrUsage) {
+				t.Fatalf("CheckRepository(%q) = %v, want a usage error", tc.repository, err)
+			}
+			for _, p := range tc.phrases {
+				if !strings.Contains(err.Error(), p) {
+					t.Errorf("error %q does not say %q", err, p)
+				}
+			}
+			if strings.Contains(err.Error(), token) {
+				t.Errorf("error repeats the token: %q", err)
+			}
+			masked := strings.Contains(log.String(), "::add-mask::")
+			if leaked := strings.ReplaceAll(log.String(), "::add-mask::", ""); !tc.actions && strings.Contains(leaked, token) {
+				t.Errorf("the token was printed outside Actions: %q", log.String())
+			}
+			if tc.actions && strings.Contains(tc.repository, token) && !masked {
+				t.Errorf("credentials not masked in Actions; log %q", log.String())
+			}
+		})
+	}
+}
