@@ -13,6 +13,18 @@
 # digest of exactly this checkout's Go source, so a pinned commit never runs binaries of another
 # commit. Otherwise the action builds from its own source (a ::notice:: says so). A checksum
 # mismatch fails the step; an archive is never run, or even unpacked, before it is verified.
+#
+# Linux and macOS runners only: on Windows both fetch and build stop with an error that says so
+# (the actions run bash and Unix binaries, and no Windows archive is released).
+#
+# OCIPROMOTE_RELEASE_URL is a test seam, honoured only as a file:// URL of a local directory laid
+# out like the release downloads (<dir>/<version>/<archive>): test/examples points it at archives
+# it built itself, so the very path that downloads, verifies and installs is tested without a
+# network. Any other value fails the step instead of being used. Real downloads come from
+# GitHub's release URL below over HTTPS alone: letting a variable name another host would make
+# where the binaries come from a setting that anything able to set a job's environment (a step
+# writing GITHUB_ENV, a caller's env:) could change, and the pin would then rest on the SHA-256
+# check alone.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,6 +43,26 @@ trap 'if [ -n "$tmp" ]; then rm -rf "$tmp"; fi' EXIT
 die() {
   echo "::error title=ocipromote install::$*" >&2
   exit 1
+}
+
+# release_base prints where the release archives are downloaded from: GitHub's release URL, or
+# the file:// directory OCIPROMOTE_RELEASE_URL names (see the header; anything else is refused).
+release_base() {
+  local url=${OCIPROMOTE_RELEASE_URL:-}
+  case "$url" in
+  "") printf '%s\n' "$release_url" ;;
+  file:///*) printf '%s\n' "${url%/}" ;;
+  *) die "OCIPROMOTE_RELEASE_URL is '$url', but it may only be a file:// URL of a local directory (a test seam): release archives are downloaded from $release_url over HTTPS and from nowhere else. Unset it." ;;
+  esac
+}
+
+# download copies url to file: a local file for file://, else over HTTPS only.
+download() {
+  local url=$1 file=$2
+  case "$url" in
+  file://*) cp -- "${url#file://}" "$file" ;;
+  *) curl -fsSL --retry 3 --proto '=https' -o "$file" "$url" ;;
+  esac
 }
 
 # output sets a step output (or prints it when run by hand).
@@ -77,6 +109,14 @@ platform() {
   *) arch=unknown ;;
   esac
   printf '%s_%s\n' "$os" "$arch"
+}
+
+# require_unix stops on a Windows runner with a message that says why, rather than letting a
+# build leave build-rc.exe where build-rc is expected and fail with a misleading error.
+require_unix() {
+  case "$(platform)" in
+  windows_*) die "ocipromote's actions run on Linux and macOS runners only, and this job runs on Windows ($(platform)): no Windows release archive exists and the actions run bash and Unix binaries. Run the job on a Linux runner, e.g. runs-on: ubuntu-latest." ;;
+  esac
 }
 
 # bin_dir is per checkout of the action, so the actions of one job share one install and two
@@ -137,7 +177,9 @@ need_build() {
 }
 
 fetch() {
-  local dir archive version source want got b
+  local dir archive version source want got b base
+  require_unix
+  base=$(release_base)
   dir=$(bin_dir)
   if complete "$dir"; then
     echo "ocipromote: reusing the binaries installed earlier in this job in $dir"
@@ -161,8 +203,8 @@ fetch() {
   fi
 
   tmp=$(mktemp -d)
-  echo "ocipromote: downloading $release_url/$version/$archive"
-  if ! curl -fsSL --retry 3 --proto '=https' -o "$tmp/$archive" "$release_url/$version/$archive"; then
+  echo "ocipromote: downloading $base/$version/$archive"
+  if ! download "$base/$version/$archive" "$tmp/$archive"; then
     echo "::warning title=ocipromote install::could not download $archive of $version"
     need_build "no release archive"
     return
@@ -185,6 +227,7 @@ fetch() {
 
 build() {
   local dir b
+  require_unix
   command -v go >/dev/null 2>&1 || die "Go is needed to build ocipromote from source and is not on PATH"
   dir=$(bin_dir)
   mkdir -p "$dir"
