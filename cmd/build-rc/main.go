@@ -98,9 +98,12 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 	if _, err := ref.Sha(in.Sha); err != nil || len(in.Sha) != 40 {
 		return in, actionio.Usagef("sha %s must be the full 40-character commit sha", ref.Quote(in.Sha))
 	}
+	if _, err := ref.NewOrigin(in.Ref, in.Sha); err != nil {
+		return in, actionio.Usagef("%v; pass it as --ref (INPUT_REF; default $GITHUB_REF_NAME)", err)
+	}
 	st, err := os.Stat(in.Dir)
 	if err != nil || !st.IsDir() {
-		return in, actionio.Usagef("path %q is not a directory", in.Dir)
+		return in, actionio.Usagef("path %s is not a directory: give the directory of manifests to package with --path (INPUT_PATH)", ref.Quote(in.Dir))
 	}
 	if ws := a.Getenv("GITHUB_WORKSPACE"); ws != "" {
 		if err := insideWorkspace(ws, in.Dir); err != nil {
@@ -114,6 +117,11 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 			server = "https://github.com"
 		}
 		in.Source = strings.TrimSuffix(server, "/") + "/" + a.Getenv("GITHUB_REPOSITORY")
+		if _, err := ref.SourceURL(in.Source); err != nil {
+			return in, actionio.Usagef("%v; it was made from GITHUB_SERVER_URL and GITHUB_REPOSITORY: pass --source (INPUT_SOURCE) instead", err)
+		}
+	} else if _, err := ref.SourceURL(in.Source); err != nil {
+		return in, actionio.Usagef("%v; pass it as --source (INPUT_SOURCE), or leave it empty for $GITHUB_SERVER_URL/$GITHUB_REPOSITORY", err)
 	}
 	if c := v.Get("created"); c != "" {
 		t, err := time.Parse(time.RFC3339, c)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
+	"github.com/ocipromote/ocipromote/pkg/records/githubtest"
 	"github.com/ocipromote/ocipromote/pkg/step/steptest"
 )
 
@@ -129,7 +130,7 @@ func TestBuildRCUsage(t *testing.T) {
 }
 
 // Hostile and malformed inputs: each is refused with exit 1 or 2 and a message saying what is
-// wrong, and the registry receives no write.
+// wrong and what to do, and the registry receives no write.
 func TestBuildRCBadInputsWriteNothing(t *testing.T) {
 	t.Parallel()
 	srv := ocitest.New(t)
@@ -147,44 +148,82 @@ func TestBuildRCBadInputsWriteNothing(t *testing.T) {
 	if err := os.Symlink(filepath.Join(outside, "secret.yaml"), filepath.Join(leaky, "link.yaml")); err != nil {
 		t.Fatal(err)
 	}
+	const token = "ghp_BuildRcT0kenValue"
 	repo := srv.Host + "/acme/hostile"
 	base := func(extra ...string) []string {
 		return append([]string{"--created", "2026-08-01T10:00:00Z"}, extra...)
 	}
+	valid := func(extra ...string) []string {
+		return base(append([]string{"--repository", repo, "--sha", commit, "--path", dir}, extra...)...)
+	}
+	records := map[string]string{"INPUT_DEPLOYMENTS": "true", "GITHUB_TOKEN": token, "GITHUB_REPOSITORY": "acme/platform"}
 	tests := []struct {
 		name string
 		env  map[string]string
 		args []string
-		want string
+		want []string // what is wrong, and what to do
 	}{
-		{"repository with shell metacharacters", nil, base("--repository", repo+";rm -rf /", "--sha", commit, "--path", dir), "is not REGISTRY/PATH"},
-		{"repository with a newline", nil, base("--repository", repo+"\n::set-output name=x::y", "--sha", commit, "--path", dir), "repository"},
-		{"repository in upper case", nil, base("--repository", srv.Host+"/Acme/App", "--sha", commit, "--path", dir), "repository"},
-		{"non-hex sha", nil, base("--repository", repo, "--sha", strings.Repeat("g", 40), "--path", dir), "sha"},
-		{"short sha", nil, base("--repository", repo, "--sha", commit[:12], "--path", dir), "full 40-character"},
-		{"sha with a command", nil, base("--repository", repo, "--sha", "$(id)"+commit[:35], "--path", dir), "sha"},
-		{"unknown bump", nil, base("--repository", repo, "--sha", commit, "--path", dir, "--bump", "patch;true"), "bump"},
-		{"bad version line", nil, base("--repository", repo, "--sha", commit, "--path", dir, "--version-line", "1.4.x"), "version line"},
-		{"bad initial version", nil, base("--repository", repo, "--sha", commit, "--path", dir, "--initial-version", "1.0"), "initial version"},
-		{"unknown prefix", nil, base("--repository", repo, "--sha", commit, "--path", dir, "--tag-prefix", "release-"), "prefix"},
-		{"bad dry_run", map[string]string{"INPUT_DRY_RUN": "maybe"}, base("--repository", repo, "--sha", commit, "--path", dir), "dry_run"},
-		{"path outside the checkout", map[string]string{"GITHUB_WORKSPACE": workspace}, base("--repository", repo, "--sha", commit, "--path", escaping), "outside the checkout"},
-		{"symlink escaping the manifests", nil, base("--repository", repo, "--sha", commit, "--path", leaky), "link.yaml"},
-		{"password without username", map[string]string{"INPUT_PASSWORD": "p"}, base("--repository", repo, "--sha", commit, "--path", dir), "username and password"},
+		{"repository with shell metacharacters", nil, base("--repository", repo+";rm -rf /", "--sha", commit, "--path", dir), []string{"is not REGISTRY/PATH", "for example ghcr.io/acme/platform-manifests"}},
+		{"repository with a newline", nil, base("--repository", repo+"\n::set-output name=x::y", "--sha", commit, "--path", dir), []string{`\n::set-output`, "is not REGISTRY/PATH", "for example ghcr.io"}},
+		{"repository in upper case", nil, base("--repository", srv.Host+"/Acme/App", "--sha", commit, "--path", dir), []string{"is not a valid OCI repository reference", "in lower case"}},
+		{"repository with a tag", nil, base("--repository", repo+":latest", "--sha", commit, "--path", dir), []string{"has a tag", "give the repository only"}},
+		{"repository with a digest", nil, base("--repository", repo+"@sha256:"+strings.Repeat("0", 64), "--sha", commit, "--path", dir), []string{"is not REGISTRY/PATH", "for example"}},
+		{"repository with credentials", nil, base("--repository", "ci:"+token+"@"+repo, "--sha", commit, "--path", dir), []string{"carries credentials", "pass the credentials as username and password"}},
+		{"oversized repository", nil, base("--repository", srv.Host+"/"+strings.Repeat("a", 600), "--sha", commit, "--path", dir), []string{"over the 512-byte limit", "give REGISTRY/PATH"}},
+		{"non-hex sha", nil, base("--repository", repo, "--sha", strings.Repeat("g", 40), "--path", dir), []string{`"gggg`, "must be the full 40-character commit sha"}},
+		{"short sha", nil, base("--repository", repo, "--sha", commit[:12], "--path", dir), []string{commit[:12], "must be the full 40-character commit sha"}},
+		{"sha with a command", nil, base("--repository", repo, "--sha", "$(id)"+commit[:35], "--path", dir), []string{"$(id)", "must be the full 40-character commit sha"}},
+		{"ref of 600 characters", nil, valid("--ref", strings.Repeat("r", 600)), []string{"600 bytes, over the 255-byte limit", "give a git branch or tag name", "--ref"}},
+		{"ref with a newline", nil, valid("--ref", "main\n::error::forged"), []string{`"main\n::error::forged"`, "control character", "give a git branch or tag name", "--ref"}},
+		{"ref from the context with a newline", map[string]string{"GITHUB_REF_NAME": "main\n::error::forged"}, valid(), []string{"control character", "$GITHUB_REF_NAME"}},
+		{"ref with ..", nil, valid("--ref", "a..b"), []string{`contains ".."`, "give a git branch or tag name"}},
+		{"ref with @{", nil, valid("--ref", "main@{1}"), []string{`contains "@{"`, "give a git branch or tag name"}},
+		{"ref ending in .lock", nil, valid("--ref", "main.lock"), []string{".lock", "give a git branch or tag name"}},
+		{"ref ending in /", nil, valid("--ref", "main/"), []string{`ends with "/"`, "give a git branch or tag name"}},
+		{"ref with a command", nil, valid("--ref", "$(curl evil)"), []string{`'$'`, "give a git branch or tag name"}},
+		{"source with a newline", nil, valid("--source", "https://github.com/acme/platform\n::error::x"), []string{"control character", "give the repository's web address", "--source"}},
+		{"source not a URL", nil, valid("--source", "acme/platform"), []string{"is not an absolute http(s) URL", "give the repository's web address"}},
+		{"source with another scheme", nil, valid("--source", "javascript:alert(1)"), []string{"is not an absolute http(s) URL", "give the repository's web address"}},
+		{"oversized source", nil, valid("--source", "https://github.com/"+strings.Repeat("a", 600)), []string{"over the 512-byte limit", "give the repository's web address"}},
+		{"source with credentials", nil, valid("--source", "https://ci:"+token+"@github.com/acme/platform"), []string{"carries credentials", "give the repository's web address"}},
+		{"default source from a hostile GITHUB_REPOSITORY", map[string]string{"GITHUB_REPOSITORY": "acme/platform\n::error::x"}, valid(), []string{"control character", "GITHUB_SERVER_URL and GITHUB_REPOSITORY", "pass --source"}},
+		{"unknown bump", nil, valid("--bump", "patch;true"), []string{`bump "patch;true" is not one of`, "patch, minor, major, auto"}},
+		{"bad version line", nil, valid("--version-line", "1.4.x"), []string{`version line "1.4.x" is not MAJOR.MINOR`, "for example 1.4"}},
+		{"bad initial version", nil, valid("--initial-version", "1.0"), []string{`initial version "1.0"`, "stable X.Y.Z version"}},
+		{"unknown prefix", nil, valid("--tag-prefix", "release-"), []string{`tag prefix "release-"`, `no prefix or with "v"`}},
+		{"short sha length not a number", nil, valid("--short-sha-length", "7;id"), []string{"short_sha_length must be a whole number", `"7;id"`}},
+		{"short sha length out of range", nil, valid("--short-sha-length", "41"), []string{"short_sha_length must be between 4 and 40", "41"}},
+		{"created not RFC 3339", nil, base("--repository", repo, "--sha", commit, "--path", dir, "--created", "yesterday\n::error::x"), []string{"is not an RFC 3339 time", "such as 2026-08-01T10:00:00Z"}},
+		{"bad dry_run", map[string]string{"INPUT_DRY_RUN": "maybe"}, valid(), []string{"dry_run must be true or false", `"maybe"`}},
+		{"bad deployments", map[string]string{"INPUT_DEPLOYMENTS": "maybe"}, valid(), []string{"deployments must be true or false", `"maybe"`}},
+		{"GitHub API URL not a URL", merge(records, map[string]string{"INPUT_GITHUB_API_URL": "not-a-url"}), valid(), []string{`GitHub API URL "not-a-url" is not an http(s) URL`, "such as https://api.github.com"}},
+		{"records without a token", map[string]string{"INPUT_DEPLOYMENTS": "true", "GITHUB_REPOSITORY": "acme/platform"}, valid(), []string{"github_token is required", "pass a token"}},
+		{"path outside the checkout", map[string]string{"GITHUB_WORKSPACE": workspace}, base("--repository", repo, "--sha", commit, "--path", escaping), []string{"outside the checkout", "give a directory of the repository being built"}},
+		{"path that is not a directory", nil, base("--repository", repo, "--sha", commit, "--path", filepath.Join(dir, "app.yaml")), []string{"is not a directory", "give the directory of manifests to package"}},
+		{"symlink escaping the manifests", nil, base("--repository", repo, "--sha", commit, "--path", leaky), []string{"link.yaml", "symlink points outside the packed directory", "replace the link with a copy of its target"}},
+		{"password without username", map[string]string{"INPUT_PASSWORD": token}, valid(), []string{"username and password go together", "give both, or neither"}},
+		{"username without password", map[string]string{"INPUT_USERNAME": "ci"}, valid(), []string{"username and password go together", "give both, or neither"}},
+		{"unexpected argument", nil, valid("extra"), []string{`unexpected argument "extra"`, "every input is a --flag"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			env := map[string]string{}
-			for k, v := range tc.env {
-				env[k] = v
-			}
+			out := filepath.Join(t.TempDir(), "output")
+			env := merge(map[string]string{"GITHUB_OUTPUT": out}, tc.env)
 			r := steptest.Invoke(t, command.Name, run, env, tc.args...)
 			if r.Code != 1 && r.Code != 2 {
 				t.Errorf("exit = %d, want 1 or 2", r.Code)
 			}
-			if !strings.Contains(r.Stderr, tc.want) {
-				t.Errorf("stderr lacks %q:\n%s", tc.want, r.Stderr)
+			for _, want := range tc.want {
+				if !strings.Contains(r.Stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
+				}
+			}
+			if where := steptest.Leaks(t, r, token, out); len(where) != 0 {
+				t.Errorf("the token leaked into %v:\n%s%s", where, r.Stdout, r.Stderr)
+			}
+			if b, _ := os.ReadFile(out); len(b) != 0 {
+				t.Errorf("a refused run set outputs:\n%s", b)
 			}
 		})
 	}
@@ -193,4 +232,77 @@ func TestBuildRCBadInputsWriteNothing(t *testing.T) {
 			t.Errorf("bad inputs reached the registry with writes: %v", w)
 		}
 	})
+}
+
+// merge returns the union of maps, later ones winning.
+func merge(maps ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range maps {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Neither the registry password nor the GitHub token appears in anything a run prints or writes
+// (stdout, stderr but for the mask command, GITHUB_OUTPUT, the job summary, --json), whether the
+// run succeeds, refuses its credentials or fails at the registry.
+func TestBuildRCNeverPrintsSecrets(t *testing.T) {
+	t.Parallel()
+	const password, token = "s3cr3t-Passw0rd-value", "ghs_JobT0kenValue"
+	tests := []struct {
+		name    string
+		auth    bool // the registry demands ci:password
+		env     map[string]string
+		args    []string
+		code    int
+		github  bool // records on, against a fake GitHub that demands the token
+		secrets []string
+	}{
+		{"success with username and password", true, map[string]string{"INPUT_USERNAME": "ci", "INPUT_PASSWORD": password}, nil, 0, false, []string{password}},
+		{"success with --json", true, map[string]string{"INPUT_PASSWORD": password}, []string{"--username", "ci", "--json"}, 0, false, []string{password}},
+		{"success with records and the job token", true, map[string]string{"INPUT_USERNAME": "ci", "INPUT_PASSWORD": password, "GITHUB_TOKEN": token, "INPUT_DEPLOYMENTS": "true"}, []string{"--json"}, 0, true, []string{password, token}},
+		{"dry run", true, map[string]string{"INPUT_USERNAME": "ci", "INPUT_PASSWORD": password, "GITHUB_TOKEN": token}, []string{"--dry-run"}, 0, false, []string{password, token}},
+		{"wrong password", true, map[string]string{"INPUT_USERNAME": "ci", "INPUT_PASSWORD": password + "-wrong", "GITHUB_TOKEN": token}, []string{"--json"}, 1, false, []string{password + "-wrong", token}},
+		{"job token alone on a registry that is not ghcr.io", true, map[string]string{"GITHUB_TOKEN": token, "GITHUB_ACTOR": "ci"}, nil, 1, false, []string{token}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var opts []ocitest.Option
+			if tc.auth {
+				opts = append(opts, ocitest.TokenAuth("ci", password, "pull", "push"))
+			}
+			srv := ocitest.New(t, opts...)
+			tmp := t.TempDir()
+			out, summary := filepath.Join(tmp, "output"), filepath.Join(tmp, "summary")
+			env := merge(map[string]string{
+				"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": summary,
+				"GITHUB_SHA": commit, "GITHUB_REF_NAME": "main", "GITHUB_REPOSITORY": "acme/platform", "GITHUB_RUN_ID": "7",
+				"INPUT_REPOSITORY": srv.Host + "/acme/app", "INPUT_PATH": manifestsDir(t), "INPUT_CREATED": "2026-08-01T10:00:00Z",
+			}, tc.env)
+			var gh *githubtest.Server
+			if tc.github {
+				gh = githubtest.New(t, "acme", "platform", githubtest.Token(token))
+				gh.AddCommit(githubtest.Commit{Sha: commit, Message: "change replicas"})
+				env["GITHUB_API_URL"] = gh.APIURL()
+			}
+			r := invoke(t, env, tc.args...)
+			if r.Code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", r.Code, tc.code, r.Stderr)
+			}
+			if gh != nil && len(gh.Deployments()) == 0 {
+				t.Errorf("no deployment recorded, so the token was not used; stderr:\n%s", r.Stderr)
+			}
+			for _, secret := range tc.secrets {
+				if !strings.Contains(r.Stderr, "::add-mask::"+secret) {
+					t.Errorf("%q is not masked in the Actions log:\n%s", secret, r.Stderr)
+				}
+				if where := steptest.Leaks(t, r, secret, out, summary); len(where) != 0 {
+					t.Errorf("%q leaked into %v:\nstdout:\n%s\nstderr:\n%s", secret, where, r.Stdout, r.Stderr)
+				}
+			}
+		})
+	}
 }

@@ -5,7 +5,12 @@ package steptest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sethvargo/go-githubactions"
@@ -30,4 +35,32 @@ func Invoke(t testing.TB, name string, body step.Body, env map[string]string, ar
 	}
 	code := actionio.Main(context.Background(), name, run, a, args, &stdout, &stderr)
 	return Result{code, stdout.String(), stderr.String()}
+}
+
+// Leaks returns where secret appears in what a run printed or wrote: its stdout, its stderr
+// (where the "::add-mask::" command that hides it in the Actions log is the one place it may
+// appear), and the files given, such as GITHUB_OUTPUT and GITHUB_STEP_SUMMARY. A file that does
+// not exist has nothing to leak.
+func Leaks(t testing.TB, r Result, secret string, files ...string) []string {
+	t.Helper()
+	if secret == "" {
+		t.Fatal("steptest.Leaks: empty secret")
+	}
+	var where []string
+	if strings.Contains(r.Stdout, secret) {
+		where = append(where, "stdout")
+	}
+	if strings.Contains(strings.ReplaceAll(r.Stderr, "::add-mask::"+secret+"\n", ""), secret) {
+		where = append(where, "stderr")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), secret) {
+			where = append(where, filepath.Base(f))
+		}
+	}
+	return where
 }
