@@ -43,10 +43,11 @@ func (c *Client) AfterPromote(ctx context.Context, reg Registry, res pipeline.Pr
 }
 
 // ValidationFrom builds the validation event from tag-validated's inputs, for the release notes
-// and comments. It runs after the promotion, where an error could only become a warning, so it
-// has none: FromInputs has already refused a validated_at that is not RFC 3339, before the
-// promotion. The values are not event data read here: dispatch-receiver, which reads the
-// untrusted event, passes on its time only when it is RFC 3339 (and "" otherwise).
+// and comments. The cluster and message come from the event through dispatch-receiver and stay
+// untrusted text, shown escaped. The time needs no leniency here: dispatch-receiver passes the
+// event's time on only when it is RFC 3339 (else ""), and FromInputs, before the promotion, has
+// refused any other validated_at as a usage error. So ValidationFrom, which runs after the
+// promotion where an error could only be a warning, returns none.
 func ValidationFrom(cluster, message, at string) Validation {
 	v := Validation{Cluster: strings.TrimSpace(cluster), Message: strings.TrimSpace(message)}
 	v.Time, _ = validatedAt(at)
