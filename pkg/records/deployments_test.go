@@ -47,28 +47,28 @@ func TestDeployments(t *testing.T) {
 	tests := []struct {
 		name string
 		// faults fails requests while set; steps run in order.
-		steps func(c *Client, srv *githubtest.Server, fail *atomic.Bool) []Report
+		steps func(t *testing.T, c *Client, srv *githubtest.Server, fail *atomic.Bool) []Report
 		want  map[string]string
 		// wantWarnings is the number of warnings over all steps.
 		wantWarnings int
 	}{
 		{
 			name: "offer creates an in-progress integration deployment",
-			steps: func(c *Client, _ *githubtest.Server, _ *atomic.Bool) []Report {
+			steps: func(t *testing.T, c *Client, _ *githubtest.Server, _ *atomic.Bool) []Report {
 				return []Report{c.Offered(ctx, offer(1, "0.0.1-rc.1"))}
 			},
 			want: map[string]string{"integration 0.0.1-rc.1": "in_progress"},
 		},
 		{
 			name: "offer replayed writes once",
-			steps: func(c *Client, _ *githubtest.Server, _ *atomic.Bool) []Report {
+			steps: func(t *testing.T, c *Client, _ *githubtest.Server, _ *atomic.Bool) []Report {
 				return []Report{c.Offered(ctx, offer(1, "0.0.1-rc.1")), c.Offered(ctx, offer(1, "0.0.1-rc.1")), c.Offered(ctx, offer(1, "0.0.1-rc.1"))}
 			},
 			want: map[string]string{"integration 0.0.1-rc.1": "in_progress"},
 		},
 		{
 			name: "a run that created the deployment but failed on its status is completed by the next",
-			steps: func(c *Client, _ *githubtest.Server, fail *atomic.Bool) []Report {
+			steps: func(t *testing.T, c *Client, _ *githubtest.Server, fail *atomic.Bool) []Report {
 				fail.Store(true)
 				first := c.Offered(ctx, offer(1, "0.0.1-rc.1"))
 				fail.Store(false)
@@ -79,7 +79,7 @@ func TestDeployments(t *testing.T) {
 		},
 		{
 			name: "a deployment stranded without a status is retired like an active one",
-			steps: func(c *Client, _ *githubtest.Server, fail *atomic.Bool) []Report {
+			steps: func(t *testing.T, c *Client, _ *githubtest.Server, fail *atomic.Bool) []Report {
 				fail.Store(true)
 				stranded := c.Offered(ctx, offer(1, "0.0.1-rc.1"))
 				fail.Store(false)
@@ -90,14 +90,14 @@ func TestDeployments(t *testing.T) {
 		},
 		{
 			name: "an older candidate is not recorded once a newer one holds integration",
-			steps: func(c *Client, _ *githubtest.Server, _ *atomic.Bool) []Report {
+			steps: func(t *testing.T, c *Client, _ *githubtest.Server, _ *atomic.Bool) []Report {
 				return []Report{c.Offered(ctx, offer(2, "0.0.1-rc.2")), c.Offered(ctx, offer(1, "0.0.1-rc.1"))}
 			},
 			want: map[string]string{"integration 0.0.1-rc.2": "in_progress"},
 		},
 		{
 			name: "promotions move both environments forward and retire what they replace",
-			steps: func(c *Client, _ *githubtest.Server, _ *atomic.Bool) []Report {
+			steps: func(t *testing.T, c *Client, _ *githubtest.Server, _ *atomic.Bool) []Report {
 				return []Report{
 					c.Offered(ctx, offer(1, "0.0.1-rc.1")), c.Promoted(ctx, promotion(1, "0.0.1-rc.1", "0.0.1")),
 					c.Offered(ctx, offer(2, "0.0.2-rc.1")), c.Promoted(ctx, promotion(2, "0.0.2-rc.1", "0.0.2")),
@@ -110,7 +110,7 @@ func TestDeployments(t *testing.T) {
 		},
 		{
 			name: "a candidate that never succeeded is retired when a newer one does",
-			steps: func(c *Client, _ *githubtest.Server, _ *atomic.Bool) []Report {
+			steps: func(t *testing.T, c *Client, _ *githubtest.Server, _ *atomic.Bool) []Report {
 				return []Report{
 					c.Offered(ctx, offer(1, "0.0.1-rc.1")), c.Offered(ctx, offer(2, "0.0.1-rc.2")),
 					c.Promoted(ctx, promotion(2, "0.0.1-rc.2", "0.0.1")),
@@ -120,7 +120,7 @@ func TestDeployments(t *testing.T) {
 		},
 		{
 			name: "a late validation of an older candidate is recorded without taking live back",
-			steps: func(c *Client, _ *githubtest.Server, _ *atomic.Bool) []Report {
+			steps: func(t *testing.T, c *Client, _ *githubtest.Server, _ *atomic.Bool) []Report {
 				return []Report{
 					c.Offered(ctx, offer(1, "0.0.1-rc.1")), c.Offered(ctx, offer(2, "0.0.2-rc.1")),
 					c.Promoted(ctx, promotion(2, "0.0.2-rc.1", "0.0.2")),
@@ -132,7 +132,7 @@ func TestDeployments(t *testing.T) {
 		},
 		{
 			name: "superseded retires the candidate's integration deployment",
-			steps: func(c *Client, _ *githubtest.Server, _ *atomic.Bool) []Report {
+			steps: func(t *testing.T, c *Client, _ *githubtest.Server, _ *atomic.Bool) []Report {
 				return []Report{
 					c.Offered(ctx, offer(1, "0.0.1-rc.1")), c.Offered(ctx, offer(2, "0.0.1-rc.2")),
 					c.Superseded(ctx, offer(1, "0.0.1-rc.1")), c.Superseded(ctx, offer(1, "0.0.1-rc.1")),
@@ -143,7 +143,7 @@ func TestDeployments(t *testing.T) {
 		},
 		{
 			name: "replayed promotions write nothing",
-			steps: func(c *Client, srv *githubtest.Server, _ *atomic.Bool) []Report {
+			steps: func(t *testing.T, c *Client, srv *githubtest.Server, _ *atomic.Bool) []Report {
 				reps := []Report{c.Offered(ctx, offer(1, "0.0.1-rc.1")), c.Promoted(ctx, promotion(1, "0.0.1-rc.1", "0.0.1"))}
 				before := len(srv.Writes())
 				reps = append(reps, c.Promoted(ctx, promotion(1, "0.0.1-rc.1", "0.0.1")), c.Offered(ctx, offer(1, "0.0.1-rc.1")))
@@ -156,7 +156,7 @@ func TestDeployments(t *testing.T) {
 		},
 		{
 			name: "other tools' deployments are left alone",
-			steps: func(c *Client, srv *githubtest.Server, _ *atomic.Bool) []Report {
+			steps: func(t *testing.T, c *Client, srv *githubtest.Server, _ *atomic.Bool) []Report {
 				srv.AddDeployment(githubtest.Deployment{Sha: sha(9), Ref: sha(9), Environment: "live", Payload: json.RawMessage(`{"version":"0.0.0"}`),
 					Statuses: []githubtest.Status{{ID: 1, State: "success"}}})
 				return []Report{c.Offered(ctx, offer(1, "0.0.1-rc.1")), c.Promoted(ctx, promotion(1, "0.0.1-rc.1", "0.0.1"))}
@@ -187,7 +187,7 @@ func TestDeployments(t *testing.T) {
 				}
 				c := client(t, srv, Options{Deployments: true})
 				warnings := 0
-				for _, rep := range tc.steps(c, srv, &fail) {
+				for _, rep := range tc.steps(t, c, srv, &fail) {
 					warnings += len(rep.Warnings)
 				}
 				if got := states(t, srv); !maps.Equal(got, tc.want) {
