@@ -3,8 +3,10 @@ package examples
 import (
 	"fmt"
 	"os"
+	pathpkg "path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,15 +76,48 @@ func (a actionFile) allSteps() []step {
 	return steps
 }
 
-// actionsFiles are the files the Actions rules apply to, relative to the repository root.
+// actionsFiles are the files the Actions rules apply to, relative to the repository root: every
+// action.yml or action.yaml and every .yml or .yaml file in a directory named workflows, anywhere
+// in the repository but .git. Nothing is skipped: test/act's stand-ins for actions/checkout and
+// actions/setup-go follow the rules too.
 func actionsFiles(t *testing.T, root string) []string {
 	t.Helper()
-	files := findFiles(t, root, "action.yml", "action.yml")
-	files = append(files, findFiles(t, root, "action.yaml", "action.yaml")...)
-	files = append(files, findFiles(t, root, "actions", "/action.yml", "/action.yaml")...)
-	files = append(files, findFiles(t, root, filepath.Join(".github", "workflows"), ".yml", ".yaml")...)
-	files = append(files, findFiles(t, root, filepath.Join("examples", "github"), ".yml", ".yaml")...)
+	var files []string
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if isActionsFile(filepath.ToSlash(path)) {
+			rel, err := filepath.Rel(root, path)
+			if err != nil {
+				return err
+			}
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return files
+}
+
+// isActionsFile reports whether a slash-separated path names an action or a workflow file.
+func isActionsFile(path string) bool {
+	dir, name := pathpkg.Split(path)
+	switch {
+	case name == "action.yml" || name == "action.yaml":
+		return true
+	case pathpkg.Base(dir) == "workflows":
+		return strings.HasSuffix(name, ".yml") || strings.HasSuffix(name, ".yaml")
+	}
+	return false
 }
 
 func loadActionFile(root, file string) (actionFile, []byte, error) {
@@ -175,6 +210,9 @@ func actionProblems(a actionFile, raw []byte) []string {
 		if strings.TrimSpace(in.Description) == "" {
 			add("input %q has no description", name)
 		}
+		if in.Default == nil {
+			add("input %q has no default: (write default: '' where the binary decides)", name)
+		}
 	}
 	for name, out := range a.Outputs {
 		if strings.TrimSpace(out.Description) == "" {
@@ -218,6 +256,7 @@ func TestActionRulesCatchMistakes(t *testing.T) {
 inputs:
   repository:
     description: the repository
+    default: ''
     required: true
 outputs:
   digest:
@@ -242,6 +281,8 @@ runs:
 		{"input not mapped", "INPUT_REPOSITORY: ${{ inputs.repository }}", "REPOSITORY: ${{ inputs.repository }}", "not mapped"},
 		{"input mapped to another input", "INPUT_REPOSITORY: ${{ inputs.repository }}", "INPUT_REPOSITORY: ${{ inputs.other }}", "want"},
 		{"hyphen in input name", "  repository:\n    description", "  repo-sitory:\n    description", "underscores"},
+		{"input without a description", "    description: the repository\n", "", "no description"},
+		{"input without a default", "    default: ''\n", "", "no default"},
 		{"tag instead of sha", "@0123456789abcdef0123456789abcdef01234567", "@v5", "full 40-hex"},
 		{"short sha", "@0123456789abcdef0123456789abcdef01234567", "@0123456", "full 40-hex"},
 		{"no version comment", " # v5.5.0", "", "version it pins"},
@@ -272,4 +313,36 @@ func mustParse(t *testing.T, s string) actionFile {
 		t.Fatal(err)
 	}
 	return a
+}
+
+func TestActionsFilesAreFound(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		path string
+		want bool
+	}{
+		{"action.yml", true},
+		{"actions/build-rc/action.yml", true},
+		{"deep/down/somewhere/action.yaml", true},
+		{".github/workflows/ci.yml", true},
+		{"examples/github/workflows/promote.yaml", true},
+		{"anything/workflows/x.yaml", true},
+		{"test/act/testdata/stand-ins/checkout/action.yml", true},
+		{"examples/flux/integration/alert.yaml", false},
+		{"workflows.yaml", false},
+		{"actions/checksums.txt", false},
+		{"docs/workflows/README.md", false},
+	}
+	for _, tc := range tests {
+		if got := isActionsFile(tc.path); got != tc.want {
+			t.Errorf("isActionsFile(%q) = %v, want %v", tc.path, got, tc.want)
+		}
+	}
+	// The walk finds the repository's own files, wherever they are.
+	files := actionsFiles(t, repoRoot(t))
+	for _, want := range []string{"action.yml", "actions/build-rc/action.yml", ".github/workflows/release.yml", "examples/github/workflows/promote.yaml", "test/act/testdata/stand-ins/setup-go/action.yml"} {
+		if !slices.Contains(files, want) {
+			t.Errorf("actionsFiles does not find %s (found %q)", want, files)
+		}
+	}
 }
