@@ -15,6 +15,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
+	"github.com/ocipromote/ocipromote/pkg/records/githubtest"
 	"github.com/ocipromote/ocipromote/pkg/step/steptest"
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
@@ -74,30 +75,108 @@ func TestTagValidatedAsActionsStepThenReplay(t *testing.T) {
 	}
 }
 
-func TestTagValidatedErrors(t *testing.T) {
+func TestTagValidatedUsage(t *testing.T) {
 	t.Parallel()
-	_, repo, _ := built(t)
+	r := steptest.Invoke(t, command.Name, run, map[string]string{}, "--help")
+	if r.Code != 0 || !strings.Contains(r.Stdout+r.Stderr, "-revision") {
+		t.Errorf("--help: exit %d, output lacks the -revision flag:\n%s%s", r.Code, r.Stdout, r.Stderr)
+	}
+}
+
+// buildAs pushes a release candidate of the same manifests for commit sha, with short length n.
+func buildAs(t *testing.T, repo, sha string, n int) pipeline.BuildResult {
+	t.Helper()
+	reg, err := oci.Open(repo, oci.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte("kind: ConfigMap\ndata: {sha: "+sha+"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := pipeline.BuildRC(context.Background(), reg, pipeline.BuildInput{
+		Dir: dir, Sha: sha, Ref: "main", Created: time.Unix(0, 0).UTC(), ShortLen: n, Rules: version.Rules{Bump: version.Patch},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// Hostile and malformed inputs: each is refused with exit 1 or 2 and a message saying what is
+// wrong and what to do, and the registry, which holds real candidates the inputs almost name,
+// receives no write.
+func TestTagValidatedBadInputsWriteNothing(t *testing.T) {
+	t.Parallel()
+	srv, repo, rc := built(t)
+	// Two commits that share the short sha 9f2c4e1, built with 8-character short shas.
+	const twinA, twinB = "9f2c4e1a00000000000000000000000000000001", "9f2c4e1b00000000000000000000000000000002"
+	buildAs(t, repo, twinA, 8)
+	other := buildAs(t, repo, twinB, 8)
+	const token = "ghp_TagValidatedT0ken"
+	zero := "sha256:" + strings.Repeat("0", 64)
+	name := func(extra ...string) []string { return append([]string{"--repository", repo}, extra...) }
+	revision := rc.Version + "@" + rc.Digest
 	tests := []struct {
 		name string
+		env  map[string]string
 		args []string
 		code int
-		want string
+		want []string // what is wrong, and what to do
 	}{
-		{"help", []string{"--help"}, 0, "-revision"},
-		{"nothing named", []string{"--repository", repo}, 2, "--revision, --digest or --sha"},
-		{"unknown artifact", []string{"--repository", repo, "--digest", "sha256:" + strings.Repeat("0", 64)}, 1, "looked up digest sha256:000"},
-		{"hostile revision", []string{"--repository", repo, "--revision", "0.0.1-rc.1@sha256:$(curl evil)\n::set-output"}, 2, "revision"},
-		{"non-hex sha", []string{"--repository", repo, "--sha", "zzzzzzz"}, 2, "hex"},
+		{"nothing named", nil, name(), 2, []string{"name the validated artifact", "--revision, --digest or --sha"}},
+		{"unknown digest", nil, name("--digest", zero), 1, []string{"looked up digest " + zero, "not found"}},
+		{"unknown sha", nil, name("--sha", "abcdef0"), 1, []string{"no integration-abcdef0 tag", "was not built by build-rc, or not yet"}},
+		{"ambiguous short sha", nil, name("--sha", "9f2c4e1"), 1, []string{"sha 9f2c4e1 is ambiguous", "integration-9f2c4e1a", "integration-9f2c4e1b", "give more characters or the full sha"}},
+		{"three-character sha", nil, name("--sha", "9f2"), 2, []string{`commit sha "9f2" is not 4 to 40`, "hex"}},
+		{"non-hex sha", nil, name("--sha", "zzzzzzz"), 2, []string{`"zzzzzzz"`, "4 to 40 lower-case hex"}},
+		{"sha with a command", nil, name("--sha", "$(id)"), 2, []string{`"$(id)"`, "4 to 40 lower-case hex"}},
+		{"revision and digest disagree", nil, name("--revision", revision, "--digest", other.Digest), 1, []string{"name different artifacts", "give one of them"}},
+		{"revision and sha disagree", nil, name("--revision", revision, "--sha", twinB), 1, []string{"disagree", "the artifact was built from " + commit}},
+		{"hostile revision", nil, name("--revision", "0.0.1-rc.1@sha256:$(curl evil)\n::set-output"), 2, []string{`\n::set-output`, "want <tag>@sha256:<digest> or sha256:<digest>"}},
+		{"revision with a newline", nil, name("--revision", revision+"\n::error::forged"), 2, []string{`\n::error:`, "is not sha256:<64 lower-case hex>", "want <tag>@sha256:<digest>"}},
+		{"revision with shell metacharacters", nil, name("--revision", "$(reboot);x@"+rc.Digest), 2, []string{"is not a valid OCI tag", "$(reboot)"}},
+		{"oversized revision", nil, name("--revision", strings.Repeat("1", 600)+"@"+rc.Digest), 2, []string{"bytes long, over the 512-byte limit", "a Flux revision is <tag>@sha256:<digest>"}},
+		{"digest in upper case", nil, name("--digest", strings.ToUpper(rc.Digest)), 2, []string{"is not sha256:<64 lower-case hex>"}},
+		{"malformed repository", nil, []string{"--repository", repo + "/../x;id", "--revision", revision}, 2, []string{"is not a valid OCI repository reference", "REGISTRY/PATH in lower case"}},
+		{"repository with a newline", nil, []string{"--repository", repo + "\n::error::x", "--revision", revision}, 2, []string{"is not REGISTRY/PATH", "for example ghcr.io"}},
+		{"repository with credentials", nil, []string{"--repository", "ci:" + token + "@" + repo, "--revision", revision}, 2, []string{"carries credentials", "pass the credentials as username and password"}},
+		{"repository with a tag", nil, []string{"--repository", repo + ":0.0.1", "--revision", revision}, 2, []string{"has a tag", "give the repository only"}},
+		{"bad dry_run", map[string]string{"INPUT_DRY_RUN": "maybe"}, name("--revision", revision), 2, []string{"dry_run must be true or false", `"maybe"`}},
+		{"validated_at not RFC 3339", map[string]string{"INPUT_VALIDATED_AT": "yesterday"}, name("--revision", revision), 2, []string{"validated_at", "RFC 3339"}},
+		{"bad release", map[string]string{"INPUT_RELEASE": "maybe"}, name("--revision", revision), 2, []string{"release must be true or false"}},
+		{"GitHub API URL not a URL", map[string]string{"INPUT_DEPLOYMENTS": "true", "GITHUB_TOKEN": token, "GITHUB_REPOSITORY": "acme/platform", "INPUT_GITHUB_API_URL": "not-a-url"}, name("--revision", revision), 2, []string{`GitHub API URL "not-a-url" is not an http(s) URL`, "such as https://api.github.com"}},
+		{"password without username", map[string]string{"INPUT_PASSWORD": token}, name("--revision", revision), 2, []string{"username and password go together", "give both, or neither"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := steptest.Invoke(t, command.Name, run, map[string]string{}, tc.args...)
-			if r.Code != tc.code || !strings.Contains(r.Stdout+r.Stderr, tc.want) {
-				t.Errorf("exit %d (want %d), output lacks %q?\n%s%s", r.Code, tc.code, tc.want, r.Stdout, r.Stderr)
+			out := filepath.Join(t.TempDir(), "output")
+			env := map[string]string{"GITHUB_OUTPUT": out}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			r := steptest.Invoke(t, command.Name, run, env, tc.args...)
+			if r.Code != tc.code {
+				t.Errorf("exit = %d, want %d; stderr:\n%s", r.Code, tc.code, r.Stderr)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(r.Stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
+				}
+			}
+			if where := steptest.Leaks(t, r, token, out); len(where) != 0 {
+				t.Errorf("the token leaked into %v:\n%s%s", where, r.Stdout, r.Stderr)
 			}
 		})
 	}
+	// Every row has run once the parallel subtests are done; only the fixtures' builds wrote.
+	writes := len(srv.Writes())
+	t.Cleanup(func() {
+		if w := srv.Writes()[writes:]; len(w) != 0 {
+			t.Errorf("bad inputs reached the registry with writes: %v", w)
+		}
+	})
 }
 
 // A token is masked in the Actions log and appears in no error, summary or --json output, even
@@ -179,5 +258,60 @@ func TestTagValidatedHeld(t *testing.T) {
 	}
 	if got["promoted"] != "true" || got["version"] != "0.0.1" {
 		t.Errorf("after the release outputs = %v, want 0.0.1 promoted", got)
+	}
+}
+
+// On a successful promotion with every record on, neither the registry password nor the GitHub
+// token appears in stdout, stderr (but for the mask commands), GITHUB_OUTPUT, the job summary or
+// --json, and both were really used.
+func TestTagValidatedSuccessPrintsNoSecrets(t *testing.T) {
+	t.Parallel()
+	const password, token = "s3cr3t-Passw0rd-value", "ghs_JobT0kenValue"
+	srv := ocitest.New(t, ocitest.TokenAuth("ci", password, "pull", "push"))
+	repo := srv.Host + "/acme/app"
+	reg, err := oci.Open(repo, oci.Options{Username: "ci", Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte("kind: ConfigMap\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := pipeline.BuildRC(context.Background(), reg, pipeline.BuildInput{
+		Dir: dir, Sha: commit, Ref: "main", Created: time.Unix(0, 0).UTC(), ShortLen: 7, Rules: version.Rules{Bump: version.Patch},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := githubtest.New(t, "acme", "platform", githubtest.Token(token))
+	gh.AddCommit(githubtest.Commit{Sha: commit, Message: "change replicas", Author: "Alice", Date: time.Unix(0, 0).UTC()})
+	tmp := t.TempDir()
+	out, summary := filepath.Join(tmp, "output"), filepath.Join(tmp, "summary")
+	env := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": summary,
+		"GITHUB_REPOSITORY": "acme/platform", "GITHUB_API_URL": gh.APIURL(), "GITHUB_TOKEN": token, "GITHUB_RUN_ID": "7",
+		"INPUT_REPOSITORY": repo, "INPUT_REVISION": rc.Version + "@" + rc.Digest,
+		"INPUT_USERNAME": "ci", "INPUT_PASSWORD": password,
+		"INPUT_DEPLOYMENTS": "true", "INPUT_RELEASE": "true",
+		"INPUT_VALIDATED_CLUSTER": "integration", "INPUT_VALIDATED_MESSAGE": "Health check passed in 4.2s", "INPUT_VALIDATED_AT": "2026-08-01T10:00:00Z",
+	}
+	r := steptest.Invoke(t, command.Name, run, env, "--json")
+	if r.Code != 0 {
+		t.Fatalf("exit %d:\n%s", r.Code, r.Stderr)
+	}
+	var got map[string]string
+	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || got["promoted"] != "true" {
+		t.Fatalf("outputs %q (%v), want promoted=true", r.Stdout, err)
+	}
+	if len(gh.Writes()) == 0 {
+		t.Errorf("nothing was written to GitHub, so the token was not used; stderr:\n%s", r.Stderr)
+	}
+	for _, secret := range []string{password, token} {
+		if !strings.Contains(r.Stderr, "::add-mask::"+secret) {
+			t.Errorf("%q is not masked in the Actions log:\n%s", secret, r.Stderr)
+		}
+		if where := steptest.Leaks(t, r, secret, out, summary); len(where) != 0 {
+			t.Errorf("%q leaked into %v:\nstdout:\n%s\nstderr:\n%s", secret, where, r.Stdout, r.Stderr)
+		}
 	}
 }
