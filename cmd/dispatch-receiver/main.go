@@ -19,6 +19,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/actionio"
 	"github.com/ocipromote/ocipromote/pkg/event"
 	"github.com/ocipromote/ocipromote/pkg/hold"
+	"github.com/ocipromote/ocipromote/pkg/ref"
 	"github.com/ocipromote/ocipromote/pkg/step"
 )
 
@@ -59,6 +60,13 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	v, err := actionio.Parse(command, a, args, stdout)
 	if err != nil {
 		return err
+	}
+	// A repository is checked up front, so a mistake in it shows on the first run, not on the
+	// first event that would promote.
+	if repo := v.Get("repository"); repo != "" {
+		if err := step.CheckRepository(a, repo); err != nil {
+			return err
+		}
 	}
 	name, path := v.Get("event_name"), v.Get("event_path")
 	if name == "" || path == "" {
@@ -108,17 +116,18 @@ func checkHold(ctx context.Context, a *githubactions.Action, v *actionio.Values,
 
 // readBounded reads at most limit bytes of the event file and refuses a larger one.
 func readBounded(path string, limit int64) ([]byte, error) {
+	const fix = "event_path (GITHUB_EVENT_PATH) should be the event file GitHub wrote for this run"
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read the event payload: %w", err)
+		return nil, fmt.Errorf("read the event payload: %w; %s", err, fix)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("read the event payload %s: %w", path, err)
+		return nil, fmt.Errorf("read the event payload %s: %w; %s", ref.Quote(path), err, fix)
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("event payload %s is larger than %d bytes: not an event GitHub sends", path, limit)
+		return nil, fmt.Errorf("event payload %s is larger than %d bytes, so it is not an event GitHub sends: %s", ref.Quote(path), limit, fix)
 	}
 	return b, nil
 }
