@@ -220,7 +220,8 @@ type Rules struct {
 	Initial *semver.Version // nil means 0.0.0
 	Prefix  string          // "" or "v"
 	// Reserved are RC tags (prefix included) to treat as taken though no tag exists yet, such as
-	// numbers another build has claimed.
+	// numbers another build has claimed. They only raise N: the base comes from real tags, so a
+	// claim a crashed build left behind never moves the version line.
 	Reserved []string
 }
 
@@ -241,7 +242,7 @@ func (r Rules) Validate() error {
 //     MAJOR.MINOR.0;
 //   - if a release candidate of a higher base already exists (within the line), B is that base, so
 //     the newest build is always the highest candidate and integration always picks it up;
-//   - N is one more than the highest existing B-rc.N, compared as numbers.
+//   - N is one more than the highest existing or reserved B-rc.N, compared as numbers.
 func NextRC(tags []string, r Rules) (Plan, error) {
 	if err := r.Validate(); err != nil {
 		return Plan{}, err
@@ -252,7 +253,7 @@ func NextRC(tags []string, r Rules) (Plan, error) {
 	}
 	var p Plan
 	// Each tag is parsed once: this runs over a repository's whole history on every merge.
-	versions := Versions(append(append([]string(nil), tags...), r.Reserved...))
+	versions := Versions(tags)
 	h := highestStable(versions, r.Line)
 	var base semver.Version
 	switch {
@@ -275,6 +276,11 @@ func NextRC(tags []string, r Rules) (Plan, error) {
 			if b.GreaterThan(&base) {
 				base = *b
 			}
+		}
+	}
+	for _, tv := range Versions(r.Reserved) {
+		if b, k, ok := RC(tv.Version); ok && r.Line.Contains(b) {
+			rcs = append(rcs, rc{b, k})
 		}
 	}
 	var n uint64

@@ -112,6 +112,9 @@ func TestNextRC(t *testing.T) {
 		{"version line rcs", []string{"1.4.2", "1.4.3-rc.1", "1.5.0"}, Rules{Line: line14}, "1.4.3-rc.2", "1.4.2"},
 		{"empty version line", []string{"2.0.0"}, Rules{Line: line14}, "1.4.0-rc.1", ""},
 		{"reserved numbers", []string{"0.0.1-rc.1"}, Rules{Reserved: []string{"0.0.1-rc.2", "0.0.1-rc.3"}}, "0.0.1-rc.4", ""},
+		{"reserved numbers of a v-prefixed base", []string{"0.0.1-rc.1"}, Rules{Reserved: []string{"v0.0.1-rc.2"}}, "0.0.1-rc.3", ""},
+		// A crashed major build's claim must not make every later patch build a 1.0.0 candidate.
+		{"a reserved higher base does not move the line", []string{"0.3.0", "0.3.1-rc.1"}, Rules{Reserved: []string{"1.0.0-rc.1"}}, "0.3.1-rc.2", "0.3.0"},
 		{"build metadata stable", []string{"1.0.0+build.1"}, Rules{}, "1.0.1-rc.1", "1.0.0+build.1"},
 	}
 	for _, tc := range tests {
