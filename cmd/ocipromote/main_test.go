@@ -178,7 +178,7 @@ func TestPruneDryRun(t *testing.T) {
 	if r.Code != 0 {
 		t.Fatalf("prune: exit %d\n%s", r.Code, r.Stderr)
 	}
-	for _, want := range []string{"would delete sha256:", "0.0.1 0.0.1-rc.1 claim-0.0.1-rc.1-aaaaaaa integration-aaaaaaa sha-aaaaaaa validated-aaaaaaa", "keep sha256:", "selected by live", "would delete 1 artifacts"} {
+	for _, want := range []string{"would delete sha256:", "0.0.1 0.0.1-rc.1 claim-0.0.1-aaaaaaa-", "claim-0.0.1-rc.1-aaaaaaa-", "integration-aaaaaaa sha-aaaaaaa validated-aaaaaaa", "keep sha256:", "selected by live", "would delete 1 artifacts"} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("dry run output lacks %q:\n%s", want, r.Stdout)
 		}

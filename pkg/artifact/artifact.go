@@ -56,6 +56,10 @@ const (
 	AnnotationCreated = "org.opencontainers.image.created"
 	// AnnotationVersion is the version the artifact was built as; it orders candidates.
 	AnnotationVersion = "org.opencontainers.image.version"
+	// AnnotationVersionLine is the MAJOR.MINOR hotfix line a candidate was built for (build-rc's
+	// version_line); absent on the main line. Promotion compares a hotfix candidate with its own
+	// line's stable versions only, and a main-line candidate with every stable version.
+	AnnotationVersionLine = "io.ocipromote.version-line"
 )
 
 // Metadata is what the manifest annotations carry.
@@ -66,6 +70,8 @@ type Metadata struct {
 	// reproduces its manifest digest.
 	Created time.Time
 	Version string
+	// Line is the hotfix line, "MAJOR.MINOR", or "" for the main line.
+	Line string
 }
 
 // Annotations returns the manifest annotations for m. Empty fields are left out rather than
@@ -84,6 +90,9 @@ func (m Metadata) Annotations() map[string]string {
 	if m.Version != "" {
 		a[AnnotationVersion] = m.Version
 	}
+	if m.Line != "" {
+		a[AnnotationVersionLine] = m.Line
+	}
 	return a
 }
 
@@ -95,6 +104,7 @@ func MetadataFrom(annotations map[string]string) Metadata {
 		Source:   annotations[AnnotationSource],
 		Revision: annotations[AnnotationRevision],
 		Version:  annotations[AnnotationVersion],
+		Line:     annotations[AnnotationVersionLine],
 	}
 	if t, err := time.Parse(time.RFC3339, annotations[AnnotationCreated]); err == nil {
 		m.Created = t.UTC()

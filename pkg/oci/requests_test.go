@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
+	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
@@ -28,7 +29,7 @@ import (
 // the ones the README's performance section reports; a change that adds a request fails here.
 
 // kinds names each request after the n-th by its ocitest.Kind, with the reference for manifests
-// (digests written as "@digest"). Blob uploads run side by side, so a run of them is sorted.
+// (digests written as "@digest", claim tags as "claim <version> of <short sha>"). Blob uploads run side by side, so a run of them is sorted.
 func kinds(srv *ocitest.Server, n int) []string {
 	var out []string
 	uploads := 0
@@ -44,6 +45,9 @@ func kinds(srv *ocitest.Server, n int) []string {
 			ref := r[strings.LastIndex(r, "/")+1:]
 			if strings.HasPrefix(ref, "sha256:") {
 				ref = "@digest"
+			}
+			if c, ok := claim.Parse(ref); ok {
+				ref = "claim " + c.Version + " of " + c.Short // the digest in its name changes with the content
 			}
 			k += " " + ref
 		}
@@ -105,17 +109,17 @@ func openFresh(t *testing.T, srv *ocitest.Server, o oci.Options) *oci.Repository
 
 func TestBuildRCRequests(t *testing.T) {
 	t.Parallel()
-	// The theoretical minimum of a build of new content: authenticate (1), list (1), upload the
-	// config and the layer (POST+PUT each, 4), write the claim (1), list again for rival claims
-	// (1), read the release candidate before writing it (1), write it, sha-<s> and
-	// integration-<s> (3): 12. The one request above it is the layer's HEAD, which saves the
-	// upload when a merge did not change the manifests.
+	// The theoretical minimum of a build of new content with its guards: authenticate (1), list
+	// (1), upload the config and the layer (POST+PUT each, 4), write the claim (1), list again for
+	// rival claims (1), read the release candidate before writing it (1), write it (1), read it
+	// back (1), write sha-<s> and integration-<s> (2): 13. The one request above it is the
+	// layer's HEAD, which saves the upload when a merge did not change the manifests.
 	newContent := []string{
 		"ping", "list",
 		"HEAD blob", "POST upload", "POST upload", "PUT upload", "PUT upload",
-		"PUT manifest claim-0.0.1-rc.2-" + short(2),
+		"PUT manifest claim 0.0.1-rc.2 of " + short(2),
 		"list",
-		"HEAD manifest 0.0.1-rc.2", "PUT manifest 0.0.1-rc.2",
+		"HEAD manifest 0.0.1-rc.2", "PUT manifest 0.0.1-rc.2", "HEAD manifest 0.0.1-rc.2",
 		"PUT manifest sha-" + short(2), "PUT manifest integration-" + short(2),
 	}
 	tests := []struct {
@@ -130,9 +134,9 @@ func TestBuildRCRequests(t *testing.T) {
 			want: []string{
 				"ping", "list",
 				"HEAD blob", "POST upload", "POST upload", "PUT upload", "PUT upload",
-				"PUT manifest claim-0.0.1-rc.1-" + short(2),
+				"PUT manifest claim 0.0.1-rc.1 of " + short(2),
 				"list",
-				"HEAD manifest 0.0.1-rc.1", "PUT manifest 0.0.1-rc.1",
+				"HEAD manifest 0.0.1-rc.1", "PUT manifest 0.0.1-rc.1", "HEAD manifest 0.0.1-rc.1",
 				"PUT manifest sha-" + short(2), "PUT manifest integration-" + short(2),
 			},
 		},
@@ -148,9 +152,9 @@ func TestBuildRCRequests(t *testing.T) {
 			want: []string{
 				"ping", "list",
 				"HEAD blob", "HEAD blob",
-				"PUT manifest claim-0.0.1-rc.2-" + short(2),
+				"PUT manifest claim 0.0.1-rc.2 of " + short(2),
 				"list",
-				"HEAD manifest 0.0.1-rc.2", "PUT manifest 0.0.1-rc.2",
+				"HEAD manifest 0.0.1-rc.2", "PUT manifest 0.0.1-rc.2", "HEAD manifest 0.0.1-rc.2",
 				"PUT manifest sha-" + short(2), "PUT manifest integration-" + short(2),
 			},
 		},
@@ -188,15 +192,16 @@ func TestTagValidatedRequests(t *testing.T) {
 	build(t, openFresh(t, srv, oci.Options{}), tree(t, "b"), 2)
 
 	// The minimum of a promotion: authenticate (1), list (1), read the candidate's manifest for
-	// its commit (1), check integration-<s> is at its digest (1), read the stable tag before
-	// writing it (1), write it (1), read it back (1), write validated-<s> (1): 8, all of them
-	// guards or writes.
+	// its commit (1), check integration-<s> is at its digest (1), claim the stable version (1),
+	// list again for rival claims (1), read the stable tag before writing it (1), write it (1),
+	// read it back (1), write validated-<s> (1): 10, all of them guards or writes.
 	before := len(srv.Requests())
 	if res := promote(t, openFresh(t, srv, oci.Options{}), rc1); !res.Promoted {
 		t.Fatalf("promotion = %+v", res)
 	}
 	want := []string{
 		"ping", "list", "GET manifest @digest", "HEAD manifest integration-" + short(1),
+		"PUT manifest claim 0.0.1 of " + short(1), "list",
 		"HEAD manifest 0.0.1", "PUT manifest 0.0.1", "HEAD manifest 0.0.1",
 		"PUT manifest validated-" + short(1),
 	}

@@ -11,6 +11,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/ocipromote/ocipromote/pkg/artifact"
+	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/tags"
@@ -60,10 +61,10 @@ func history(b *testing.B, n int) (*memRegistry, string) {
 			break
 		}
 	}
-	short := ""
-	for _, t := range reg.list {
-		if r, s, ok := tags.ParseClaim(t); ok && r == rc {
-			short = s
+	short, claimTag := "", ""
+	for _, c := range claim.In(reg.list) {
+		if c.Version == rc {
+			short, claimTag = c.Short, c.Tag()
 		}
 	}
 	layer, err := artifact.Pack(manifestsDir(b), nil)
@@ -82,7 +83,7 @@ func history(b *testing.B, n int) (*memRegistry, string) {
 	for _, t := range reg.list {
 		reg.at[t] = "sha256:" + strings.Repeat("e", 64)
 	}
-	for _, t := range []string{rc, tags.Sha(short), tags.Integration(short), tags.Claim(rc, short)} {
+	for _, t := range []string{rc, tags.Sha(short), tags.Integration(short), claimTag} {
 		reg.at[t] = m.Digest
 	}
 	return reg, rc + "@" + m.Digest

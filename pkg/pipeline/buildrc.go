@@ -11,6 +11,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/ocipromote/ocipromote/pkg/artifact"
+	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/ref"
 	"github.com/ocipromote/ocipromote/pkg/tags"
@@ -60,13 +61,15 @@ var ErrContended = errors.New("release-candidate numbers kept being taken by con
 // BuildRC offers the commit's manifests as the next release candidate. The write order makes
 // every crash repairable by a re-run:
 //
-//  1. claim-<rc>-<s>: the manifest, under a tag only this commit writes;
-//  2. list again: if another commit claimed the same <rc>, back off to the next number (two
-//     builds can both back off, never both proceed: each lists after writing its own claim);
-//  3. <rc>, then sha-<s>, then integration-<s>.
+//  1. the claim on <rc> (package claim): the manifest, under a tag only this artifact writes;
+//  2. list again until the listing shows the claim: if another artifact claimed the same <rc>,
+//     back off to the next number (two builds can both back off, never both proceed); if another
+//     artifact of this commit has a claim, stop (two runs build the commit with different inputs);
+//  3. <rc> (read before and after: a lost race backs off too), then sha-<s>, then integration-<s>.
 //
 // A re-run finds sha-<s> (done: report it, complete integration-<s>) or its own claim (resume
-// with the same number), so it converges on what a clean run would have written.
+// with the same number while its base is still current), so it converges on what a clean run
+// would have written.
 func BuildRC(ctx context.Context, reg Registry, in BuildInput) (BuildResult, error) {
 	log := logger(in.Log)
 	if _, err := ref.Sha(in.Sha); err != nil || len(in.Sha) != 40 {
@@ -88,6 +91,9 @@ func BuildRC(ctx context.Context, reg Registry, in BuildInput) (BuildResult, err
 		Source:   in.Source,
 		Revision: ref.Origin{Ref: in.Ref, Sha: in.Sha}.String(),
 		Created:  in.Created,
+	}
+	if in.Rules.Line != nil {
+		meta.Line = in.Rules.Line.String()
 	}
 	list, err := reg.Tags(ctx)
 	if err != nil {
@@ -218,12 +224,19 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 	}
 	pause := b.in.Pause
 	if pause == nil {
-		pause = jitteredPause
+		pause = claim.JitteredPause
 	}
 	for attempt := 1; attempt <= attempts; attempt++ {
-		claims := claimsIn(list)
-		set := tags.NewSet(list)
-		rc, resumed, highest, err := b.choose(ctx, list, claims)
+		if attempt > 1 {
+			if err := pause(ctx, attempt-1); err != nil {
+				return BuildResult{}, err
+			}
+			var err error
+			if list, err = b.reg.Tags(ctx); err != nil {
+				return BuildResult{}, err
+			}
+		}
+		rc, own, highest, err := b.choose(ctx, list)
 		if err != nil {
 			return BuildResult{}, err
 		}
@@ -234,31 +247,37 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 		if b.in.DryRun {
 			return b.result(rc, m, false, highest), nil
 		}
-		after := list
-		if !resumed {
-			if _, err := b.reg.Push(ctx, img, tags.Claim(rc, b.short)); err != nil {
-				return BuildResult{}, err
-			}
-			if after, err = b.reg.Tags(ctx); err != nil {
-				return BuildResult{}, err
-			}
-			claims, set = claimsIn(after), tags.NewSet(after)
-		}
-		if rival := claims.rival(rc, b.short); rival != "" || (set.Has(rc) && !resumed) {
-			b.log.Info("release candidate contended, backing off", "version", rc, "rival", rival, "attempt", attempt)
-			if err := pause(ctx, attempt); err != nil {
-				return BuildResult{}, err
-			}
-			if list, err = b.reg.Tags(ctx); err != nil {
-				return BuildResult{}, err
-			}
-			continue
-		}
-		// The release candidate is read before it is written even when the listing lacked it: a
-		// registry whose tag list lags behind its writes must not make us move it.
-		if _, err := b.reg.Tag(ctx, rc, m, oci.Write{}); err != nil {
+		cl, err := claim.New(rc, b.short, m.Digest)
+		if err != nil {
 			return BuildResult{}, err
 		}
+		after := list
+		if !own {
+			if _, err := b.reg.Push(ctx, img, cl.Tag()); err != nil {
+				return BuildResult{}, err
+			}
+			if after, err = claim.Confirm(ctx, b.reg, cl, pause); err != nil {
+				return BuildResult{}, err
+			}
+		}
+		claims := claim.In(after)
+		if _, err := b.ownClaims(claims); err != nil {
+			return BuildResult{}, err
+		}
+		if rival, ok := claims.Rival(cl); ok {
+			b.log.Info("release candidate contended, backing off", "version", rc, "rival", rival.Tag(), "attempt", attempt)
+			continue
+		}
+		// The release candidate is read before it is written even when the listing lacked it (a
+		// registry whose tag list lags behind others' writes must not make us move it), and read
+		// back after: a writer that does not claim is caught, and a lost race backs off.
+		if _, err := b.reg.Tag(ctx, rc, m, oci.Write{Verify: true}); errors.Is(err, oci.ErrTagConflict) {
+			b.log.Info("release candidate taken, backing off", "version", rc, "error", err, "attempt", attempt)
+			continue
+		} else if err != nil {
+			return BuildResult{}, err
+		}
+		set := tags.NewSet(after)
 		for _, t := range []string{tags.Sha(b.short), tags.Integration(b.short)} {
 			if _, err := b.reg.Tag(ctx, t, m, oci.Write{KnownAbsent: !set.Has(t)}); err != nil {
 				return BuildResult{}, err
@@ -270,84 +289,71 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 	return BuildResult{}, fmt.Errorf("%w: gave up after %d attempts in %s; run build-rc in a concurrency group per repository so builds queue instead of racing", ErrContended, attempts, b.reg.Name())
 }
 
-// choose returns the release candidate to take: this commit's own earlier claim when a crashed
-// run left one (resumed), else the next free number.
-func (b *build) choose(ctx context.Context, list []string, claims claimSet) (rc string, resumed bool, highest string, err error) {
-	for _, own := range claims.of(b.short) {
-		if claims.rival(own, b.short) != "" {
+// ErrConflictingBuild is returned when another artifact of the same commit holds a claim: the
+// commit is being built with other inputs by another run, or two commits share the short sha.
+var ErrConflictingBuild = errors.New("another artifact of this commit is being offered")
+
+func (b *build) conflicting(other claim.Claim) error {
+	return fmt.Errorf("%w: %s:%s claims %s for commit %s with other content (artifact sha256:%s…), so sha-%s and integration-%s cannot be written for this build: "+
+		"another run is building this commit with a different ref, path or ignore list (run one build per commit, with the same inputs), "+
+		"or a run with other inputs crashed (run it again with its inputs), or two commits share the short sha %s (raise short_sha_length)",
+		ErrConflictingBuild, b.reg.Name(), other.Tag(), other.Version, b.in.Sha, other.Digest, b.short, b.short, b.short)
+}
+
+// ownClaims returns this artifact's release-candidate claims. A claim by this commit's short sha
+// for other content is ErrConflictingBuild: neither artifact may take the commit's tags.
+func (b *build) ownClaims(claims claim.Set) (claim.Set, error) {
+	var mine claim.Set
+	for _, c := range claims {
+		if c.Short != b.short || c.Stable() {
 			continue
 		}
-		_, m, err := b.image(own)
+		_, m, err := b.image(c.Version)
 		if err != nil {
-			return "", false, "", err
+			return nil, err
 		}
-		at, err := b.reg.Resolve(ctx, tags.Claim(own, b.short))
-		if err != nil && !errors.Is(err, oci.ErrNotFound) {
-			return "", false, "", err
+		if !c.Of(m.Digest) {
+			return nil, b.conflicting(c)
 		}
-		if at != m.Digest {
-			continue // a claim for other content: leave it as a reserved number
-		}
-		if slices.Contains(list, own) {
-			cur, err := b.reg.Resolve(ctx, own)
-			if err != nil && !errors.Is(err, oci.ErrNotFound) {
-				return "", false, "", err
-			}
-			if cur != m.Digest {
-				continue
-			}
-		}
-		b.log.Info("resuming this commit's claim from an earlier run", "version", own)
-		return own, true, "", nil
+		mine = append(mine, c)
 	}
+	return mine, nil
+}
+
+// choose returns the release candidate to take: this artifact's own claim when an earlier run
+// left one and its base is still the one a new plan would take (own), else the next free number.
+// Other artifacts' claims count as taken numbers.
+func (b *build) choose(ctx context.Context, list []string) (rc string, own bool, highest string, err error) {
+	claims := claim.In(list)
+	mine, err := b.ownClaims(claims)
+	if err != nil {
+		return "", false, "", err
+	}
+	others := claims.Filter(func(c claim.Claim) bool { return !c.Stable() && c.Short != b.short })
 	rules := b.in.Rules
-	rules.Reserved = append(slices.Clone(rules.Reserved), claims.versions()...)
+	rules.Reserved = append(slices.Clone(rules.Reserved), others.Versions()...)
 	plan, err := version.NextRC(list, rules)
 	if err != nil {
 		return "", false, "", err
 	}
+	for _, c := range mine.Sorted() {
+		if _, rival := claims.Rival(c); rival {
+			continue
+		}
+		if base, _, _ := version.RC(c.SemVer()); base.LessThan(plan.Base) {
+			continue // its base was released meanwhile: the number stays reserved, unused
+		}
+		if slices.Contains(list, c.Version) {
+			cur, err := b.reg.Resolve(ctx, c.Version)
+			if err != nil && !errors.Is(err, oci.ErrNotFound) {
+				return "", false, "", err
+			}
+			if !c.Of(cur) {
+				continue // someone wrote the number without claiming it: leave it to them
+			}
+		}
+		b.log.Info("resuming this commit's claim from an earlier run", "version", c.Version)
+		return c.Version, true, "", nil
+	}
 	return plan.Tag, false, plan.Highest, nil
-}
-
-// claimSet maps a release-candidate tag to the short shas that claimed it.
-type claimSet map[string][]string
-
-func claimsIn(list []string) claimSet {
-	c := claimSet{}
-	for _, t := range list {
-		if rc, s, ok := tags.ParseClaim(t); ok {
-			c[rc] = append(c[rc], s)
-		}
-	}
-	return c
-}
-
-// rival is another commit's claim on rc, if any.
-func (c claimSet) rival(rc, short string) string {
-	for _, s := range c[rc] {
-		if s != short {
-			return s
-		}
-	}
-	return ""
-}
-
-// of lists the release candidates a commit claimed, highest first.
-func (c claimSet) of(short string) []string {
-	var own []string
-	for rc, shas := range c {
-		if slices.Contains(shas, short) {
-			own = append(own, rc)
-		}
-	}
-	return version.SortTags(own)
-}
-
-func (c claimSet) versions() []string {
-	out := make([]string, 0, len(c))
-	for rc := range c {
-		out = append(out, rc)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -8,11 +8,10 @@ package pipeline
 import (
 	"context"
 	"log/slog"
-	"math/rand/v2"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 )
 
@@ -29,20 +28,7 @@ type Registry interface {
 var _ Registry = (*oci.Repository)(nil)
 
 // Pause waits between attempts of a contested write; tests replace it.
-type Pause func(ctx context.Context, attempt int) error
-
-// jitteredPause spreads concurrent builds apart so they stop colliding on the same number.
-func jitteredPause(ctx context.Context, attempt int) error {
-	d := time.Duration(50+rand.IntN(200*attempt)) * time.Millisecond
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+type Pause = claim.Pause
 
 func logger(l *slog.Logger) *slog.Logger {
 	if l == nil {

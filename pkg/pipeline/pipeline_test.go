@@ -14,7 +14,10 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/ocipromote/ocipromote/pkg/artifact"
+	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/version"
@@ -159,7 +162,7 @@ func TestReliabilityConcurrentBuilds(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			in := buildIn(manifests(t, fmt.Sprintf("content %d", i)), sha(i))
-			in.Pause = jitteredPause
+			in.Pause = claim.JitteredPause
 			results[i], errs[i] = BuildRC(context.Background(), f.repo("acme/race"), in)
 		}()
 	}
@@ -205,7 +208,7 @@ func TestBuildRCClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := reg.Push(ctx, img, "claim-0.0.1-rc.2-"+sha(9)[:7]); err != nil {
+	if _, err := reg.Push(ctx, img, claimTag(t, img, "0.0.1-rc.2", sha(9))); err != nil {
 		t.Fatal(err)
 	}
 	second := mustBuild(t, reg, buildIn(manifests(t, "b"), sha(2)))
@@ -223,7 +226,7 @@ func TestBuildRCClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := reg.Push(ctx, img, "claim-0.0.1-rc.4-"+sha(3)[:7]); err != nil {
+	if _, err := reg.Push(ctx, img, claimTag(t, img, "0.0.1-rc.4", sha(3))); err != nil {
 		t.Fatal(err)
 	}
 	res := mustBuild(t, reg, third)
@@ -234,6 +237,20 @@ func TestBuildRCClaims(t *testing.T) {
 	if got, want := res.Digest, d.String(); got != want {
 		t.Errorf("resumed digest = %s, want the claimed %s", got, want)
 	}
+}
+
+// claimTag is the tag a build of commit sha writes to claim version for img.
+func claimTag(t *testing.T, img v1.Image, version, sha string) string {
+	t.Helper()
+	d, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := claim.New(version, sha[:7], d.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Tag()
 }
 
 func TestBuildRCSeesEveryPage(t *testing.T) {

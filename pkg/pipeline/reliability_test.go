@@ -148,6 +148,79 @@ func TestReliabilityConcurrentPromotions(t *testing.T) {
 	t.Logf("reliability: %d concurrent promotions of one revision | reported writing %d (identical writes; a registry has no compare-and-swap to single one out) | tags moved 0", n, writers.Load())
 }
 
+// Validations of different candidates at the same instant, as when two promote runs escape a
+// concurrency group or a person promotes from a terminal while the workflow runs: each stable
+// version is written for one artifact only (the claim protocol), no tag moves, every candidate
+// ends promoted or superseded, and live ends on the newest candidate.
+func TestReliabilityConcurrentPromotionsOfDifferentCandidates(t *testing.T) {
+	t.Parallel()
+	const rounds, candidates = 20, 6
+	contended := 0
+	for round := range rounds {
+		f := newFixture(t)
+		reg := f.repo("acme/rivals")
+		builds := make([]BuildResult, candidates)
+		for i := range candidates {
+			builds[i] = mustBuild(t, reg, buildIn(manifests(t, fmt.Sprint("content ", i)), sha(i)))
+		}
+		rng := rand.New(rand.NewPCG(uint64(round), 3))
+		pauses := make([]int64, candidates)
+		results := make([]PromoteResult, candidates)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for _, i := range rng.Perm(candidates) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				in := PromoteInput{Revision: revision(builds[i]), Pause: func(ctx context.Context, attempt int) error {
+					pauses[i]++
+					time.Sleep(time.Duration(rand.IntN(2000*attempt)) * time.Microsecond)
+					return nil
+				}}
+				var err error
+				if results[i], err = TagValidated(context.Background(), f.repo("acme/rivals"), in); err != nil {
+					t.Errorf("round %d: promotion of %s: %v", round, builds[i].Version, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if t.Failed() {
+			t.FailNow()
+		}
+		if moved := f.srv.Moved(); len(moved) != 0 {
+			t.Fatalf("round %d: tags moved: %v", round, moved)
+		}
+		owner := map[string]int{}
+		for i, r := range results {
+			contended += int(pauses[i])
+			switch r.Reason {
+			case promote.Superseded:
+			case promote.Promoted:
+				if j, taken := owner[r.Version]; taken {
+					t.Fatalf("round %d: %s and %s both report promotion to %s", round, builds[j].Version, builds[i].Version, r.Version)
+				}
+				owner[r.Version] = i
+			default:
+				t.Fatalf("round %d: %s: %+v, want promoted or superseded", round, builds[i].Version, r)
+			}
+		}
+		list, err := reg.Tags(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		live, err := version.Select(list, ">= 0.0.0", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, err := reg.Resolve(context.Background(), live); err != nil || d != builds[candidates-1].Digest {
+			t.Fatalf("round %d: live selects %s (%s, %v), want the newest candidate %s", round, live, d, err, builds[candidates-1].Version)
+		}
+	}
+	t.Logf("reliability: concurrent promotions of different candidates | %d rounds of %d | back-offs %d | versions written by two artifacts 0 | live always the newest | tags moved 0", rounds, candidates, contended)
+}
+
 // Validations of many candidates arriving in shuffled order: after each, live's selection is the
 // newest candidate validated so far and never goes down.
 func TestReliabilityShuffledValidations(t *testing.T) {

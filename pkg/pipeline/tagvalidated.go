@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ocipromote/ocipromote/pkg/artifact"
+	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/promote"
@@ -23,7 +24,9 @@ type PromoteInput struct {
 	Digest   string
 	Sha      string
 	DryRun   bool
-	Log      *slog.Logger
+	// Pause waits before deciding again after a contended write (default: a jittered pause).
+	Pause Pause
+	Log   *slog.Logger
 }
 
 // PromoteResult is what tag-validated reports.
@@ -45,6 +48,33 @@ type PromoteResult struct {
 // offered to integration, or the identifiers disagree.
 var ErrInvalidCandidate = errors.New("refusing to promote")
 
+// Validate checks the form of the identifiers, before anything touches the registry.
+func (in PromoteInput) Validate() error {
+	if in.Revision == "" && in.Digest == "" && in.Sha == "" {
+		return errors.New("name the validated artifact with revision (TAG@sha256:DIGEST), digest or sha")
+	}
+	if in.Revision != "" {
+		rev, err := ref.ParseRevision(in.Revision)
+		if err != nil {
+			return err
+		}
+		if in.Digest != "" && in.Digest != rev.Digest {
+			return fmt.Errorf("%w: revision %s and digest %s name different artifacts; give one of them", ErrInvalidCandidate, rev, in.Digest)
+		}
+	}
+	if in.Digest != "" {
+		if _, err := ref.Digest(in.Digest); err != nil {
+			return err
+		}
+	}
+	if in.Sha != "" {
+		if _, err := ref.Sha(in.Sha); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // candidate is a resolved, checked validated artifact.
 type candidate struct {
 	promote.Candidate
@@ -52,14 +82,34 @@ type candidate struct {
 	sha      string
 }
 
+// promoteAttempts bounds how often tag-validated decides again after a concurrent promotion of
+// another candidate claimed or took the stable version it chose.
+const promoteAttempts = 10
+
 // TagValidated gives the validated artifact its stable tag and then validated-<s>, as decided by
 // promote.Decide; replays, duplicates and late events write nothing or repair a half-done run.
 // While an operator's hold is on (see package hold) it writes nothing and reports promote.Held:
 // the check is here, on the step that writes, so it guards every route to promotion.
+//
+// A new stable version is claimed first (package claim): two promotions of different candidates
+// never both write one stable version, whatever the timing. The one that backs off decides again
+// with the other's claim counted as taken: superseded, or the next patch above it.
 func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteResult, error) {
 	log := logger(in.Log)
-	var lostRace error
-	for attempt := 1; attempt <= 3; attempt++ {
+	if err := in.Validate(); err != nil {
+		return PromoteResult{}, err
+	}
+	pause := in.Pause
+	if pause == nil {
+		pause = claim.JitteredPause
+	}
+	var contended error
+	for attempt := 1; attempt <= promoteAttempts; attempt++ {
+		if attempt > 1 {
+			if err := pause(ctx, attempt-1); err != nil {
+				return PromoteResult{}, err
+			}
+		}
 		list, err := reg.Tags(ctx)
 		if err != nil {
 			return PromoteResult{}, err
@@ -85,43 +135,73 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 			return PromoteResult{}, fmt.Errorf("%s: %w", reg.Name(), err)
 		}
 		res := PromoteResult{Reason: d.Reason, Detail: d.Detail, Version: d.Version, Digest: c.Digest, Sha: c.sha, RC: c.RCTag, Writes: d.Writes, DryRun: in.DryRun}
-		if in.DryRun {
+		if in.DryRun || !d.Promote() {
 			return res, nil
 		}
-		set := tags.NewSet(list)
-		res.Writes = nil
-		lost := false
-		for _, t := range d.Writes {
-			_, isVersion := version.Parse(t)
-			wrote, err := reg.Tag(ctx, t, c.manifest, oci.Write{KnownAbsent: !isVersion && !set.Has(t), Verify: isVersion})
-			if errors.Is(err, oci.ErrTagConflict) && isVersion {
-				// Another promotion took this stable tag between our listing and our write; the
-				// next pass sees it and decides again (superseded, or the next patch).
-				log.Warn("stable tag taken concurrently, deciding again", "tag", t, "error", err)
-				lostRace, lost = err, true
-				break
-			}
-			if err != nil {
-				return PromoteResult{}, err
-			}
-			if wrote {
-				res.Writes = append(res.Writes, t)
-			}
+		if contended, err = write(ctx, reg, list, c, d, &res, pause); err != nil {
+			return PromoteResult{}, err
 		}
-		if lost {
+		if contended != nil {
+			log.Info("stable version contended, deciding again", "version", d.Version, "attempt", attempt, "why", contended)
 			continue
 		}
 		res.Promoted = len(res.Writes) > 0
 		log.Info("promotion decided", "reason", res.Reason, "version", res.Version, "digest", res.Digest, "wrote", strings.Join(res.Writes, ","))
 		return res, nil
 	}
-	return PromoteResult{}, fmt.Errorf("concurrent promotions kept taking the stable tag; run tag-validated in a concurrency group and run it again: %w", lostRace)
+	return PromoteResult{}, fmt.Errorf("concurrent promotions of other candidates kept taking the stable version (last: %w); run tag-validated in a concurrency group per repository and run it again", contended)
+}
+
+// write writes the decision's tags in order. A new stable version is claimed first; a rival's
+// claim, or the version taken under our feet, is returned as contended (nothing more written) for
+// the caller to decide again.
+func write(ctx context.Context, reg Registry, list []string, c candidate, d promote.Decision, res *PromoteResult, pause Pause) (contended, err error) {
+	set := tags.NewSet(list)
+	res.Writes = nil
+	for _, t := range d.Writes {
+		if _, isVersion := version.Parse(t); !isVersion {
+			wrote, err := reg.Tag(ctx, t, c.manifest, oci.Write{KnownAbsent: !set.Has(t)})
+			if err != nil {
+				return nil, err
+			}
+			if wrote {
+				res.Writes = append(res.Writes, t)
+			}
+			continue
+		}
+		cl, err := claim.New(t, c.Short, c.Digest)
+		if err != nil {
+			return nil, err
+		}
+		after := list
+		if !claim.In(list).Has(cl) {
+			if _, err := reg.Tag(ctx, cl.Tag(), c.manifest, oci.Write{KnownAbsent: true}); err != nil {
+				return nil, err
+			}
+			if after, err = claim.Confirm(ctx, reg, cl, pause); err != nil {
+				return nil, err
+			}
+		}
+		if rival, ok := claim.In(after).Rival(cl); ok {
+			return fmt.Errorf("%s claimed %s for commit %s", rival.Tag(), t, rival.Short), nil
+		}
+		// Read before and after the write: a writer that does not claim (another tool, a person)
+		// is caught rather than overwritten, and a lost race is decided again.
+		wrote, err := reg.Tag(ctx, t, c.manifest, oci.Write{Verify: true})
+		if errors.Is(err, oci.ErrTagConflict) {
+			return err, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if wrote {
+			res.Writes = append(res.Writes, t)
+		}
+	}
+	return nil, nil
 }
 
 func resolveCandidate(ctx context.Context, reg Registry, list []string, in PromoteInput) (candidate, error) {
-	if in.Revision == "" && in.Digest == "" && in.Sha == "" {
-		return candidate{}, errors.New("name the validated artifact with revision (TAG@sha256:DIGEST), digest or sha")
-	}
 	var rev ref.Revision
 	digest := in.Digest
 	if in.Revision != "" {
@@ -129,34 +209,12 @@ func resolveCandidate(ctx context.Context, reg Registry, list []string, in Promo
 		if rev, err = ref.ParseRevision(in.Revision); err != nil {
 			return candidate{}, err
 		}
-		if digest != "" && digest != rev.Digest {
-			return candidate{}, fmt.Errorf("%w: revision %s and digest %s name different artifacts", ErrInvalidCandidate, rev, digest)
-		}
 		digest = rev.Digest
 	}
-	if digest != "" {
-		if _, err := ref.Digest(digest); err != nil {
-			return candidate{}, err
-		}
-	}
-	if in.Sha != "" {
-		if _, err := ref.Sha(in.Sha); err != nil {
-			return candidate{}, err
-		}
-	}
-	resolvedIntegration := ""
+	short := ""
 	if digest == "" {
-		shorts := tags.FindShort(list, tags.IntegrationPrefix, in.Sha)
-		switch len(shorts) {
-		case 0:
-			return candidate{}, fmt.Errorf("no %s%s tag in %s: commit %s was not built by build-rc, or not yet; %w", tags.IntegrationPrefix, in.Sha, reg.Name(), in.Sha, oci.ErrNotFound)
-		case 1:
-		default:
-			return candidate{}, fmt.Errorf("sha %s is ambiguous in %s (%s): give more characters or the full sha", in.Sha, reg.Name(), strings.Join(shorts, ", "))
-		}
-		resolvedIntegration = shorts[0]
 		var err error
-		if digest, err = reg.Resolve(ctx, tags.Integration(shorts[0])); err != nil {
+		if short, digest, err = integrationOfSha(ctx, reg, list, in.Sha); err != nil {
 			return candidate{}, err
 		}
 	}
@@ -172,31 +230,86 @@ func resolveCandidate(ctx context.Context, reg Registry, list []string, in Promo
 	if in.Sha != "" && !strings.HasPrefix(origin.Sha, in.Sha) {
 		return candidate{}, fmt.Errorf("%w: sha %s and artifact %s disagree: the artifact was built from %s", ErrInvalidCandidate, in.Sha, digest, origin.Sha)
 	}
-	short := resolvedIntegration
 	if short == "" {
-		var matches []string
-		for _, s := range tags.FindShort(list, tags.IntegrationPrefix, origin.Sha) {
-			if strings.HasPrefix(origin.Sha, s) {
-				matches = append(matches, s)
-			}
-		}
-		if len(matches) != 1 {
-			return candidate{}, fmt.Errorf("%w: artifact %s (commit %s) has no single %s<sha> tag in %s: it was never offered to integration", ErrInvalidCandidate, digest, origin.Sha, tags.IntegrationPrefix, reg.Name())
-		}
-		short = matches[0]
-		at, err := reg.Resolve(ctx, tags.Integration(short))
-		if err != nil {
+		if short, err = integrationOfDigest(ctx, reg, list, digest, origin.Sha, describe(in)); err != nil {
 			return candidate{}, err
-		}
-		if at != digest {
-			return candidate{}, fmt.Errorf("%w: %s is %s, but %s points at %s: integration was offered another artifact for commit %s", ErrInvalidCandidate, describe(in), digest, tags.Integration(short), at, origin.Sha)
 		}
 	}
 	rc, err := rcVersion(ctx, reg, list, meta.Version, rev.Tag, digest)
 	if err != nil {
 		return candidate{}, err
 	}
-	return candidate{Candidate: promote.Candidate{Digest: digest, Short: short, RCTag: rc}, manifest: m, sha: origin.Sha}, nil
+	line, err := version.ParseLine(meta.Line)
+	if err != nil {
+		return candidate{}, fmt.Errorf("artifact %s: %s annotation: %w", digest, artifact.AnnotationVersionLine, err)
+	}
+	return candidate{Candidate: promote.Candidate{Digest: digest, Short: short, RCTag: rc, Line: line}, manifest: m, sha: origin.Sha}, nil
+}
+
+// integrationOfSha finds the artifact build-rc offered to integration for a commit given by a
+// full or short sha: integration-<s>, and its digest. Where two commits share a short sha (one was
+// rebuilt with a longer short_sha_length), the artifact whose commit the sha names is the one.
+func integrationOfSha(ctx context.Context, reg Registry, list []string, sha string) (short, digest string, err error) {
+	shorts := tags.FindShort(list, tags.IntegrationPrefix, sha)
+	if len(shorts) == 0 {
+		return "", "", fmt.Errorf("no %s%s tag in %s: commit %s was not built by build-rc, or not yet; %w", tags.IntegrationPrefix, sha, reg.Name(), sha, oci.ErrNotFound)
+	}
+	type found struct{ short, digest string }
+	var matches []found
+	for _, s := range shorts {
+		d, err := reg.Resolve(ctx, tags.Integration(s))
+		if err != nil {
+			return "", "", err
+		}
+		if len(shorts) > 1 {
+			m, err := reg.Get(ctx, d)
+			if err != nil {
+				return "", "", err
+			}
+			origin, err := ref.ParseOrigin(artifact.MetadataFrom(m.Annotations()).Revision)
+			if err != nil || !strings.HasPrefix(origin.Sha, sha) {
+				continue
+			}
+		}
+		matches = append(matches, found{s, d})
+	}
+	switch len(matches) {
+	case 1:
+		return matches[0].short, matches[0].digest, nil
+	case 0:
+		return "", "", fmt.Errorf("none of %s (%s) was built from commit %s; %w", reg.Name(), strings.Join(shorts, ", "), sha, oci.ErrNotFound)
+	}
+	var names []string
+	for _, m := range matches {
+		names = append(names, tags.Integration(m.short))
+	}
+	return "", "", fmt.Errorf("sha %s is ambiguous in %s (%s): give more characters or the full sha", sha, reg.Name(), strings.Join(names, ", "))
+}
+
+// integrationOfDigest checks that the artifact was offered to integration: an integration-<s> of
+// its commit points at it. It returns <s>.
+func integrationOfDigest(ctx context.Context, reg Registry, list []string, digest, sha, what string) (string, error) {
+	var shorts []string
+	for _, s := range tags.FindShort(list, tags.IntegrationPrefix, sha) {
+		if strings.HasPrefix(sha, s) {
+			shorts = append(shorts, s)
+		}
+	}
+	if len(shorts) == 0 {
+		return "", fmt.Errorf("%w: artifact %s (commit %s) has no %s<sha> tag in %s: it was never offered to integration", ErrInvalidCandidate, digest, sha, tags.IntegrationPrefix, reg.Name())
+	}
+	var elsewhere []string
+	for _, s := range shorts {
+		at, err := reg.Resolve(ctx, tags.Integration(s))
+		if err != nil {
+			return "", err
+		}
+		if at == digest {
+			return s, nil
+		}
+		elsewhere = append(elsewhere, tags.Integration(s)+" points at "+at)
+	}
+	return "", fmt.Errorf("%w: %s is %s, but %s: integration was offered another artifact for commit %s", ErrInvalidCandidate, what, digest, strings.Join(elsewhere, ", "), sha)
 }
 
 // rcVersion finds the candidate's release-candidate tag: the version annotation build-rc writes;
@@ -247,12 +360,17 @@ func isRC(tag string) bool {
 	return ok
 }
 
+// gatherState reads what promote.Decide needs: the stable versions in the candidate's scope with
+// their digests, other artifacts' claims on stable versions not written yet, the release
+// candidates behind the stable versions (from the highest down, as NeedsBehind asks), and the
+// marker.
 func gatherState(ctx context.Context, reg Registry, list []string, c candidate) (promote.State, error) {
-	s := promote.State{Tags: list, Stables: map[string]string{}}
+	s := promote.State{Stables: map[string]string{}, Behind: map[string]string{}}
 	names, err := promote.Stables(list, c.Candidate)
 	if err != nil {
 		return s, err
 	}
+	written := map[string]bool{}
 	for _, t := range names {
 		d, err := reg.Resolve(ctx, t)
 		if errors.Is(err, oci.ErrNotFound) {
@@ -262,15 +380,29 @@ func gatherState(ctx context.Context, reg Registry, list []string, c candidate) 
 			return s, err
 		}
 		s.Stables[t] = d
+		v, _ := version.Parse(t)
+		written[v.String()] = true
 	}
-	if top := promote.NeedsBehind(c.Candidate, s.Stables); top != "" {
-		m, err := reg.Get(ctx, s.Stables[top])
+	for _, cl := range claim.In(list) {
+		if !cl.Stable() || !promote.InScope(c.Candidate, cl.SemVer()) || written[cl.SemVer().String()] || (cl.Short == c.Short && cl.Of(c.Digest)) {
+			continue
+		}
+		d, err := reg.Resolve(ctx, cl.Tag())
+		if errors.Is(err, oci.ErrNotFound) {
+			continue
+		}
 		if err != nil {
 			return s, err
 		}
-		annotated := artifact.MetadataFrom(m.Annotations()).Version
-		if s.BehindHighest, err = rcVersion(ctx, reg, list, annotated, "", m.Digest); err != nil {
-			return s, fmt.Errorf("stable %s: %w", top, err)
+		s.Stables[cl.Version] = d
+	}
+	for t := promote.NeedsBehind(c.Candidate, s); t != ""; t = promote.NeedsBehind(c.Candidate, s) {
+		m, err := reg.Get(ctx, s.Stables[t])
+		if err != nil {
+			return s, err
+		}
+		if s.Behind[t], err = rcVersion(ctx, reg, list, artifact.MetadataFrom(m.Annotations()).Version, "", m.Digest); err != nil {
+			return s, fmt.Errorf("stable %s: %w", t, err)
 		}
 	}
 	if marker := tags.Validated(c.Short); tags.NewSet(list).Has(marker) {

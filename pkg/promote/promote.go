@@ -29,17 +29,20 @@ type Candidate struct {
 	Short string
 	// RCTag is its release-candidate tag, e.g. "0.4.2-rc.3" (or "v0.4.2-rc.3").
 	RCTag string
+	// Line is the hotfix line the candidate was built for (build-rc's version_line), nil on the
+	// main line. See InScope.
+	Line *version.Line
 }
 
 // State is what the registry says around the candidate.
 type State struct {
-	// Tags is the complete tag list.
-	Tags []string
-	// Stables maps each stable tag that Stables(c) named to the digest it points at.
+	// Stables maps each stable tag in the candidate's scope (Stables names them) to the digest it
+	// points at. Another artifact's claim on a stable version not written yet counts as that
+	// version at the claimant's digest: the version is taken.
 	Stables map[string]string
-	// BehindHighest is the release-candidate tag of the artifact behind the highest of those
-	// stable tags, when it is not the candidate (see NeedsBehind).
-	BehindHighest string
+	// Behind maps stable tags of Stables to the release-candidate tag of the artifact behind them,
+	// for each tag NeedsBehind named.
+	Behind map[string]string
 	// Marker is the digest validated-<s> points at ("" when absent).
 	Marker string
 }
@@ -51,6 +54,8 @@ type Decision struct {
 	Version string
 	// Writes are the tags to point at the candidate's digest, in this order.
 	Writes []string
+	// SupersededBy is, when superseded, the stable tag of the newer candidate.
+	SupersededBy string
 	// Detail is a sentence for people.
 	Detail string
 }
@@ -70,58 +75,72 @@ func parseRC(c Candidate) (base *semver.Version, rc *semver.Version, err error) 
 	return b, v, nil
 }
 
-// Stables names the stable tags whose digests Decide needs: those in the candidate's MAJOR.MINOR
-// line at or above its base. The candidate can only have been promoted to one of them, and only
-// they can make it superseded; lower lines (hotfix lines) never interfere.
-func Stables(list []string, c Candidate) ([]string, error) {
+// InScope reports whether stable version v can bear on the candidate: it is at or above the
+// candidate's base and, for a hotfix candidate, in its line. The candidate can only have been
+// promoted to such a version, and only such versions can make it superseded: a main-line
+// candidate that a later minor or major release overtook is superseded (never released below it),
+// while a hotfix line's candidates never meet the main line's versions.
+func InScope(c Candidate, v *semver.Version) bool {
 	base, _, err := parseRC(c)
 	if err != nil {
+		return false
+	}
+	return version.IsStable(v) && !v.LessThan(base) && c.Line.Contains(v)
+}
+
+// Stables names the stable tags in the candidate's scope (see InScope), whose digests Decide needs.
+func Stables(list []string, c Candidate) ([]string, error) {
+	if _, _, err := parseRC(c); err != nil {
 		return nil, err
 	}
-	line := version.LineOf(base)
 	var out []string
 	for _, tv := range version.Versions(list) {
-		if version.IsStable(tv.Version) && line.Contains(tv.Version) && !tv.Version.LessThan(base) {
+		if InScope(c, tv.Version) {
 			out = append(out, tv.Tag)
 		}
 	}
 	return out, nil
 }
 
-// highest returns the highest of the resolved stable tags.
-func highest(stables map[string]string) (string, *semver.Version) {
-	var tag string
-	var best *semver.Version
-	for t := range stables {
-		v, ok := version.Parse(t)
-		if !ok {
-			continue
-		}
-		if best == nil || v.GreaterThan(best) || (v.Equal(best) && t < tag) {
-			tag, best = t, v
+// promotedTo returns the stable tag of s already at the candidate's digest, highest first, or "".
+func promotedTo(c Candidate, s State) string {
+	for _, t := range sortedKeys(s.Stables) {
+		if s.Stables[t] == c.Digest {
+			return t
 		}
 	}
-	return tag, best
+	return ""
 }
 
-// NeedsBehind names the stable tag whose artifact's release-candidate version Decide needs, or ""
-// when none is needed (no stable at or above the base, or the highest is the candidate itself).
-func NeedsBehind(c Candidate, stables map[string]string) string {
-	tag, _ := highest(stables)
-	if tag == "" || stables[tag] == c.Digest {
+// NeedsBehind names the next stable tag whose artifact's release-candidate version Decide needs,
+// or "" when Decide has what it needs. Stable tags are asked for from the highest down, and only
+// until one belongs to a newer candidate (the candidate is then superseded): usually one lookup,
+// none when no stable version is in scope or the candidate already has one.
+func NeedsBehind(c Candidate, s State) string {
+	_, rc, err := parseRC(c)
+	if err != nil || promotedTo(c, s) != "" {
 		return ""
 	}
-	return tag
+	for _, t := range sortedKeys(s.Stables) {
+		b, ok := s.Behind[t]
+		if !ok {
+			return t
+		}
+		if bv, ok := version.Parse(b); ok && bv.GreaterThan(rc) {
+			return ""
+		}
+	}
+	return ""
 }
 
 // Decide applies the promotion rules:
-//   - a stable tag in the candidate's line already at its digest: already promoted; only a
-//     missing validated-<s> is written (a marker is written after its stable tag, never trusted
-//     without it);
-//   - the highest stable at or above the base belongs to a newer candidate: superseded;
-//   - it belongs to an older candidate: the next patch above it, so live moves forward and no
-//     stable tag moves;
-//   - otherwise the candidate's own X.Y.Z.
+//   - a stable tag in scope already at the candidate's digest: already promoted; only a missing
+//     validated-<s> is written (a marker is written after its stable tag, never trusted without
+//     it);
+//   - a stable version in scope belongs to a newer candidate: superseded, nothing written;
+//   - stable versions in scope belong to older candidates only: the next patch above the highest,
+//     so live moves forward and no stable tag moves;
+//   - no stable version in scope: the candidate's own X.Y.Z.
 func Decide(c Candidate, s State) (Decision, error) {
 	base, rc, err := parseRC(c)
 	if err != nil {
@@ -129,34 +148,35 @@ func Decide(c Candidate, s State) (Decision, error) {
 	}
 	prefix := version.Prefix(c.RCTag)
 	marker := tags.Validated(c.Short)
-	for _, t := range sortedKeys(s.Stables) {
-		if s.Stables[t] != c.Digest {
-			continue
-		}
+	if t := promotedTo(c, s); t != "" {
 		if s.Marker == c.Digest {
 			return Decision{Reason: AlreadyPromoted, Version: t, Detail: fmt.Sprintf("%s is already stable %s and marked %s", c.RCTag, t, marker)}, nil
 		}
 		return Decision{Reason: Promoted, Version: t, Writes: []string{marker}, Detail: fmt.Sprintf("%s is stable %s; writing the missing marker %s", c.RCTag, t, marker)}, nil
 	}
-	top, topV := highest(s.Stables)
-	if top == "" {
+	stables := sortedKeys(s.Stables)
+	if len(stables) == 0 {
 		target := version.StableTag(prefix, base)
 		return Decision{Reason: Promoted, Version: target, Writes: []string{target, marker}, Detail: fmt.Sprintf("%s becomes %s", c.RCTag, target)}, nil
 	}
-	behind, ok := version.Parse(s.BehindHighest)
-	if !ok {
-		return Decision{}, fmt.Errorf("stable %s is taken by another artifact whose release-candidate version is unknown (%q); cannot tell whether %s is newer", top, s.BehindHighest, c.RCTag)
+	for _, t := range stables {
+		behind, ok := version.Parse(s.Behind[t])
+		if !ok {
+			return Decision{}, fmt.Errorf("stable %s is taken by another artifact whose release-candidate version is unknown (%q); cannot tell whether %s is newer", t, s.Behind[t], c.RCTag)
+		}
+		switch cmp := rc.Compare(behind); {
+		case cmp < 0:
+			return Decision{Reason: Superseded, SupersededBy: t, Detail: fmt.Sprintf("%s is older than %s, which is already stable %s; nothing to write", c.RCTag, s.Behind[t], t)}, nil
+		case cmp == 0:
+			return Decision{}, fmt.Errorf("stable %s points at another artifact with the same release-candidate version %s: the registry holds two artifacts for one version; inspect it before promoting", t, s.Behind[t])
+		}
 	}
-	switch c := rc.Compare(behind); {
-	case c < 0:
-		return Decision{Reason: Superseded, Detail: fmt.Sprintf("%s is older than %s, which is already stable %s; nothing to write", rc.Original(), s.BehindHighest, top)}, nil
-	case c == 0:
-		return Decision{}, fmt.Errorf("stable %s points at another artifact with the same release-candidate version %s: the registry holds two artifacts for one version; inspect it before promoting", top, s.BehindHighest)
-	}
+	top := stables[0]
+	topV, _ := version.Parse(top)
 	next := topV.IncPatch()
 	target := version.StableTag(prefix, &next)
 	return Decision{Reason: Promoted, Version: target, Writes: []string{target, marker},
-		Detail: fmt.Sprintf("%s is newer than %s (stable %s); it becomes the next patch %s", c.RCTag, s.BehindHighest, top, target)}, nil
+		Detail: fmt.Sprintf("%s is newer than %s (stable %s); it becomes the next patch %s", c.RCTag, s.Behind[top], top, target)}, nil
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ocipromote/ocipromote/pkg/version"
 )
 
 const (
@@ -58,13 +60,13 @@ func TestDecide(t *testing.T) {
 		{
 			name:   "older candidate after a newer one was promoted is superseded (SPEC §5.5)",
 			c:      Candidate{Digest: d1, Short: "aaaaaaa", RCTag: "0.0.1-rc.1"},
-			s:      State{Stables: map[string]string{"0.0.1": d2}, BehindHighest: "0.0.1-rc.2"},
+			s:      State{Stables: map[string]string{"0.0.1": d2}, Behind: map[string]string{"0.0.1": "0.0.1-rc.2"}},
 			reason: Superseded,
 		},
 		{
 			name:    "newer candidate of a promoted base becomes the next patch, the stable tag is not moved (SPEC §5.5)",
 			c:       Candidate{Digest: d2, Short: "bbbbbbb", RCTag: "0.0.1-rc.2"},
-			s:       State{Stables: map[string]string{"0.0.1": d1}, BehindHighest: "0.0.1-rc.1"},
+			s:       State{Stables: map[string]string{"0.0.1": d1}, Behind: map[string]string{"0.0.1": "0.0.1-rc.1"}},
 			reason:  Promoted,
 			version: "0.0.2",
 			writes:  []string{"0.0.2", "validated-bbbbbbb"},
@@ -72,7 +74,7 @@ func TestDecide(t *testing.T) {
 		{
 			name:    "newer candidate goes above the highest stable of its line",
 			c:       Candidate{Digest: d3, Short: "ccccccc", RCTag: "0.0.2-rc.3"},
-			s:       State{Stables: map[string]string{"0.0.2": d2, "0.0.3": d1}, BehindHighest: "0.0.2-rc.2"},
+			s:       State{Stables: map[string]string{"0.0.2": d2, "0.0.3": d1}, Behind: map[string]string{"0.0.3": "0.0.2-rc.2", "0.0.2": "0.0.2-rc.1"}},
 			reason:  Promoted,
 			version: "0.0.4",
 			writes:  []string{"0.0.4", "validated-ccccccc"},
@@ -80,16 +82,58 @@ func TestDecide(t *testing.T) {
 		{
 			name:    "promoted to a next patch earlier: replay is already-promoted",
 			c:       Candidate{Digest: d2, Short: "bbbbbbb", RCTag: "0.0.1-rc.2"},
-			s:       State{Stables: map[string]string{"0.0.1": d1, "0.0.2": d2, "0.0.3": d3}, BehindHighest: "0.0.3-rc.1", Marker: d2},
+			s:       State{Stables: map[string]string{"0.0.1": d1, "0.0.2": d2, "0.0.3": d3}, Marker: d2},
 			reason:  AlreadyPromoted,
 			version: "0.0.2",
 		},
 		{
 			name:    "candidate older than a higher stable is superseded even when its own stable is free",
 			c:       Candidate{Digest: d1, Short: "aaaaaaa", RCTag: "0.0.2-rc.1"},
-			s:       State{Stables: map[string]string{"0.0.3": d2}, BehindHighest: "0.0.3-rc.1"},
+			s:       State{Stables: map[string]string{"0.0.3": d2}, Behind: map[string]string{"0.0.3": "0.0.3-rc.1"}},
 			reason:  Superseded,
 			version: "",
+		},
+		{
+			// After a rollback the highest stable is an old artifact: a candidate older than the
+			// version rolled back from must not go live when the hold is released.
+			name: "candidate older than any stable in scope is superseded, not only the highest",
+			c:    Candidate{Digest: d1, Short: "aaaaaaa", RCTag: "0.0.3-rc.1"},
+			s: State{Stables: map[string]string{"0.0.3": d2, "0.0.4": d3},
+				Behind: map[string]string{"0.0.4": "0.0.2-rc.1", "0.0.3": "0.0.3-rc.2"}},
+			reason: Superseded,
+		},
+		{
+			name: "after a rollback a newer candidate goes above the rollback's version",
+			c:    Candidate{Digest: d1, Short: "aaaaaaa", RCTag: "0.0.4-rc.1"},
+			s: State{Stables: map[string]string{"0.0.4": d3},
+				Behind: map[string]string{"0.0.4": "0.0.2-rc.1"}},
+			reason:  Promoted,
+			version: "0.0.5",
+			writes:  []string{"0.0.5", "validated-aaaaaaa"},
+		},
+		{
+			// A minor release overtook a main-line candidate: releasing it as 0.0.1 now would
+			// create a version below live's out of order.
+			name:   "main-line candidate overtaken by a higher line is superseded",
+			c:      Candidate{Digest: d1, Short: "aaaaaaa", RCTag: "0.0.1-rc.1"},
+			s:      State{Stables: map[string]string{"0.1.0": d2}, Behind: map[string]string{"0.1.0": "0.1.0-rc.1"}},
+			reason: Superseded,
+		},
+		{
+			name:    "a hotfix candidate meets its own line only",
+			c:       Candidate{Digest: d1, Short: "aaaaaaa", RCTag: "1.4.3-rc.1", Line: &version.Line{Major: 1, Minor: 4}},
+			s:       State{Stables: map[string]string{}},
+			reason:  Promoted,
+			version: "1.4.3",
+			writes:  []string{"1.4.3", "validated-aaaaaaa"},
+		},
+		{
+			name:    "a rival's claim on the version counts as taken: a newer candidate takes the next patch",
+			c:       Candidate{Digest: d2, Short: "bbbbbbb", RCTag: "0.0.1-rc.2"},
+			s:       State{Stables: map[string]string{"0.0.1": d1}, Behind: map[string]string{"0.0.1": "0.0.1-rc.1"}},
+			reason:  Promoted,
+			version: "0.0.2",
+			writes:  []string{"0.0.2", "validated-bbbbbbb"},
 		},
 		{
 			name:    "v-prefixed candidate keeps its prefix",
@@ -102,7 +146,7 @@ func TestDecide(t *testing.T) {
 		{
 			name:    "same release-candidate version on two artifacts is refused",
 			c:       Candidate{Digest: d1, Short: "aaaaaaa", RCTag: "0.0.1-rc.1"},
-			s:       State{Stables: map[string]string{"0.0.1": d2}, BehindHighest: "0.0.1-rc.1"},
+			s:       State{Stables: map[string]string{"0.0.1": d2}, Behind: map[string]string{"0.0.1": "0.0.1-rc.1"}},
 			wantErr: "two artifacts for one version",
 		},
 		{
@@ -146,36 +190,60 @@ func TestDecide(t *testing.T) {
 	}
 }
 
-func TestStablesStayInTheCandidatesLine(t *testing.T) {
+func TestStables(t *testing.T) {
 	t.Parallel()
 	list := []string{"0.9.0", "1.4.1", "1.4.2", "v1.4.3", "1.4.3-rc.1", "1.5.0", "2.0.0", "latest", "validated-aaaaaaa"}
-	got, err := Stables(list, Candidate{Digest: d1, RCTag: "1.4.2-rc.3"})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name string
+		c    Candidate
+		want []string
+	}{
+		{"a hotfix line's candidate meets its line only", Candidate{Digest: d1, RCTag: "1.4.2-rc.3", Line: &version.Line{Major: 1, Minor: 4}}, []string{"1.4.2", "v1.4.3"}},
+		{"a main-line candidate meets every stable version at or above its base", Candidate{Digest: d1, RCTag: "1.4.2-rc.3"}, []string{"1.4.2", "v1.4.3", "1.5.0", "2.0.0"}},
 	}
-	if want := []string{"1.4.2", "v1.4.3"}; !slices.Equal(got, want) {
-		t.Errorf("Stables() = %v, want %v", got, want)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := Stables(list, tc.c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("Stables() = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
 
 func TestNeedsBehind(t *testing.T) {
 	t.Parallel()
-	c := Candidate{Digest: d1, RCTag: "0.0.1-rc.1"}
-	if got := NeedsBehind(c, map[string]string{}); got != "" {
-		t.Errorf("no stables: NeedsBehind = %q", got)
+	c := Candidate{Digest: d1, RCTag: "0.0.3-rc.1"}
+	tests := []struct {
+		name string
+		s    State
+		want string
+	}{
+		{"no stables", State{}, ""},
+		{"the candidate is stable already", State{Stables: map[string]string{"0.0.3": d1, "0.0.4": d2}}, ""},
+		{"the highest first", State{Stables: map[string]string{"0.0.3": d3, "0.0.4": d2}}, "0.0.4"},
+		{"then the next, while none is newer", State{Stables: map[string]string{"0.0.3": d3, "0.0.4": d2}, Behind: map[string]string{"0.0.4": "0.0.2-rc.1"}}, "0.0.3"},
+		{"none once a newer one is found", State{Stables: map[string]string{"0.0.3": d3, "0.0.4": d2}, Behind: map[string]string{"0.0.4": "0.0.4-rc.1"}}, ""},
+		{"none once all are known", State{Stables: map[string]string{"0.0.3": d3, "0.0.4": d2}, Behind: map[string]string{"0.0.4": "0.0.2-rc.1", "0.0.3": "0.0.2-rc.2"}}, ""},
 	}
-	if got := NeedsBehind(c, map[string]string{"0.0.1": d1}); got != "" {
-		t.Errorf("candidate is highest: NeedsBehind = %q", got)
-	}
-	if got := NeedsBehind(c, map[string]string{"0.0.1": d1, "0.0.2": d2}); got != "0.0.2" {
-		t.Errorf("NeedsBehind = %q, want 0.0.2", got)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := NeedsBehind(c, tc.s); got != tc.want {
+				t.Errorf("NeedsBehind = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
 
 func ExampleDecide() {
 	d, _ := Decide(
 		Candidate{Digest: d2, Short: "bbbbbbb", RCTag: "0.0.1-rc.2"},
-		State{Stables: map[string]string{"0.0.1": d1}, BehindHighest: "0.0.1-rc.1"},
+		State{Stables: map[string]string{"0.0.1": d1}, Behind: map[string]string{"0.0.1": "0.0.1-rc.1"}},
 	)
 	fmt.Println(d.Reason, d.Writes)
 	// Output: promoted [0.0.2 validated-bbbbbbb]

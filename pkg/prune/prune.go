@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/tags"
 	"github.com/ocipromote/ocipromote/pkg/version"
@@ -190,7 +191,7 @@ func kind(t string) tagKind {
 		}
 		return foreign
 	}
-	if _, _, ok := tags.ParseClaim(t); ok {
+	if _, ok := claim.Parse(t); ok {
 		return marker
 	}
 	for _, p := range []string{tags.ShaPrefix, tags.IntegrationPrefix, tags.ValidatedPrefix} {
@@ -257,8 +258,8 @@ func rcOf(e Entry) string {
 		if kind(t) == candidate {
 			return t
 		}
-		if rc, _, ok := tags.ParseClaim(t); ok {
-			return rc
+		if c, ok := claim.Parse(t); ok && !c.Stable() {
+			return c.Version
 		}
 	}
 	return ""

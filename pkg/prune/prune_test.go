@@ -27,9 +27,9 @@ func TestDecide(t *testing.T) {
 		why   string
 	}{
 		{name: "old settled release candidate", gone: true, why: "more than 30 days",
-			entry: prune.Entry{Tags: []string{"0.0.1-rc.2", "sha-bbbbbbb", "integration-bbbbbbb", "claim-0.0.1-rc.2-bbbbbbb"}, Created: old, Version: "0.0.1-rc.2"}},
+			entry: prune.Entry{Tags: []string{"0.0.1-rc.2", "sha-bbbbbbb", "integration-bbbbbbb", "claim-0.0.1-rc.2-bbbbbbb-111111111111"}, Created: old, Version: "0.0.1-rc.2"}},
 		{name: "a claim that lost its number", gone: true,
-			entry: prune.Entry{Tags: []string{"claim-0.0.1-rc.2-ccccccc"}, Created: old, Version: "0.0.1-rc.2"}},
+			entry: prune.Entry{Tags: []string{"claim-0.0.1-rc.2-ccccccc-111111111111"}, Created: old, Version: "0.0.1-rc.2"}},
 		{name: "young release candidate", why: "less than 30 days",
 			entry: prune.Entry{Tags: []string{"0.0.1-rc.2", "sha-bbbbbbb"}, Created: young, Version: "0.0.1-rc.2"}},
 		{name: "pending release candidate", why: "pending",

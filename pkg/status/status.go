@@ -263,24 +263,28 @@ func newer(a, b Artifact) bool {
 // supersededBy applies promote.Decide to an unpromoted candidate: the stable tag that makes it
 // superseded, or "" when validating it would still promote it.
 func supersededBy(idx *Index, a Artifact) string {
-	c := promote.Candidate{Digest: a.Digest, Short: a.Short, RCTag: a.RC}
+	meta := artifact.MetadataFrom(idx.Manifests[a.Digest].Annotations())
+	line, err := version.ParseLine(meta.Line)
+	if err != nil {
+		return ""
+	}
+	c := promote.Candidate{Digest: a.Digest, Short: a.Short, RCTag: a.RC, Line: line}
 	names, err := promote.Stables(idx.Tags, c)
 	if err != nil {
 		return ""
 	}
-	st := promote.State{Tags: idx.Tags, Stables: map[string]string{}}
+	st := promote.State{Stables: map[string]string{}, Behind: map[string]string{}}
 	for _, n := range names {
 		if d, ok := idx.Digests[n]; ok {
 			st.Stables[n] = d
 		}
 	}
-	top := promote.NeedsBehind(c, st.Stables)
-	if top != "" {
-		st.BehindHighest = artifact.MetadataFrom(idx.Manifests[st.Stables[top]].Annotations()).Version
+	for t := promote.NeedsBehind(c, st); t != ""; t = promote.NeedsBehind(c, st) {
+		st.Behind[t] = artifact.MetadataFrom(idx.Manifests[st.Stables[t]].Annotations()).Version
 	}
 	d, err := promote.Decide(c, st)
 	if err != nil || d.Reason != promote.Superseded {
 		return ""
 	}
-	return top
+	return d.SupersededBy
 }

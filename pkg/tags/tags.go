@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/ocipromote/ocipromote/pkg/version"
 )
 
 // The marker tag prefixes.
@@ -15,7 +13,6 @@ const (
 	ShaPrefix         = "sha-"
 	IntegrationPrefix = "integration-"
 	ValidatedPrefix   = "validated-"
-	ClaimPrefix       = "claim-"
 )
 
 // Sha is the immutable reference to a commit's artifact.
@@ -26,30 +23,6 @@ func Integration(short string) string { return IntegrationPrefix + short }
 
 // Validated marks the artifact that passed integration; written only after its stable tag.
 func Validated(short string) string { return ValidatedPrefix + short }
-
-// Claim is the tag a build writes before taking release-candidate tag rc, so that two builds
-// never write the same release candidate (see pipeline's claim protocol). Flux ignores it: it is
-// not a version.
-func Claim(rc, short string) string { return ClaimPrefix + rc + "-" + short }
-
-// ParseClaim splits a claim tag into the release-candidate tag and the short sha.
-func ParseClaim(tag string) (rc, short string, ok bool) {
-	rest, found := strings.CutPrefix(tag, ClaimPrefix)
-	if !found {
-		return "", "", false
-	}
-	i := strings.LastIndex(rest, "-")
-	if i <= 0 || !isHex(rest[i+1:]) {
-		return "", "", false
-	}
-	rc, short = rest[:i], rest[i+1:]
-	if v, ok := version.Parse(rc); !ok {
-		return "", "", false
-	} else if _, _, isRC := version.RC(v); !isRC {
-		return "", "", false
-	}
-	return rc, short, true
-}
 
 // Short is the first n characters of a full sha.
 func Short(sha string, n int) (string, error) {

@@ -5,27 +5,6 @@ import (
 	"testing"
 )
 
-func TestParseClaim(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		tag, rc, short string
-		ok             bool
-	}{
-		{Claim("0.0.1-rc.3", "abc1234"), "0.0.1-rc.3", "abc1234", true},
-		{Claim("v1.2.0-rc.10", "0123abcd"), "v1.2.0-rc.10", "0123abcd", true},
-		{"claim-0.0.1-abc1234", "", "", false},
-		{"claim-0.0.1-rc.3-XYZ", "", "", false},
-		{"claim-latest-abc1234", "", "", false},
-		{"sha-abc1234", "", "", false},
-	}
-	for _, tc := range tests {
-		rc, short, ok := ParseClaim(tc.tag)
-		if ok != tc.ok || rc != tc.rc || short != tc.short {
-			t.Errorf("ParseClaim(%q) = %q, %q, %v; want %q, %q, %v", tc.tag, rc, short, ok, tc.rc, tc.short, tc.ok)
-		}
-	}
-}
-
 func TestFindShort(t *testing.T) {
 	t.Parallel()
 	list := []string{"integration-abc1234", "integration-abc1299", "integration-def5678", "sha-abc1234", "integration-zz"}

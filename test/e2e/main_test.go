@@ -24,6 +24,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
+	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/test/registrytest"
 )
 
@@ -294,9 +295,20 @@ func wantSameTags(t *testing.T, repo string, before []string) {
 	}
 }
 
-// withoutClaims drops build-rc's claim-<rc>-<s> bookkeeping tags from a sorted tag list.
+// withoutClaims drops the claim-<version>-<s>-<digest> bookkeeping tags (package claim) from a
+// sorted tag list.
 func withoutClaims(tags []string) []string {
-	return slices.DeleteFunc(slices.Clone(tags), func(t string) bool { return strings.HasPrefix(t, "claim-") })
+	return slices.DeleteFunc(slices.Clone(tags), func(t string) bool { _, ok := claim.Parse(t); return ok })
+}
+
+// claimTag is the tag with which the artifact digest of commit sha claims version.
+func claimTag(t *testing.T, version, sha, digest string) string {
+	t.Helper()
+	c, err := claim.New(version, short(sha), digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Tag()
 }
 
 func short(sha string) string { return sha[:7] }

@@ -269,7 +269,7 @@ func TestOpsPruneOCI(t *testing.T) {
 	if deleted := pruneResult(t, nil, repo); !slices.Equal(deleted, planned) {
 		t.Errorf("deleted %v, want what the dry run printed, %v", deleted, planned)
 	}
-	bTags := []string{"0.0.1-rc.2", "claim-0.0.1-rc.2-" + short(b), "integration-" + short(b), "sha-" + short(b)}
+	bTags := []string{"0.0.1-rc.2", claimTag(t, "0.0.1-rc.2", b, rcs[1]["digest"]), "integration-" + short(b), "sha-" + short(b)}
 	if got, want := listTags(t, repo), without(before, bTags...); !slices.Equal(got, want) {
 		t.Errorf("tags after prune:\n got %q\nwant %q", got, want)
 	}
@@ -280,7 +280,8 @@ func TestOpsPruneOCI(t *testing.T) {
 	if deleted := pruneResult(t, nil, repo, "--prune-stable"); !slices.Equal(deleted, []string{rcs[0]["digest"]}) {
 		t.Errorf("prune_stable deleted %v, want a's %s", deleted, rcs[0]["digest"])
 	}
-	aTags := []string{"0.0.1", "0.0.1-rc.1", "claim-0.0.1-rc.1-" + short(a), "integration-" + short(a), "sha-" + short(a), "validated-" + short(a)}
+	aTags := []string{"0.0.1", "0.0.1-rc.1", claimTag(t, "0.0.1", a, rcs[0]["digest"]), claimTag(t, "0.0.1-rc.1", a, rcs[0]["digest"]),
+		"integration-" + short(a), "sha-" + short(a), "validated-" + short(a)}
 	if got, want := listTags(t, repo), without(mid, aTags...); !slices.Equal(got, want) {
 		t.Errorf("tags after prune_stable:\n got %q\nwant %q", got, want)
 	}

@@ -9,17 +9,17 @@ import (
 
 // A build-rc run that crashed part-way left some of its tags; a re-run completes exactly what a
 // clean run writes. The crashed state is made by copying a clean build's artifact from another
-// repository under the tags written before the crash (build-rc writes claim-<rc>-<s>, then <rc>,
-// sha-<s>, integration-<s>).
+// repository under the tags written before the crash (build-rc writes its claim on <rc>, then
+// <rc>, sha-<s>, integration-<s>).
 func TestBuildRCRepairsCrashedRun(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		left []string // tags the crashed run wrote, given the short sha
+		left []string // tags the crashed run wrote, given the short sha; "claim" is its claim
 	}{
-		{"after the claim", []string{"claim-0.0.1-rc.1-%s"}},
-		{"after the release candidate", []string{"claim-0.0.1-rc.1-%s", "0.0.1-rc.1"}},
-		{"before integration", []string{"claim-0.0.1-rc.1-%s", "0.0.1-rc.1", "sha-%s"}},
+		{"after the claim", []string{"claim"}},
+		{"after the release candidate", []string{"claim", "0.0.1-rc.1"}},
+		{"before integration", []string{"claim", "0.0.1-rc.1", "sha-%s"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -30,6 +30,9 @@ func TestBuildRCRepairsCrashedRun(t *testing.T) {
 			clean := buildRC(t, repo+"-clean", dir, sha)
 			s := short(sha)
 			for _, tag := range tc.left {
+				if tag == "claim" {
+					tag = claimTag(t, "0.0.1-rc.1", sha, clean["digest"])
+				}
 				craneCopy(t, repo+"-clean@"+clean["digest"], repo+":"+strings.ReplaceAll(tag, "%s", s))
 			}
 

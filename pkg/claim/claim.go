@@ -1,0 +1,223 @@
+// Package claim reserves a version tag before it is written, on registries that have no
+// compare-and-swap. Every step that writes a version tag other steps may also want — build-rc a
+// release candidate X.Y.Z-rc.N, tag-validated and rollback a stable X.Y.Z — first writes a claim
+// tag that names the version, the commit and the artifact:
+//
+//	claim-<version>-<short sha>-<first 12 hex of the manifest digest>
+//
+// then lists the tags again (Confirm) and looks for a rival: another artifact's claim on the same
+// version. Each claimant lists after its own claim is written, so of two claimants at least one
+// sees the other: two never both proceed, and a version tag is never written by two artifacts.
+// Both may back off; they then count each other's claims as taken and choose again.
+//
+// A claim tag is written by one artifact only (its name holds the artifact's digest), so writing
+// it never moves anything. Flux ignores it: it is not a version. A claim left by a run that
+// crashed is taken up again by that run's re-run; everyone else treats it as taken.
+package claim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/ocipromote/ocipromote/pkg/version"
+)
+
+// Prefix starts every claim tag.
+const Prefix = "claim-"
+
+// digestLen is how many hex characters of the manifest digest a claim tag carries: enough that
+// two artifacts of one commit never share a claim tag name, short enough for the 128-character
+// tag limit with a 40-character short sha.
+const digestLen = 12
+
+// Claim is one claim tag: Version (a release-candidate or stable tag, prefix included) reserved for
+// the artifact whose digest starts with Digest (hex, digestLen long), built from commit Short.
+type Claim struct {
+	Version string
+	Short   string
+	Digest  string
+	v       *semver.Version
+}
+
+// New is the claim of version for the artifact with manifest digest (sha256:<hex>) of commit short.
+func New(version, short, digest string) (Claim, error) {
+	hex, ok := strings.CutPrefix(digest, "sha256:")
+	if !ok || len(hex) < digestLen || !isHex(hex) {
+		return Claim{}, fmt.Errorf("claim %s: %q is not a sha256 digest", version, digest)
+	}
+	c, ok := Parse(Prefix + version + "-" + short + "-" + hex[:digestLen])
+	if !ok {
+		return Claim{}, fmt.Errorf("cannot claim %q for commit %q: not a version and a short sha", version, short)
+	}
+	return c, nil
+}
+
+// Parse reads a claim tag.
+func Parse(tag string) (Claim, bool) {
+	rest, ok := strings.CutPrefix(tag, Prefix)
+	if !ok {
+		return Claim{}, false
+	}
+	i := strings.LastIndexByte(rest, '-')
+	if i <= 0 || len(rest)-i-1 != digestLen || !isHex(rest[i+1:]) {
+		return Claim{}, false
+	}
+	digest := rest[i+1:]
+	rest = rest[:i]
+	j := strings.LastIndexByte(rest, '-')
+	if j <= 0 || len(rest)-j-1 < 4 || !isHex(rest[j+1:]) {
+		return Claim{}, false
+	}
+	v, ok := version.Parse(rest[:j])
+	if !ok {
+		return Claim{}, false
+	}
+	return Claim{Version: rest[:j], Short: rest[j+1:], Digest: digest, v: v}, true
+}
+
+// Tag is the claim's tag name.
+func (c Claim) Tag() string { return Prefix + c.Version + "-" + c.Short + "-" + c.Digest }
+
+// Of reports whether the claim is for the artifact with manifest digest d.
+func (c Claim) Of(d string) bool {
+	hex, _ := strings.CutPrefix(d, "sha256:")
+	return strings.HasPrefix(hex, c.Digest) && c.Digest != ""
+}
+
+// Stable reports whether the claimed version is a stable version (no pre-release).
+func (c Claim) Stable() bool { return c.v != nil && version.IsStable(c.v) }
+
+// SemVer is the claimed version.
+func (c Claim) SemVer() *semver.Version { return c.v }
+
+// same is true for claims by one claimant: one artifact of one commit.
+func (c Claim) same(o Claim) bool { return c.Short == o.Short && c.Digest == o.Digest }
+
+// Set is the claims found in a tag list.
+type Set []Claim
+
+// In finds the claims in a tag list.
+func In(list []string) Set {
+	var s Set
+	for _, t := range list {
+		if c, ok := Parse(t); ok {
+			s = append(s, c)
+		}
+	}
+	return s
+}
+
+// Rival returns another claimant's claim on self's version (v1.0.0 and 1.0.0 are one version, as
+// for Flux).
+func (s Set) Rival(self Claim) (Claim, bool) {
+	for _, c := range s {
+		if !c.same(self) && c.v != nil && self.v != nil && c.v.Equal(self.v) {
+			return c, true
+		}
+	}
+	return Claim{}, false
+}
+
+// Has reports whether the set holds exactly this claim.
+func (s Set) Has(self Claim) bool {
+	return slices.ContainsFunc(s, func(c Claim) bool { return c.Tag() == self.Tag() })
+}
+
+// Sorted returns the claims highest version first.
+func (s Set) Sorted() Set {
+	out := slices.Clone(s)
+	slices.SortStableFunc(out, func(a, b Claim) int { return b.v.Compare(a.v) })
+	return out
+}
+
+// Filter returns the claims for which keep is true.
+func (s Set) Filter(keep func(Claim) bool) Set {
+	var out Set
+	for _, c := range s {
+		if keep(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Versions are the claimed version tags.
+func (s Set) Versions() []string {
+	out := make([]string, 0, len(s))
+	for _, c := range s {
+		out = append(out, c.Version)
+	}
+	return out
+}
+
+// Registry lists tags; *oci.Repository implements it.
+type Registry interface {
+	Name() string
+	Tags(ctx context.Context) ([]string, error)
+}
+
+// Pause waits between attempts; tests replace it.
+type Pause func(ctx context.Context, attempt int) error
+
+// JitteredPause spreads concurrent claimants apart so that they stop colliding.
+func JitteredPause(ctx context.Context, attempt int) error {
+	d := time.Duration(50+rand.IntN(200*attempt)) * time.Millisecond
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// confirmAttempts bounds how often Confirm lists while the registry's listing lags behind the
+// claim just written.
+const confirmAttempts = 5
+
+// ErrNotListed is returned when the registry's tag list never showed a claim just written.
+var ErrNotListed = errors.New("the registry's tag list does not show a tag just written")
+
+// Confirm lists the tags after self was written, until the listing shows it: only such a listing
+// is sure to show every rival claim written before ours, which is what makes the protocol safe.
+// A registry whose listing lags behind its writes costs a few more listings, bounded.
+func Confirm(ctx context.Context, reg Registry, self Claim, pause Pause) ([]string, error) {
+	if pause == nil {
+		pause = JitteredPause
+	}
+	for attempt := 1; ; attempt++ {
+		list, err := reg.Tags(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if In(list).Has(self) {
+			return list, nil
+		}
+		if attempt == confirmAttempts {
+			return nil, fmt.Errorf("%w: %s:%s was written but is still missing from the listing after %d listings; nothing else was written, run the step again", ErrNotListed, reg.Name(), self.Tag(), attempt)
+		}
+		if err := pause(ctx, attempt); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func isHex(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}

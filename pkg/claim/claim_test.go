@@ -1,0 +1,157 @@
+package claim
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const (
+	digestA = "sha256:aaaaaaaaaaaa1111111111111111111111111111111111111111111111111111"
+	digestB = "sha256:bbbbbbbbbbbb2222222222222222222222222222222222222222222222222222"
+)
+
+func mustNew(t *testing.T, version, short, digest string) Claim {
+	t.Helper()
+	c, err := New(version, short, digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		tag                    string
+		version, short, digest string
+		ok                     bool
+	}{
+		{"claim-0.0.1-rc.3-abc1234-aaaaaaaaaaaa", "0.0.1-rc.3", "abc1234", "aaaaaaaaaaaa", true},
+		{"claim-v1.2.0-rc.10-0123abcd-0123456789ab", "v1.2.0-rc.10", "0123abcd", "0123456789ab", true},
+		{"claim-1.4.2-abc1234-aaaaaaaaaaaa", "1.4.2", "abc1234", "aaaaaaaaaaaa", true},
+		{"claim-1.4.2-" + strings.Repeat("a", 40) + "-aaaaaaaaaaaa", "1.4.2", strings.Repeat("a", 40), "aaaaaaaaaaaa", true},
+		{"claim-0.0.1-rc.3-abc1234", "", "", "", false},               // no digest: an older format
+		{"claim-0.0.1-rc.3-abc1234-aaaaaaaaaaa", "", "", "", false},   // 11 hex
+		{"claim-0.0.1-rc.3-abc1234-AAAAAAAAAAAA", "", "", "", false},  // not lower-case hex
+		{"claim-0.0.1-rc.3-abc-aaaaaaaaaaaa", "", "", "", false},      // short sha too short
+		{"claim-latest-abc1234-aaaaaaaaaaaa", "", "", "", false},      // not a version
+		{"claim-1.2-abc1234-aaaaaaaaaaaa", "", "", "", false},         // not three parts
+		{"claim--abc1234-aaaaaaaaaaaa", "", "", "", false},            // no version
+		{"sha-abc1234", "", "", "", false},                            // not a claim
+		{"claim-0.0.1-rc.3-xyz1234-aaaaaaaaaaaa", "", "", "", false},  // short sha not hex
+		{"claim-0.0.1-rc.3-abc1234-aaaaaaaaaaaa-", "", "", "", false}, // trailing dash
+	}
+	for _, tc := range tests {
+		t.Run(tc.tag, func(t *testing.T) {
+			t.Parallel()
+			c, ok := Parse(tc.tag)
+			if ok != tc.ok || c.Version != tc.version || c.Short != tc.short || c.Digest != tc.digest {
+				t.Fatalf("Parse(%q) = %+v, %v; want %q %q %q, %v", tc.tag, c, ok, tc.version, tc.short, tc.digest, tc.ok)
+			}
+			if ok && c.Tag() != tc.tag {
+				t.Errorf("Tag() = %q, want %q", c.Tag(), tc.tag)
+			}
+		})
+	}
+}
+
+func TestNew(t *testing.T) {
+	t.Parallel()
+	c := mustNew(t, "0.4.2", "9f2c4e1", digestA)
+	if got, want := c.Tag(), "claim-0.4.2-9f2c4e1-aaaaaaaaaaaa"; got != want {
+		t.Errorf("Tag() = %q, want %q", got, want)
+	}
+	if !c.Of(digestA) || c.Of(digestB) {
+		t.Errorf("Of: the claim must be of %s only", digestA)
+	}
+	if !c.Stable() || mustNew(t, "0.4.2-rc.1", "9f2c4e1", digestA).Stable() {
+		t.Error("Stable: 0.4.2 is stable, 0.4.2-rc.1 is not")
+	}
+	// The longest claim tag (a 40-character short sha and a long version) stays within the
+	// 128 characters a tag may have.
+	long := mustNew(t, "v1000000.1000000.1000000-rc.1000000", strings.Repeat("a", 40), digestA)
+	if n := len(long.Tag()); n > 128 {
+		t.Errorf("tag %q has %d characters, more than a registry takes", long.Tag(), n)
+	}
+	for _, bad := range []struct{ version, short, digest string }{
+		{"latest", "9f2c4e1", digestA},
+		{"0.4.2", "9f2c", "sha256:abc"},
+		{"0.4.2", "9F2C4E1", digestA},
+		{"0.4.2", "9f2c4e1", "md5:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+	} {
+		if _, err := New(bad.version, bad.short, bad.digest); err == nil {
+			t.Errorf("New(%q, %q, %q) accepted", bad.version, bad.short, bad.digest)
+		}
+	}
+}
+
+func TestRival(t *testing.T) {
+	t.Parallel()
+	self := mustNew(t, "0.0.1", "aaaaaaa", digestA)
+	tests := []struct {
+		name  string
+		list  []string
+		rival string
+	}{
+		{"alone", []string{self.Tag(), "0.0.1-rc.1"}, ""},
+		{"another commit on the same version", []string{self.Tag(), "claim-0.0.1-bbbbbbb-bbbbbbbbbbbb"}, "claim-0.0.1-bbbbbbb-bbbbbbbbbbbb"},
+		{"v-prefixed is the same version for Flux", []string{self.Tag(), "claim-v0.0.1-bbbbbbb-bbbbbbbbbbbb"}, "claim-v0.0.1-bbbbbbb-bbbbbbbbbbbb"},
+		{"another artifact of the same commit", []string{self.Tag(), "claim-0.0.1-aaaaaaa-bbbbbbbbbbbb"}, "claim-0.0.1-aaaaaaa-bbbbbbbbbbbb"},
+		{"another version", []string{self.Tag(), "claim-0.0.2-bbbbbbb-bbbbbbbbbbbb", "claim-0.0.1-rc.1-bbbbbbb-bbbbbbbbbbbb"}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r, ok := In(tc.list).Rival(self)
+			if got := map[bool]string{true: r.Tag(), false: ""}[ok]; got != tc.rival {
+				t.Errorf("Rival = %q, want %q", got, tc.rival)
+			}
+		})
+	}
+}
+
+func TestSorted(t *testing.T) {
+	t.Parallel()
+	s := In([]string{"claim-0.0.1-rc.2-aaaaaaa-aaaaaaaaaaaa", "claim-0.0.1-rc.10-aaaaaaa-aaaaaaaaaaaa", "claim-0.0.2-rc.1-aaaaaaa-aaaaaaaaaaaa"})
+	if got, want := s.Sorted().Versions(), []string{"0.0.2-rc.1", "0.0.1-rc.10", "0.0.1-rc.2"}; !slices.Equal(got, want) {
+		t.Errorf("Sorted = %v, want %v", got, want)
+	}
+}
+
+// lagging lists tags as a registry whose listing lags behind its writes: the claim shows up only
+// from the show-th listing on.
+type lagging struct {
+	claim string
+	show  int
+	calls int
+}
+
+func (l *lagging) Name() string { return "registry.example/acme/app" }
+
+func (l *lagging) Tags(context.Context) ([]string, error) {
+	l.calls++
+	if l.calls >= l.show {
+		return []string{"0.0.1-rc.1", l.claim}, nil
+	}
+	return []string{"0.0.1-rc.1"}, nil
+}
+
+func TestConfirm(t *testing.T) {
+	t.Parallel()
+	self := mustNew(t, "0.0.1", "aaaaaaa", digestA)
+	noPause := func(context.Context, int) error { return nil }
+
+	reg := &lagging{claim: self.Tag(), show: 3}
+	list, err := Confirm(context.Background(), reg, self, noPause)
+	if err != nil || !slices.Contains(list, self.Tag()) || reg.calls != 3 {
+		t.Fatalf("Confirm = %v, %v after %d listings; want the listing that shows the claim, after 3", list, err, reg.calls)
+	}
+
+	never := &lagging{claim: self.Tag(), show: 1000}
+	if _, err := Confirm(context.Background(), never, self, noPause); !errors.Is(err, ErrNotListed) || never.calls != confirmAttempts {
+		t.Fatalf("Confirm on a registry that never lists the claim = %v after %d listings; want ErrNotListed after %d", err, never.calls, confirmAttempts)
+	}
+}

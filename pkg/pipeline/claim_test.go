@@ -1,0 +1,231 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/ocipromote/ocipromote/pkg/artifact"
+	"github.com/ocipromote/ocipromote/pkg/claim"
+	"github.com/ocipromote/ocipromote/pkg/oci"
+)
+
+// rigged is a registry whose listings can be doctored: hide drops tags from a listing, and add
+// appends tags to it, standing for a registry whose listing lags behind writes and for rivals
+// that write at the worst moment.
+type rigged struct {
+	Registry
+	mu   sync.Mutex
+	hide func(call int, tag string) bool
+	add  func(ctx context.Context, call int, list []string) []string
+	call int
+}
+
+func (r *rigged) Tags(ctx context.Context) ([]string, error) {
+	list, err := r.Registry.Tags(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.call++
+	call := r.call
+	r.mu.Unlock()
+	if r.hide != nil {
+		list = slices.DeleteFunc(list, func(t string) bool { return r.hide(call, t) })
+	}
+	if r.add != nil {
+		list = r.add(ctx, call, list)
+	}
+	return list, nil
+}
+
+// Two builds of different commits against a registry whose listing lags one listing behind its
+// writes: each waits until its own claim is listed before it looks for rivals, so they still get
+// different numbers and nothing moves.
+func TestBuildRCOnALaggingRegistry(t *testing.T) {
+	t.Parallel()
+	for round := range 10 {
+		f := newFixture(t)
+		var wg sync.WaitGroup
+		results := make([]BuildResult, 2)
+		for i := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var mu sync.Mutex
+				var previous []string
+				lag := &rigged{Registry: f.repo("acme/lag")}
+				lag.add = func(_ context.Context, _ int, list []string) []string {
+					mu.Lock()
+					defer mu.Unlock()
+					stale := previous
+					previous = list
+					if stale == nil {
+						return list
+					}
+					return stale
+				}
+				in := buildIn(manifests(t, string(rune('a'+i))), sha(i))
+				in.Pause = claim.JitteredPause
+				var err error
+				if results[i], err = BuildRC(context.Background(), lag, in); err != nil {
+					t.Errorf("round %d: build %d: %v", round, i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if moved := f.srv.Moved(); len(moved) != 0 {
+			t.Fatalf("round %d: tags moved: %v", round, moved)
+		}
+		if results[0].Version == results[1].Version {
+			t.Fatalf("round %d: both builds took %s", round, results[0].Version)
+		}
+	}
+}
+
+// A listing that never shows the claim just written stops the build before it writes anything
+// else: without that listing, rivals could be missed.
+func TestBuildRCStopsWhenItsClaimIsNeverListed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	blind := &rigged{Registry: f.repo("acme/blind"), hide: func(_ int, t string) bool { _, ok := claim.Parse(t); return ok }}
+	_, err := BuildRC(context.Background(), blind, buildIn(manifests(t, "a"), sha(1)))
+	if !errors.Is(err, claim.ErrNotListed) {
+		t.Fatalf("BuildRC = %v, want ErrNotListed", err)
+	}
+	for _, a := range f.srv.Assignments() {
+		if _, ok := claim.Parse(a.Tag); !ok {
+			t.Errorf("wrote %s after its claim was never listed", a.Tag)
+		}
+	}
+}
+
+// A rival that claims every number right after us makes the build give up, bounded, with
+// ErrContended, having written nothing but claims.
+func TestBuildRCGivesUpWhenAlwaysContended(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	reg := f.repo("acme/contended")
+	rival := &rigged{Registry: reg}
+	rival.add = func(_ context.Context, _ int, list []string) []string {
+		for _, c := range claim.In(list) {
+			if c.Short == sha(1)[:7] {
+				list = append(list, claim.Prefix+c.Version+"-"+sha(9)[:7]+"-eeeeeeeeeeee")
+			}
+		}
+		return list
+	}
+	in := buildIn(manifests(t, "a"), sha(1))
+	in.Attempts = 3
+	_, err := BuildRC(context.Background(), rival, in)
+	if !errors.Is(err, ErrContended) {
+		t.Fatalf("BuildRC = %v, want ErrContended", err)
+	}
+	for _, a := range f.srv.Assignments() {
+		if _, ok := claim.Parse(a.Tag); !ok {
+			t.Errorf("wrote %s while every number it claimed was contended", a.Tag)
+		}
+	}
+}
+
+// A release candidate someone wrote without claiming it, hidden from the first listing, is never
+// moved: the build's read before writing finds it, and the build takes the next number.
+func TestBuildRCTakesTheNextNumberWhenItsCandidateWasTaken(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	reg := f.repo("acme/taken")
+	other := mustBuild(t, reg, buildIn(manifests(t, "other"), sha(9)))
+	m, err := reg.Get(context.Background(), other.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Tag(context.Background(), "0.0.1-rc.2", m, oci.Write{}); err != nil {
+		t.Fatal(err)
+	}
+	lag := &rigged{Registry: reg, hide: func(call int, t string) bool { return call <= 2 && t == "0.0.1-rc.2" }}
+	res := mustBuild(t, lag, buildIn(manifests(t, "a"), sha(1)))
+	if got, want := res.Version, "0.0.1-rc.3"; got != want {
+		t.Errorf("version = %s, want %s", got, want)
+	}
+	if moved := f.srv.Moved(); len(moved) != 0 {
+		t.Errorf("tags moved: %v", moved)
+	}
+}
+
+// The same commit built twice at once with different inputs (here, from two branches): the
+// claims name both artifacts, so the commit's tags are never moved: a build either stops with
+// ErrConflictingBuild or, finding the commit already built, reports that one artifact.
+func TestBuildRCSameCommitOtherContent(t *testing.T) {
+	t.Parallel()
+	conflicts := 0
+	for round := range 10 {
+		f := newFixture(t)
+		dir := manifests(t, "a")
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		results := make([]BuildResult, 2)
+		for i, ref := range []string{"main", "release-1.4"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				in := buildIn(dir, sha(1))
+				in.Ref = ref
+				in.Pause = claim.JitteredPause
+				results[i], errs[i] = BuildRC(context.Background(), f.repo("acme/twice"), in)
+			}()
+		}
+		wg.Wait()
+		if moved := f.srv.Moved(); len(moved) != 0 {
+			t.Fatalf("round %d: tags moved: %v", round, moved)
+		}
+		var digests []string
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				digests = append(digests, results[i].Digest)
+			case errors.Is(err, ErrConflictingBuild):
+				conflicts++
+			default:
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if len(digests) == 2 && digests[0] != digests[1] {
+			t.Fatalf("round %d: one commit offered as two artifacts, %v", round, digests)
+		}
+	}
+	t.Logf("%d of the 20 builds stopped with ErrConflictingBuild; the others found the commit built", conflicts)
+}
+
+// A re-run finds its own claim from a crashed run, but the claim's base was released meanwhile:
+// resuming would offer a candidate below a stable version. It takes a fresh number of the new
+// base, and the old claim stays unused.
+func TestBuildRCDoesNotResumeAnOutdatedClaim(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	reg := f.repo("acme/outdated")
+	ctx := context.Background()
+	first := mustBuild(t, reg, buildIn(manifests(t, "a"), sha(1)))
+	// Commit 2's run claimed 0.0.1-rc.2, then died.
+	dir := manifests(t, "b")
+	in := buildIn(dir, sha(2))
+	layer, err := artifact.Pack(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := artifact.Image(layer, artifact.Metadata{Version: "0.0.1-rc.2", Source: in.Source, Revision: "main@sha1:" + sha(2), Created: in.Created})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Push(ctx, img, claimTag(t, img, "0.0.1-rc.2", sha(2))); err != nil {
+		t.Fatal(err)
+	}
+	// Meanwhile 0.0.1 was released.
+	mustPromote(t, reg, PromoteInput{Revision: revision(first)})
+
+	res := mustBuild(t, reg, in)
+	if got, want := res.Version, "0.0.2-rc.1"; got != want {
+		t.Errorf("re-run took %s, want %s (not the outdated claim on 0.0.1-rc.2)", got, want)
+	}
+}
