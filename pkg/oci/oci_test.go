@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,6 +151,41 @@ func TestTagsFollowsEveryPage(t *testing.T) {
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
 		t.Errorf("Tags() returned %d tags, want %d", len(got), len(want))
+	}
+}
+
+// A registry whose Link header leads back to a page it already served gets an error, not an
+// endless listing.
+func TestTagsStopsOnAPagingLoop(t *testing.T) {
+	t.Parallel()
+	var pages atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/v2/":
+			w.WriteHeader(http.StatusOK)
+		case strings.HasSuffix(r.URL.Path, "/tags/list"):
+			if pages.Add(1) > 10 {
+				http.Error(w, "too many pages", http.StatusTeapot)
+				return
+			}
+			w.Header().Set("Link", `</v2/acme/loop/tags/list?n=2&last=b>; rel="next"`)
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"name":"acme/loop","tags":["a","b"]}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	repo, err := oci.Open(strings.TrimPrefix(srv.URL, "http://")+"/acme/loop", oci.Options{Retry: oci.RetryPolicy{Attempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = repo.Tags(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "links back") {
+		t.Fatalf("Tags() = %v, want an error about the paging loop", err)
+	}
+	if n := pages.Load(); n != 2 {
+		t.Errorf("read %d pages, want 2 (the first, and the one it links back to once)", n)
 	}
 }
 

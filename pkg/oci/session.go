@@ -124,7 +124,13 @@ func (r *Repository) listTags(ctx context.Context) ([]string, error) {
 	next := r.url("tags/list")
 	next.RawQuery = url.Values{"n": {strconv.Itoa(r.pageSize)}}.Encode()
 	var tags []string
+	seen := map[string]bool{}
 	for next != nil {
+		// A registry that links back to a page it served would make the listing endless.
+		if seen[next.String()] {
+			return nil, fmt.Errorf("tag list of %s: the registry links back to page %s it already served; the listing would never end", r.Name(), next.Redacted())
+		}
+		seen[next.String()] = true
 		resp, err := r.do(ctx, request{method: http.MethodGet, url: next, want: []int{http.StatusOK}})
 		if err != nil {
 			if tags != nil && hasCode(err, transport.NameUnknownErrorCode) {
