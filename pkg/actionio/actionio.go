@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/sethvargo/go-githubactions"
 )
@@ -230,10 +231,12 @@ func Summary(a *githubactions.Action, markdown string) {
 	}
 }
 
-// Table renders a two-column Markdown table of outputs under a heading.
+// Table renders a two-column Markdown table of outputs under a heading. The heading may carry
+// text from an untrusted event (a decision's reason), so it is rendered as plain text (see
+// MarkdownText); the values are rendered as code.
 func Table(heading string, outs Outputs) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### %s\n\n| output | value |\n|---|---|\n", heading)
+	fmt.Fprintf(&b, "### %s\n\n| output | value |\n|---|---|\n", MarkdownText(heading))
 	for _, o := range outs {
 		fmt.Fprintf(&b, "| %s | %s |\n", o.Name, cell(o.Value))
 	}
@@ -244,11 +247,38 @@ func cell(s string) string {
 	if s == "" {
 		return ""
 	}
-	return "`" + strings.NewReplacer("`", "'", "|", "\\|").Replace(oneLine(s)) + "`"
+	return "`" + strings.NewReplacer("`", "'", "|", "\\|").Replace(plainLine(s)) + "`"
 }
 
 func oneLine(s string) string {
 	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+}
+
+// markdownEscaper escapes every character that CommonMark, GitHub's Markdown extensions or inline
+// HTML give a meaning inside a line: links and images ([, ], (, ), !), emphasis and strikethrough
+// (*, _, ~), code (`), HTML and autolinks in angle brackets (<, >, &), a heading's closing
+// sequence (#) and table cells (|).
+var markdownEscaper = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "~", `\~`, "[", `\[`, "]", `\]`, "(", `\(`, ")", `\)`,
+	"!", `\!`, "#", `\#`, "|", `\|`, "<", "&lt;", ">", "&gt;", "&", "&amp;",
+)
+
+// MarkdownText renders untrusted text as one line of literal Markdown text: line breaks and other
+// control or format characters (bidi overrides, zero-width characters) become spaces, and Markdown
+// and HTML syntax is escaped, so the text cannot become a link, an image, markup or a second line.
+// A bare URL stays text that GitHub may show as a link to itself, never a disguised one.
+func MarkdownText(s string) string {
+	return markdownEscaper.Replace(plainLine(s))
+}
+
+// plainLine turns line breaks and other control or format characters into spaces.
+func plainLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // InActions reports whether the process runs as a GitHub Actions step.
@@ -293,7 +323,8 @@ func Main(ctx context.Context, name string, run Run, a *githubactions.Action, ar
 // Report ends a step: the heading on stderr for the log, the heading and outputs as the job
 // summary, and the outputs themselves (see Emit).
 func Report(a *githubactions.Action, stdout, stderr io.Writer, jsonOut bool, heading string, outs Outputs) error {
-	fmt.Fprintln(stderr, heading)
+	// One line, so text in a heading cannot start a line the runner reads as a workflow command.
+	fmt.Fprintln(stderr, oneLine(heading))
 	Summary(a, Table(heading, outs))
 	return Emit(a, stdout, jsonOut, outs)
 }
