@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
@@ -26,6 +28,7 @@ import (
 
 	"github.com/ocipromote/ocipromote/pkg/artifact"
 	"github.com/ocipromote/ocipromote/pkg/oci"
+	"github.com/ocipromote/ocipromote/pkg/ref"
 )
 
 // TagPrefix starts every hold record tag: hold-1, hold-2, …
@@ -68,6 +71,67 @@ type State struct {
 	Record
 	// Tag is the record's tag; "" when no hold was ever set.
 	Tag string `json:"tag,omitempty"`
+}
+
+// The bounds of a record's free text. Every promotion log and job summary prints the reason and
+// the actor (State.Describe), so each is one short line.
+const (
+	MaxReason = 500
+	MaxActor  = 100
+)
+
+// Check refuses a record's reason or actor that is not one line of printable characters within
+// MaxReason and MaxActor characters: text that could start a line of its own in a log (such as a
+// workflow command, ::error::) or swamp it. Records are checked before they are written; records
+// read back are cleaned anyway (see Read), since anyone who can write to the registry can write one.
+func (r Record) Check() error {
+	for _, f := range []struct {
+		name, value, what string
+		max               int
+	}{
+		{"reason", r.Reason, "say why in one line, and link the incident or ticket for the details", MaxReason},
+		{"actor", r.Actor, "give the user name of whoever does this", MaxActor},
+	} {
+		if !utf8.ValidString(f.value) {
+			return fmt.Errorf("%s %s is not valid UTF-8: %s", f.name, ref.Quote(f.value), f.what)
+		}
+		for _, c := range f.value {
+			if !unicode.IsPrint(c) {
+				return fmt.Errorf("%s %s has a line break or another unprintable character (%U); it must be one line of printable characters: %s", f.name, ref.Quote(f.value), c, f.what)
+			}
+		}
+		if n := utf8.RuneCountInString(f.value); n > f.max {
+			return fmt.Errorf("%s %s is %d characters, over the limit of %d: %s", f.name, ref.Quote(f.value), n, f.max, f.what)
+		}
+	}
+	return nil
+}
+
+// cleanText makes free text read from a record safe to print on one line: only its first line is
+// kept, without unprintable characters, and at most max characters of it.
+func cleanText(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if i := strings.IndexFunc(s, isLineBreak); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.Map(func(c rune) rune {
+		if unicode.IsPrint(c) {
+			return c
+		}
+		return -1
+	}, s)
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max-1]) + "…"
+	}
+	return strings.TrimSpace(s)
+}
+
+func isLineBreak(c rune) bool {
+	switch c {
+	case '\n', '\r', '\v', '\f', '\u0085', '\u2028', '\u2029':
+		return true
+	}
+	return false
 }
 
 // Held reports whether automatic promotion is stopped.
@@ -175,14 +239,28 @@ func Current(ctx context.Context, reg Reader) (State, error) {
 	return Read(ctx, reg, list)
 }
 
+// recordFrom reads a record from its manifest. Its reason and actor are cleaned (cleanText), and a
+// digest or sha that is not one makes it no record: the record may have been written by anyone
+// who can write to the registry, and what it says is printed in every promotion's log.
 func recordFrom(m *oci.Manifest) (Record, error) {
 	if m.Parsed == nil || m.Parsed.Config.MediaType != ConfigMediaType {
 		return Record{}, ErrNotARecord
 	}
 	a := m.Annotations()
-	rec := Record{State: a[AnnotationState], Reason: a[AnnotationReason], Actor: a[AnnotationActor], Digest: a[AnnotationDigest], Sha: a[AnnotationSha]}
+	rec := Record{State: a[AnnotationState], Reason: cleanText(a[AnnotationReason], MaxReason), Actor: cleanText(a[AnnotationActor], MaxActor),
+		Digest: a[AnnotationDigest], Sha: a[AnnotationSha]}
 	if rec.State != On && rec.State != Off {
-		return Record{}, fmt.Errorf("%w: state %q is neither %s nor %s", ErrNotARecord, rec.State, On, Off)
+		return Record{}, fmt.Errorf("%w: state %s is neither %s nor %s", ErrNotARecord, ref.Quote(rec.State), On, Off)
+	}
+	if rec.Digest != "" {
+		if _, err := ref.Digest(rec.Digest); err != nil {
+			return Record{}, fmt.Errorf("%w: %v", ErrNotARecord, err)
+		}
+	}
+	if rec.Sha != "" {
+		if _, err := ref.Sha(rec.Sha); err != nil {
+			return Record{}, fmt.Errorf("%w: %v", ErrNotARecord, err)
+		}
 	}
 	rec.Time = artifact.MetadataFrom(a).Created
 	return rec, nil
@@ -193,6 +271,9 @@ func recordFrom(m *oci.Manifest) (Record, error) {
 func Image(rec Record) (v1.Image, error) {
 	if rec.State != On && rec.State != Off {
 		return nil, fmt.Errorf("hold state %q is neither %s nor %s", rec.State, On, Off)
+	}
+	if err := rec.Check(); err != nil {
+		return nil, err
 	}
 	rec.Time = rec.Time.UTC().Truncate(time.Second)
 	config, err := json.Marshal(rec)

@@ -3,12 +3,16 @@ package hold_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/oci"
@@ -212,13 +216,19 @@ func TestImage(t *testing.T) {
 // build pushes one release candidate of content label, as build-rc does.
 func build(t *testing.T, reg pipeline.Registry, label string) pipeline.BuildResult {
 	t.Helper()
+	return buildBump(t, reg, label, version.Patch)
+}
+
+// buildBump builds as build() with the given bump of the highest stable version.
+func buildBump(t *testing.T, reg pipeline.Registry, label string, bump version.Bump) pipeline.BuildResult {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte("build: "+label+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	sha := strings.Repeat(label, 40)[:40]
 	res, err := pipeline.BuildRC(context.Background(), reg, pipeline.BuildInput{
-		Dir: dir, Sha: sha, Ref: "main", Created: when, ShortLen: 7, Rules: version.Rules{Bump: version.Patch},
+		Dir: dir, Sha: sha, Ref: "main", Created: when, ShortLen: 7, Rules: version.Rules{Bump: bump},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -239,4 +249,150 @@ func sorted(list []string) []string {
 	list = slices.Clone(list)
 	slices.Sort(list)
 	return list
+}
+
+// Every promotion log prints the hold's reason and actor, so a record is refused unless each is
+// one short line of printable text.
+func TestRecordCheck(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		reason, actor string
+		want          string // "" when accepted
+	}{
+		{name: "plain", reason: "0.4.2 breaks checkout, see INC-42", actor: "alice"},
+		{name: "any script", reason: "Störung im Checkout — 障害", actor: "jürgen"},
+		{name: "reason of the longest length", reason: strings.Repeat("r", hold.MaxReason), actor: "a"},
+		{name: "reason with a workflow command on its own line", reason: "r\n::error::boom $(id)", actor: "a", want: "line break"},
+		{name: "reason with a carriage return", reason: "r\r::warning::x", actor: "a", want: "line break"},
+		{name: "reason with a terminal escape", reason: "r\x1b[31m", actor: "a", want: "unprintable"},
+		{name: "reason with a bidi override", reason: "r\u202egnp.exe", actor: "a", want: "unprintable"},
+		{name: "reason with a tab", reason: "r\tx", actor: "a", want: "unprintable"},
+		{name: "reason not UTF-8", reason: "r\xff", actor: "a", want: "UTF-8"},
+		{name: "reason too long", reason: strings.Repeat("r", hold.MaxReason+1), actor: "a", want: "over the limit of 500"},
+		{name: "actor on two lines", reason: "r", actor: "a\nb", want: "actor"},
+		{name: "actor too long", reason: "r", actor: strings.Repeat("a", hold.MaxActor+1), want: "over the limit of 100"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := hold.Record{State: hold.On, Reason: tc.reason, Actor: tc.actor}.Check()
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("Check() = %v, want it accepted", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Check() = %v, want an error containing %q", err, tc.want)
+			}
+			if strings.ContainsAny(err.Error(), "\n\r\x1b") {
+				t.Errorf("the error repeats the raw text: %q", err)
+			}
+			srv, reg := open(t)
+			if _, err := hold.Set(context.Background(), reg, nil, hold.Record{Reason: tc.reason, Actor: tc.actor, Time: when}, false); err == nil {
+				t.Error("Set wrote a record Check refuses")
+			}
+			if w := srv.Writes(); len(w) != 0 {
+				t.Errorf("a refused record was written: %v", w)
+			}
+		})
+	}
+}
+
+// A record read back is cleaned whoever wrote it: one line, printable, bounded, before anything
+// prints it; a digest or sha that is not one makes it no record.
+func TestReadCleansRecords(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		annotations   map[string]string
+		reason, actor string
+		wantErr       error
+	}{
+		{name: "workflow command on a second line", annotations: map[string]string{hold.AnnotationReason: "r\n::error::boom $(id)", hold.AnnotationActor: "a\nb"}, reason: "r", actor: "a"},
+		{name: "line starting with a carriage return", annotations: map[string]string{hold.AnnotationReason: "\r::error::x", hold.AnnotationActor: "mallory"}, reason: "", actor: "mallory"},
+		{name: "control and format characters", annotations: map[string]string{hold.AnnotationReason: "bad\x1b[31m red\u202e", hold.AnnotationActor: "a\x00b"}, reason: "bad[31m red", actor: "ab"},
+		{name: "oversized", annotations: map[string]string{hold.AnnotationReason: strings.Repeat("r", 10000), hold.AnnotationActor: strings.Repeat("é", 1000)},
+			reason: strings.Repeat("r", hold.MaxReason-1) + "…", actor: strings.Repeat("é", hold.MaxActor-1) + "…"},
+		{name: "not a digest", annotations: map[string]string{hold.AnnotationDigest: "sha256:x\n::error::x"}, wantErr: hold.ErrNotARecord},
+		{name: "not a sha", annotations: map[string]string{hold.AnnotationSha: "$(id)"}, wantErr: hold.ErrNotARecord},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, reg := open(t)
+			ctx := context.Background()
+			img, err := hold.Image(hold.Record{State: hold.On, Reason: "placeholder", Actor: "placeholder", Time: when})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if img, err = mutateAnnotations(img, tc.annotations); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := reg.Push(ctx, img, "hold-1"); err != nil {
+				t.Fatal(err)
+			}
+			st, err := hold.Read(ctx, reg, []string{"hold-1"})
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) || strings.ContainsAny(err.Error(), "\n\r") {
+					t.Fatalf("Read = %v, want %v on one line", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Reason != tc.reason || st.Actor != tc.actor {
+				t.Errorf("read reason %q, actor %q; want %q, %q", st.Reason, st.Actor, tc.reason, tc.actor)
+			}
+			if d := st.Describe(); strings.ContainsAny(d, "\n\r\x1b\x00\u202e") {
+				t.Errorf("Describe() = %q, want one clean line", d)
+			}
+		})
+	}
+}
+
+// mutateAnnotations replaces annotations of a record's manifest, as a hand-made record would.
+func mutateAnnotations(img v1.Image, set map[string]string) (v1.Image, error) {
+	m, err := img.Manifest()
+	if err != nil {
+		return nil, err
+	}
+	all := maps.Clone(m.Annotations)
+	maps.Copy(all, set)
+	return mutate.Annotations(img, all).(v1.Image), nil
+}
+
+func TestCheckTo(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		to   string
+		want string // "" when accepted
+	}{
+		{to: "0.4.2"}, {to: "v0.4.2"}, {to: "0.4.2-rc.3"}, {to: "9f2c4e1"}, {to: " 9F2C4E1 "}, {to: strings.Repeat("a", 40)},
+		{to: "sha256:" + strings.Repeat("0", 64)},
+		{to: "", want: "name the artifact"},
+		{to: "0.4.2; rm -rf /", want: "not a version, a commit sha or a digest"},
+		{to: "$(id)", want: "not a version"},
+		{to: "0.4.2\n::error::x", want: "not a version"},
+		{to: "sha256:abc", want: "sha256:<64 lower-case hex>"},
+		{to: "latest", want: "not a version"},
+		{to: strings.Repeat("a", 41), want: "not a version"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.to, func(t *testing.T) {
+			t.Parallel()
+			err := hold.CheckTo(tc.to)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("CheckTo(%q) = %v", tc.to, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("CheckTo(%q) = %v, want one line containing %q", tc.to, err, tc.want)
+			}
+		})
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/ocipromote/ocipromote/pkg/artifact"
+	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/ref"
 	"github.com/ocipromote/ocipromote/pkg/tags"
@@ -35,14 +36,16 @@ var ErrNotValidated = errors.New("the artifact was never validated")
 // RollbackInput names the artifact to put live back on, and why.
 type RollbackInput struct {
 	// To is a version tag (stable or release candidate), a commit sha (full or short, found
-	// through sha-<s>) or a manifest digest.
+	// through sha-<s>) or a manifest digest; CheckTo tells whether it is one.
 	To string
 	// Record says who rolls back, when and why; its State, Digest and Sha are filled in.
 	Record Record
 	// Force allows an artifact without a validated-<s> marker.
 	Force  bool
 	DryRun bool
-	Log    *slog.Logger
+	// Pause waits before deciding again after a contended write (default: a jittered pause).
+	Pause claim.Pause
+	Log   *slog.Logger
 }
 
 // RollbackResult is what a rollback did (or, on a dry run, would do).
@@ -56,6 +59,7 @@ type RollbackResult struct {
 	// Hold is the hold after the rollback.
 	Hold State
 	// Writes are the tags written (on a dry run: that would be), in order: the hold record first.
+	// The claim tags written on the way (package claim) are not listed.
 	Writes []string
 	DryRun bool
 	Detail string
@@ -64,16 +68,34 @@ type RollbackResult struct {
 // Changed reports whether the rollback wrote (or would write) anything.
 func (r RollbackResult) Changed() bool { return len(r.Writes) > 0 }
 
+// rollbackAttempts bounds how often a rollback decides again when the stable version it chose is
+// taken, or live selects something else after its write. Only promotions that passed their hold
+// check before the hold was written can do that, so it converges within a few.
+const rollbackAttempts = 10
+
 // Rollback puts live back on the named artifact: it sets a hold, then gives the artifact the next
-// stable patch above the highest stable version, so that a live OCIRepository (LiveConstraint)
+// stable patch above every stable version taken, so that a live OCIRepository (LiveConstraint)
 // selects it. The hold comes first: after a crash between the two writes, automatic promotion is
 // already stopped and a re-run writes the stable tag; the other order would leave a window in
-// which a late validation event promotes past the rollback. A re-run after success writes
-// nothing. No tag is ever moved: a stable tag taken concurrently is decided again.
+// which a late validation event promotes past the rollback.
+//
+// A promotion that passed its hold check just before the hold was written may still write its
+// stable version, possibly above the rollback's (a candidate of a higher base). So the stable
+// version is claimed like any other (package claim), other artifacts' claims count as versions
+// about to be written, and the rollback ends only when a listing made after the hold and after its
+// own write shows live selecting the artifact; otherwise it takes the next patch above what live
+// would select, and decides again. No tag is ever moved, and a re-run after success writes nothing.
 func Rollback(ctx context.Context, reg Writer, in RollbackInput) (RollbackResult, error) {
 	log := in.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	pause := in.Pause
+	if pause == nil {
+		pause = claim.JitteredPause
+	}
+	if err := in.Record.Check(); err != nil {
+		return RollbackResult{}, err
 	}
 	list, err := reg.Tags(ctx)
 	if err != nil {
@@ -89,13 +111,14 @@ func Rollback(ctx context.Context, reg Writer, in RollbackInput) (RollbackResult
 			marker = tags.Validated(tg.short)
 		}
 		return RollbackResult{}, fmt.Errorf("%w: %s (%s) has no %s marker in %s, so integration never passed it; check the artifact, then add --force to roll back to it anyway",
-			ErrNotValidated, in.To, tg.digest, marker, reg.Name())
+			ErrNotValidated, strings.TrimSpace(in.To), tg.digest, marker, reg.Name())
 	}
 	res := RollbackResult{Digest: tg.digest, Sha: tg.sha, RC: tg.rc, Validated: tg.validated, DryRun: in.DryRun}
 	rec := in.Record
 	rec.Digest, rec.Sha = tg.digest, tg.sha
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		stable, needed, err := nextStable(ctx, reg, list, tg.digest)
+	wroteStable := false
+	for attempt := 1; attempt <= rollbackAttempts; attempt++ {
+		stable, done, err := nextStable(ctx, reg, list, tg.digest)
 		if err != nil {
 			return RollbackResult{}, err
 		}
@@ -108,32 +131,46 @@ func Rollback(ctx context.Context, reg Writer, in RollbackInput) (RollbackResult
 		if ch.Wrote && !slices.Contains(res.Writes, ch.State.Tag) {
 			res.Writes = append(res.Writes, ch.State.Tag)
 		}
-		if !needed || in.DryRun {
-			if needed {
+		if in.DryRun {
+			if !done {
 				res.Writes = append(res.Writes, stable)
 			}
-			res.Detail = detail(res, needed)
+			res.Detail = detail(res, !done)
 			return res, nil
 		}
-		_, err = reg.Tag(ctx, stable, tg.manifest, oci.Write{Verify: true})
-		if errors.Is(err, oci.ErrTagConflict) {
-			// A promotion that had passed its hold check before the hold was written took this
-			// version; the hold stops the next one, so deciding again converges.
-			log.Warn("stable tag taken concurrently, deciding again", "tag", stable, "error", err)
+		if ch.Wrote {
+			// Decide on a listing made after the hold: it shows every promotion that could still
+			// write, by its claim.
 			if list, err = reg.Tags(ctx); err != nil {
 				return RollbackResult{}, err
 			}
 			continue
 		}
+		if done {
+			res.Detail = detail(res, wroteStable)
+			log.Info("rolled back", "version", stable, "digest", tg.digest, "hold", res.Hold.Tag)
+			return res, nil
+		}
+		wrote, contended, err := writeStable(ctx, reg, list, tg, stable, pause)
 		if err != nil {
 			return RollbackResult{}, err
 		}
-		res.Writes = append(res.Writes, stable)
-		res.Detail = detail(res, true)
-		log.Info("rolled back", "version", stable, "digest", tg.digest, "hold", res.Hold.Tag)
-		return res, nil
+		if wrote {
+			wroteStable = true
+			res.Writes = append(res.Writes, stable)
+		}
+		if contended != nil {
+			log.Warn("stable version taken concurrently, deciding again", "tag", stable, "why", contended)
+			if err := pause(ctx, attempt); err != nil {
+				return RollbackResult{}, err
+			}
+		}
+		// Check on a fresh listing that live selects the artifact now.
+		if list, err = reg.Tags(ctx); err != nil {
+			return RollbackResult{}, err
+		}
 	}
-	return RollbackResult{}, fmt.Errorf("concurrent writers kept taking the next stable version in %s; run the rollback again (the hold is on)", reg.Name())
+	return RollbackResult{}, fmt.Errorf("concurrent writers kept taking the stable version live selects in %s; run the rollback again (the hold is on, so it converges)", reg.Name())
 }
 
 func detail(r RollbackResult, wroteStable bool) string {
@@ -156,22 +193,63 @@ func detail(r RollbackResult, wroteStable bool) string {
 	return what + "; the hold is set again for this rollback"
 }
 
-// nextStable returns the stable tag the rollback target gets: the highest stable when it already
-// points at the target (needed false), else the next patch above the highest stable version.
-func nextStable(ctx context.Context, reg Registry, list []string, digest string) (string, bool, error) {
-	h := version.HighestStable(list, nil)
-	if h == nil {
-		return version.StableTag("", semver.New(0, 0, 1, "", "")), true, nil
+// nextStable decides the stable tag of the rollback target from a listing: done, with the tag live
+// selects, when that tag is at the target; else the next patch above it. Other artifacts' claims on
+// stable versions count as written (a promotion that claimed one is about to write it); the
+// target's own claims do not, so a re-run after a crash takes its claim up again.
+func nextStable(ctx context.Context, reg Registry, list []string, digest string) (tag string, done bool, err error) {
+	taken := slices.Clone(list)
+	for _, c := range claim.In(list) {
+		if c.Stable() && !c.Of(digest) {
+			taken = append(taken, c.Version)
+		}
 	}
-	at, err := reg.Resolve(ctx, h.Tag)
-	if err != nil && !errors.Is(err, oci.ErrNotFound) {
+	top, err := version.Select(taken, LiveConstraint, "")
+	if err != nil {
 		return "", false, err
 	}
-	if at == digest {
-		return h.Tag, false, nil
+	if top == "" {
+		return version.StableTag("", semver.New(0, 0, 1, "", "")), false, nil
 	}
-	next := version.Base(h.Version).IncPatch()
-	return version.StableTag(version.Prefix(h.Tag), &next), true, nil
+	if tags.NewSet(list).Has(top) {
+		at, err := reg.Resolve(ctx, top)
+		if err != nil && !errors.Is(err, oci.ErrNotFound) {
+			return "", false, err
+		}
+		if at == digest {
+			return top, true, nil
+		}
+	}
+	v, _ := version.Parse(top)
+	next := version.Base(v).IncPatch()
+	return version.StableTag(version.Prefix(top), &next), false, nil
+}
+
+// writeStable claims the stable version for the target (package claim) and writes it, reading
+// the tag before and after the write. A rival's claim on the version, or the version written by
+// another artifact meanwhile, is returned as contended, with nothing more written.
+func writeStable(ctx context.Context, reg Writer, list []string, tg target, stable string, pause claim.Pause) (wrote bool, contended, err error) {
+	cl, err := claim.New(stable, tg.claimant(), tg.digest)
+	if err != nil {
+		return false, nil, err
+	}
+	after := list
+	if !claim.In(list).Has(cl) {
+		if _, err := reg.Tag(ctx, cl.Tag(), tg.manifest, oci.Write{KnownAbsent: true}); err != nil {
+			return false, nil, err
+		}
+		if after, err = claim.Confirm(ctx, reg, cl, pause); err != nil {
+			return false, nil, err
+		}
+	}
+	if rival, ok := claim.In(after).Rival(cl); ok {
+		return false, fmt.Errorf("%s claimed %s for commit %s", rival.Tag(), stable, rival.Short), nil
+	}
+	wrote, err = reg.Tag(ctx, stable, tg.manifest, oci.Write{Verify: true})
+	if errors.Is(err, oci.ErrTagConflict) {
+		return false, err, nil
+	}
+	return wrote, nil, err
 }
 
 // target is the artifact a rollback names.
@@ -184,42 +262,76 @@ type target struct {
 	validated bool
 }
 
-// findTarget resolves a version, sha or digest to the artifact and checks what it is.
-func findTarget(ctx context.Context, reg Registry, list []string, to string) (target, error) {
-	to = strings.TrimSpace(to)
-	set := tags.NewSet(list)
-	var digest, givenSha string
+// claimant is the commit a claim of the target names: its sha-<s>, else the start of its commit
+// sha, else, for an artifact build-rc did not build, the start of its digest.
+func (tg target) claimant() string {
 	switch {
-	case to == "":
-		return target{}, errors.New("name the artifact to roll back to: a version (0.4.2), a commit sha or a digest (sha256:…)")
-	case strings.HasPrefix(to, "sha256:"):
-		d, err := ref.Digest(to)
+	case tg.short != "":
+		return tg.short
+	case tg.sha != "":
+		return tg.sha[:7]
+	}
+	return strings.TrimPrefix(tg.digest, "sha256:")[:7]
+}
+
+// CheckTo checks the form of a rollback's To without asking the registry: a version (stable or
+// release candidate), a commit sha (4 to 40 hex characters) or a digest sha256:<64 hex>.
+func CheckTo(to string) error {
+	_, err := parseTo(to)
+	return err
+}
+
+// to is what a rollback's To names, by its form.
+type to struct {
+	digest, version, sha string
+}
+
+func parseTo(s string) (to, error) {
+	s = strings.TrimSpace(s)
+	const want = "name the artifact to roll back to by a version (0.4.2 or 0.4.2-rc.3), a commit sha (full or short) or a digest (sha256:…)"
+	switch {
+	case s == "":
+		return to{}, errors.New(want)
+	case strings.HasPrefix(s, "sha256:"):
+		d, err := ref.Digest(s)
 		if err != nil {
+			return to{}, fmt.Errorf("%w; %s", err, want)
+		}
+		return to{digest: d}, nil
+	case isVersion(s):
+		return to{version: s}, nil
+	}
+	sha, err := ref.NormalizeSha(s)
+	if err != nil {
+		return to{}, fmt.Errorf("%s is not a version, a commit sha or a digest: %s", ref.Quote(s), want)
+	}
+	return to{sha: sha}, nil
+}
+
+// findTarget resolves a version, sha or digest to the artifact and checks what it is.
+func findTarget(ctx context.Context, reg Registry, list []string, given string) (target, error) {
+	named, err := parseTo(given)
+	if err != nil {
+		return target{}, err
+	}
+	set := tags.NewSet(list)
+	digest, givenSha := named.digest, named.sha
+	switch {
+	case named.version != "":
+		if !set.Has(named.version) {
+			return target{}, fmt.Errorf("no tag %s in %s: %w", named.version, reg.Name(), oci.ErrNotFound)
+		}
+		if digest, err = reg.Resolve(ctx, named.version); err != nil {
 			return target{}, err
 		}
-		digest = d
-	case isVersion(to):
-		if !set.Has(to) {
-			return target{}, fmt.Errorf("no tag %s in %s: %w", to, reg.Name(), oci.ErrNotFound)
-		}
-		d, err := reg.Resolve(ctx, to)
-		if err != nil {
-			return target{}, err
-		}
-		digest = d
-	default:
-		sha, err := ref.Sha(strings.ToLower(to))
-		if err != nil {
-			return target{}, fmt.Errorf("%q is not a version, a commit sha or a digest: %w", to, err)
-		}
-		givenSha = sha
-		shorts := tags.FindShort(list, tags.ShaPrefix, sha)
+	case givenSha != "":
+		shorts := tags.FindShort(list, tags.ShaPrefix, givenSha)
 		switch len(shorts) {
 		case 0:
-			return target{}, fmt.Errorf("no %s%s tag in %s: commit %s was never built: %w", tags.ShaPrefix, sha, reg.Name(), sha, oci.ErrNotFound)
+			return target{}, fmt.Errorf("no %s%s tag in %s: commit %s was never built: %w", tags.ShaPrefix, givenSha, reg.Name(), givenSha, oci.ErrNotFound)
 		case 1:
 		default:
-			return target{}, fmt.Errorf("sha %s is ambiguous in %s (%s): give more characters or the full sha", sha, reg.Name(), strings.Join(shorts, ", "))
+			return target{}, fmt.Errorf("sha %s is ambiguous in %s (%s): give more characters or the full sha", givenSha, reg.Name(), strings.Join(shorts, ", "))
 		}
 		if digest, err = reg.Resolve(ctx, tags.Sha(shorts[0])); err != nil {
 			return target{}, err
@@ -227,7 +339,7 @@ func findTarget(ctx context.Context, reg Registry, list []string, to string) (ta
 	}
 	m, err := reg.Get(ctx, digest)
 	if err != nil {
-		return target{}, fmt.Errorf("look up %s: %w", to, err)
+		return target{}, fmt.Errorf("look up %s: %w", ref.Quote(given), err)
 	}
 	meta := artifact.MetadataFrom(m.Annotations())
 	tg := target{digest: digest, manifest: m, rc: meta.Version}
