@@ -164,7 +164,8 @@ func TestBuildRCBadInputsWriteNothing(t *testing.T) {
 		want []string // what is wrong, and what to do
 	}{
 		{"repository with shell metacharacters", nil, base("--repository", repo+";rm -rf /", "--sha", commit, "--path", dir), []string{"is not REGISTRY/PATH", "for example ghcr.io/acme/platform-manifests"}},
-		{"repository with a newline", nil, base("--repository", repo+"\n::set-output name=x::y", "--sha", commit, "--path", dir), []string{`\n::set-output`, "is not REGISTRY/PATH", "for example ghcr.io"}},
+		{"repository with a newline", nil, base("--repository", repo+"\n::set-output name=x::y", "--sha", commit, "--path", dir), []string{`\n::set-output`, "contains a control character", "give REGISTRY/PATH"}},
+		{"repository with a command as its registry", nil, base("--repository", "$(id).io/acme/app", "--sha", commit, "--path", dir), []string{`registry "$(id).io" is not a host name`, "give REGISTRY/PATH"}},
 		{"repository in upper case", nil, base("--repository", srv.Host+"/Acme/App", "--sha", commit, "--path", dir), []string{"is not a valid OCI repository reference", "in lower case"}},
 		{"repository with a tag", nil, base("--repository", repo+":latest", "--sha", commit, "--path", dir), []string{"has a tag", "give the repository only"}},
 		{"repository with a digest", nil, base("--repository", repo+"@sha256:"+strings.Repeat("0", 64), "--sha", commit, "--path", dir), []string{"is not REGISTRY/PATH", "for example"}},

@@ -3,6 +3,7 @@ package ref
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode"
 )
@@ -136,11 +137,14 @@ func Userinfo(s string) (string, bool) {
 	return userinfo, found
 }
 
+// schemeRE is a URL scheme (RFC 3986), such as https or oci.
+var schemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*$`)
+
 // splitUserinfo cuts "scheme://userinfo@host/path" (scheme optional) into the scheme with its
 // "://", the userinfo, and the host and everything after it.
 func splitUserinfo(s string) (scheme, userinfo, rest string, found bool) {
 	rest = s
-	if i := strings.Index(s, "://"); i >= 0 {
+	if i := strings.Index(s, "://"); i > 0 && schemeRE.MatchString(s[:i]) {
 		scheme, rest = s[:i+3], s[i+3:]
 	}
 	authority, _, _ := strings.Cut(rest, "/")
@@ -161,4 +165,19 @@ func NormalizeSha(s string) (string, error) {
 		return "", fmt.Errorf("commit sha %s is not 4 to 40 hex characters", Quote(s))
 	}
 	return lower, nil
+}
+
+// registryHostRE is a registry address: a DNS name or IPv4 address, or a bracketed IPv6 address,
+// with an optional port.
+var registryHostRE = regexp.MustCompile(`^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$`)
+
+// RegistryHost validates the registry part of a repository reference (ghcr.io, localhost:5000,
+// [::1]:5000). go-containerregistry takes any first component with a dot or a colon for a
+// registry, shell metacharacters, quotes and bidi overrides included; such a name would then be
+// printed in every log line, output and summary of the step.
+func RegistryHost(s string) (string, error) {
+	if len(s) > 253 || !registryHostRE.MatchString(s) {
+		return "", fmt.Errorf("registry %s is not a host name with an optional port (for example ghcr.io or localhost:5000)", Quote(s))
+	}
+	return s, nil
 }

@@ -172,6 +172,8 @@ func TestRedactUserinfo(t *testing.T) {
 		{"oci://ci:tok@ghcr.io/acme/app", "oci://***@ghcr.io/acme/app"},
 		{"https://ci:p@ss@github.com/a/b", "https://***@github.com/a/b"},
 		{"tok@host", "***@host"},
+		{"ci:tok@oci://ghcr.io/acme/app", "***@oci://ghcr.io/acme/app"},
+		{"ci:tok@https://x", "***@https://x"},
 		{"ghcr.io/acme/app@sha256:abc", "ghcr.io/acme/app@sha256:abc"},
 		{"", ""},
 	}
@@ -208,6 +210,27 @@ func TestNormalizeSha(t *testing.T) {
 		}
 		if err != nil || got != tc.want {
 			t.Errorf("NormalizeSha(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestRegistryHost(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []string{"ghcr.io", "localhost", "localhost:5000", "127.0.0.1:5000", "[::1]:5000", "[::1]", "registry-1.docker.io", "index.docker.io", "GHCR.IO"} {
+		if _, err := RegistryHost(ok); err != nil {
+			t.Errorf("RegistryHost(%q): %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", ":", "$(id).io", `"x.io`, "a;b.io", "a'b.io", "a&b.io", "a<b>.io", "a\u202eb.io", "!.io", "*.io", "a..b", "-a.io", "a-.io", "x.io:abc", "x.io:", "x.io:123456", "[::1", "a b.io", "a\n.io", strings.Repeat("a.", 130) + "io"} {
+		_, err := RegistryHost(bad)
+		if err == nil {
+			t.Errorf("RegistryHost(%q) accepted", bad)
+			continue
+		}
+		for _, want := range []string{Quote(bad), "is not a host name", "for example ghcr.io"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("RegistryHost(%q) error %q does not say %q", bad, err, want)
+			}
 		}
 	}
 }

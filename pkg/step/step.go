@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"unicode"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -79,12 +81,20 @@ func CheckRepository(a *githubactions.Action, repository string) error {
 		return actionio.Usagef("repository %s carries credentials before the registry host: give REGISTRY/PATH (for example ghcr.io/acme/platform-manifests) and pass the credentials as username and password, from a secret",
 			ref.Quote(ref.RedactUserinfo(repository)))
 	}
+	if strings.ContainsFunc(strings.TrimSpace(repository), func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) {
+		return actionio.Usagef("repository %s contains a control character: give REGISTRY/PATH (for example ghcr.io/acme/platform-manifests) on one line",
+			ref.Quote(repository))
+	}
 	if len(repository) > ref.MaxInputLen {
 		return actionio.Usagef("repository %s is %d bytes, over the %d-byte limit: give REGISTRY/PATH (for example ghcr.io/acme/platform-manifests)",
 			ref.Quote(repository), len(repository), ref.MaxInputLen)
 	}
-	if _, err := oci.ParseRepository(repository, false); err != nil {
+	r, err := oci.ParseRepository(repository, false)
+	if err != nil {
 		return actionio.Usagef("%v", err)
+	}
+	if _, err := ref.RegistryHost(r.RegistryStr()); err != nil {
+		return actionio.Usagef("repository %s: %v: give REGISTRY/PATH (for example ghcr.io/acme/platform-manifests)", ref.Quote(repository), err)
 	}
 	return nil
 }

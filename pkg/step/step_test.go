@@ -77,10 +77,20 @@ func TestCheckRepository(t *testing.T) {
 		{"token only", token + "@localhost:5000/acme/app", true, []string{"carries credentials"}},
 		{"oversized", "ghcr.io/" + strings.Repeat("a", 600), false, []string{"608 bytes, over the 512-byte limit", "give REGISTRY/PATH"}},
 		{"shell metacharacters", "ghcr.io/acme/app;rm -rf /", false, []string{"is not REGISTRY/PATH", "for example ghcr.io/acme/platform-manifests"}},
-		{"newline", "ghcr.io/acme/app\n::error::x", false, []string{`"ghcr.io/acme/app\n::error::x"`, "is not REGISTRY/PATH"}},
+		{"newline", "ghcr.io/acme/app\n::error::x", false, []string{`"ghcr.io/acme/app\n::error::x" contains a control character`, "give REGISTRY/PATH"}},
 		{"tag", "ghcr.io/acme/app:latest", false, []string{"has a tag", "give the repository only"}},
 		{"upper case", "ghcr.io/Acme/App", false, []string{"is not a valid OCI repository reference", "in lower case"}},
 		{"no path", "ghcr.io", false, []string{"is not REGISTRY/PATH"}},
+		{"command in the registry", "$(id).io/acme/app", false, []string{`registry "$(id).io" is not a host name`, "give REGISTRY/PATH"}},
+		{"quote in the registry", `"x.io/acme/app`, false, []string{"is not a host name", "give REGISTRY/PATH"}},
+		{"bidi override in the registry", "ghcr\u202eoi.evil/acme/app", false, []string{"contains a control character", "give REGISTRY/PATH"}},
+		{"command in a dotted registry", "a;b.io/acme/app", false, []string{`registry "a;b.io" is not a host name`, "give REGISTRY/PATH"}},
+		{"colon for a registry", ":/acme/app", false, []string{"is not a host name"}},
+		{"carriage return", "ghcr.io/acme\r/app", false, []string{`"ghcr.io/acme\r/app" contains a control character`, "on one line"}},
+		{"terminal escape", "ghcr.io/acme/\x1b[2Japp", false, []string{"contains a control character", "give REGISTRY/PATH"}},
+		{"surrounding spaces", "  ghcr.io/acme/app\n", false, nil},
+		{"loopback with a port", "127.0.0.1:5000/acme/app", false, nil},
+		{"ipv6", "[::1]:5000/acme/app", false, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
