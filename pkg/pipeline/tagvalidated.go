@@ -394,15 +394,15 @@ func gatherState(ctx context.Context, reg Registry, list []string, c candidate) 
 		if err != nil {
 			return s, err
 		}
-		s.Stables[cl.Version] = d
+		s.Claims = append(s.Claims, promote.Holder{Version: cl.Version, Digest: d})
 	}
-	for t := promote.NeedsBehind(c.Candidate, s); t != ""; t = promote.NeedsBehind(c.Candidate, s) {
-		m, err := reg.Get(ctx, s.Stables[t])
+	for d := promote.NeedsBehind(c.Candidate, s); d != ""; d = promote.NeedsBehind(c.Candidate, s) {
+		m, err := reg.Get(ctx, d)
 		if err != nil {
 			return s, err
 		}
-		if s.Behind[t], err = rcVersion(ctx, reg, list, artifact.MetadataFrom(m.Annotations()).Version, "", m.Digest); err != nil {
-			return s, fmt.Errorf("stable %s: %w", t, err)
+		if s.Behind[d], err = rcVersion(ctx, reg, list, artifact.MetadataFrom(m.Annotations()).Version, "", m.Digest); err != nil {
+			return s, fmt.Errorf("a stable version in scope: %w", err)
 		}
 	}
 	if marker := tags.Validated(c.Short); tags.NewSet(list).Has(marker) {

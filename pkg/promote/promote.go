@@ -5,6 +5,8 @@ package promote
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -37,14 +39,41 @@ type Candidate struct {
 // State is what the registry says around the candidate.
 type State struct {
 	// Stables maps each stable tag in the candidate's scope (Stables names them) to the digest it
-	// points at. Another artifact's claim on a stable version not written yet counts as that
-	// version at the claimant's digest: the version is taken.
+	// points at.
 	Stables map[string]string
-	// Behind maps stable tags of Stables to the release-candidate tag of the artifact behind them,
-	// for each tag NeedsBehind named.
+	// Claims are other artifacts' claims on stable versions in scope that are not written yet
+	// (package claim): each counts as that version taken by the claimant, as a stable tag would.
+	// One version may have several claimants.
+	Claims []Holder
+	// Behind maps the digests of Stables and Claims to the release-candidate tag of the artifact,
+	// for each digest NeedsBehind named.
 	Behind map[string]string
 	// Marker is the digest validated-<s> points at ("" when absent).
 	Marker string
+}
+
+// Holder is an artifact that holds (or claims) a stable version.
+type Holder struct {
+	Version string
+	Digest  string
+}
+
+// holders are the stable versions in scope, written or claimed, highest first.
+func (s State) holders() []Holder {
+	var out []Holder
+	for _, t := range sortedKeys(s.Stables) {
+		out = append(out, Holder{t, s.Stables[t]})
+	}
+	out = append(out, s.Claims...)
+	slices.SortStableFunc(out, func(a, b Holder) int {
+		va, _ := version.Parse(a.Version)
+		vb, _ := version.Parse(b.Version)
+		if c := vb.Compare(va); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Version, b.Version)
+	})
+	return out
 }
 
 // Decision is what to write.
@@ -112,19 +141,19 @@ func promotedTo(c Candidate, s State) string {
 	return ""
 }
 
-// NeedsBehind names the next stable tag whose artifact's release-candidate version Decide needs,
-// or "" when Decide has what it needs. Stable tags are asked for from the highest down, and only
-// until one belongs to a newer candidate (the candidate is then superseded): usually one lookup,
-// none when no stable version is in scope or the candidate already has one.
+// NeedsBehind names the next digest whose artifact's release-candidate version Decide needs, or
+// "" when Decide has what it needs. Holders are asked for from the highest version down, and only
+// until one is a newer candidate (the candidate is then superseded): usually one lookup, none
+// when no stable version is in scope or the candidate already has one.
 func NeedsBehind(c Candidate, s State) string {
 	_, rc, err := parseRC(c)
 	if err != nil || promotedTo(c, s) != "" {
 		return ""
 	}
-	for _, t := range sortedKeys(s.Stables) {
-		b, ok := s.Behind[t]
+	for _, h := range s.holders() {
+		b, ok := s.Behind[h.Digest]
 		if !ok {
-			return t
+			return h.Digest
 		}
 		if bv, ok := version.Parse(b); ok && bv.GreaterThan(rc) {
 			return ""
@@ -154,29 +183,33 @@ func Decide(c Candidate, s State) (Decision, error) {
 		}
 		return Decision{Reason: Promoted, Version: t, Writes: []string{marker}, Detail: fmt.Sprintf("%s is stable %s; writing the missing marker %s", c.RCTag, t, marker)}, nil
 	}
-	stables := sortedKeys(s.Stables)
-	if len(stables) == 0 {
+	holders := s.holders()
+	if len(holders) == 0 {
 		target := version.StableTag(prefix, base)
 		return Decision{Reason: Promoted, Version: target, Writes: []string{target, marker}, Detail: fmt.Sprintf("%s becomes %s", c.RCTag, target)}, nil
 	}
-	for _, t := range stables {
-		behind, ok := version.Parse(s.Behind[t])
+	for _, h := range holders {
+		held := h.Version
+		if _, written := s.Stables[h.Version]; !written {
+			held = h.Version + " (claimed)"
+		}
+		behind, ok := version.Parse(s.Behind[h.Digest])
 		if !ok {
-			return Decision{}, fmt.Errorf("stable %s is taken by another artifact whose release-candidate version is unknown (%q); cannot tell whether %s is newer", t, s.Behind[t], c.RCTag)
+			return Decision{}, fmt.Errorf("stable %s is taken by another artifact whose release-candidate version is unknown (%q); cannot tell whether %s is newer", held, s.Behind[h.Digest], c.RCTag)
 		}
 		switch cmp := rc.Compare(behind); {
 		case cmp < 0:
-			return Decision{Reason: Superseded, SupersededBy: t, Detail: fmt.Sprintf("%s is older than %s, which is already stable %s; nothing to write", c.RCTag, s.Behind[t], t)}, nil
+			return Decision{Reason: Superseded, SupersededBy: h.Version, Detail: fmt.Sprintf("%s is older than %s, which is already stable %s; nothing to write", c.RCTag, s.Behind[h.Digest], held)}, nil
 		case cmp == 0:
-			return Decision{}, fmt.Errorf("stable %s points at another artifact with the same release-candidate version %s: the registry holds two artifacts for one version; inspect it before promoting", t, s.Behind[t])
+			return Decision{}, fmt.Errorf("stable %s points at another artifact with the same release-candidate version %s: the registry holds two artifacts for one version; inspect it before promoting", held, s.Behind[h.Digest])
 		}
 	}
-	top := stables[0]
-	topV, _ := version.Parse(top)
+	top := holders[0]
+	topV, _ := version.Parse(top.Version)
 	next := topV.IncPatch()
 	target := version.StableTag(prefix, &next)
 	return Decision{Reason: Promoted, Version: target, Writes: []string{target, marker},
-		Detail: fmt.Sprintf("%s is newer than %s (stable %s); it becomes the next patch %s", c.RCTag, s.Behind[top], top, target)}, nil
+		Detail: fmt.Sprintf("%s is newer than %s (stable %s); it becomes the next patch %s", c.RCTag, s.Behind[top.Digest], top.Version, target)}, nil
 }
 
 func sortedKeys(m map[string]string) []string {

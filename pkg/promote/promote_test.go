@@ -13,6 +13,7 @@ const (
 	d1 = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 	d2 = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
 	d3 = "sha256:3333333333333333333333333333333333333333333333333333333333333333"
+	d4 = "sha256:4444444444444444444444444444444444444444444444444444444444444444"
 )
 
 func TestDecide(t *testing.T) {
@@ -60,13 +61,13 @@ func TestDecide(t *testing.T) {
 		{
 			name:   "older candidate after a newer one was promoted is superseded (SPEC §5.5)",
 			c:      Candidate{Digest: d1, Short: "aaaaaaa", RCTag: "0.0.1-rc.1"},
-			s:      State{Stables: map[string]string{"0.0.1": d2}, Behind: map[string]string{"0.0.1": "0.0.1-rc.2"}},
+			s:      State{Stables: map[string]string{"0.0.1": d2}, Behind: map[string]string{d2: "0.0.1-rc.2"}},
 			reason: Superseded,
 		},
 		{
 			name:    "newer candidate of a promoted base becomes the next patch, the stable tag is not moved (SPEC §5.5)",
 			c:       Candidate{Digest: d2, Short: "bbbbbbb", RCTag: "0.0.1-rc.2"},
-			s:       State{Stables: map[string]string{"0.0.1": d1}, Behind: map[string]string{"0.0.1": "0.0.1-rc.1"}},
+			s:       State{Stables: map[string]string{"0.0.1": d1}, Behind: map[string]string{d1: "0.0.1-rc.1"}},
 			reason:  Promoted,
 			version: "0.0.2",
 			writes:  []string{"0.0.2", "validated-bbbbbbb"},
@@ -74,7 +75,7 @@ func TestDecide(t *testing.T) {
 		{
 			name:    "newer candidate goes above the highest stable of its line",
 			c:       Candidate{Digest: d3, Short: "ccccccc", RCTag: "0.0.2-rc.3"},
-			s:       State{Stables: map[string]string{"0.0.2": d2, "0.0.3": d1}, Behind: map[string]string{"0.0.3": "0.0.2-rc.2", "0.0.2": "0.0.2-rc.1"}},
+			s:       State{Stables: map[string]string{"0.0.2": d2, "0.0.3": d1}, Behind: map[string]string{d1: "0.0.2-rc.2", d2: "0.0.2-rc.1"}},
 			reason:  Promoted,
 			version: "0.0.4",
 			writes:  []string{"0.0.4", "validated-ccccccc"},
@@ -89,7 +90,7 @@ func TestDecide(t *testing.T) {
 		{
 			name:    "candidate older than a higher stable is superseded even when its own stable is free",
 			c:       Candidate{Digest: d1, Short: "aaaaaaa", RCTag: "0.0.2-rc.1"},
-			s:       State{Stables: map[string]string{"0.0.3": d2}, Behind: map[string]string{"0.0.3": "0.0.3-rc.1"}},
+			s:       State{Stables: map[string]string{"0.0.3": d2}, Behind: map[string]string{d2: "0.0.3-rc.1"}},
 			reason:  Superseded,
 			version: "",
 		},
@@ -99,14 +100,14 @@ func TestDecide(t *testing.T) {
 			name: "candidate older than any stable in scope is superseded, not only the highest",
 			c:    Candidate{Digest: d1, Short: "aaaaaaa", RCTag: "0.0.3-rc.1"},
 			s: State{Stables: map[string]string{"0.0.3": d2, "0.0.4": d3},
-				Behind: map[string]string{"0.0.4": "0.0.2-rc.1", "0.0.3": "0.0.3-rc.2"}},
+				Behind: map[string]string{d3: "0.0.2-rc.1", d2: "0.0.3-rc.2"}},
 			reason: Superseded,
 		},
 		{
 			name: "after a rollback a newer candidate goes above the rollback's version",
 			c:    Candidate{Digest: d1, Short: "aaaaaaa", RCTag: "0.0.4-rc.1"},
 			s: State{Stables: map[string]string{"0.0.4": d3},
-				Behind: map[string]string{"0.0.4": "0.0.2-rc.1"}},
+				Behind: map[string]string{d3: "0.0.2-rc.1"}},
 			reason:  Promoted,
 			version: "0.0.5",
 			writes:  []string{"0.0.5", "validated-aaaaaaa"},
@@ -116,7 +117,7 @@ func TestDecide(t *testing.T) {
 			// create a version below live's out of order.
 			name:   "main-line candidate overtaken by a higher line is superseded",
 			c:      Candidate{Digest: d1, Short: "aaaaaaa", RCTag: "0.0.1-rc.1"},
-			s:      State{Stables: map[string]string{"0.1.0": d2}, Behind: map[string]string{"0.1.0": "0.1.0-rc.1"}},
+			s:      State{Stables: map[string]string{"0.1.0": d2}, Behind: map[string]string{d2: "0.1.0-rc.1"}},
 			reason: Superseded,
 		},
 		{
@@ -130,10 +131,26 @@ func TestDecide(t *testing.T) {
 		{
 			name:    "a rival's claim on the version counts as taken: a newer candidate takes the next patch",
 			c:       Candidate{Digest: d2, Short: "bbbbbbb", RCTag: "0.0.1-rc.2"},
-			s:       State{Stables: map[string]string{"0.0.1": d1}, Behind: map[string]string{"0.0.1": "0.0.1-rc.1"}},
+			s:       State{Claims: []Holder{{"0.0.1", d1}}, Behind: map[string]string{d1: "0.0.1-rc.1"}},
 			reason:  Promoted,
 			version: "0.0.2",
 			writes:  []string{"0.0.2", "validated-bbbbbbb"},
+		},
+		{
+			// Two promotions claimed 0.0.2 and backed off; the newer claimant supersedes us even
+			// though the older one is listed too.
+			name: "every claimant of a version counts, not one per version",
+			c:    Candidate{Digest: d1, Short: "aaaaaaa", RCTag: "0.0.1-rc.2"},
+			s: State{Stables: map[string]string{"0.0.1": d4}, Claims: []Holder{{"0.0.2", d2}, {"0.0.2", d3}},
+				Behind: map[string]string{d2: "0.0.1-rc.1", d3: "0.0.1-rc.3", d4: "0.0.1-rc.0"}},
+			reason: Superseded,
+		},
+		{
+			name: "a claimant newer than the candidate above an older stable: superseded",
+			c:    Candidate{Digest: d1, Short: "aaaaaaa", RCTag: "0.0.1-rc.2"},
+			s: State{Stables: map[string]string{"0.0.2": d2}, Claims: []Holder{{"0.0.3", d3}},
+				Behind: map[string]string{d3: "0.0.1-rc.3"}},
+			reason: Superseded,
 		},
 		{
 			name:    "v-prefixed candidate keeps its prefix",
@@ -146,7 +163,7 @@ func TestDecide(t *testing.T) {
 		{
 			name:    "same release-candidate version on two artifacts is refused",
 			c:       Candidate{Digest: d1, Short: "aaaaaaa", RCTag: "0.0.1-rc.1"},
-			s:       State{Stables: map[string]string{"0.0.1": d2}, Behind: map[string]string{"0.0.1": "0.0.1-rc.1"}},
+			s:       State{Stables: map[string]string{"0.0.1": d2}, Behind: map[string]string{d2: "0.0.1-rc.1"}},
 			wantErr: "two artifacts for one version",
 		},
 		{
@@ -225,10 +242,11 @@ func TestNeedsBehind(t *testing.T) {
 	}{
 		{"no stables", State{}, ""},
 		{"the candidate is stable already", State{Stables: map[string]string{"0.0.3": d1, "0.0.4": d2}}, ""},
-		{"the highest first", State{Stables: map[string]string{"0.0.3": d3, "0.0.4": d2}}, "0.0.4"},
-		{"then the next, while none is newer", State{Stables: map[string]string{"0.0.3": d3, "0.0.4": d2}, Behind: map[string]string{"0.0.4": "0.0.2-rc.1"}}, "0.0.3"},
-		{"none once a newer one is found", State{Stables: map[string]string{"0.0.3": d3, "0.0.4": d2}, Behind: map[string]string{"0.0.4": "0.0.4-rc.1"}}, ""},
-		{"none once all are known", State{Stables: map[string]string{"0.0.3": d3, "0.0.4": d2}, Behind: map[string]string{"0.0.4": "0.0.2-rc.1", "0.0.3": "0.0.2-rc.2"}}, ""},
+		{"the highest first", State{Stables: map[string]string{"0.0.3": d3, "0.0.4": d2}}, d2},
+		{"then the next, while none is newer", State{Stables: map[string]string{"0.0.3": d3, "0.0.4": d2}, Behind: map[string]string{d2: "0.0.2-rc.1"}}, d3},
+		{"claims count as holders", State{Stables: map[string]string{"0.0.3": d3}, Claims: []Holder{{"0.0.4", d2}}}, d2},
+		{"none once a newer one is found", State{Stables: map[string]string{"0.0.3": d3, "0.0.4": d2}, Behind: map[string]string{d2: "0.0.4-rc.1"}}, ""},
+		{"none once all are known", State{Stables: map[string]string{"0.0.3": d3, "0.0.4": d2}, Behind: map[string]string{d2: "0.0.2-rc.1", d3: "0.0.2-rc.2"}}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -243,7 +261,7 @@ func TestNeedsBehind(t *testing.T) {
 func ExampleDecide() {
 	d, _ := Decide(
 		Candidate{Digest: d2, Short: "bbbbbbb", RCTag: "0.0.1-rc.2"},
-		State{Stables: map[string]string{"0.0.1": d1}, Behind: map[string]string{"0.0.1": "0.0.1-rc.1"}},
+		State{Stables: map[string]string{"0.0.1": d1}, Behind: map[string]string{d1: "0.0.1-rc.1"}},
 	)
 	fmt.Println(d.Reason, d.Writes)
 	// Output: promoted [0.0.2 validated-bbbbbbb]

@@ -279,8 +279,8 @@ func supersededBy(idx *Index, a Artifact) string {
 			st.Stables[n] = d
 		}
 	}
-	for t := promote.NeedsBehind(c, st); t != ""; t = promote.NeedsBehind(c, st) {
-		st.Behind[t] = artifact.MetadataFrom(idx.Manifests[st.Stables[t]].Annotations()).Version
+	for d := promote.NeedsBehind(c, st); d != ""; d = promote.NeedsBehind(c, st) {
+		st.Behind[d] = artifact.MetadataFrom(idx.Manifests[d].Annotations()).Version
 	}
 	d, err := promote.Decide(c, st)
 	if err != nil || d.Reason != promote.Superseded {
