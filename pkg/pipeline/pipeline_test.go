@@ -167,7 +167,8 @@ func TestReliabilityConcurrentBuilds(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if moved := f.srv.Moved(); len(moved) > 0 {
+	moved := f.srv.Moved()
+	if len(moved) > 0 {
 		t.Errorf("tags moved during concurrent builds: %v", moved)
 	}
 	seen := map[string]int{}
@@ -187,7 +188,7 @@ func TestReliabilityConcurrentBuilds(t *testing.T) {
 			t.Errorf("sha-%s -> %s, want %s", sha(i)[:7], got, want)
 		}
 	}
-	t.Logf("reliability: %d concurrent builds of different commits | distinct release candidates %d | tags moved 0", n, len(seen))
+	t.Logf("reliability: %d concurrent builds of different commits | distinct release candidates %d | tags moved %d", n, len(seen), len(moved))
 }
 
 // A run killed after its claim resumes the same number; a rival's claim is never taken.

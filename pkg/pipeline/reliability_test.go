@@ -17,15 +17,17 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
 
-// flaky fails a fraction of requests with the faults production registries show.
+// flaky fails a fraction of requests with the faults production registries show, and counts
+// the faults it injected by kind of request.
 type flaky struct {
-	mu   sync.Mutex
-	rng  *rand.Rand
-	rate float64
-	on   atomic.Bool
+	mu     sync.Mutex
+	rng    *rand.Rand
+	rate   float64
+	on     atomic.Bool
+	byKind map[string]int
 }
 
-func (f *flaky) fault(int, *http.Request) ocitest.Fault {
+func (f *flaky) fault(_ int, r *http.Request) ocitest.Fault {
 	if !f.on.Load() {
 		return ocitest.None
 	}
@@ -34,15 +36,26 @@ func (f *flaky) fault(int, *http.Request) ocitest.Fault {
 	if f.rng.Float64() >= f.rate {
 		return ocitest.None
 	}
-	return []ocitest.Fault{ocitest.TooManyRequests, ocitest.BadGateway, ocitest.Unavailable, ocitest.Drop}[f.rng.IntN(4)]
+	f.byKind[ocitest.Kind(r.Method+" "+r.URL.Path)]++
+	faults := []ocitest.Fault{ocitest.TooManyRequests, ocitest.BadGateway, ocitest.Unavailable, ocitest.Drop, ocitest.LoseAnswer}
+	return faults[f.rng.IntN(len(faults))]
 }
 
-// fastRetry keeps the bounded retry behaviour but not its waiting, so many seeds run quickly.
-var fastRetry = oci.RetryPolicy{Attempts: 6, Base: time.Microsecond, Max: time.Microsecond, MaxRetryAfter: time.Microsecond}
+// noWait is the binaries' retry policy (DefaultRetry: the same number of tries) without its
+// waiting, so many seeds run quickly.
+func noWait(attempts int) oci.RetryPolicy {
+	p := oci.DefaultRetry
+	p.Attempts = attempts
+	p.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	return p
+}
 
-// The whole pipeline (two builds, a promotion, a replay) with 30% of requests failing: every step
-// completes within its retry bound or fails with an error naming the registry, re-running always
-// converges on a clean run's tags, and no tag ever moves.
+// The whole pipeline (two builds, a promotion, a replay) with 30% of requests failing — 429 with
+// Retry-After, 502, 503, dropped connections, and answers lost after the write was applied —
+// over 24 seeds with the binaries' retry policy, and 24 more with two tries a request so that
+// steps do run out of retries: every step completes within its retry bound or fails with an
+// error naming the registry, re-running always converges on a clean run's tags, and no tag ever
+// moves.
 func TestReliabilityTransientFaults(t *testing.T) {
 	t.Parallel()
 	dirA, dirB := manifests(t, "a"), manifests(t, "b")
@@ -67,41 +80,61 @@ func TestReliabilityTransientFaults(t *testing.T) {
 	want := tagsAt(t, clean.repo("acme/faults"))
 
 	const seeds = 24
-	var runs, failedRuns, retries int64
-	for seed := range seeds {
-		fl := &flaky{rng: rand.New(rand.NewPCG(uint64(seed), 7)), rate: 0.3}
-		fl.on.Store(true)
-		srv := ocitest.New(t, ocitest.Faults(fl.fault))
-		reg, err := oci.Open(srv.Host+"/acme/faults", oci.Options{Retry: fastRetry})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, step := range pipelineSteps(reg) {
-			var err error
-			for try := 1; try <= 10; try++ {
-				runs++
-				if err = step(); err == nil {
-					break
-				}
-				failedRuns++
-				if !strings.Contains(err.Error(), srv.Host) && !strings.Contains(err.Error(), "127.0.0.1") {
-					t.Errorf("seed %d step %d: error does not name the registry: %v", seed, i, err)
-				}
-			}
+	var runs, failedRuns, retries, moved int64
+	faulted := map[string]int{}
+	for _, attempts := range []int{oci.DefaultRetry.Attempts, 2} {
+		bandFailures := int64(0)
+		for seed := range seeds {
+			fl := &flaky{rng: rand.New(rand.NewPCG(uint64(seed), uint64(attempts))), rate: 0.3, byKind: map[string]int{}}
+			fl.on.Store(true)
+			srv := ocitest.New(t, ocitest.Faults(fl.fault))
+			reg, err := oci.Open(srv.Host+"/acme/faults", oci.Options{Retry: noWait(attempts)})
 			if err != nil {
-				t.Fatalf("seed %d step %d: still failing after 10 runs: %v", seed, i, err)
+				t.Fatal(err)
+			}
+			for i, step := range pipelineSteps(reg) {
+				var err error
+				for try := 1; try <= 10; try++ {
+					runs++
+					if err = step(); err == nil {
+						break
+					}
+					bandFailures++
+					if !strings.Contains(err.Error(), srv.Host) {
+						t.Errorf("%d tries, seed %d, step %d: the error does not name the registry: %v", attempts, seed, i, err)
+					}
+				}
+				if err != nil {
+					t.Fatalf("%d tries, seed %d, step %d: still failing after 10 runs: %v", attempts, seed, i, err)
+				}
+			}
+			retries += reg.Retries()
+			fl.on.Store(false)
+			if got := tagsAt(t, reg); !equalMaps(got, want) {
+				t.Errorf("%d tries, seed %d: tags\n%v\nwant a clean run's\n%v", attempts, seed, got, want)
+			}
+			m := srv.Moved()
+			moved += int64(len(m))
+			if len(m) != 0 {
+				t.Errorf("%d tries, seed %d: tags moved: %v", attempts, seed, m)
+			}
+			for k, n := range fl.byKind {
+				faulted[k] += n
 			}
 		}
-		retries += reg.Retries()
-		fl.on.Store(false)
-		if got := tagsAt(t, reg); !equalMaps(got, want) {
-			t.Errorf("seed %d: tags\n%v\nwant a clean run's\n%v", seed, got, want)
+		if attempts == 2 && bandFailures == 0 {
+			t.Error("with two tries a request no step ever ran out of retries: the failure path went untested")
 		}
-		if moved := srv.Moved(); len(moved) != 0 {
-			t.Errorf("seed %d: tags moved: %v", seed, moved)
+		failedRuns += bandFailures
+	}
+	// The faults must have hit every kind of request a step makes, writes included.
+	for _, kind := range []string{"list", "HEAD manifest", "PUT manifest", "POST upload", "PUT upload"} {
+		if faulted[kind] == 0 {
+			t.Errorf("no fault hit a %s request: %v", kind, faulted)
 		}
 	}
-	t.Logf("reliability: transient faults (30%% of requests) | seeds %d | step runs %d | runs failed and re-run %d | retries %d | tags moved 0", seeds, runs, failedRuns, retries)
+	t.Logf("reliability: transient faults (30%% of requests, lost answers included) | seeds %d with 5 tries and %d with 2 | step runs %d | runs failed and re-run %d | retries %d | faults on writes %d | tags moved %d",
+		seeds, seeds, runs, failedRuns, retries, faulted["PUT manifest"]+faulted["POST upload"]+faulted["PUT upload"], moved)
 }
 
 // Twenty promotions of one revision at once: all agree on the version, none fails, and the
@@ -139,13 +172,23 @@ func TestReliabilityConcurrentPromotions(t *testing.T) {
 	if at["0.0.1"] != rc.Digest || at["validated-"+rc.Short] != rc.Digest {
 		t.Errorf("tags = %v", at)
 	}
-	if moved := f.srv.Moved(); len(moved) != 0 {
+	moved := f.srv.Moved()
+	if len(moved) != 0 {
 		t.Errorf("tags moved: %v", moved)
 	}
 	if writers.Load() == 0 {
 		t.Error("no promotion reported writing")
 	}
-	t.Logf("reliability: %d concurrent promotions of one revision | reported writing %d (identical writes; a registry has no compare-and-swap to single one out) | tags moved 0", n, writers.Load())
+	digests := map[string]bool{}
+	for _, a := range f.srv.Assignments() {
+		if a.Tag == "0.0.1" || a.Tag == "validated-"+rc.Short {
+			digests[a.Digest] = true
+		}
+	}
+	if len(digests) != 1 {
+		t.Errorf("the writes of 0.0.1 and its marker named %d digests, want 1", len(digests))
+	}
+	t.Logf("reliability: %d concurrent promotions of one revision | all promoted or already-promoted to 0.0.1 | reported writing %d (identical writes; no registry offers a conditional write to single one out) | tags moved %d", n, writers.Load(), len(moved))
 }
 
 // Validations of different candidates at the same instant, as when two promote runs escape a
@@ -189,8 +232,8 @@ func TestReliabilityConcurrentPromotionsOfDifferentCandidates(t *testing.T) {
 		if t.Failed() {
 			t.FailNow()
 		}
-		if moved := f.srv.Moved(); len(moved) != 0 {
-			t.Fatalf("round %d: tags moved: %v", round, moved)
+		if m := f.srv.Moved(); len(m) != 0 {
+			t.Fatalf("round %d: tags moved: %v", round, m)
 		}
 		owner := map[string]int{}
 		for i, r := range results {
@@ -226,6 +269,7 @@ func TestReliabilityConcurrentPromotionsOfDifferentCandidates(t *testing.T) {
 func TestReliabilityShuffledValidations(t *testing.T) {
 	t.Parallel()
 	const candidates = 12
+	moved := 0
 	for seed := range 5 {
 		f := newFixture(t)
 		reg := f.repo("acme/shuffle")
@@ -263,9 +307,11 @@ func TestReliabilityShuffledValidations(t *testing.T) {
 			}
 			lastLive = live
 		}
-		if moved := f.srv.Moved(); len(moved) != 0 {
-			t.Errorf("seed %d: tags moved: %v", seed, moved)
+		m := f.srv.Moved()
+		moved += len(m)
+		if len(m) != 0 {
+			t.Errorf("seed %d: tags moved: %v", seed, m)
 		}
 	}
-	t.Logf("reliability: shuffled validations | 5 orders of %d candidates | live always the newest validated, never decreasing | tags moved 0", candidates)
+	t.Logf("reliability: shuffled validations | 5 orders of %d candidates | live always the newest validated, never decreasing | tags moved %d", candidates, moved)
 }

@@ -1,8 +1,12 @@
-// Package ocitest runs registries for tests: go-containerregistry's in-memory registry behind a
-// front that behaves like the registries ocipromote meets in production. It pages tag lists with
-// Link headers and caps pages as GHCR does (the in-memory registry alone answers every tag in one
-// page, which would hide a client that reads only the first page), and it records every tag
-// assignment in order, so a test can prove that no tag ever pointed at two digests.
+// Package ocitest runs registries for tests: go-containerregistry's in-memory registry (or any
+// other, with Backend) behind a front that behaves like the registries ocipromote meets in
+// production. It pages tag lists with Link headers and caps pages as GHCR does (the in-memory
+// registry alone answers every tag in one page, which would hide a client that reads only the
+// first page); it answers NAME_UNKNOWN for a repository never pushed to; it injects the faults
+// production registries show (429 with Retry-After, 502, 503, a dropped connection, an answer
+// lost after the write was applied) and, with a Freezer, stops answering after the k-th request
+// as a runner killed mid-step would; and it records every tag assignment in order, so a test can
+// prove that no tag ever pointed at two digests.
 package ocitest
 
 import (
@@ -20,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
@@ -37,8 +42,9 @@ type Server struct {
 	Host string
 
 	inner    http.Handler
-	pageSize int
-	fault    func(n int, r *http.Request) Fault
+	pageSize   int
+	retryAfter int
+	fault      func(n int, r *http.Request) Fault
 	auth     *tokenAuth
 	latency  time.Duration
 
@@ -65,7 +71,32 @@ const (
 	Unavailable
 	// Drop closes the connection without an answer.
 	Drop
+	// LoseAnswer carries the request out (a write is applied) and then closes the connection
+	// without answering: the client cannot know whether its write happened.
+	LoseAnswer
 )
+
+// RetryAfter sets the seconds the 429 answers of TooManyRequests ask the client to wait
+// (default 1).
+func RetryAfter(seconds int) Option { return func(s *Server) { s.retryAfter = seconds } }
+
+// Freezer stands for a runner killed mid-step: once frozen after request k, every later request
+// is dropped unanswered (nothing reaches the registry), until Thaw. Use its Fault with Faults.
+type Freezer struct{ after atomic.Int64 }
+
+// FreezeAfter drops every request after the k-th (counting over the server's life).
+func (f *Freezer) FreezeAfter(k int) { f.after.Store(int64(k)) }
+
+// Thaw answers requests again.
+func (f *Freezer) Thaw() { f.after.Store(0) }
+
+// Fault is the Freezer's fault function.
+func (f *Freezer) Fault(n int, _ *http.Request) Fault {
+	if a := f.after.Load(); a > 0 && int64(n) > a {
+		return Drop
+	}
+	return None
+}
 
 // Faults injects fault(n, r) for the n-th request (counting from 1).
 func Faults(fault func(n int, r *http.Request) Fault) Option {
@@ -74,7 +105,7 @@ func Faults(fault func(n int, r *http.Request) Fault) Option {
 
 // New starts a registry with pages capped at 100 tags; it stops when the test ends.
 func New(t interface{ Cleanup(func()) }, opts ...Option) *Server {
-	s := &Server{inner: registry.New(registry.Logger(log.New(io.Discard, "", 0))), pageSize: 100}
+	s := &Server{inner: registry.New(registry.Logger(log.New(io.Discard, "", 0))), pageSize: 100, retryAfter: 1}
 	for _, o := range opts {
 		o(s)
 	}
@@ -100,7 +131,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.fault != nil {
 		switch s.fault(n, r) {
 		case TooManyRequests:
-			w.Header().Set("Retry-After", "1")
+			w.Header().Set("Retry-After", strconv.Itoa(s.retryAfter))
 			http.Error(w, `{"errors":[{"code":"TOOMANYREQUESTS","message":"rate limited"}]}`, http.StatusTooManyRequests)
 			return
 		case BadGateway:
@@ -110,16 +141,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "unavailable", http.StatusServiceUnavailable)
 			return
 		case Drop:
-			if hj, ok := w.(http.Hijacker); ok {
-				if conn, _, err := hj.Hijack(); err == nil {
-					conn.Close()
-					return
-				}
-			}
-			http.Error(w, "dropped", http.StatusServiceUnavailable)
+			drop(w)
+			return
+		case LoseAnswer:
+			s.serve(httptest.NewRecorder(), r)
+			drop(w)
 			return
 		}
 	}
+	s.serve(w, r)
+}
+
+// drop closes the connection without an answer.
+func drop(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	http.Error(w, "dropped", http.StatusServiceUnavailable)
+}
+
+// serve answers a request that no fault stopped.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if s.auth != nil && !s.auth.allow(w, r, s.URL) {
 		return
 	}
