@@ -41,12 +41,12 @@ type Server struct {
 	// Host is host:port, for references such as Host+"/acme/app".
 	Host string
 
-	inner    http.Handler
+	inner      http.Handler
 	pageSize   int
 	retryAfter int
 	fault      func(n int, r *http.Request) Fault
-	auth     *tokenAuth
-	latency  time.Duration
+	auth       *tokenAuth
+	latency    time.Duration
 
 	mu          sync.Mutex
 	assignments []Assignment
