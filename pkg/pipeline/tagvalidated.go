@@ -332,9 +332,8 @@ func rcVersion(ctx context.Context, reg Registry, list []string, annotated, revi
 	for _, tv := range candidates {
 		tried = append(tried, tv.Tag)
 	}
-	const maxScan = 20
 	for i, t := range tried {
-		if i == maxScan {
+		if i == maxRCScan {
 			break
 		}
 		at, err := reg.Resolve(ctx, t)
@@ -348,8 +347,13 @@ func rcVersion(ctx context.Context, reg Registry, list []string, annotated, revi
 			return t, nil
 		}
 	}
-	return "", fmt.Errorf("artifact %s has no %s annotation and none of the newest release-candidate tags points at it: it is not a release candidate", digest, artifact.AnnotationVersion)
+	return "", fmt.Errorf("artifact %s has no %s annotation (it was not pushed by build-rc) and none of the %d newest release-candidate tags points at it: if it is a release candidate, name it by its Flux revision, <rc tag>@%s", digest, artifact.AnnotationVersion, maxRCScan, digest)
 }
+
+// maxRCScan bounds how many release-candidate tags are read to find the version of an artifact
+// another tool pushed without a version annotation. Named by its Flux revision, such an artifact
+// needs no scan.
+const maxRCScan = 20
 
 func isRC(tag string) bool {
 	v, ok := version.Parse(tag)

@@ -3,11 +3,13 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/ocipromote/ocipromote/pkg/artifact"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/promote"
 )
@@ -180,5 +182,51 @@ func TestTagValidatedDryRun(t *testing.T) {
 	}
 	if w := f.srv.Writes()[before:]; len(w) != 0 {
 		t.Errorf("dry run wrote %v", w)
+	}
+}
+
+// An artifact pushed by another tool carries no version annotation: its release candidate is the
+// tag of its Flux revision, or one of the newest release-candidate tags pointing at it.
+func TestTagValidatedFindsTheVersionOfAForeignArtifact(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	reg := f.repo("acme/foreign")
+	ctx := context.Background()
+	layer, err := artifact.Pack(manifests(t, "pushed by flux push artifact"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := artifact.Image(layer, artifact.Metadata{Source: "https://github.com/acme/platform", Revision: "main@sha1:" + sha(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := reg.Push(ctx, img, "0.0.1-rc.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range []string{"sha-" + sha(1)[:7], "integration-" + sha(1)[:7]} {
+		if _, err := reg.Tag(ctx, tag, m, oci.Write{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	byDigest := mustPromote(t, reg, PromoteInput{Digest: m.Digest, DryRun: true})
+	bySha := mustPromote(t, reg, PromoteInput{Sha: sha(1), DryRun: true})
+	for _, r := range []PromoteResult{byDigest, bySha} {
+		if r.RC != "0.0.1-rc.1" || r.Version != "0.0.1" {
+			t.Errorf("dry run = %+v, want 0.0.1-rc.1 to become 0.0.1", r)
+		}
+	}
+
+	// Beyond the newest release candidates only the revision names it.
+	for i := 2; i <= maxRCScan+2; i++ {
+		mustBuild(t, reg, buildIn(manifests(t, fmt.Sprint("newer ", i)), sha(i)))
+	}
+	_, err = TagValidated(ctx, reg, PromoteInput{Digest: m.Digest, DryRun: true})
+	if err == nil || !strings.Contains(err.Error(), "name it by its Flux revision") {
+		t.Fatalf("by digest behind %d newer candidates = %v, want an error pointing at the revision", maxRCScan+1, err)
+	}
+	res := mustPromote(t, reg, PromoteInput{Revision: "0.0.1-rc.1@" + m.Digest})
+	if res.RC != "0.0.1-rc.1" || res.Reason != promote.Promoted || res.Version != "0.0.1" {
+		t.Errorf("by revision = %+v, want 0.0.1-rc.1 promoted to 0.0.1", res)
 	}
 }
