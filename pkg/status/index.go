@@ -70,19 +70,6 @@ func Resolve(ctx context.Context, reg Registry, list []string, want func(tag str
 	return idx, nil
 }
 
-// Add resolves one more tag (and reads its manifest) if the index does not have it yet.
-func (idx *Index) Add(ctx context.Context, reg Registry, tag string) (string, error) {
-	if d, ok := idx.Digests[tag]; ok {
-		return d, nil
-	}
-	d, err := reg.Resolve(ctx, tag)
-	if err != nil {
-		return "", err
-	}
-	idx.Digests[tag] = d
-	return d, idx.fetch(ctx, reg, []string{d})
-}
-
 func (idx *Index) fetch(ctx context.Context, reg Registry, digests []string) error {
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
@@ -113,18 +100,6 @@ func (idx *Index) digests() []string {
 		if !seen[d] {
 			seen[d] = true
 			out = append(out, d)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// TagsOf lists the resolved tags that point at digest, sorted.
-func (idx *Index) TagsOf(digest string) []string {
-	var out []string
-	for t, d := range idx.Digests {
-		if d == digest {
-			out = append(out, t)
 		}
 	}
 	sort.Strings(out)

@@ -16,6 +16,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/ocipromote/ocipromote/pkg/artifact"
+	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/promote"
 	"github.com/ocipromote/ocipromote/pkg/ref"
@@ -31,10 +32,11 @@ type Selector struct {
 	Filter     string `json:"filter,omitempty"`
 }
 
-// DefaultSelectors are the pipeline's two clusters (SPEC): integration takes the highest version,
-// release candidates included; live takes the highest stable version.
+// DefaultSelectors are the pipeline's two clusters, as the shipped Flux examples select:
+// integration takes the highest release candidate (the semverFilter keeps it on candidates, so a
+// stable tag, such as a rollback's, never moves it); live takes the highest stable version.
 var DefaultSelectors = []Selector{
-	{Name: "integration", Constraint: ">= 0.0.0-0"},
+	{Name: "integration", Constraint: ">= 0.0.0-0", Filter: ".*-rc.*"},
 	{Name: "live", Constraint: hold.LiveConstraint},
 }
 
@@ -121,8 +123,9 @@ type Report struct {
 	Omitted int `json:"omitted,omitempty"`
 }
 
-// Gather reads the repository once: one tag listing, a HEAD for each sha-<s>, stable and selected
-// tag, a GET for each distinct manifest, and the current hold record.
+// Gather reads the repository once: one tag listing, a HEAD for each sha-<s>, validated-<s>, stable
+// and selected tag (and for each claim on a stable version not written yet), a GET for each
+// distinct manifest, and the current hold record.
 func Gather(ctx context.Context, reg Registry, selectors []Selector) (Report, error) {
 	list, err := reg.Tags(ctx)
 	if err != nil {
@@ -134,8 +137,10 @@ func Gather(ctx context.Context, reg Registry, selectors []Selector) (Report, er
 			return Report{}, err
 		}
 	}
+	pending := pendingClaims(list)
 	idx, err := Resolve(ctx, reg, list, func(t string) bool {
-		return isShaTag(t) || isStable(t) || slices.Contains(picked, t)
+		prefix, _, marker := tags.ParseMarker(t)
+		return (marker && prefix != tags.IntegrationPrefix) || isStable(t) || slices.Contains(picked, t) || pending.Has(t)
 	})
 	if err != nil {
 		return Report{}, err
@@ -184,15 +189,6 @@ func (r *Report) Limit(n int) {
 	}
 }
 
-func isShaTag(t string) bool {
-	s, ok := strings.CutPrefix(t, tags.ShaPrefix)
-	if !ok {
-		return false
-	}
-	_, err := ref.Sha(s)
-	return err == nil
-}
-
 func isStable(t string) bool {
 	v, ok := version.Parse(t)
 	return ok && version.IsStable(v)
@@ -200,25 +196,23 @@ func isStable(t string) bool {
 
 // artifacts builds one row per commit artifact, newest first.
 func artifacts(idx *Index) []Artifact {
-	set := tags.NewSet(idx.Tags)
 	byDigest := idx.ByDigest()
 	var out []Artifact
 	for _, d := range idx.digests() {
-		var short string
-		for _, t := range byDigest[d] {
-			if s, ok := strings.CutPrefix(t, tags.ShaPrefix); ok && isShaTag(t) && (short == "" || len(s) < len(short)) {
-				short = s
-			}
-		}
+		short := ShortOf(byDigest[d])
 		if short == "" {
 			continue
 		}
 		meta := artifact.MetadataFrom(idx.Manifests[d].Annotations())
-		a := Artifact{Short: short, Digest: d, Created: meta.Created, Revision: meta.Revision, Validated: set.Has(tags.Validated(short))}
+		a := Artifact{Short: short, Digest: d, Created: meta.Created, Validated: idx.Digests[tags.Validated(short)] == d}
+		// The annotations are anyone's who can push: only a revision build-rc would write is shown.
 		if o, err := ref.ParseOrigin(meta.Revision); err == nil {
 			a.Sha = o.Sha
+			if _, err := ref.NewOrigin(o.Ref, o.Sha); err == nil {
+				a.Revision = o.String()
+			}
 		}
-		if isRC(meta.Version) {
+		if version.IsRCTag(meta.Version) {
 			a.RC = meta.Version
 		}
 		for _, t := range byDigest[d] {
@@ -228,7 +222,7 @@ func artifacts(idx *Index) []Artifact {
 		}
 		a.Stable = version.SortTags(a.Stable)
 		if a.RC != "" && len(a.Stable) == 0 {
-			a.SupersededBy = supersededBy(idx, a)
+			a.SupersededBy = idx.SupersededBy(d, short, a.RC)
 		}
 		out = append(out, a)
 	}
@@ -236,13 +230,16 @@ func artifacts(idx *Index) []Artifact {
 	return out
 }
 
-func isRC(tag string) bool {
-	v, ok := version.Parse(tag)
-	if !ok {
-		return false
+// ShortOf is the commit of an artifact from the tags on it: the shortest <s> of its sha-<s> tags,
+// or "" when it has none (it is no commit artifact).
+func ShortOf(onArtifact []string) string {
+	var short string
+	for _, t := range onArtifact {
+		if prefix, s, ok := tags.ParseMarker(t); ok && prefix == tags.ShaPrefix && (short == "" || len(s) < len(short)) {
+			short = s
+		}
 	}
-	_, _, ok = version.RC(v)
-	return ok
+	return short
 }
 
 // newer orders artifacts by release-candidate version, then creation time, then commit.
@@ -260,23 +257,39 @@ func newer(a, b Artifact) bool {
 	return a.Short < b.Short
 }
 
-// supersededBy applies promote.Decide to an unpromoted candidate: the stable tag that makes it
-// superseded, or "" when validating it would still promote it.
-func supersededBy(idx *Index, a Artifact) string {
-	meta := artifact.MetadataFrom(idx.Manifests[a.Digest].Annotations())
+// SupersededBy applies tag-validated's rules (promote.Decide) to the unpromoted release candidate
+// rc at digest, built from commit short: the stable tag of a newer candidate that makes it
+// superseded, or "" when validating it now would still promote it, so it is pending. As for
+// tag-validated, another artifact's claim on a stable version not written yet counts as that
+// version. It reads only idx, which must hold the stable tags and those claims resolved (Gather's
+// and prune's indexes do); whatever it cannot tell answers "" (pending), the answer that keeps an
+// artifact.
+func (idx *Index) SupersededBy(digest, short, rc string) string {
+	meta := artifact.MetadataFrom(idx.Manifests[digest].Annotations())
 	line, err := version.ParseLine(meta.Line)
 	if err != nil {
 		return ""
 	}
-	c := promote.Candidate{Digest: a.Digest, Short: a.Short, RCTag: a.RC, Line: line}
+	c := promote.Candidate{Digest: digest, Short: short, RCTag: rc, Line: line}
 	names, err := promote.Stables(idx.Tags, c)
 	if err != nil {
 		return ""
 	}
 	st := promote.State{Stables: map[string]string{}, Behind: map[string]string{}}
+	written := map[string]bool{}
 	for _, n := range names {
 		if d, ok := idx.Digests[n]; ok {
 			st.Stables[n] = d
+			v, _ := version.Parse(n)
+			written[v.String()] = true
+		}
+	}
+	for _, cl := range claim.In(idx.Tags) {
+		if !cl.Stable() || !promote.InScope(c, cl.SemVer()) || written[cl.SemVer().String()] || (cl.Short == short && cl.Of(digest)) {
+			continue
+		}
+		if d, ok := idx.Digests[cl.Tag()]; ok {
+			st.Claims = append(st.Claims, promote.Holder{Version: cl.Version, Digest: d})
 		}
 	}
 	for d := promote.NeedsBehind(c, st); d != ""; d = promote.NeedsBehind(c, st) {
@@ -287,4 +300,22 @@ func supersededBy(idx *Index, a Artifact) string {
 		return ""
 	}
 	return d.SupersededBy
+}
+
+// pendingClaims are the claims on stable versions that no tag in list has yet: promotions under
+// way, or backed off. SupersededBy counts them as written.
+func pendingClaims(list []string) tags.Set {
+	written := map[string]bool{}
+	for _, tv := range version.Versions(list) {
+		if version.IsStable(tv.Version) {
+			written[tv.Version.String()] = true
+		}
+	}
+	var out []string
+	for _, c := range claim.In(list) {
+		if c.Stable() && !written[c.SemVer().String()] {
+			out = append(out, c.Tag())
+		}
+	}
+	return tags.NewSet(out)
 }

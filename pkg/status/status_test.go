@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
@@ -34,15 +36,7 @@ func repo(t *testing.T) (*ocitest.Server, *oci.Repository, map[string]pipeline.B
 	ctx := context.Background()
 	rcs := map[string]pipeline.BuildResult{}
 	for i, label := range []string{"a", "b", "c"} {
-		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte("build: "+label+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		rcs[label], err = pipeline.BuildRC(ctx, reg, pipeline.BuildInput{Dir: dir, Sha: strings.Repeat(label, 40), Ref: "main",
-			Created: day.AddDate(0, 0, i), ShortLen: 7, Rules: version.Rules{Bump: version.Patch}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		rcs[label] = build(t, reg, label, day.AddDate(0, 0, i))
 	}
 	for _, label := range []string{"a", "c"} {
 		if _, err := pipeline.TagValidated(ctx, reg, pipeline.PromoteInput{Digest: rcs[label].Digest}); err != nil {
@@ -50,6 +44,21 @@ func repo(t *testing.T) (*ocitest.Server, *oci.Repository, map[string]pipeline.B
 		}
 	}
 	return srv, reg, rcs
+}
+
+// build pushes a release candidate of content label, as build-rc does.
+func build(t *testing.T, reg *oci.Repository, label string, created time.Time) pipeline.BuildResult {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte("build: "+label+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := pipeline.BuildRC(context.Background(), reg, pipeline.BuildInput{Dir: dir, Sha: strings.Repeat(label, 40), Ref: "main",
+		Created: created, ShortLen: 7, Rules: version.Rules{Bump: version.Patch}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rc
 }
 
 func TestGather(t *testing.T) {
@@ -60,7 +69,8 @@ func TestGather(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// One listing (paged), a HEAD per sha-<s> and stable tag, a GET per manifest; nothing else.
+	// One listing (paged), a HEAD per sha-<s>, validated-<s>, stable and selected tag, a GET per
+	// manifest; nothing else.
 	count := map[string]int{}
 	for _, req := range srv.Requests()[seen:] {
 		method, path, _ := strings.Cut(req, " ")
@@ -77,7 +87,8 @@ func TestGather(t *testing.T) {
 	}
 	// 18 tags at 4 a page, so 5 pages: 3 artifacts with 4 tags each (sha-, integration-, the
 	// release candidate and its claim), 2 stable tags with their claims, 2 validated- markers.
-	if got, want := count, map[string]int{"list": 5, "HEAD": 5, "GET": 3}; !maps.Equal(got, want) {
+	// HEADs: 3 sha-, 2 validated-, 2 stable and integration's 0.0.1-rc.3.
+	if got, want := count, map[string]int{"list": 5, "HEAD": 8, "GET": 3}; !maps.Equal(got, want) {
 		t.Errorf("requests = %v, want %v", got, want)
 	}
 	want := []status.Artifact{
@@ -99,7 +110,7 @@ func TestGather(t *testing.T) {
 		}
 	}
 	wantSel := []status.Selection{
-		{Selector: status.DefaultSelectors[0], Tag: "0.0.2", Digest: rcs["c"].Digest, Short: "ccccccc"},
+		{Selector: status.DefaultSelectors[0], Tag: "0.0.1-rc.3", Digest: rcs["c"].Digest, Short: "ccccccc"},
 		{Selector: status.DefaultSelectors[1], Tag: "0.0.2", Digest: rcs["c"].Digest, Short: "ccccccc"},
 	}
 	if got, want := r.Selections, wantSel; !slices.Equal(got, want) {
@@ -110,17 +121,18 @@ func TestGather(t *testing.T) {
 	}
 }
 
-// After a rollback, live is on the rolled-back artifact and held; a selection that takes release
-// candidates is not held, since build-rc still moves it.
+// After a rollback, live is on the rolled-back artifact and held; integration stays on the highest
+// release candidate (the rollback's stable tag is not one), which is not held, since build-rc
+// still moves it, and is pending: validating it would promote it above the rollback.
 func TestGatherAfterRollback(t *testing.T) {
 	t.Parallel()
 	_, reg, rcs := repo(t)
 	ctx := context.Background()
+	rcs["d"] = build(t, reg, "d", day.AddDate(0, 0, 3))
 	if _, err := hold.Rollback(ctx, reg, hold.RollbackInput{To: "aaaaaaa", Record: hold.Record{Reason: "bad | config", Actor: "alice", Time: day}}); err != nil {
 		t.Fatal(err)
 	}
-	sel := []status.Selector{{Name: "candidates", Constraint: ">= 0.0.0-0", Filter: ".*-rc.*"}, {Name: "live", Constraint: ">= 0.0.0"}}
-	r, err := status.Gather(ctx, reg, sel)
+	r, err := status.Gather(ctx, reg, status.DefaultSelectors)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +140,7 @@ func TestGatherAfterRollback(t *testing.T) {
 		name, tag, short string
 		held             bool
 	}{
-		{"candidates", "0.0.1-rc.3", "ccccccc", false},
+		{"integration", "0.0.3-rc.1", "ddddddd", false},
 		{"live", "0.0.3", "aaaaaaa", true},
 	}
 	for i, tc := range tests {
@@ -137,7 +149,10 @@ func TestGatherAfterRollback(t *testing.T) {
 			t.Errorf("selection %d = %+v, want %s %s %s held=%v", i, s, tc.name, tc.tag, tc.short, tc.held)
 		}
 	}
-	if got, want := r.Artifacts[2].Stable, []string{"0.0.3", "0.0.1"}; !slices.Equal(got, want) {
+	if d := r.Artifacts[0]; d.Short != "ddddddd" || d.SupersededBy != "" || len(d.Stable) != 0 {
+		t.Errorf("integration's candidate = %+v, want it pending", d)
+	}
+	if got, want := r.Artifacts[3].Stable, []string{"0.0.3", "0.0.1"}; !slices.Equal(got, want) {
 		t.Errorf("rolled-back artifact's stable tags = %v, want %v", got, want)
 	}
 	if !r.Hold.Held() || r.Hold.Digest != rcs["a"].Digest {
@@ -154,6 +169,7 @@ func TestGatherAfterRollback(t *testing.T) {
 	for _, row := range [][]string{
 		{"aaaaaaa", "0.0.1-rc.1", "0.0.3,0.0.1", "yes", "2026-08-01T10:00:00Z", rcs["a"].Digest[:19], "main@sha1:" + strings.Repeat("a", 40), "selected", "by", "live"},
 		{"live", ">=", "0.0.0", "0.0.3", "aaaaaaa", rcs["a"].Digest[:19], "held"},
+		{"integration", ">=", "0.0.0-0", "filter", ".*-rc.*", "0.0.3-rc.1", "ddddddd", rcs["d"].Digest[:19], "-"},
 	} {
 		if !hasRow(text.String(), row) {
 			t.Errorf("text has no row %q:\n%s", row, text.String())
@@ -164,6 +180,56 @@ func TestGatherAfterRollback(t *testing.T) {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+// Markers and claims count for the artifact they point at, and only for it: a validated-<s> on
+// another artifact does not make <s> validated, a claim is no row and no stable version, and a
+// stable version another artifact claimed but never wrote counts as taken by it (as
+// tag-validated counts it), while the claimant's own claim does not.
+func TestGatherMarkersAndClaims(t *testing.T) {
+	t.Parallel()
+	_, reg, rcs := repo(t)
+	ctx := context.Background()
+	rcs["d"] = build(t, reg, "d", day.AddDate(0, 0, 3))
+	rcs["e"] = build(t, reg, "e", day.AddDate(0, 0, 4))
+	tagAt := func(label string, tag string) {
+		t.Helper()
+		m, err := reg.Get(ctx, rcs[label].Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reg.Tag(ctx, tag, m, oci.Write{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claimTag := func(v, label string) string {
+		c, err := claim.New(v, strings.Repeat(label, 7), rcs[label].Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Tag()
+	}
+	tagAt("a", "validated-bbbbbbb")    // a marker written by hand on the wrong artifact
+	tagAt("b", claimTag("0.0.3", "b")) // b's promotion claimed 0.0.3, then backed off
+	tagAt("e", claimTag("0.0.3", "e")) // e's promotion claimed 0.0.3 and is under way
+	r, err := status.Gather(ctx, reg, status.DefaultSelectors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range r.Artifacts {
+		got = append(got, fmt.Sprintf("%s %s %v validated=%v superseded=%s", a.Short, a.RC, a.Stable, a.Validated, a.SupersededBy))
+	}
+	want := []string{
+		"eeeeeee 0.0.3-rc.2 [] validated=false superseded=",
+		"ddddddd 0.0.3-rc.1 [] validated=false superseded=0.0.3",
+		"ccccccc 0.0.1-rc.3 [0.0.2] validated=true superseded=",
+		"bbbbbbb 0.0.1-rc.2 [] validated=false superseded=0.0.3",
+		"aaaaaaa 0.0.1-rc.1 [0.0.1] validated=true superseded=",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("artifacts:\n got %q\nwant %q", got, want)
 	}
 }
 

@@ -24,6 +24,17 @@ func Integration(short string) string { return IntegrationPrefix + short }
 // Validated marks the artifact that passed integration; written only after its stable tag.
 func Validated(short string) string { return ValidatedPrefix + short }
 
+// ParseMarker reads a marker tag: sha-<s>, integration-<s> or validated-<s>, where <s> is a short
+// sha of 4 to 40 lower-case hex characters. It returns the tag's prefix and <s>.
+func ParseMarker(tag string) (prefix, short string, ok bool) {
+	for _, p := range []string{ShaPrefix, IntegrationPrefix, ValidatedPrefix} {
+		if s, found := strings.CutPrefix(tag, p); found && isHex(s) && len(s) >= 4 && len(s) <= 40 {
+			return p, s, true
+		}
+	}
+	return "", "", false
+}
+
 // Short is the first n characters of a full sha.
 func Short(sha string, n int) (string, error) {
 	if n < 4 || n > 40 {

@@ -51,6 +51,16 @@ func RC(v *semver.Version) (base *semver.Version, n uint64, ok bool) {
 	return b, n, true
 }
 
+// IsRCTag reports whether tag is a release-candidate version tag X.Y.Z-rc.N (see RC).
+func IsRCTag(tag string) bool {
+	v, ok := Parse(tag)
+	if !ok {
+		return false
+	}
+	_, _, ok = RC(v)
+	return ok
+}
+
 // Base is v without pre-release and build metadata.
 func Base(v *semver.Version) *semver.Version {
 	return semver.New(v.Major(), v.Minor(), v.Patch(), "", "")
