@@ -137,7 +137,7 @@ func Parse(c Command, a *githubactions.Action, args []string, help io.Writer) (*
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, ErrHelp
 		}
-		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+		return nil, Usagef("%s; run %s --help", escapeControl(err.Error()), c.Name)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -269,6 +269,24 @@ var markdownEscaper = strings.NewReplacer(
 // A bare URL stays text that GitHub may show as a link to itself, never a disguised one.
 func MarkdownText(s string) string {
 	return markdownEscaper.Replace(plainLine(s))
+}
+
+// escapeControl writes control and format characters of a message as Go escapes (\n, \x1b,
+// \u202e), so a flag name typed with a line break cannot break the error onto a second line.
+func escapeControl(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // plainLine turns line breaks and other control or format characters into spaces.
