@@ -3,6 +3,7 @@ package act
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -135,12 +136,51 @@ func (p *pipeline) tags(t *testing.T) []string {
 	return tags
 }
 
-// wantTags checks the artifact repository's tags, all of them.
+// wantTags checks the artifact repository's tags, all of them. A claim tag in want,
+// claim-<version>-<short sha>, stands for the claim that step writes before it takes the version,
+// with or without the digest part that follows (claim-<version>-<short sha>-<hex>; pkg/claim and
+// the end-to-end tests check the claims themselves). A claim tag the repository has must be of a
+// version tag it has as well: a claim that is not wanted may only be one a step wrote for a
+// version it then took.
 func (p *pipeline) wantTags(t *testing.T, want ...string) {
 	t.Helper()
-	want = slices.Sorted(slices.Values(want))
-	if got := p.tags(t); !slices.Equal(got, want) {
-		t.Fatalf("tags of %s:\n got  %q\n want %q", p.repo, got, want)
+	got := p.tags(t)
+	var problems []string
+	for _, w := range want {
+		if strings.HasPrefix(w, claimPrefix) {
+			if !slices.ContainsFunc(got, func(g string) bool { return g == w || strings.HasPrefix(g, w+"-") }) {
+				problems = append(problems, fmt.Sprintf("no claim %s[-<digest>]", w))
+			}
+		} else if !slices.Contains(got, w) {
+			problems = append(problems, "no tag "+w)
+		}
+	}
+	for _, g := range got {
+		switch {
+		case slices.Contains(want, g):
+		case strings.HasPrefix(g, claimPrefix):
+			if !slices.ContainsFunc(got, func(v string) bool {
+				return !strings.HasPrefix(v, claimPrefix) && strings.HasPrefix(g, claimPrefix+v+"-")
+			}) {
+				problems = append(problems, fmt.Sprintf("claim %s is of no version tag the repository has", g))
+			}
+		default:
+			problems = append(problems, "unexpected tag "+g)
+		}
+	}
+	if len(problems) > 0 {
+		t.Fatalf("tags of %s:\n  %s\n got  %q\n want %q", p.repo, strings.Join(problems, "\n  "), got, slices.Sorted(slices.Values(want)))
+	}
+}
+
+// claimPrefix starts the tags build-rc, tag-validated and rollback write to reserve a version.
+const claimPrefix = "claim-"
+
+// wantSameTags checks that the artifact repository has exactly the tags before, no more.
+func (p *pipeline) wantSameTags(t *testing.T, before []string) {
+	t.Helper()
+	if got := p.tags(t); !slices.Equal(got, before) {
+		t.Fatalf("tags of %s changed:\n got  %q\n had  %q", p.repo, got, before)
 	}
 }
 
