@@ -124,13 +124,15 @@ type actRunner struct {
 	nextRun int
 }
 
-// actLine is one line of act's --json log. Step lines carry the step's name (step), its id path
+// actLine is one line of act's --json log. Lines of a job carry its id (jobID; job is
+// <workflow name>/<job id>). Step lines carry the step's name (step), its id path
 // (stepID: the job's step, then the steps of a composite action inside it) and the stage
 // (Pre, Main, Post); set-output lines carry the output's name and value.
 type actLine struct {
 	Level      string   `json:"level"`
 	Msg        string   `json:"msg"`
 	Job        string   `json:"job"`
+	JobID      string   `json:"jobID"`
 	Step       string   `json:"step"`
 	StepID     []string `json:"stepID"`
 	Stage      string   `json:"stage"`
@@ -146,13 +148,19 @@ type workflowRun struct {
 	title    string
 	log      string // the log file
 	lines    []actLine
-	text     []string // lines that are not JSON
-	job      string   // the job's result: success, failure or skipped; "" when it never started
-	steps    map[string]*stepRun
+	text     []string           // lines that are not JSON
+	jobs     map[string]*jobRun // by the job's id, as act's log names it
 	duration time.Duration
 }
 
-// stepRun is one step of the job (a composite action's inner steps are folded into it).
+// jobRun is one job of a run.
+type jobRun struct {
+	id     string
+	result string // success, failure or skipped; "" when it never started
+	steps  map[string]*stepRun
+}
+
+// stepRun is one step of a job (a composite action's inner steps are folded into it).
 type stepRun struct {
 	id      string // the step's id, or its index when it has none
 	name    string // its name, or what it uses
@@ -214,7 +222,11 @@ func (r *actRunner) run(t *testing.T, workflow, event, actor string, payload map
 	}
 	wr.title = fmt.Sprintf("act %s on %s", event, workflow)
 	wr.duration = time.Since(start)
-	t.Logf("%s: job %s in %s", wr.title, orNone(wr.job), wr.duration.Round(10*time.Millisecond))
+	var results []string
+	for _, name := range slices.Sorted(maps.Keys(wr.jobs)) {
+		results = append(results, name+" "+orNone(wr.jobs[name].result))
+	}
+	t.Logf("%s: %s in %s", wr.title, strings.Join(results, ", "), wr.duration.Round(10*time.Millisecond))
 	switch {
 	case ctx.Err() != nil:
 		t.Fatalf("%s did not finish within %s\n%s", wr.title, runTimeout, wr)
@@ -238,7 +250,7 @@ func readRun(path string) (*workflowRun, error) {
 		return nil, err
 	}
 	defer f.Close()
-	wr := &workflowRun{log: path, steps: map[string]*stepRun{}}
+	wr := &workflowRun{log: path, jobs: map[string]*jobRun{}}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
 	for sc.Scan() {
@@ -248,16 +260,24 @@ func readRun(path string) (*workflowRun, error) {
 			continue
 		}
 		wr.lines = append(wr.lines, l)
+		if l.JobID == "" {
+			continue
+		}
+		j := wr.jobs[l.JobID]
+		if j == nil {
+			j = &jobRun{id: l.JobID, steps: map[string]*stepRun{}}
+			wr.jobs[l.JobID] = j
+		}
 		if l.JobResult != "" {
-			wr.job = l.JobResult
+			j.result = l.JobResult
 		}
 		if len(l.StepID) == 0 {
 			continue
 		}
-		s := wr.steps[l.StepID[0]]
+		s := j.steps[l.StepID[0]]
 		if s == nil {
 			s = &stepRun{id: l.StepID[0], name: l.Step, mapped: map[string]string{}, file: map[string]string{}}
-			wr.steps[s.id] = s
+			j.steps[s.id] = s
 		}
 		switch {
 		case len(l.StepID) > 1:
@@ -276,10 +296,12 @@ func readRun(path string) (*workflowRun, error) {
 	// own steps context a wrong outputs: mapping would go unnoticed. The test checks the outputs
 	// as GitHub computes them: the mapped ones of a composite action, and for any other step
 	// what it set (with ::set-output:: while it ran, or in the file).
-	for _, s := range wr.steps {
-		s.outputs = s.mapped
-		if !s.composite {
-			maps.Copy(s.outputs, s.file)
+	for _, j := range wr.jobs {
+		for _, s := range j.steps {
+			s.outputs = s.mapped
+			if !s.composite {
+				maps.Copy(s.outputs, s.file)
+			}
 		}
 	}
 	return wr, sc.Err()
@@ -305,36 +327,63 @@ func (wr *workflowRun) String() string {
 	return b.String()
 }
 
-// step returns the job's step with id (or index), failing the test when the run has none.
-func (wr *workflowRun) step(t *testing.T, id string) *stepRun {
+// job returns the run's job with id, failing the test when the log has none.
+func (wr *workflowRun) job(t *testing.T, id string) *jobRun {
 	t.Helper()
-	s := wr.steps[id]
+	j := wr.jobs[id]
+	if j == nil {
+		t.Fatalf("%s: no job %q in the log (jobs: %q)\n%s", wr.title, id, slices.Sorted(maps.Keys(wr.jobs)), wr)
+	}
+	return j
+}
+
+// step returns the step of job with id (or index), failing the test when the job has none.
+func (wr *workflowRun) step(t *testing.T, job, id string) *stepRun {
+	t.Helper()
+	j := wr.job(t, job)
+	s := j.steps[id]
 	if s == nil {
-		t.Fatalf("%s: no step %q in the log (steps: %q)\n%s", wr.title, id, slices.Sorted(maps.Keys(wr.steps)), wr)
+		t.Fatalf("%s: job %s has no step %q in the log (steps: %q)\n%s", wr.title, job, id, slices.Sorted(maps.Keys(j.steps)), wr)
 	}
 	return s
 }
 
-// stepUsing returns the job's one step that uses action (owner/repo[/path], any ref).
-func (wr *workflowRun) stepUsing(t *testing.T, action string) *stepRun {
+// stepUsing returns the one step of job that uses action (owner/repo[/path], any ref).
+func (wr *workflowRun) stepUsing(t *testing.T, job, action string) *stepRun {
 	t.Helper()
 	var found []*stepRun
-	for _, s := range wr.steps {
+	for _, s := range wr.job(t, job).steps {
 		if strings.HasPrefix(s.name, action+"@") {
 			found = append(found, s)
 		}
 	}
 	if len(found) != 1 {
-		t.Fatalf("%s: %d steps use %s, want 1\n%s", wr.title, len(found), action, wr)
+		t.Fatalf("%s: %d steps of job %s use %s, want 1\n%s", wr.title, len(found), job, action, wr)
 	}
 	return found[0]
 }
 
-// wantJob checks the job's result.
-func (wr *workflowRun) wantJob(t *testing.T, result string) {
+// wantJobs checks the result of every job of the run (job id: result); a job that never
+// started has the result "".
+func (wr *workflowRun) wantJobs(t *testing.T, want map[string]string) {
 	t.Helper()
-	if wr.job != result {
-		t.Fatalf("%s: job result %q, want %q\n%s", wr.title, orNone(wr.job), result, wr)
+	var problems []string
+	for _, id := range slices.Sorted(maps.Keys(want)) {
+		got := ""
+		if j := wr.jobs[id]; j != nil {
+			got = j.result
+		}
+		if got != want[id] {
+			problems = append(problems, fmt.Sprintf("job %s: result %q, want %q", id, orNone(got), orNone(want[id])))
+		}
+	}
+	for id := range wr.jobs {
+		if _, ok := want[id]; !ok {
+			problems = append(problems, fmt.Sprintf("unexpected job %s", id))
+		}
+	}
+	if len(problems) > 0 {
+		t.Fatalf("%s:\n  %s\n%s", wr.title, strings.Join(problems, "\n  "), wr)
 	}
 }
 

@@ -2,8 +2,9 @@
 // them byte for byte; test/examples checks that), with nektos/act on this host against a real
 // distribution registry on loopback: a push builds a release candidate, Flux-shaped
 // repository_dispatch and status events and a manual workflow_dispatch promote, events that must
-// not promote are ignored, a re-run of each workflow writes nothing, and a rollback puts live
-// back. After each run the test checks the registry's tags and the steps' outputs, and the GitHub
+// not promote are ignored, a re-run of each workflow writes nothing, a rollback puts live back,
+// and while its hold is on a report of a new candidate is answered held and writes nothing. The
+// promote workflow's two jobs, decide and promote, are checked one by one. After each run the test checks the registry's tags and the steps' outputs, and the GitHub
 // records the workflows switch on (deployments, releases, pull request comments), written to a
 // fake of GitHub's REST API on loopback (pkg/records/githubtest).
 //

@@ -21,6 +21,21 @@ const (
 	rollbackWorkflow = "rollback.yaml"
 )
 
+// The jobs of the example workflows, and the results of a run that builds, of one that only
+// decides (the event promotes nothing), and of one that promotes.
+const (
+	buildJob    = "build-rc"
+	decideJob   = "decide"
+	promoteJob  = "promote"
+	rollbackJob = "rollback"
+)
+
+var (
+	built       = map[string]string{buildJob: "success"}
+	decidedOnly = map[string]string{decideJob: "success", promoteJob: "skipped"}
+	promoted    = map[string]string{decideJob: "success", promoteJob: "success"}
+)
+
 // The ocipromote actions, as the workflows use them.
 const (
 	tagValidatedAction = "ocipromote/ocipromote/actions/tag-validated"
@@ -146,12 +161,14 @@ func TestExampleWorkflows(t *testing.T) {
 	var a, b, c string    // commits
 	var d1, d2, d3 string // digests of their artifacts
 	var dispatch1 map[string]any
-	// The pull requests merged as commits a, b and c, and one still open.
+	// The pull requests merged as commits a, b and c, one still open, and one merged during the
+	// hold after the rollback.
 	prs := []pullRequest{
 		{1, "Deploy podinfo", "dev"},
 		{2, "Scale podinfo to 3", "dev"},
 		{3, "Scale podinfo to 4", "ops"},
 		{4, "Try podinfo 6.8", "dev"},
+		{5, "Scale podinfo to 2", "dev"},
 	}
 
 	steps := []struct {
@@ -161,11 +178,11 @@ func TestExampleWorkflows(t *testing.T) {
 		{"push builds 0.0.1-rc.1", func(t *testing.T) {
 			a = p.merge(t, prs[0], epoch, p.firstCommit)
 			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, "", a, prs[0].title, epoch))
-			run.wantJob(t, "success")
+			run.wantJobs(t, built)
 			run.wantClean(t)
-			run.wantStep(t, run.stepUsing(t, checkoutAction), "success", nil)
+			run.wantStep(t, run.stepUsing(t, buildJob, checkoutAction), "success", nil)
 			d1 = p.digest(t, "0.0.1-rc.1")
-			run.wantStep(t, run.step(t, "rc"), "success", map[string]string{
+			run.wantStep(t, run.step(t, buildJob, "rc"), "success", map[string]string{
 				"version": "0.0.1-rc.1", "digest": d1, "short_sha": a[:7], "pushed": "true",
 				"tags": "0.0.1-rc.1,sha-" + a[:7] + ",integration-" + a[:7],
 			})
@@ -182,25 +199,24 @@ func TestExampleWorkflows(t *testing.T) {
 			// The same health check of the same candidate, but from live: it must not promote.
 			before, writes := p.tags(t), len(p.gh.Writes())
 			run := p.act.run(t, promoteWorkflow, "repository_dispatch", "flux-bot", p.dispatchEvent(t, "0.0.1-rc.1@"+d1, a, "live"))
-			run.wantJob(t, "success")
+			run.wantJobs(t, decidedOnly)
 			run.wantClean(t)
-			run.wantStep(t, run.step(t, "decide"), "success", map[string]string{
+			run.wantStep(t, run.step(t, decideJob, "decide"), "success", map[string]string{
 				"promote": "false", "reason": "~cluster live", "revision": "", "digest": "", "sha": "",
 			})
-			run.wantStep(t, run.stepUsing(t, tagValidatedAction), "skipped", nil)
-			p.wantTags(t, before...)
+			p.wantSameTags(t, before)
 			p.wantNoWritesSince(t, writes, "an ignored dispatch")
 		}},
 		{"dispatch from integration promotes 0.0.1", func(t *testing.T) {
 			dispatch1 = p.dispatchEvent(t, "0.0.1-rc.1@"+d1, a, "integration")
 			run := p.act.run(t, promoteWorkflow, "repository_dispatch", "flux-bot", dispatch1)
-			run.wantJob(t, "success")
+			run.wantJobs(t, promoted)
 			run.wantClean(t)
-			run.wantStep(t, run.step(t, "decide"), "success", map[string]string{
+			run.wantStep(t, run.step(t, decideJob, "decide"), "success", map[string]string{
 				"promote": "true", "reason": "~Health check passed", "revision": "0.0.1-rc.1@" + d1,
 				"digest": d1, "sha": a, "version": "0.0.1-rc.1", "cluster": "integration",
 			})
-			run.wantStep(t, run.stepUsing(t, tagValidatedAction), "success", map[string]string{
+			run.wantStep(t, run.stepUsing(t, promoteJob, tagValidatedAction), "success", map[string]string{
 				"promoted": "true", "reason": "promoted", "version": "0.0.1", "digest": d1, "sha": a,
 			})
 			p.wantTags(t, "0.0.1", "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "integration-"+a[:7], "sha-"+a[:7], "validated-"+a[:7])
@@ -216,22 +232,22 @@ func TestExampleWorkflows(t *testing.T) {
 		{"the same dispatch again writes nothing", func(t *testing.T) {
 			before, writes := p.tags(t), len(p.gh.Writes())
 			run := p.act.run(t, promoteWorkflow, "repository_dispatch", "flux-bot", dispatch1)
-			run.wantJob(t, "success")
+			run.wantJobs(t, promoted)
 			run.wantClean(t)
-			run.wantStep(t, run.stepUsing(t, tagValidatedAction), "success", map[string]string{
+			run.wantStep(t, run.stepUsing(t, promoteJob, tagValidatedAction), "success", map[string]string{
 				"promoted": "false", "reason": "already-promoted", "version": "0.0.1", "digest": d1,
 			})
-			p.wantTags(t, before...)
+			p.wantSameTags(t, before)
 			p.wantNoWritesSince(t, writes, "a replayed dispatch")
 		}},
 		{"push builds 0.0.2-rc.1", func(t *testing.T) {
 			b = p.merge(t, prs[1], epoch.Add(time.Hour), p.scale(t, 3))
 			p.openPullRequest(prs[3], b)
 			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, a, b, prs[1].title, epoch.Add(time.Hour)))
-			run.wantJob(t, "success")
+			run.wantJobs(t, built)
 			run.wantClean(t)
 			d2 = p.digest(t, "0.0.2-rc.1")
-			run.wantStep(t, run.step(t, "rc"), "success", map[string]string{
+			run.wantStep(t, run.step(t, buildJob, "rc"), "success", map[string]string{
 				"version": "0.0.2-rc.1", "digest": d2, "short_sha": b[:7], "pushed": "true",
 				"tags": "0.0.2-rc.1,sha-" + b[:7] + ",integration-" + b[:7],
 			})
@@ -240,21 +256,21 @@ func TestExampleWorkflows(t *testing.T) {
 			}
 			p.wantTagsAt(t, d2, "0.0.2-rc.1", "sha-"+b[:7], "integration-"+b[:7])
 		}},
-		{"a CI commit status does not start the job", func(t *testing.T) {
+		{"a CI commit status starts no job", func(t *testing.T) {
 			before, writes := p.tags(t), len(p.gh.Writes())
 			run := p.act.run(t, promoteWorkflow, "status", "ci-bot", p.statusEvent(t, "status.other-context.json", b))
-			run.wantJob(t, "skipped")
-			p.wantTags(t, before...)
+			run.wantJobs(t, map[string]string{decideJob: "skipped", promoteJob: "skipped"})
+			p.wantSameTags(t, before)
 			p.wantNoWritesSince(t, writes, "a skipped job")
 		}},
 		{"Flux commit status promotes 0.0.2", func(t *testing.T) {
 			run := p.act.run(t, promoteWorkflow, "status", "flux-bot", p.statusEvent(t, "status.success.json", b))
-			run.wantJob(t, "success")
+			run.wantJobs(t, promoted)
 			run.wantClean(t)
-			run.wantStep(t, run.step(t, "decide"), "success", map[string]string{
+			run.wantStep(t, run.step(t, decideJob, "decide"), "success", map[string]string{
 				"promote": "true", "reason": "~kustomization/platform/", "sha": b,
 			})
-			run.wantStep(t, run.stepUsing(t, tagValidatedAction), "success", map[string]string{
+			run.wantStep(t, run.stepUsing(t, promoteJob, tagValidatedAction), "success", map[string]string{
 				"promoted": "true", "reason": "promoted", "version": "0.0.2", "digest": d2, "sha": b,
 			})
 			p.wantTagsAt(t, d2, "0.0.2", "validated-"+b[:7])
@@ -274,15 +290,15 @@ func TestExampleWorkflows(t *testing.T) {
 		{"manual workflow_dispatch promotes 0.0.3", func(t *testing.T) {
 			c = p.merge(t, prs[2], epoch.Add(2*time.Hour), p.scale(t, 4))
 			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, b, c, prs[2].title, epoch.Add(2*time.Hour)))
-			run.wantJob(t, "success")
+			run.wantJobs(t, built)
 			d3 = p.digest(t, "0.0.3-rc.1")
-			run.wantStep(t, run.step(t, "rc"), "success", map[string]string{"version": "0.0.3-rc.1", "digest": d3, "pushed": "true"})
+			run.wantStep(t, run.step(t, buildJob, "rc"), "success", map[string]string{"version": "0.0.3-rc.1", "digest": d3, "pushed": "true"})
 
 			run = p.act.run(t, promoteWorkflow, "workflow_dispatch", "oncall", p.manualEvent(t, c))
-			run.wantJob(t, "success")
+			run.wantJobs(t, promoted)
 			run.wantClean(t)
-			run.wantStep(t, run.step(t, "decide"), "success", map[string]string{"promote": "true", "sha": c})
-			run.wantStep(t, run.stepUsing(t, tagValidatedAction), "success", map[string]string{
+			run.wantStep(t, run.step(t, decideJob, "decide"), "success", map[string]string{"promote": "true", "sha": c})
+			run.wantStep(t, run.stepUsing(t, promoteJob, tagValidatedAction), "success", map[string]string{
 				"promoted": "true", "reason": "promoted", "version": "0.0.3", "digest": d3, "sha": c,
 			})
 			p.wantTagsAt(t, d3, "0.0.3", "validated-"+c[:7], "0.0.3-rc.1")
@@ -298,9 +314,9 @@ func TestExampleWorkflows(t *testing.T) {
 			// and the GitHub records stay as one run of each left them.
 			before, writes := p.tags(t), len(p.gh.Writes())
 			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, b, c, prs[2].title, epoch.Add(2*time.Hour)))
-			run.wantJob(t, "success")
+			run.wantJobs(t, built)
 			run.wantClean(t)
-			run.wantStep(t, run.step(t, "rc"), "success", map[string]string{"version": "0.0.3-rc.1", "digest": d3, "pushed": "false"})
+			run.wantStep(t, run.step(t, buildJob, "rc"), "success", map[string]string{"version": "0.0.3-rc.1", "digest": d3, "pushed": "false"})
 			for _, replay := range []struct {
 				event, actor string
 				payload      map[string]any
@@ -311,13 +327,13 @@ func TestExampleWorkflows(t *testing.T) {
 				{"workflow_dispatch", "oncall", p.manualEvent(t, c), "0.0.3"},
 			} {
 				run := p.act.run(t, promoteWorkflow, replay.event, replay.actor, replay.payload)
-				run.wantJob(t, "success")
+				run.wantJobs(t, promoted)
 				run.wantClean(t)
-				run.wantStep(t, run.stepUsing(t, tagValidatedAction), "success", map[string]string{
+				run.wantStep(t, run.stepUsing(t, promoteJob, tagValidatedAction), "success", map[string]string{
 					"promoted": "false", "reason": "already-promoted", "version": replay.version,
 				})
 			}
-			p.wantTags(t, before...)
+			p.wantSameTags(t, before)
 			p.wantNoWritesSince(t, writes, "re-runs of build-rc and promote")
 			p.wantDeployments(t,
 				deploymentWant{"integration", "0.0.1-rc.1", a, d1, []string{"in_progress", "success", "inactive"}},
@@ -332,17 +348,17 @@ func TestExampleWorkflows(t *testing.T) {
 		{"rollback puts live back on 0.0.2's artifact", func(t *testing.T) {
 			writes := len(p.gh.Writes())
 			run := p.act.run(t, rollbackWorkflow, "workflow_dispatch", "oncall", p.rollbackEvent("0.0.2", "podinfo 4 replicas overload the node"))
-			run.wantJob(t, "success")
+			run.wantJobs(t, map[string]string{rollbackJob: "success"})
 			run.wantClean(t)
-			run.wantStep(t, run.stepUsing(t, rootAction), "success", map[string]string{"bin_dir": "~/ocipromote/"})
-			rollback := run.steps["1"]
-			if rollback == nil || rollback.name != "rollback" {
+			run.wantStep(t, run.stepUsing(t, rollbackJob, rootAction), "success", map[string]string{"bin_dir": "~/ocipromote/"})
+			rollback := run.step(t, rollbackJob, "1")
+			if rollback.name != "rollback" {
 				t.Fatalf("the rollback step is not the job's second step\n%s", run)
 			}
 			run.wantStep(t, rollback, "success", map[string]string{
 				"version": "0.0.4", "digest": d2, "sha": b, "hold": "hold-1", "changed": "true",
 			})
-			run.wantStep(t, run.stepUsing(t, statusAction), "success", map[string]string{
+			run.wantStep(t, run.stepUsing(t, rollbackJob, statusAction), "success", map[string]string{
 				"hold": "on", "live_tag": "0.0.4", "live_digest": d2, "live_sha": b[:7],
 			})
 			p.wantTagsAt(t, d2, "0.0.4", "0.0.2")
@@ -351,6 +367,25 @@ func TestExampleWorkflows(t *testing.T) {
 				t.Errorf("no hold-1 tag after the rollback: %q", tags)
 			}
 			p.wantNoWritesSince(t, writes, "the rollback workflow")
+		}},
+		{"while the hold is on, integration's report of a new candidate is held", func(t *testing.T) {
+			// Builds go on during the hold; a late validation event cannot promote past the
+			// rollback: decide answers held and the promote job does not start.
+			e := p.merge(t, prs[4], epoch.Add(3*time.Hour), p.scale(t, 2))
+			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, c, e, prs[4].title, epoch.Add(3*time.Hour)))
+			run.wantJobs(t, built)
+			d5 := p.digest(t, "0.0.5-rc.1")
+			run.wantStep(t, run.step(t, buildJob, "rc"), "success", map[string]string{"version": "0.0.5-rc.1", "digest": d5, "pushed": "true"})
+
+			before, writes := p.tags(t), len(p.gh.Writes())
+			run = p.act.run(t, promoteWorkflow, "repository_dispatch", "flux-bot", p.dispatchEvent(t, "0.0.5-rc.1@"+d5, e, "integration"))
+			run.wantJobs(t, decidedOnly)
+			run.wantClean(t)
+			run.wantStep(t, run.step(t, decideJob, "decide"), "success", map[string]string{
+				"promote": "false", "reason": "~held: ", "revision": "", "digest": "", "sha": "",
+			})
+			p.wantSameTags(t, before)
+			p.wantNoWritesSince(t, writes, "a held dispatch")
 		}},
 	}
 	for _, s := range steps {

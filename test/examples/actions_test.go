@@ -21,7 +21,9 @@ type actionFile struct {
 		Using string `json:"using"`
 		Steps []step `json:"steps"`
 	} `json:"runs"`
-	Jobs map[string]job `json:"jobs"`
+	Jobs        map[string]job `json:"jobs"`
+	Permissions any            `json:"permissions"`
+	Concurrency any            `json:"concurrency"`
 }
 
 type actionInput struct {
@@ -36,10 +38,13 @@ type actionOutput struct {
 }
 
 type job struct {
-	Uses        string `json:"uses"`
-	If          any    `json:"if"`
-	Concurrency any    `json:"concurrency"`
-	Steps       []step `json:"steps"`
+	Uses        string         `json:"uses"`
+	If          any            `json:"if"`
+	Needs       any            `json:"needs"`
+	Permissions any            `json:"permissions"`
+	Concurrency any            `json:"concurrency"`
+	Outputs     map[string]any `json:"outputs"`
+	Steps       []step         `json:"steps"`
 }
 
 type step struct {

@@ -46,24 +46,24 @@ func loadWorkflow(t *testing.T, root, file string) workflowFile {
 	return w
 }
 
-// ocipromoteStep finds the step that uses the named ocipromote action.
-func ocipromoteStep(w workflowFile, action string) (step, bool) {
-	for _, s := range w.allSteps() {
-		if strings.HasPrefix(s.Uses, "ocipromote/ocipromote/actions/"+action+"@") {
-			return s, true
+// ocipromoteStep finds the step that uses the named ocipromote action, and the job it is in.
+func ocipromoteStep(w workflowFile, action string) (step, string, bool) {
+	for name, j := range w.Jobs {
+		for _, s := range j.Steps {
+			if strings.HasPrefix(s.Uses, "ocipromote/ocipromote/actions/"+action+"@") {
+				return s, name, true
+			}
 		}
 	}
-	return step{}, false
+	return step{}, "", false
 }
 
-func concurrencyGroups(w workflowFile) []string {
-	var groups []string
-	for _, j := range w.Jobs {
-		if c, ok := j.Concurrency.(map[string]any); ok {
-			groups = append(groups, fmt.Sprint(c["group"]))
-		}
+// concurrencyGroup is a job's concurrency group, "" when it has none.
+func concurrencyGroup(j job) string {
+	if c, ok := j.Concurrency.(map[string]any); ok {
+		return fmt.Sprint(c["group"])
 	}
-	return groups
+	return ""
 }
 
 // The example workflows and Flux objects are one setup: the names, the cluster, the success
@@ -73,48 +73,119 @@ func TestExamplesAgree(t *testing.T) {
 	root := repoRoot(t)
 	build := loadWorkflow(t, root, "examples/github/workflows/build-rc.yaml")
 	promote := loadWorkflow(t, root, "examples/github/workflows/promote.yaml")
+	rollback := loadWorkflow(t, root, "examples/github/workflows/rollback.yaml")
 
-	buildStep, ok := ocipromoteStep(build, "build-rc")
+	buildStep, buildJob, ok := ocipromoteStep(build, "build-rc")
 	if !ok {
 		t.Fatal("build-rc.yaml does not use actions/build-rc")
 	}
-	decide, ok := ocipromoteStep(promote, "dispatch-receiver")
+	decide, decideJob, ok := ocipromoteStep(promote, "dispatch-receiver")
 	if !ok {
 		t.Fatal("promote.yaml does not use actions/dispatch-receiver")
 	}
-	tagStep, ok := ocipromoteStep(promote, "tag-validated")
+	tagStep, promoteJob, ok := ocipromoteStep(promote, "tag-validated")
 	if !ok {
 		t.Fatal("promote.yaml does not use actions/tag-validated")
 	}
+	if decideJob == promoteJob {
+		t.Fatalf("promote.yaml decides and promotes in one job %s: a decision must not take a place in the promotion group", decideJob)
+	}
 
-	// One artifact repository, one concurrency group for builds and promotions.
+	// One artifact repository; builds in a concurrency group of their own, promotions and
+	// rollbacks in another, deciding in none.
 	repository := fmt.Sprint(buildStep.With["repository"])
 	if got := fmt.Sprint(tagStep.With["repository"]); got != repository {
 		t.Errorf("tag-validated repository %q, build-rc repository %q", got, repository)
 	}
+	if got := fmt.Sprint(decide.With["repository"]); got != repository {
+		t.Errorf("dispatch-receiver repository %q, want %q: without it an event is not answered held during a rollback", got, repository)
+	}
 	expr := strings.TrimSuffix(strings.TrimPrefix(repository, "${{ "), " }}")
-	for _, w := range []struct {
-		name string
-		wf   workflowFile
-	}{{"build-rc.yaml", build}, {"promote.yaml", promote}} {
-		groups := concurrencyGroups(w.wf)
-		if len(groups) == 0 {
-			t.Errorf("%s: no job has a concurrency group", w.name)
+	buildGroup, promotionGroup := "ocipromote-build-${{ "+expr+" }}", "ocipromote-promote-${{ "+expr+" }}"
+	for _, g := range []struct {
+		file, job string
+		w         workflowFile
+		want      string
+	}{
+		{"build-rc.yaml", buildJob, build, buildGroup},
+		{"promote.yaml", decideJob, promote, ""},
+		{"promote.yaml", promoteJob, promote, promotionGroup},
+		{"rollback.yaml", "rollback", rollback, promotionGroup},
+	} {
+		j, ok := g.w.Jobs[g.job]
+		if !ok {
+			t.Errorf("%s has no job %s", g.file, g.job)
+			continue
 		}
-		for _, g := range groups {
-			if want := "ocipromote-${{ " + expr + " }}"; g != want {
-				t.Errorf("%s: concurrency group %q, want %q", w.name, g, want)
+		if got := concurrencyGroup(j); got != g.want {
+			t.Errorf("%s: job %s has concurrency group %q, want %q", g.file, g.job, got, g.want)
+		}
+		if c, ok := j.Concurrency.(map[string]any); ok && c["cancel-in-progress"] != false {
+			t.Errorf("%s: job %s may be cancelled while it writes tags (cancel-in-progress: %v)", g.file, g.job, c["cancel-in-progress"])
+		}
+	}
+	for name, w := range map[string]workflowFile{"build-rc.yaml": build, "promote.yaml": promote, "rollback.yaml": rollback} {
+		if w.Concurrency != nil {
+			t.Errorf("%s has a workflow-level concurrency group: it would hold back every job, deciding too", name)
+		}
+	}
+
+	// decide writes nothing and hands its decision on; promote runs only on a promote decision.
+	decidePerms, _ := promote.Jobs[decideJob].Permissions.(map[string]any)
+	for k, v := range decidePerms {
+		if v != "read" {
+			t.Errorf("promote.yaml: job %s asks for %s: %v; it writes nothing", decideJob, k, v)
+		}
+	}
+	if decidePerms["packages"] != "read" {
+		t.Errorf("promote.yaml: job %s needs packages: read to read the hold", decideJob)
+	}
+	pj := promote.Jobs[promoteJob]
+	if needs := fmt.Sprint(pj.Needs); needs != decideJob && needs != "["+decideJob+"]" {
+		t.Errorf("promote.yaml: job %s needs %v, want %s", promoteJob, pj.Needs, decideJob)
+	}
+	if got, want := fmt.Sprint(pj.If), "needs."+decideJob+".outputs.promote == 'true'"; got != want {
+		t.Errorf("promote.yaml: job %s runs if %q, want %q", promoteJob, got, want)
+	}
+	outputs := promote.Jobs[decideJob].Outputs
+	for out, in := range map[string]string{"promote": "", "revision": "revision", "digest": "digest", "sha": "sha",
+		"cluster": "validated_cluster", "message": "validated_message", "time": "validated_at"} {
+		if got, want := fmt.Sprint(outputs[out]), "${{ steps."+decide.ID+".outputs."+out+" }}"; got != want {
+			t.Errorf("promote.yaml: job %s output %s is %q, want %q", decideJob, out, got, want)
+		}
+		if in == "" {
+			continue
+		}
+		if got, want := fmt.Sprint(tagStep.With[in]), "${{ needs."+decideJob+".outputs."+out+" }}"; got != want {
+			t.Errorf("promote.yaml: tag-validated %s is %q, want %q", in, got, want)
+		}
+	}
+	if tagStep.If != nil {
+		t.Errorf("promote.yaml: tag-validated has its own if: %v; the job's if decides", tagStep.If)
+	}
+	for name, w := range map[string]workflowFile{"build-rc.yaml": build, "promote.yaml": promote, "rollback.yaml": rollback} {
+		if w.Permissions == nil || fmt.Sprint(w.Permissions) != "map[]" {
+			t.Errorf("%s: workflow-level permissions %v, want {} (each job asks for its own)", name, w.Permissions)
+		}
+		for jn, j := range w.Jobs {
+			perms, ok := j.Permissions.(map[string]any)
+			if !ok {
+				t.Errorf("%s: job %s does not list its permissions", name, jn)
+			}
+			if _, ok := perms["issues"]; ok {
+				t.Errorf("%s: job %s asks for issues permission; pull-requests: write covers comments and labels on pull requests", name, jn)
 			}
 		}
 	}
+
 	fallback := regexp.MustCompile(`\|\|\s*'([^']+)'`).FindStringSubmatch(expr)
 	if fallback == nil {
 		t.Fatalf("repository %q has no fallback literal to compare the Flux sources with", repository)
 	}
 	pins := map[string]bool{}
-	for _, s := range append(build.allSteps(), promote.allSteps()...) {
-		if rest, ok := strings.CutPrefix(s.Uses, "ocipromote/ocipromote/"); ok {
-			pins[rest[strings.Index(rest, "@"):]] = true
+	for _, s := range slices.Concat(build.allSteps(), promote.allSteps(), rollback.allSteps()) {
+		if action, ref, ok := strings.Cut(s.Uses, "@"); ok && (action == "ocipromote/ocipromote" || strings.HasPrefix(action, "ocipromote/ocipromote/")) {
+			pins[ref] = true
 		}
 	}
 	if len(pins) != 1 {
@@ -135,14 +206,6 @@ func TestExamplesAgree(t *testing.T) {
 	for _, in := range []string{"sha", "digest", "revision"} {
 		if _, ok := inputs[in]; !ok {
 			t.Errorf("promote.yaml: workflow_dispatch has no input %s", in)
-		}
-	}
-	if got, want := fmt.Sprint(tagStep.If), "steps."+decide.ID+".outputs.promote == 'true'"; got != want {
-		t.Errorf("promote.yaml: tag-validated runs if %q, want %q", got, want)
-	}
-	for _, out := range []string{"revision", "digest", "sha"} {
-		if got, want := fmt.Sprint(tagStep.With[out]), "${{ steps."+decide.ID+".outputs."+out+" }}"; got != want {
-			t.Errorf("promote.yaml: tag-validated %s is %q, want %q", out, got, want)
 		}
 	}
 
