@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin
 PKGS    := ./...
 
-.PHONY: all build test unit deps vet demo fuzz reliability e2e bench clean
+.PHONY: all build test unit deps vet demo fuzz reliability e2e bench release-archives clean
 
 all: build
 
@@ -62,5 +62,10 @@ fuzz:
 bench: deps
 	cd bench && $(GO) run .
 
+# release-archives builds the release archives into dist/ as release.yml does, with the Go on PATH
+# (OCIPROMOTE_TARGETS=host: for this platform only).
+release-archives:
+	./scripts/release-archives.sh build dist
+
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist
