@@ -2,7 +2,10 @@ package event
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"regexp"
+	"regexp/syntax"
 
 	"github.com/ocipromote/ocipromote/pkg/ref"
 	"github.com/ocipromote/ocipromote/pkg/version"
@@ -88,7 +91,13 @@ func (c Criteria) forDispatch() (dispatchCriteria, error) {
 	}
 	re, err := regexp.Compile(pattern)
 	if err != nil {
-		return dispatchCriteria{}, usagef("success pattern %s is not a Go regular expression: %v; fix the success_pattern input (default %s)", quote(pattern), err, quote(DefaultSuccessPattern))
+		// regexp's error repeats the pattern raw; only its description is kept, the rest quoted.
+		detail := quote(err.Error())
+		var se *syntax.Error
+		if errors.As(err, &se) {
+			detail = fmt.Sprintf("%s at %s", se.Code, quote(se.Expr))
+		}
+		return dispatchCriteria{}, usagef("success pattern %s is not a Go regular expression (%s); fix the success_pattern input (default %s)", quote(pattern), detail, quote(DefaultSuccessPattern))
 	}
 	return dispatchCriteria{object: c.Object, cluster: c.Cluster, clusterKey: key, success: re}, nil
 }
