@@ -1,20 +1,22 @@
 // Package prune keeps an artifact repository from filling up. It removes the artifacts of old
 // release candidates and, beyond the newest N, old stable versions, and never what a cluster
-// selects, what is still pending, what is young, what carries a tag the pipeline did not write,
-// or a hold record.
+// selects, what is still pending (a release candidate tag-validated would still promote, by the
+// promote package's rules), what is young, what carries a tag the pipeline did not write, or a
+// hold record.
 //
 // Registries delete whole manifests, not single tags: distribution's DELETE of a manifest takes
 // every tag on it along, and GitHub's Packages API deletes a package version with all its tags.
 // So an artifact goes only when every tag on it is prunable; a single kept tag keeps it whole.
 // The plan is a pure function (Decide) over what the registry holds; Run gathers that, and hands
 // the deletions to a Deleter for the registry at hand (the OCI API, or GitHub's Packages API for
-// ghcr.io, which does not implement manifest deletion).
+// ghcr.io, which does not implement manifest deletion), after listing the tags again: a tag
+// written since the plan keeps its artifact.
 package prune
 
 import (
 	"fmt"
+	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/ocipromote/ocipromote/pkg/claim"
@@ -61,6 +63,10 @@ type Entry struct {
 	Created time.Time
 	// Version is its version annotation: the release candidate build-rc built it as.
 	Version string
+	// SupersededBy is, for a release candidate without a stable version, the stable tag of a
+	// newer candidate that makes it superseded by tag-validated's rules (status.Index.SupersededBy);
+	// "" when validating it would still promote it, so it is pending.
+	SupersededBy string
 }
 
 // Item is an entry with the plan's verdict.
@@ -96,8 +102,8 @@ func (p Plan) Tags() []string {
 //   - it is younger than KeepRCDays, or its age is unknown;
 //   - it carries one of the newest KeepStable stable versions or the highest stable version of a
 //     MAJOR.MINOR line (build-rc counts from it), or any stable version unless PruneStable;
-//   - it is a pending release candidate (no stable version in its MAJOR.MINOR line at or above its
-//     base yet): removing it would let build-rc hand its number out again.
+//   - it is a pending release candidate: it has no stable version and is not SupersededBy, so a
+//     validation would still promote it (integration may be running it, or about to pass it).
 //
 // Everything else goes, with all its tags.
 func Decide(list []string, entries []Entry, r Rules) (Plan, error) {
@@ -155,8 +161,8 @@ func keepReason(list []string, e Entry, r Rules, newest map[string]bool) string 
 			return fmt.Sprintf("stable %s (stable versions stay unless prune_stable is set)", t)
 		}
 	}
-	if rc := rcOf(e); rc != "" && pending(list, rc) {
-		return fmt.Sprintf("release candidate %s is pending (no stable version at or above it yet); removing it would let build-rc reuse its number", rc)
+	if rc := rcOf(e); rc != "" && !hasStable(e) && e.SupersededBy == "" {
+		return fmt.Sprintf("release candidate %s is pending: validating it would still promote it", rc)
 	}
 	return ""
 }
@@ -167,7 +173,14 @@ func settled(e Entry) string {
 			return "stable " + t + " is older than the versions kept"
 		}
 	}
+	if rc := rcOf(e); rc != "" && e.SupersededBy != "" {
+		return fmt.Sprintf("release candidate %s is superseded by stable %s", rc, e.SupersededBy)
+	}
 	return "not a kept stable version or a pending release candidate"
+}
+
+func hasStable(e Entry) bool {
+	return slices.ContainsFunc(e.Tags, func(t string) bool { return kind(t) == stable })
 }
 
 type tagKind int
@@ -180,35 +193,24 @@ const (
 )
 
 // kind sorts a tag into what the pipeline writes: stable versions, release candidates, and the
-// marker tags around them.
+// marker and claim tags around them (see packages version, tags and claim).
 func kind(t string) tagKind {
 	if v, ok := version.Parse(t); ok {
-		if version.IsStable(v) && v.Metadata() == "" {
+		switch {
+		case version.IsStable(v) && v.Metadata() == "":
 			return stable
-		}
-		if _, _, isRC := version.RC(v); isRC {
+		case version.IsRCTag(t):
 			return candidate
 		}
 		return foreign
 	}
+	if _, _, ok := tags.ParseMarker(t); ok {
+		return marker
+	}
 	if _, ok := claim.Parse(t); ok {
 		return marker
 	}
-	for _, p := range []string{tags.ShaPrefix, tags.IntegrationPrefix, tags.ValidatedPrefix} {
-		if s, ok := strings.CutPrefix(t, p); ok && isHex(s) && len(s) >= 4 && len(s) <= 40 {
-			return marker
-		}
-	}
 	return foreign
-}
-
-func isHex(s string) bool {
-	for _, c := range s {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // versionKey is a version's X.Y.Z, so that v1.0.0 and 1.0.0 count as one version.
@@ -263,13 +265,4 @@ func rcOf(e Entry) string {
 		}
 	}
 	return ""
-}
-
-// pending reports whether no stable version of rc's MAJOR.MINOR line is at or above its base:
-// version.NextRC still counts its number then.
-func pending(list []string, rc string) bool {
-	v, _ := version.Parse(rc)
-	base, _, _ := version.RC(v)
-	h := version.HighestStable(list, version.LineOf(base))
-	return h == nil || h.Version.LessThan(base)
 }

@@ -26,10 +26,20 @@ func TestDecide(t *testing.T) {
 		gone  bool
 		why   string
 	}{
-		{name: "old settled release candidate", gone: true, why: "more than 30 days",
-			entry: prune.Entry{Tags: []string{"0.0.1-rc.2", "sha-bbbbbbb", "integration-bbbbbbb", "claim-0.0.1-rc.2-bbbbbbb-111111111111"}, Created: old, Version: "0.0.1-rc.2"}},
+		{name: "old superseded release candidate", gone: true, why: "more than 30 days",
+			entry: prune.Entry{Tags: []string{"0.0.1-rc.2", "sha-bbbbbbb", "integration-bbbbbbb", "claim-0.0.1-rc.2-bbbbbbb-111111111111"}, Created: old, Version: "0.0.1-rc.2", SupersededBy: "0.0.2"}},
+		{name: "says what superseded it", gone: true, why: "release candidate 0.0.1-rc.2 is superseded by stable 0.0.2",
+			entry: prune.Entry{Tags: []string{"0.0.1-rc.2", "sha-bbbbbbb"}, Created: old, Version: "0.0.1-rc.2", SupersededBy: "0.0.2"}},
 		{name: "a claim that lost its number", gone: true,
-			entry: prune.Entry{Tags: []string{"claim-0.0.1-rc.2-ccccccc-111111111111"}, Created: old, Version: "0.0.1-rc.2"}},
+			entry: prune.Entry{Tags: []string{"claim-0.0.1-rc.2-ccccccc-111111111111"}, Created: old, Version: "0.0.1-rc.2", SupersededBy: "0.0.2"}},
+		{name: "a stable claim of a promotion that backed off goes with its artifact", gone: true,
+			entry: prune.Entry{Tags: []string{"0.0.1-rc.2", "claim-0.0.2-bbbbbbb-111111111111", "sha-bbbbbbb"}, Created: old, Version: "0.0.1-rc.2", SupersededBy: "0.0.2"}},
+		{name: "a candidate a stable version of its base does not supersede", why: "pending",
+			entry: prune.Entry{Tags: []string{"0.0.2-rc.1", "sha-fffffff", "integration-fffffff"}, Created: old, Version: "0.0.2-rc.1"}},
+		{name: "an artifact that is no candidate", gone: true, why: "not a kept stable version",
+			entry: prune.Entry{Tags: []string{"sha-fffffff"}, Created: old}},
+		{name: "a marker-like tag that is no marker", why: "tag sha-xyz",
+			entry: prune.Entry{Tags: []string{"sha-xyz"}, Created: old}},
 		{name: "young release candidate", why: "less than 30 days",
 			entry: prune.Entry{Tags: []string{"0.0.1-rc.2", "sha-bbbbbbb"}, Created: young, Version: "0.0.1-rc.2"}},
 		{name: "pending release candidate", why: "pending",

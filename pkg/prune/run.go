@@ -9,14 +9,17 @@ import (
 
 	"github.com/ocipromote/ocipromote/pkg/artifact"
 	"github.com/ocipromote/ocipromote/pkg/hold"
+	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/status"
+	"github.com/ocipromote/ocipromote/pkg/tags"
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
 
-// Deleter removes whole manifests from one repository.
+// Deleter removes whole manifests from one repository. Run has checked the registry's tags before
+// it calls either method (see sincePlan).
 type Deleter interface {
 	// Check reports, without changing anything, whether Delete would remove it: an error
-	// wrapping ErrSkipped when the registry shows something the plan did not see.
+	// wrapping ErrSkipped when the deleter's own view shows something the plan did not see.
 	Check(ctx context.Context, it Item) error
 	// Delete removes the manifest it.Digest and every tag on it; a manifest already gone is not
 	// an error.
@@ -44,8 +47,9 @@ type Result struct {
 }
 
 // Run reads the whole repository (one listing, a HEAD per tag, a GET per manifest), decides,
-// and deletes. On a dry run it asks the deleter what it would do and deletes nothing, so the
-// dry run's Deleted is exactly what a real run removes from the same registry state.
+// and deletes, listing again before each deletion (see sincePlan). On a dry run it checks the
+// same way and asks the deleter what it would do, and deletes nothing, so the dry run's Deleted is
+// exactly what a real run removes from the same registry state.
 func Run(ctx context.Context, reg status.Registry, del Deleter, o Options) (Result, error) {
 	log := o.Log
 	if log == nil {
@@ -86,7 +90,11 @@ func Run(ctx context.Context, reg status.Registry, del Deleter, o Options) (Resu
 	var entries []Entry
 	for d, ts := range idx.ByDigest() {
 		meta := artifact.MetadataFrom(idx.Manifests[d].Annotations())
-		entries = append(entries, Entry{Digest: d, Tags: ts, Created: meta.Created, Version: meta.Version})
+		e := Entry{Digest: d, Tags: ts, Created: meta.Created, Version: meta.Version}
+		if rc := rcOf(e); rc != "" && !hasStable(e) {
+			e.SupersededBy = idx.SupersededBy(d, status.ShortOf(ts), rc)
+		}
+		entries = append(entries, e)
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Digest < entries[j].Digest })
 	plan, err := Decide(list, entries, rules)
@@ -94,12 +102,16 @@ func Run(ctx context.Context, reg status.Registry, del Deleter, o Options) (Resu
 		return Result{}, err
 	}
 	res := Result{Plan: plan, DryRun: o.DryRun, Deleted: []Item{}}
+	since := &sincePlan{reg: reg, planned: tags.NewSet(list), seen: map[string]string{}}
 	for _, it := range plan.Delete {
 		act := del.Delete
 		if o.DryRun {
 			act = del.Check
 		}
-		err := act(ctx, it)
+		err := since.check(ctx, it)
+		if err == nil {
+			err = act(ctx, it)
+		}
 		if errors.Is(err, ErrSkipped) {
 			log.Warn("not deleting", "digest", it.Digest, "reason", err)
 			it.Reason = err.Error()
@@ -115,4 +127,43 @@ func Run(ctx context.Context, reg status.Registry, del Deleter, o Options) (Resu
 		res.Deleted = append(res.Deleted, it)
 	}
 	return res, nil
+}
+
+// sincePlan finds the tags written since the plan's listing. Registries delete a manifest with
+// every tag on it, so right before each deletion (whatever the deleter) the repository is listed
+// again, and a tag the plan did not see that points at the artifact (a rollback or a promotion
+// running meanwhile wrote it) keeps it. What is written between this check and the deletion
+// itself is beyond any client: no registry deletes conditionally.
+type sincePlan struct {
+	reg     status.Registry
+	planned tags.Set
+	// seen caches the digests of tags resolved so far: tags are written once.
+	seen map[string]string
+}
+
+func (s *sincePlan) check(ctx context.Context, it Item) error {
+	list, err := s.reg.Tags(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range list {
+		if s.planned.Has(t) {
+			continue
+		}
+		d, ok := s.seen[t]
+		if !ok {
+			d, err = s.reg.Resolve(ctx, t)
+			if errors.Is(err, oci.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			s.seen[t] = d
+		}
+		if d == it.Digest {
+			return fmt.Errorf("%w: tag %s was written at %s after the plan listed %s; run prune again to decide with it", ErrSkipped, t, it.Digest, s.reg.Name())
+		}
+	}
+	return nil
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-github/v62/github"
 
+	"github.com/ocipromote/ocipromote/pkg/claim"
+	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
@@ -26,7 +28,7 @@ import (
 
 // history builds a repository where a (0.0.1-rc.1, 60 days old) became 0.0.1, b (0.0.1-rc.2)
 // was never validated, c (0.0.1-rc.3) became 0.0.2, and d (0.0.3-rc.1) is three days old.
-func history(t *testing.T) (*oci.Repository, map[string]string) {
+func history(t *testing.T) (*ocitest.Server, *oci.Repository, map[string]string) {
 	t.Helper()
 	srv := ocitest.New(t, ocitest.MaxPage(5))
 	reg, err := oci.Open(srv.Host+"/acme/team/app", oci.Options{})
@@ -56,7 +58,7 @@ func history(t *testing.T) (*oci.Repository, map[string]string) {
 			}
 		}
 	}
-	return reg, digests
+	return srv, reg, digests
 }
 
 // recorder is a Deleter that remembers what it was asked to delete.
@@ -105,7 +107,7 @@ func TestRun(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			reg, digests := history(t)
+			_, reg, digests := history(t)
 			o := prune.Options{Rules: prune.Rules{KeepStable: 1, KeepRCDays: 30, Now: now, PruneStable: tc.pruneStable}, Selectors: status.DefaultSelectors}
 
 			dry := &recorder{}
@@ -185,7 +187,7 @@ func TestRunOnGitHubPackages(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			reg, digests := history(t)
+			_, reg, digests := history(t)
 			versions, ids := mirror(t, reg)
 			// A tag written after the registry was listed: GitHub shows it on a's version, so a
 			// stays although the plan would remove it.
@@ -314,6 +316,206 @@ func TestOCIDelete(t *testing.T) {
 			}
 			if want := []string{"DELETE /v2/acme/app/manifests/" + digest("1")}; !slices.Equal(got, want) {
 				t.Errorf("requests = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// After a rollback the highest tag overall is the rollback's stable tag, while integration runs
+// the highest release candidate: that candidate stays, because integration selects it and, on
+// its own, because validating it would still promote it (tag-validated's rules). A stable claim
+// of a promotion that backed off goes with its artifact.
+func TestRunAfterRollback(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		selectors []status.Selector
+		why       string
+	}{
+		{"the clusters' selections", status.DefaultSelectors, "selected by integration"},
+		{"live's selection only", status.DefaultSelectors[1:], "pending"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, reg, digests := history(t)
+			ctx := context.Background()
+			if _, err := hold.Rollback(ctx, reg, hold.RollbackInput{To: "aaaaaaa", Record: hold.Record{Reason: "r", Actor: "a", Time: now}}); err != nil {
+				t.Fatal(err)
+			}
+			backedOff := tagAt(t, reg, digests["b"], claimTag(t, "0.0.4", "bbbbbbb", digests["b"]))
+			o := prune.Options{Rules: prune.Rules{KeepStable: 1, KeepRCDays: 1, Now: now}, Selectors: tc.selectors}
+			res, err := prune.Run(ctx, reg, &recorder{}, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := digestsOf(res.Deleted), labels(digests, "b"); !slices.Equal(got, want) {
+				t.Fatalf("deleted %v, want only b's %v", got, want)
+			}
+			if !slices.Contains(res.Deleted[0].Tags, backedOff) || !strings.Contains(res.Deleted[0].Reason, "superseded by stable 0.0.2") {
+				t.Errorf("b deleted as %+v, want with its claim %s, as superseded", res.Deleted[0], backedOff)
+			}
+			for _, it := range res.Plan.Keep {
+				if it.Digest == digests["d"] && !strings.Contains(it.Reason, tc.why) {
+					t.Errorf("integration's candidate kept for %q, want %q", it.Reason, tc.why)
+				}
+			}
+		})
+	}
+}
+
+func tagAt(t *testing.T, reg *oci.Repository, digest, tag string) string {
+	t.Helper()
+	ctx := context.Background()
+	m, err := reg.Get(ctx, digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Tag(ctx, tag, m, oci.Write{}); err != nil {
+		t.Fatal(err)
+	}
+	return tag
+}
+
+func claimTag(t *testing.T, v, short, digest string) string {
+	t.Helper()
+	c, err := claim.New(v, short, digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Tag()
+}
+
+// writesAfterPlan is a repository where someone writes a tag after prune's plan listed it: the
+// write runs just before the second listing, the one right before the first deletion.
+type writesAfterPlan struct {
+	*oci.Repository
+	mu    sync.Mutex
+	lists int
+	write func()
+}
+
+func (w *writesAfterPlan) Tags(ctx context.Context) ([]string, error) {
+	w.mu.Lock()
+	if w.lists++; w.lists == 2 {
+		w.write()
+	}
+	w.mu.Unlock()
+	return w.Repository.Tags(ctx)
+}
+
+// A tag written at an artifact after the plan's listing (here a forced rollback to b, meanwhile)
+// keeps the artifact, whichever way prune deletes: the registry is listed again before each
+// deletion, and the DELETE that would take the new tag along is never sent.
+func TestRunRechecksBeforeDeleting(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		api  string
+	}{
+		{"OCI API", prune.APIOCI},
+		{"GitHub Packages API", prune.APIGitHub},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, reg, digests := history(t)
+			ctx := context.Background()
+			var del prune.Deleter
+			var api *packagestest.Server
+			if tc.api == prune.APIGitHub {
+				versions, _ := mirror(t, reg)
+				api = packagestest.New(t, "acme", true, "team/app", versions)
+				del = prune.NewGitHub(api.Client(), "acme", "team/app")
+			} else {
+				repo, err := oci.ParseRepository(reg.Name(), false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				del = prune.NewOCI(repo, prune.OCIOptions{})
+			}
+			w := &writesAfterPlan{Repository: reg, write: func() { tagAt(t, reg, digests["b"], "0.0.3") }}
+			o := prune.Options{Rules: prune.Rules{KeepStable: 1, KeepRCDays: 30, Now: now}, Selectors: status.DefaultSelectors}
+			res, err := prune.Run(ctx, w, del, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Deleted) != 0 {
+				t.Errorf("deleted %+v, want nothing", res.Deleted)
+			}
+			if got, want := digestsOf(res.Skipped), labels(digests, "b"); !slices.Equal(got, want) || !strings.Contains(res.Skipped[0].Reason, "tag 0.0.3 was written") {
+				t.Errorf("skipped %+v, want b for its new tag 0.0.3", res.Skipped)
+			}
+			for _, r := range srv.Requests() {
+				if strings.HasPrefix(r, "DELETE ") {
+					t.Errorf("sent %s", r)
+				}
+			}
+			if api != nil && len(api.Deletes()) != 0 {
+				t.Errorf("sent %v", api.Deletes())
+			}
+			if d, err := reg.Resolve(ctx, "0.0.3"); err != nil || d != digests["b"] {
+				t.Errorf("0.0.3 = %s, %v; want b's artifact, still there", d, err)
+			}
+		})
+	}
+}
+
+// Without anything written meanwhile, the OCI API deletes what the plan says: one DELETE of the
+// manifest (test/e2e shows a distribution registry dropping its tags with it).
+func TestRunDeletesWithTheOCIAPI(t *testing.T) {
+	t.Parallel()
+	srv, reg, digests := history(t)
+	ctx := context.Background()
+	del, err := prune.NewDeleter(reg.Name(), prune.DeleterOptions{API: prune.APIAuto})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := prune.Run(ctx, reg, del, prune.Options{Rules: prune.Rules{KeepStable: 1, KeepRCDays: 30, Now: now}, Selectors: status.DefaultSelectors})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := digestsOf(res.Deleted), labels(digests, "b"); !slices.Equal(got, want) {
+		t.Fatalf("deleted %v, want %v", got, want)
+	}
+	var deletes []string
+	for _, r := range srv.Requests() {
+		if strings.HasPrefix(r, "DELETE ") {
+			deletes = append(deletes, r)
+		}
+	}
+	if want := []string{"DELETE /v2/acme/team/app/manifests/" + digests["b"]}; !slices.Equal(deletes, want) {
+		t.Errorf("requests %v, want %v", deletes, want)
+	}
+}
+
+func TestNewDeleter(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, repo string
+		o          prune.DeleterOptions
+		want       string // the deleter's type, or the error
+	}{
+		{name: "auto on ghcr.io", repo: "ghcr.io/acme/app", o: prune.DeleterOptions{GitHubToken: "t"}, want: "*prune.GitHub"},
+		{name: "auto elsewhere", repo: "registry.example.com/acme/app", want: "*prune.OCI"},
+		{name: "oci on ghcr.io", repo: "ghcr.io/acme/app", o: prune.DeleterOptions{API: prune.APIOCI}, want: "*prune.OCI"},
+		{name: "github elsewhere", repo: "registry.example.com/acme/app", o: prune.DeleterOptions{API: prune.APIGitHub, GitHubToken: "t"}, want: "*prune.GitHub"},
+		{name: "github without a token", repo: "ghcr.io/acme/app", want: "needs github_token"},
+		{name: "github with a bad API URL", repo: "ghcr.io/acme/app", o: prune.DeleterOptions{GitHubToken: "t", GitHubAPIURL: "ftp://x"}, want: "not an http(s) URL"},
+		{name: "github without a package path", repo: "ghcr.io/acme", o: prune.DeleterOptions{GitHubToken: "t"}, want: "not ghcr.io/OWNER/PACKAGE"},
+		{name: "unknown API", repo: "ghcr.io/acme/app", o: prune.DeleterOptions{API: "s3"}, want: `delete_api must be auto, oci or github, got "s3"`},
+		{name: "bad repository", repo: "Not A Repository", want: "not REGISTRY/PATH"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			del, err := prune.NewDeleter(tc.repo, tc.o)
+			got := fmt.Sprintf("%T", del)
+			if err != nil {
+				got = err.Error()
+			}
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("NewDeleter(%s, %+v) = %s, want %s", tc.repo, tc.o, got, tc.want)
 			}
 		})
 	}
