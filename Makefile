@@ -49,12 +49,25 @@ reliability:
 	@grep -o 'reliability: .*' .reliability.log | sed 's/^reliability: //' | sort | awk -F' [|] ' 'BEGIN { printf "%-62s | %s\n", "scenario", "figures" } { printf "%-62s | ", $$1; for (i = 2; i <= NF; i++) printf "%s%s", $$i, (i < NF ? ", " : "\n") }'
 	@rm -f .reliability.log
 
-# fuzz runs each fuzz target for FUZZTIME (make test runs only their seed corpora).
+# fuzz runs each fuzz target for FUZZTIME, one at a time (go test -fuzz takes one target). make test
+# runs only their committed seed corpora (testdata/fuzz/<FuzzName> in each package); a failing
+# input found here is written there too: keep it as a seed once the bug is fixed.
 FUZZTIME ?= 60s
 fuzz:
-	$(GO) test -run=NONE -fuzz=FuzzParseRevision -fuzztime=$(FUZZTIME) ./pkg/ref
-	$(GO) test -run=NONE -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./pkg/version
-	$(GO) test -run=NONE -fuzz=FuzzDecide -fuzztime=$(FUZZTIME) ./pkg/event
+	$(GO) test -run=NONE -fuzz='^FuzzParseRevision$$' -fuzztime=$(FUZZTIME) ./pkg/ref
+	$(GO) test -run=NONE -fuzz='^FuzzParseOrigin$$' -fuzztime=$(FUZZTIME) ./pkg/ref
+	$(GO) test -run=NONE -fuzz='^FuzzNewOrigin$$' -fuzztime=$(FUZZTIME) ./pkg/ref
+	$(GO) test -run=NONE -fuzz='^FuzzSourceURL$$' -fuzztime=$(FUZZTIME) ./pkg/ref
+	$(GO) test -run=NONE -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./pkg/version
+	$(GO) test -run=NONE -fuzz='^FuzzParseLine$$' -fuzztime=$(FUZZTIME) ./pkg/version
+	$(GO) test -run=NONE -fuzz='^FuzzParsePrefix$$' -fuzztime=$(FUZZTIME) ./pkg/version
+	$(GO) test -run=NONE -fuzz='^FuzzParseBump$$' -fuzztime=$(FUZZTIME) ./pkg/version
+	$(GO) test -run=NONE -fuzz='^FuzzParseInitial$$' -fuzztime=$(FUZZTIME) ./pkg/version
+	$(GO) test -run=NONE -fuzz='^FuzzDecide$$' -fuzztime=$(FUZZTIME) ./pkg/event
+	$(GO) test -run=NONE -fuzz='^FuzzCriteria$$' -fuzztime=$(FUZZTIME) ./pkg/event
+	$(GO) test -run=NONE -fuzz='^FuzzParseRepository$$' -fuzztime=$(FUZZTIME) ./pkg/oci
+	$(GO) test -run=NONE -fuzz='^FuzzCheckRepository$$' -fuzztime=$(FUZZTIME) ./pkg/step
+	$(GO) test -run=NONE -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./pkg/actionio
 
 # bench measures build-rc and tag-validated against the same steps scripted with Flux's OCI client
 # and with crane, on Debian's docker-registry on 127.0.0.1 behind a request-counting front, and
