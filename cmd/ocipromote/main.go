@@ -14,20 +14,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v62/github"
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/ocipromote/ocipromote/pkg/actionio"
 	"github.com/ocipromote/ocipromote/pkg/hold"
-	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/prune"
 	"github.com/ocipromote/ocipromote/pkg/status"
 	"github.com/ocipromote/ocipromote/pkg/step"
@@ -36,7 +32,7 @@ import (
 const name = "ocipromote"
 
 var selectInput = actionio.Input{Name: "select",
-	Usage: "a Flux OCIRepository selection NAME=CONSTRAINT or NAME=CONSTRAINT;SEMVER_FILTER; repeat the flag (or one per line in INPUT_SELECT); default integration=>= 0.0.0-0 and live=>= 0.0.0"}
+	Usage: "a Flux OCIRepository selection NAME=CONSTRAINT or NAME=CONSTRAINT;SEMVER_FILTER; repeat the flag (or one per line in INPUT_SELECT); default integration=>= 0.0.0-0;.*-rc.* and live=>= 0.0.0, as the example clusters select"}
 
 var actorInput = actionio.Input{Name: "actor", ContextEnv: "GITHUB_ACTOR", Usage: "who does this, recorded in the hold (default $GITHUB_ACTOR, then $USER)"}
 
@@ -89,7 +85,7 @@ var (
 			actionio.Input{Name: "prune_stable", Bool: true, Usage: "also remove stable versions older than the newest keep_stable (by default stable versions are never removed)"},
 			selectInput,
 			actionio.Input{Name: "now", Usage: "RFC 3339 time to measure ages from (default: the current time)"},
-			actionio.Input{Name: "delete_api", Default: "auto", Usage: "how to delete: oci (DELETE /v2/<name>/manifests/<digest>), github (GitHub Packages API) or auto (github for ghcr.io, else oci)"},
+			actionio.Input{Name: "delete_api", Default: prune.APIAuto, Usage: "how to delete: oci (DELETE /v2/<name>/manifests/<digest>), github (GitHub Packages API) or auto (github for ghcr.io, else oci)"},
 			actionio.Input{Name: "github_api_url", ContextEnv: "GITHUB_API_URL", Default: "https://api.github.com/", Usage: "GitHub API for delete_api github"},
 			actionio.Input{Name: "github_token", ContextEnv: "GITHUB_TOKEN", Secret: true, Usage: "token for the GitHub Packages API (read:packages, delete:packages)"},
 			step.DryRunInput,
@@ -118,7 +114,7 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 		fmt.Fprint(stdout, usage)
 		return actionio.ErrHelp
 	case "status":
-		return runStatus(ctx, a, rest, stdout, env)
+		return runStatus(ctx, a, rest, stdout, stderr, env)
 	case "rollback":
 		return runRollback(ctx, a, rest, stdout, stderr, env)
 	case "hold":
@@ -171,7 +167,7 @@ func selectors(v *actionio.Values) ([]status.Selector, error) {
 	return s, nil
 }
 
-func runStatus(ctx context.Context, a *githubactions.Action, args []string, stdout io.Writer, env step.Env) error {
+func runStatus(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, env step.Env) error {
 	v, err := actionio.Parse(statusCommand, a, joinRepeated(args, "select"), stdout)
 	if err != nil {
 		return err
@@ -188,6 +184,9 @@ func runStatus(ctx context.Context, a *githubactions.Action, args []string, stdo
 	if err != nil {
 		return err
 	}
+	if limit < 0 {
+		return actionio.Usagef("limit must be 0 (every artifact) or a positive number of artifacts, got %d", limit)
+	}
 	reg, err := step.Open(a, v, env)
 	if err != nil {
 		return err
@@ -198,23 +197,24 @@ func runStatus(ctx context.Context, a *githubactions.Action, args []string, stdo
 	}
 	r.Limit(limit)
 	actionio.Summary(a, r.Markdown())
-	if a.Getenv("GITHUB_OUTPUT") != "" {
-		a.SetOutput("hold", onOff(r.Hold.Held()))
-		for _, s := range r.Selections {
-			key := outputKey(s.Name)
-			a.SetOutput(key+"_tag", s.Tag)
-			a.SetOutput(key+"_digest", s.Digest)
-			a.SetOutput(key+"_sha", s.Short)
-		}
-	}
 	switch {
 	case v.JSON:
-		return encodeJSON(stdout, r)
+		err = encodeJSON(stdout, r)
 	case format == "markdown":
 		_, err = io.WriteString(stdout, r.Markdown())
+	default:
+		err = r.Text(stdout)
+	}
+	if err != nil {
 		return err
 	}
-	return r.Text(stdout)
+	outs := actionio.Outputs{{Name: "hold", Value: onOff(r.Hold.Held())}}
+	for _, s := range r.Selections {
+		key := outputKey(s.Name)
+		outs = append(outs, actionio.Output{Name: key + "_tag", Value: s.Tag}, actionio.Output{Name: key + "_digest", Value: s.Digest}, actionio.Output{Name: key + "_sha", Value: s.Short})
+	}
+	// stdout carries the report itself; the outputs go to GITHUB_OUTPUT.
+	return actionio.Report(a, io.Discard, stderr, false, "status: "+r.Headline(), outs)
 }
 
 var nonKey = regexp.MustCompile(`[^a-z0-9]+`)
@@ -247,13 +247,20 @@ func record(a *githubactions.Action, v *actionio.Values) (hold.Record, error) {
 	if actor == "" {
 		return hold.Record{}, actionio.Usagef("say who you are with --actor (or INPUT_ACTOR); it is recorded in the hold")
 	}
-	return hold.Record{Reason: v.Get("reason"), Actor: actor, Time: time.Now().UTC()}, nil
+	rec := hold.Record{Reason: v.Get("reason"), Actor: actor, Time: time.Now().UTC()}
+	if err := rec.Check(); err != nil {
+		return hold.Record{}, actionio.Usagef("%v", err)
+	}
+	return rec, nil
 }
 
 func runRollback(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, env step.Env) error {
 	v, err := actionio.Parse(rollbackCommand, a, args, stdout)
 	if err != nil {
 		return err
+	}
+	if err := hold.CheckTo(v.Get("to")); err != nil {
+		return actionio.Usagef("to: %v", err)
 	}
 	rec, err := record(a, v)
 	if err != nil {
@@ -356,104 +363,31 @@ func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdou
 	if err != nil {
 		return err
 	}
-	del, err := deleter(a, v, env)
+	del, err := prune.NewDeleter(v.Get("repository"), prune.DeleterOptions{API: v.Get("delete_api"), Username: v.Get("username"), Password: v.Get("password"),
+		GitHubAPIURL: v.Get("github_api_url"), GitHubToken: v.Get("github_token"), Transport: env.Transport})
 	if err != nil {
-		return err
+		return actionio.Usagef("%v", err)
 	}
 	res, err := prune.Run(ctx, reg, del, o)
 	if err != nil {
 		return err
 	}
-	var tags []string
-	for _, it := range res.Deleted {
-		tags = append(tags, it.Tags...)
-	}
-	if a.Getenv("GITHUB_OUTPUT") != "" {
-		a.SetOutput("deleted", strconv.Itoa(len(res.Deleted)))
-		a.SetOutput("deleted_tags", strings.Join(tags, ","))
-		a.SetOutput("skipped", strconv.Itoa(len(res.Skipped)))
-	}
-	actionio.Summary(a, pruneMarkdown(res))
+	actionio.Summary(a, res.Markdown())
 	if v.JSON {
-		return encodeJSON(stdout, res)
+		err = encodeJSON(stdout, res)
+	} else {
+		err = res.Text(stdout)
 	}
-	return pruneText(stdout, res)
-}
-
-// deleter picks how manifests are deleted: ghcr.io has no OCI DELETE, but GitHub's Packages API.
-func deleter(a *githubactions.Action, v *actionio.Values, env step.Env) (prune.Deleter, error) {
-	repo, err := oci.ParseRepository(v.Get("repository"), false)
 	if err != nil {
-		return nil, actionio.Usagef("%v", err)
+		return err
 	}
-	api := v.Get("delete_api")
-	if api == "auto" {
-		api = "oci"
-		if repo.RegistryStr() == prune.GHCR {
-			api = "github"
-		}
+	outs := actionio.Outputs{
+		{Name: "deleted", Value: strconv.Itoa(len(res.Deleted))},
+		{Name: "deleted_tags", Value: strings.Join(res.DeletedTags(), ",")},
+		{Name: "skipped", Value: strconv.Itoa(len(res.Skipped))},
 	}
-	switch api {
-	case "oci":
-		return prune.NewOCI(repo, prune.OCIOptions{Username: v.Get("username"), Password: v.Get("password"), Transport: env.Transport}), nil
-	case "github":
-		owner, pkg, err := prune.PackageOf(repo)
-		if err != nil {
-			return nil, actionio.Usagef("%v", err)
-		}
-		base, err := url.Parse(strings.TrimSuffix(v.Get("github_api_url"), "/") + "/")
-		if err != nil || (base.Scheme != "https" && base.Scheme != "http") {
-			return nil, actionio.Usagef("github_api_url %q is not an http(s) URL", v.Get("github_api_url"))
-		}
-		token := v.Get("github_token")
-		if token == "" {
-			return nil, actionio.Usagef("delete_api github needs github_token (or GITHUB_TOKEN) with delete:packages")
-		}
-		client := github.NewClient(&http.Client{Transport: env.Transport}).WithAuthToken(token)
-		client.BaseURL = base
-		return prune.NewGitHub(client, owner, pkg), nil
-	}
-	return nil, actionio.Usagef("delete_api must be auto, oci or github, got %q", api)
-}
-
-func pruneText(w io.Writer, res prune.Result) error {
-	verb := "deleted"
-	if res.DryRun {
-		verb = "would delete"
-	}
-	for _, it := range res.Deleted {
-		fmt.Fprintf(w, "%s %s %s: %s\n", verb, it.Digest, strings.Join(it.Tags, " "), it.Reason)
-	}
-	for _, it := range res.Skipped {
-		fmt.Fprintf(w, "skip %s %s: %s\n", it.Digest, strings.Join(it.Tags, " "), it.Reason)
-	}
-	for _, it := range res.Plan.Keep {
-		fmt.Fprintf(w, "keep %s %s: %s\n", it.Digest, strings.Join(it.Tags, " "), it.Reason)
-	}
-	_, err := fmt.Fprintf(w, "%s %d artifacts, skipped %d, kept %d\n", verb, len(res.Deleted), len(res.Skipped), len(res.Plan.Keep))
-	return err
-}
-
-func pruneMarkdown(res prune.Result) string {
-	var b strings.Builder
-	title := "ocipromote prune"
-	if res.DryRun {
-		title += " (dry run)"
-	}
-	fmt.Fprintf(&b, "### %s: %d deleted, %d skipped, %d kept\n\n| action | digest | tags | reason |\n|---|---|---|---|\n", title, len(res.Deleted), len(res.Skipped), len(res.Plan.Keep))
-	rows := func(action string, items []prune.Item) {
-		for _, it := range items {
-			fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s |\n", action, it.Digest, strings.Join(it.Tags, " "), strings.NewReplacer("|", "\\|", "\n", " ").Replace(it.Reason))
-		}
-	}
-	verb := "delete"
-	if res.DryRun {
-		verb = "would delete"
-	}
-	rows(verb, res.Deleted)
-	rows("skip", res.Skipped)
-	rows("keep", res.Plan.Keep)
-	return b.String()
+	// stdout carries the result itself; the outputs go to GITHUB_OUTPUT.
+	return actionio.Report(a, io.Discard, stderr, false, "prune: "+res.Summary(), outs)
 }
 
 func main() { os.Exit(step.Main(name, run, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -185,5 +186,162 @@ func TestPruneDryRun(t *testing.T) {
 	}
 	if w := srv.Writes()[writes:]; len(w) != 0 {
 		t.Errorf("dry run wrote %v", w)
+	}
+}
+
+// Hostile or mistaken inputs are refused with exit 2 (how the command was called) or 1 (the
+// registry has no such artifact), with a message saying what is wrong and what to do, on lines of
+// their own that no runner reads as a workflow command, and nothing is written to the registry.
+func TestHostileInputs(t *testing.T) {
+	t.Parallel()
+	const repo = "REPO" // replaced by the test registry's repository
+	rollback := func(extra ...string) []string {
+		return append([]string{"rollback", "--repository", repo, "--to", "aaaaaaa", "--reason", "r", "--actor", "oncall"}, extra...)
+	}
+	prune := func(extra ...string) []string {
+		return append([]string{"prune", "--repository", repo, "--keep-stable", "1", "--keep-rc-days", "3", "--now", "2026-12-01T00:00:00Z"}, extra...)
+	}
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		code int
+		want []string
+	}{
+		{"rollback to shell metacharacters", rollback("--to", "0.0.1; rm -rf /"), nil, 2, []string{`to: "0.0.1; rm -rf /" is not a version, a commit sha or a digest`, "name the artifact"}},
+		{"rollback to a command substitution", rollback("--to", "$(id)"), nil, 2, []string{`"$(id)" is not a version`}},
+		{"rollback to a workflow command", rollback("--to", "0.0.1\n::error::boom"), nil, 2, []string{`"0.0.1\n::error::boom" is not a version`}},
+		{"rollback to a short digest", rollback("--to", "sha256:1234"), nil, 2, []string{"sha256:<64 lower-case hex>"}},
+		{"rollback to an oversized value", rollback("--to", strings.Repeat("a", 100000)), nil, 2, []string{"is not a version", "bytes)"}},
+		{"rollback to an unknown version", rollback("--to", "9.9.9"), nil, 1, []string{"no tag 9.9.9", "ocipromote status"}},
+		{"rollback to an unknown commit", rollback("--to", "deadbee"), nil, 1, []string{"commit deadbee was never built", "ocipromote status"}},
+		{"rollback to an unknown digest", rollback("--to", "sha256:"+strings.Repeat("0", 64)), nil, 1, []string{"not found"}},
+		{"rollback with an empty reason", rollback("--reason", ""), nil, 2, []string{"missing required input --reason"}},
+		{"rollback with a reason on two lines", rollback("--reason", "r\n::error::boom $(id)"), nil, 2, []string{"reason", "line break", "say why in one line"}},
+		{"rollback with an oversized reason", rollback("--reason", strings.Repeat("r", 501)), nil, 2, []string{"501 characters, over the limit of 500"}},
+		{"rollback with a reason from the environment on two lines", []string{"rollback", "--repository", repo, "--to", "aaaaaaa"},
+			map[string]string{"INPUT_REASON": "r\n::error::boom", "GITHUB_ACTOR": "oncall"}, 2, []string{"line break"}},
+		{"rollback with an empty actor", rollback("--actor", ""), nil, 2, []string{"say who you are with --actor"}},
+		{"rollback with an actor on two lines", rollback("--actor", "a\n::error::b"), nil, 2, []string{"actor", "line break", "user name"}},
+		{"rollback with an oversized actor", rollback("--actor", strings.Repeat("a", 101)), nil, 2, []string{"over the limit of 100"}},
+		{"rollback with an actor from the environment on two lines", []string{"rollback", "--repository", repo, "--to", "aaaaaaa", "--reason", "r"},
+			map[string]string{"GITHUB_ACTOR": "a\n::error::b"}, 2, []string{"actor", "line break"}},
+		{"hold set with a reason on two lines", []string{"hold", "set", "--repository", repo, "--reason", "r\n::warning::x", "--actor", "a"}, nil, 2, []string{"line break"}},
+		{"hold release with an actor on two lines", []string{"hold", "release", "--repository", repo, "--actor", "a\rb"}, nil, 2, []string{"actor", "line break"}},
+		{"prune keeping a negative number of stable versions", prune("--keep-stable", "-1"), nil, 2, []string{"keep_stable must be at least 1"}},
+		{"prune keeping a word of stable versions", prune("--keep-stable", "ten"), nil, 2, []string{`keep_stable must be a whole number, got "ten"`}},
+		{"prune with negative days", prune("--keep-rc-days", "-3"), nil, 2, []string{"keep_rc_days must not be negative"}},
+		{"prune with days and a unit", prune("--keep-rc-days", "3d"), nil, 2, []string{`keep_rc_days must be a whole number, got "3d"`}},
+		{"prune with an unknown deletion API", prune("--delete-api", "s3"), nil, 2, []string{`delete_api must be auto, oci or github, got "s3"`}},
+		{"prune with a GitHub API URL that is not one", prune("--delete-api", "github", "--github-token", "t", "--github-api-url", "javascript:alert(1)"), nil, 2, []string{"is not an http(s) URL"}},
+		{"status in an unknown format", []string{"status", "--repository", repo, "--format", "html"}, nil, 2, []string{"format must be text or markdown"}},
+		{"status with a selection without a constraint", []string{"status", "--repository", repo, "--select", "live"}, nil, 2, []string{"is not NAME=CONSTRAINT"}},
+		{"status with a malformed constraint", []string{"status", "--repository", repo, "--select", "live=>>1"}, nil, 2, []string{"semver constraint"}},
+		{"status with a malformed filter", []string{"status", "--repository", repo, "--select", "live=>= 0.0.0;("}, nil, 2, []string{"semver filter"}},
+		{"status with a negative limit", []string{"status", "--repository", repo, "--limit", "-1"}, nil, 2, []string{"limit must be 0"}},
+		{"status of a repository with a tag", []string{"status", "--repository", "ghcr.io/acme/app:latest"}, nil, 2, []string{"has a tag"}},
+		{"status of a repository in upper case", []string{"status", "--repository", "ghcr.io/Acme/App"}, nil, 2, []string{"REGISTRY/PATH"}},
+		{"rollback in a repository with credentials", []string{"rollback", "--repository", "user:ghp_secret@ghcr.io/acme/app", "--to", "0.0.1", "--reason", "r", "--actor", "a"}, nil, 2, []string{"carries credentials"}},
+		{"prune of a repository with a workflow command", []string{"prune", "--repository", "ghcr.io/acme/app\n::error::x", "--keep-stable", "1", "--keep-rc-days", "3"}, nil, 2, []string{"REGISTRY/PATH"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, repository, _ := promoted(t)
+			writes, assignments := len(srv.Writes()), len(srv.Assignments())
+			args := slices.Clone(tc.args)
+			for i, a := range args {
+				if a == repo {
+					args[i] = repository
+				}
+			}
+			env := map[string]string{}
+			maps.Copy(env, tc.env)
+			r := steptest.Invoke(t, name, run, env, args...)
+			if r.Code != tc.code {
+				t.Errorf("exit %d, want %d\n%s%s", r.Code, tc.code, r.Stdout, r.Stderr)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(r.Stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
+				}
+			}
+			for _, line := range strings.Split(r.Stdout+r.Stderr, "\n") {
+				if l := strings.TrimSpace(line); strings.HasPrefix(l, "::") && !strings.HasPrefix(l, "::add-mask::") {
+					t.Errorf("a line the runner reads as a workflow command: %q", line)
+				}
+			}
+			if strings.Contains(r.Stdout+r.Stderr, "ghp_secret") {
+				t.Errorf("the credentials were printed:\n%s%s", r.Stdout, r.Stderr)
+			}
+			if w := srv.Writes()[writes:]; len(w) != 0 {
+				t.Errorf("wrote to the registry: %v", w)
+			}
+			if a := srv.Assignments()[assignments:]; len(a) != 0 {
+				t.Errorf("assigned tags: %v", a)
+			}
+		})
+	}
+}
+
+// status and prune end as every step does (actionio.Report): a heading in the log, the outputs in
+// GITHUB_OUTPUT, and a job summary; stdout keeps the report itself.
+func TestStatusAndPruneAsActionsSteps(t *testing.T) {
+	t.Parallel()
+	_, repo, rcs := promoted(t)
+	tests := []struct {
+		name    string
+		args    []string
+		heading string
+		outputs map[string]string
+		stdout  string
+		summary []string
+	}{
+		{
+			name:    "status",
+			args:    []string{"status", "--repository", repo},
+			heading: "status: hold off; integration selects 0.0.2-rc.1 (bbbbbbb); live selects 0.0.2 (bbbbbbb)",
+			outputs: map[string]string{"hold": "off", "integration_tag": "0.0.2-rc.1", "integration_digest": rcs[1].Digest, "integration_sha": "bbbbbbb",
+				"live_tag": "0.0.2", "live_digest": rcs[1].Digest, "live_sha": "bbbbbbb"},
+			stdout:  "SELECTION",
+			summary: []string{"### ocipromote status:", "| output | value |", "| live_tag | `0.0.2` |"},
+		},
+		{
+			name:    "prune",
+			args:    []string{"prune", "--repository", repo, "--keep-stable", "1", "--keep-rc-days", "7", "--prune-stable", "--now", "2026-12-01T00:00:00Z", "--dry-run"},
+			heading: "prune: would delete 1 artifacts, skipped 0, kept 1",
+			outputs: map[string]string{"deleted": "1", "skipped": "0"},
+			stdout:  "would delete 1 artifacts",
+			summary: []string{"### ocipromote prune (dry run): 1 deleted", "| deleted | `1` |"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			out, summary := filepath.Join(dir, "output"), filepath.Join(dir, "summary")
+			r := steptest.Invoke(t, name, run, map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": summary}, tc.args...)
+			if r.Code != 0 {
+				t.Fatalf("exit %d\n%s", r.Code, r.Stderr)
+			}
+			if !slices.Contains(strings.Split(r.Stderr, "\n"), tc.heading) {
+				t.Errorf("stderr lacks the heading %q:\n%s", tc.heading, r.Stderr)
+			}
+			if !strings.Contains(r.Stdout, tc.stdout) || strings.Contains(r.Stdout, "deleted=") || strings.Contains(r.Stdout, "hold=") {
+				t.Errorf("stdout is not the report:\n%s", r.Stdout)
+			}
+			b, _ := os.ReadFile(out)
+			for k, v := range tc.outputs {
+				if !strings.Contains(string(b), k+"<<") || !strings.Contains(string(b), "\n"+v+"\n") {
+					t.Errorf("GITHUB_OUTPUT lacks %s=%s:\n%s", k, v, b)
+				}
+			}
+			s, _ := os.ReadFile(summary)
+			for _, want := range tc.summary {
+				if !strings.Contains(string(s), want) {
+					t.Errorf("summary lacks %q:\n%s", want, s)
+				}
+			}
+		})
 	}
 }

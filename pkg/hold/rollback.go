@@ -319,7 +319,7 @@ func findTarget(ctx context.Context, reg Registry, list []string, given string) 
 	switch {
 	case named.version != "":
 		if !set.Has(named.version) {
-			return target{}, fmt.Errorf("no tag %s in %s: %w", named.version, reg.Name(), oci.ErrNotFound)
+			return target{}, fmt.Errorf("no tag %s in %s (`ocipromote status` lists the artifacts and their versions): %w", named.version, reg.Name(), oci.ErrNotFound)
 		}
 		if digest, err = reg.Resolve(ctx, named.version); err != nil {
 			return target{}, err
@@ -328,7 +328,7 @@ func findTarget(ctx context.Context, reg Registry, list []string, given string) 
 		shorts := tags.FindShort(list, tags.ShaPrefix, givenSha)
 		switch len(shorts) {
 		case 0:
-			return target{}, fmt.Errorf("no %s%s tag in %s: commit %s was never built: %w", tags.ShaPrefix, givenSha, reg.Name(), givenSha, oci.ErrNotFound)
+			return target{}, fmt.Errorf("no %s%s tag in %s: commit %s was never built, or was pruned (`ocipromote status` lists the artifacts): %w", tags.ShaPrefix, givenSha, reg.Name(), givenSha, oci.ErrNotFound)
 		case 1:
 		default:
 			return target{}, fmt.Errorf("sha %s is ambiguous in %s (%s): give more characters or the full sha", givenSha, reg.Name(), strings.Join(shorts, ", "))

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/ocipromote/ocipromote/pkg/hold"
 )
 
 // HoldLine is the hold in one line.
@@ -21,6 +23,22 @@ func (r Report) HoldLine() string {
 		return s
 	}
 	return "off: " + r.Hold.Describe()
+}
+
+// Headline is the report in one line: the hold, and what each selection picks.
+func (r Report) Headline() string {
+	parts := []string{"hold " + hold.Off}
+	if r.Hold.Held() {
+		parts[0] = "hold " + hold.On
+	}
+	for _, s := range r.Selections {
+		p := s.Name + " selects " + dash(s.Tag)
+		if s.Short != "" {
+			p += " (" + s.Short + ")"
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Text writes the report for a terminal.
