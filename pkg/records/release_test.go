@@ -360,3 +360,22 @@ func TestCommentRequests(t *testing.T) {
 		t.Errorf("PR #1 comments read in %d requests, want 3 pages", n)
 	}
 }
+
+// The README shows a release's notes and a pull request comment as GitHub renders them from these
+// very goldens; a change to either must reach the README too.
+func TestREADMEShowsTheGoldens(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"notes-0.0.2.md", "comment-0.0.2.md"} {
+		golden, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(readme), "```markdown\n"+string(golden)+"```") {
+			t.Errorf("README.md does not show testdata/%s verbatim in a markdown block; copy it there", name)
+		}
+	}
+}
