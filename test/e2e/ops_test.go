@@ -83,9 +83,11 @@ func TestOpsStatus(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("artifacts, newest first:\n got %q\nwant %q", got, want)
 	}
-	for _, name := range []string{"integration", "live"} {
-		if s := selection(t, rep, name); s.Tag != "0.0.2" || s.Digest != rcs[2]["digest"] || s.Held {
-			t.Errorf("%s = %+v, want 0.0.2 on %s, not held", name, s, rcs[2]["digest"])
+	// Integration takes release candidates only (semverFilter .*-rc.*, as the example cluster),
+	// live stable versions: both on c's artifact.
+	for name, tag := range map[string]string{"integration": "0.0.1-rc.3", "live": "0.0.2"} {
+		if s := selection(t, rep, name); s.Tag != tag || s.Digest != rcs[2]["digest"] || s.Held {
+			t.Errorf("%s = %+v, want %s on %s, not held", name, s, tag, rcs[2]["digest"])
 		}
 	}
 
@@ -335,5 +337,80 @@ func TestOpsPruneGitHubPackages(t *testing.T) {
 	}
 	if got, want := len(api.Versions()), len(versions)-1; got != want {
 		t.Errorf("%d package versions left, want %d", got, want)
+	}
+}
+
+// After a rollback the highest tag overall is the rollback's stable tag, while the integration
+// cluster runs the highest release candidate. Prune keeps that candidate: integration selects it,
+// and, with only live's selection given, tag-validated would still promote it; status says
+// integration runs it.
+func TestOpsPruneAfterRollback(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		extra  []string
+		reason string
+	}{
+		{"the clusters' selections", nil, "selected by integration"},
+		{"live's selection only", []string{"--select", "live=>= 0.0.0"}, "pending"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			repo := newRepo(t)
+			var rcs []map[string]string
+			for i, label := range []string{"a", "b", "c", "d"} {
+				rcs = append(rcs, buildRC(t, repo, manifestsDir(t, label), commit(t, label), "--created", fmt.Sprintf("2026-01-0%dT10:00:00Z", i+1)))
+				if label == "a" || label == "c" {
+					tagValidated(t, repo, "--digest", rcs[i]["digest"])
+				}
+			}
+			d := rcs[3]
+			if got, want := d["version"], "0.0.3-rc.1"; got != want {
+				t.Fatalf("d built as %s, want %s", got, want)
+			}
+			mustRun(t, nil, "ocipromote", "rollback", "--repository", repo, "--to", short(commit(t, "a")), "--reason", "c broke checkout", "--actor", "oncall")
+			wantTagsAt(t, repo, rcs[0]["digest"], "0.0.1", "0.0.3")
+			if s := selection(t, statusOf(t, repo), "integration"); s.Tag != "0.0.3-rc.1" || s.Digest != d["digest"] {
+				t.Errorf("integration after the rollback = %+v, want d's 0.0.3-rc.1", s)
+			}
+
+			dTags := []string{}
+			for _, tag := range listTags(t, repo) {
+				if digestOf(t, repo, tag) == d["digest"] {
+					dTags = append(dTags, tag)
+				}
+			}
+			r := run(t, nil, "ocipromote", append([]string{"prune", "--repository", repo, "--keep-stable", "1", "--keep-rc-days", "30", "--now", "2026-06-01T00:00:00Z", "--json"}, tc.extra...)...)
+			if r.code != 0 {
+				t.Fatalf("%s", r)
+			}
+			var res struct {
+				Deleted []struct{ Digest string } `json:"deleted"`
+				Plan    struct {
+					Keep []struct {
+						Digest string `json:"digest"`
+						Reason string `json:"reason"`
+					} `json:"keep"`
+				} `json:"plan"`
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+				t.Fatalf("prune --json: %v\n%s", err, r)
+			}
+			if len(res.Deleted) != 1 || res.Deleted[0].Digest != rcs[1]["digest"] {
+				t.Errorf("deleted %+v, want only b's %s", res.Deleted, rcs[1]["digest"])
+			}
+			for _, k := range res.Plan.Keep {
+				if k.Digest == d["digest"] && !strings.Contains(k.Reason, tc.reason) {
+					t.Errorf("d kept for %q, want %q", k.Reason, tc.reason)
+				}
+			}
+			tags := listTags(t, repo)
+			for _, tag := range dTags {
+				if !slices.Contains(tags, tag) {
+					t.Errorf("integration's candidate lost %s: %q", tag, tags)
+				}
+			}
+		})
 	}
 }
