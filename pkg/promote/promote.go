@@ -206,8 +206,11 @@ func Decide(c Candidate, s State) (Decision, error) {
 	}
 	top := holders[0]
 	topV, _ := version.Parse(top.Version)
-	next := topV.IncPatch()
-	target := version.StableTag(prefix, &next)
+	next, err := version.Bumped(topV, version.Patch)
+	if err != nil {
+		return Decision{}, fmt.Errorf("the next patch above stable %s: %w", top.Version, err)
+	}
+	target := version.StableTag(prefix, next)
 	return Decision{Reason: Promoted, Version: target, Writes: []string{target, marker},
 		Detail: fmt.Sprintf("%s is newer than %s (stable %s); it becomes the next patch %s", c.RCTag, s.Behind[top.Digest], top.Version, target)}, nil
 }

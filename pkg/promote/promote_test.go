@@ -173,6 +173,12 @@ func TestDecide(t *testing.T) {
 			wantErr: "cannot tell",
 		},
 		{
+			name:    "a stable tag at the largest patch is an error, never a panic",
+			c:       Candidate{Digest: d1, Short: "aaaaaaa", RCTag: "0.0.1-rc.2"},
+			s:       State{Stables: map[string]string{"0.0.18446744073709551615": d2}, Behind: map[string]string{d2: "0.0.1-rc.1"}},
+			wantErr: "maximum",
+		},
+		{
 			name:    "a stable version is not a candidate",
 			c:       Candidate{Digest: d1, Short: "aaaaaaa", RCTag: "0.0.1"},
 			wantErr: "not a release candidate",

@@ -6,6 +6,7 @@ package version
 import (
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -269,11 +270,19 @@ func NextRC(tags []string, r Rules) (Plan, error) {
 	switch {
 	case h != nil && !h.Version.LessThan(initial):
 		p.Highest = h.Tag
-		base = bump(Base(h.Version), r.Bump)
+		b, err := Bumped(Base(h.Version), r.Bump)
+		if err != nil {
+			return Plan{}, fmt.Errorf("highest stable version %s: %w", h.Tag, err)
+		}
+		base = *b
 	case r.Line != nil && !r.Line.Contains(initial):
 		base = *semver.New(r.Line.Major, r.Line.Minor, 0, "", "")
 	default:
-		base = bump(initial, r.Bump)
+		b, err := Bumped(initial, r.Bump)
+		if err != nil {
+			return Plan{}, fmt.Errorf("initial version: %w", err)
+		}
+		base = *b
 	}
 	type rc struct {
 		base *semver.Version
@@ -299,21 +308,39 @@ func NextRC(tags []string, r Rules) (Plan, error) {
 			n = x.n
 		}
 	}
+	if n == math.MaxUint64 {
+		return Plan{}, fmt.Errorf("%w: release candidate %s-rc.%d", ErrOverflow, base.String(), n)
+	}
 	p.Base = &base
 	p.N = n + 1
 	p.Tag = RCTag(r.Prefix, &base, p.N)
 	return p, nil
 }
 
-func bump(v *semver.Version, b Bump) semver.Version {
+// ErrOverflow is returned when a version part to bump is already the largest number a version
+// can hold: a tag such as 0.0.18446744073709551615, which anyone with push access could write.
+var ErrOverflow = errors.New("version cannot be bumped: the part to raise is at its maximum")
+
+// Bumped returns v raised by b (patch, minor or major), without pre-release or metadata. Unlike
+// semver's Inc methods it never panics: a part at its maximum is ErrOverflow.
+func Bumped(v *semver.Version, b Bump) (*semver.Version, error) {
+	part := map[Bump]uint64{Major: v.Major(), Minor: v.Minor()}[b]
+	if b != Major && b != Minor {
+		part = v.Patch()
+	}
+	if part == math.MaxUint64 {
+		return nil, fmt.Errorf("%w: %s (bump %s)", ErrOverflow, v.Original(), b)
+	}
+	var next semver.Version
 	switch b {
 	case Major:
-		return v.IncMajor()
+		next = v.IncMajor()
 	case Minor:
-		return v.IncMinor()
+		next = v.IncMinor()
 	default:
-		return v.IncPatch()
+		next = Base(v).IncPatch()
 	}
+	return &next, nil
 }
 
 // RCTag formats the release-candidate tag for base and n.

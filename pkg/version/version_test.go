@@ -117,6 +117,20 @@ func TestNextRC(t *testing.T) {
 		{"a reserved higher base does not move the line", []string{"0.3.0", "0.3.1-rc.1"}, Rules{Reserved: []string{"1.0.0-rc.1"}}, "0.3.1-rc.2", "0.3.0"},
 		{"build metadata stable", []string{"1.0.0+build.1"}, Rules{}, "1.0.1-rc.1", "1.0.0+build.1"},
 	}
+	// A hostile tag at a part's maximum is an error, never a panic that stops every build.
+	for _, tc := range []struct {
+		tags  []string
+		rules Rules
+	}{
+		{[]string{"0.0.18446744073709551615"}, Rules{}},
+		{[]string{"0.18446744073709551615.0"}, Rules{Bump: Minor}},
+		{[]string{"18446744073709551615.0.0"}, Rules{Bump: Major}},
+		{[]string{"0.0.1-rc.18446744073709551615"}, Rules{}},
+	} {
+		if p, err := NextRC(tc.tags, tc.rules); !errors.Is(err, ErrOverflow) {
+			t.Errorf("NextRC(%v, %+v) = %+v, %v; want ErrOverflow", tc.tags, tc.rules, p, err)
+		}
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -225,7 +239,8 @@ func FuzzParse(f *testing.F) {
 				t.Errorf("RC %q formats back as %q", tag, got)
 			}
 		}
-		if _, err := NextRC([]string{tag}, Rules{}); err != nil {
+		// Any tag plans a next candidate, or, when a part is at its maximum, says so.
+		if _, err := NextRC([]string{tag}, Rules{}); err != nil && !errors.Is(err, ErrOverflow) {
 			t.Errorf("NextRC with %q: %v", tag, err)
 		}
 	})
