@@ -16,7 +16,6 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/actionio"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
 	"github.com/ocipromote/ocipromote/pkg/records"
-	"github.com/ocipromote/ocipromote/pkg/ref"
 	"github.com/ocipromote/ocipromote/pkg/step"
 )
 
@@ -50,7 +49,9 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	if in.Revision == "" && in.Digest == "" && in.Sha == "" {
 		return actionio.Usagef("name the validated artifact with --revision, --digest or --sha (INPUT_REVISION, INPUT_DIGEST, INPUT_SHA)")
 	}
-	if err := validate(in); err != nil {
+	// The identifiers' form, and whether a revision and a digest agree, are known before anything
+	// touches the registry: a mistake there is a usage error.
+	if err := in.Validate(); err != nil {
 		return actionio.Usagef("%v", err)
 	}
 	reg, err := step.Open(a, v, env)
@@ -76,26 +77,6 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	}
 	validated := records.ValidationFrom(v.Get("validated_cluster"), v.Get("validated_message"), v.Get("validated_at"))
 	gh.AfterPromote(ctx, reg, res, validated).Publish(a, stderr)
-	return nil
-}
-
-// validate checks the identifiers' form before anything touches the registry.
-func validate(in pipeline.PromoteInput) error {
-	if in.Revision != "" {
-		if _, err := ref.ParseRevision(in.Revision); err != nil {
-			return err
-		}
-	}
-	if in.Digest != "" {
-		if _, err := ref.Digest(in.Digest); err != nil {
-			return err
-		}
-	}
-	if in.Sha != "" {
-		if _, err := ref.Sha(in.Sha); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 

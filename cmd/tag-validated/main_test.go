@@ -131,7 +131,7 @@ func TestTagValidatedBadInputsWriteNothing(t *testing.T) {
 		{"three-character sha", nil, name("--sha", "9f2"), 2, []string{`commit sha "9f2" is not 4 to 40`, "hex"}},
 		{"non-hex sha", nil, name("--sha", "zzzzzzz"), 2, []string{`"zzzzzzz"`, "4 to 40 lower-case hex"}},
 		{"sha with a command", nil, name("--sha", "$(id)"), 2, []string{`"$(id)"`, "4 to 40 lower-case hex"}},
-		{"revision and digest disagree", nil, name("--revision", revision, "--digest", other.Digest), 1, []string{"name different artifacts", "give one of them"}},
+		{"revision and digest disagree", nil, name("--revision", revision, "--digest", other.Digest), 2, []string{"name different artifacts", "give one of them"}},
 		{"revision and sha disagree", nil, name("--revision", revision, "--sha", twinB), 1, []string{"disagree", "the artifact was built from " + commit}},
 		{"hostile revision", nil, name("--revision", "0.0.1-rc.1@sha256:$(curl evil)\n::set-output"), 2, []string{`\n::set-output`, "want <tag>@sha256:<digest> or sha256:<digest>"}},
 		{"revision with a newline", nil, name("--revision", revision+"\n::error::forged"), 2, []string{`\n::error:`, "is not sha256:<64 lower-case hex>", "want <tag>@sha256:<digest>"}},
