@@ -72,8 +72,14 @@ var ErrContended = errors.New("release-candidate numbers kept being taken by con
 // would have written.
 func BuildRC(ctx context.Context, reg Registry, in BuildInput) (BuildResult, error) {
 	log := logger(in.Log)
-	if _, err := ref.Sha(in.Sha); err != nil || len(in.Sha) != 40 {
-		return BuildResult{}, fmt.Errorf("sha %s must be the full 40-character commit sha", ref.Quote(in.Sha))
+	// The revision and source annotations must read back as written: a ref the revision parser
+	// refuses would leave an artifact that tag-validated can never promote.
+	origin, err := ref.NewOrigin(in.Ref, in.Sha)
+	if err != nil {
+		return BuildResult{}, err
+	}
+	if _, err := ref.SourceURL(in.Source); err != nil {
+		return BuildResult{}, err
 	}
 	short, err := tags.Short(in.Sha, in.ShortLen)
 	if err != nil {
@@ -89,7 +95,7 @@ func BuildRC(ctx context.Context, reg Registry, in BuildInput) (BuildResult, err
 	}
 	meta := artifact.Metadata{
 		Source:   in.Source,
-		Revision: ref.Origin{Ref: in.Ref, Sha: in.Sha}.String(),
+		Revision: origin.String(),
 		Created:  in.Created,
 	}
 	if in.Rules.Line != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -227,5 +228,30 @@ func TestBuildRCDoesNotResumeAnOutdatedClaim(t *testing.T) {
 	res := mustBuild(t, reg, in)
 	if got, want := res.Version, "0.0.2-rc.1"; got != want {
 		t.Errorf("re-run took %s, want %s (not the outdated claim on 0.0.1-rc.2)", got, want)
+	}
+}
+
+// BuildRC itself refuses a ref or source whose annotation would not read back, before writing
+// anything, whoever calls it (the binary checks them too, with its flags' names).
+func TestBuildRCRefusesAnnotationsThatWouldNotReadBack(t *testing.T) {
+	t.Parallel()
+	for name, edit := range map[string]func(*BuildInput){
+		"ref with a newline": func(in *BuildInput) { in.Ref = "main\n::error::x" },
+		"ref of 600 bytes":   func(in *BuildInput) { in.Ref = strings.Repeat("r", 600) },
+		"source with a user": func(in *BuildInput) { in.Source = "https://user:token@github.com/acme/platform" },
+		"short sha":          func(in *BuildInput) { in.Sha = sha(1)[:12] },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			in := buildIn(manifests(t, "a"), sha(1))
+			edit(&in)
+			if _, err := BuildRC(context.Background(), f.repo("acme/refused"), in); err == nil {
+				t.Fatal("BuildRC accepted it")
+			}
+			if w := f.srv.Writes(); len(w) != 0 {
+				t.Errorf("wrote %v", w)
+			}
+		})
 	}
 }
