@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -26,6 +27,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/ocipromote/ocipromote/pkg/ref"
 )
 
 // Sentinel errors callers branch on.
@@ -90,23 +93,44 @@ type Repository struct {
 	blobs map[string]bool
 }
 
-// ParseRepository validates a repository reference, accepting Flux's oci:// prefix.
+// ErrCredentialsInRepository: the repository reference carries credentials before its host
+// (user:token@ghcr.io/…). The error never repeats them; a caller may mask them (ref.Userinfo).
+var ErrCredentialsInRepository = errors.New("repository carries credentials")
+
+// ParseRepository validates a repository reference, accepting Flux's oci:// prefix. It is the one
+// place a repository is checked: REGISTRY/PATH on one line, the registry a plain host name with an
+// optional port (go-containerregistry alone takes any first component with a dot for a
+// registry, shell metacharacters included, and such a name would be printed in every log line,
+// output and summary), no tag, no digest and no credentials, which an error never repeats.
 func ParseRepository(s string, insecure bool) (name.Repository, error) {
+	const want = "give REGISTRY/PATH (for example ghcr.io/acme/platform-manifests, optionally with oci://)"
+	if ref.HasUserinfo(s) {
+		return name.Repository{}, fmt.Errorf("%w: repository %s carries credentials before the registry host: %s and pass the credentials as username and password, from a secret",
+			ErrCredentialsInRepository, ref.Quote(ref.RedactUserinfo(s)), want)
+	}
 	trimmed := strings.TrimPrefix(strings.TrimSpace(s), "oci://")
-	var opts []name.Option
-	opts = append(opts, name.StrictValidation)
+	switch {
+	case len(s) > ref.MaxInputLen:
+		return name.Repository{}, fmt.Errorf("repository %s is %d bytes, over the %d-byte limit: %s", ref.Quote(s), len(s), ref.MaxInputLen, want)
+	case strings.ContainsFunc(trimmed, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }):
+		return name.Repository{}, fmt.Errorf("repository %s contains a control character: %s on one line", ref.Quote(s), want)
+	case trimmed == "" || strings.ContainsAny(trimmed, "@ \t\n") || !strings.Contains(trimmed, "/"):
+		return name.Repository{}, fmt.Errorf("repository %s is not REGISTRY/PATH: %s", ref.Quote(s), want)
+	}
+	if i := strings.LastIndex(trimmed, ":"); i > strings.LastIndex(trimmed, "/") {
+		return name.Repository{}, fmt.Errorf("repository %s has a tag; give the repository only (for example ghcr.io/acme/platform-manifests)", ref.Quote(s))
+	}
+	opts := []name.Option{name.StrictValidation}
 	if insecure {
 		opts = append(opts, name.Insecure)
 	}
-	if trimmed == "" || strings.ContainsAny(trimmed, "@ \t\n") || !strings.Contains(trimmed, "/") {
-		return name.Repository{}, fmt.Errorf("repository %q is not REGISTRY/PATH (for example ghcr.io/acme/platform-manifests, optionally with oci://)", s)
-	}
-	if i := strings.LastIndex(trimmed, ":"); i > strings.LastIndex(trimmed, "/") {
-		return name.Repository{}, fmt.Errorf("repository %q has a tag; give the repository only (for example ghcr.io/acme/platform-manifests)", s)
-	}
 	r, err := name.NewRepository(trimmed, opts...)
 	if err != nil {
-		return name.Repository{}, fmt.Errorf("repository %q is not a valid OCI repository reference (REGISTRY/PATH in lower case): %v", s, err)
+		// go-containerregistry's message repeats the input raw; ours quotes it.
+		return name.Repository{}, fmt.Errorf("repository %s is not a valid OCI repository reference: give REGISTRY/PATH in lower case (for example ghcr.io/acme/platform-manifests)", ref.Quote(s))
+	}
+	if _, err := ref.RegistryHost(r.RegistryStr()); err != nil {
+		return name.Repository{}, fmt.Errorf("repository %s: %v: %s", ref.Quote(s), err, want)
 	}
 	return r, nil
 }

@@ -9,9 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
-	"unicode"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -74,27 +72,11 @@ func Open(a *githubactions.Action, v *actionio.Values, env Env) (*oci.Repository
 // repeated, and masked in the Actions log, since the input is not a secret and every other
 // message would print it; an oversized value is refused before it is echoed anywhere.
 func CheckRepository(a *githubactions.Action, repository string) error {
-	if userinfo, found := ref.Userinfo(repository); found {
-		if actionio.InActions(a) {
-			a.AddMask(userinfo)
-		}
-		return actionio.Usagef("repository %s carries credentials before the registry host: give REGISTRY/PATH (for example ghcr.io/acme/platform-manifests) and pass the credentials as username and password, from a secret",
-			ref.Quote(ref.RedactUserinfo(repository)))
+	if userinfo, found := ref.Userinfo(repository); found && actionio.InActions(a) {
+		a.AddMask(userinfo)
 	}
-	if strings.ContainsFunc(strings.TrimSpace(repository), func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) {
-		return actionio.Usagef("repository %s contains a control character: give REGISTRY/PATH (for example ghcr.io/acme/platform-manifests) on one line",
-			ref.Quote(repository))
-	}
-	if len(repository) > ref.MaxInputLen {
-		return actionio.Usagef("repository %s is %d bytes, over the %d-byte limit: give REGISTRY/PATH (for example ghcr.io/acme/platform-manifests)",
-			ref.Quote(repository), len(repository), ref.MaxInputLen)
-	}
-	r, err := oci.ParseRepository(repository, false)
-	if err != nil {
+	if _, err := oci.ParseRepository(repository, false); err != nil {
 		return actionio.Usagef("%v", err)
-	}
-	if _, err := ref.RegistryHost(r.RegistryStr()); err != nil {
-		return actionio.Usagef("repository %s: %v: give REGISTRY/PATH (for example ghcr.io/acme/platform-manifests)", ref.Quote(repository), err)
 	}
 	return nil
 }
