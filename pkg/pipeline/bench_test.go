@@ -56,7 +56,7 @@ func history(b *testing.B, n int) (*memRegistry, string) {
 	reg := &memRegistry{list: ocitest.History(n), at: map[string]string{}, manifests: map[string]*oci.Manifest{}}
 	rc := ""
 	for _, t := range version.SortTags(reg.list) {
-		if isRC(t) {
+		if version.IsRCTag(t) {
 			rc = t
 			break
 		}

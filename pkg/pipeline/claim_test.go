@@ -7,10 +7,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ocipromote/ocipromote/pkg/artifact"
 	"github.com/ocipromote/ocipromote/pkg/claim"
+	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/oci"
+	"github.com/ocipromote/ocipromote/pkg/promote"
 )
 
 // rigged is a registry whose listings can be doctored: hide drops tags from a listing, and add
@@ -253,5 +256,48 @@ func TestBuildRCRefusesAnnotationsThatWouldNotReadBack(t *testing.T) {
 				t.Errorf("wrote %v", w)
 			}
 		})
+	}
+}
+
+// holdOnClaim sets a hold (as a rollback does first) right after the promotion writes its claim
+// on a stable version: the hold check made at the start of the run passed, but the listing that
+// confirms the claim shows the hold.
+type holdOnClaim struct {
+	Registry
+	t    *testing.T
+	once sync.Once
+}
+
+func (h *holdOnClaim) Tag(ctx context.Context, tag string, m *oci.Manifest, w oci.Write) (bool, error) {
+	wrote, err := h.Registry.Tag(ctx, tag, m, w)
+	if c, ok := claim.Parse(tag); ok && c.Stable() {
+		h.once.Do(func() {
+			list, err := h.Registry.Tags(ctx)
+			if err != nil {
+				h.t.Error(err)
+				return
+			}
+			rec := hold.Record{Reason: "rollback to 0.0.1", Actor: "oncall", Time: time.Date(2026, 8, 2, 9, 0, 0, 0, time.UTC)}
+			if _, err := hold.Set(ctx, h.Registry, list, rec, false); err != nil {
+				h.t.Error(err)
+			}
+		})
+	}
+	return wrote, err
+}
+
+func TestTagValidatedStopsWhenAHoldAppearsDuringItsClaim(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	reg := f.repo("acme/held-meanwhile")
+	rc := mustBuild(t, reg, buildIn(manifests(t, "a"), sha(1)))
+	res := mustPromote(t, &holdOnClaim{Registry: reg, t: t}, PromoteInput{Revision: revision(rc)})
+	if res.Reason != promote.Held || res.Promoted {
+		t.Fatalf("promotion = %+v, want held with nothing written", res)
+	}
+	for _, a := range f.srv.Assignments() {
+		if a.Tag == "0.0.1" || a.Tag == "validated-"+rc.Short {
+			t.Errorf("wrote %s although a hold was set before it could", a.Tag)
+		}
 	}
 }

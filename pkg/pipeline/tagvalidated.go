@@ -181,6 +181,16 @@ func write(ctx context.Context, reg Registry, list []string, c candidate, d prom
 			if after, err = claim.Confirm(ctx, reg, cl, pause); err != nil {
 				return nil, err
 			}
+			// A rollback's hold set since our first listing: of the rollback's last listing and
+			// this one, at least one sees the other's write, so either the rollback goes above our
+			// claim or we stop here and the next pass answers held.
+			h, err := hold.Read(ctx, reg, after)
+			if err != nil {
+				return nil, fmt.Errorf("%w; promotion stops until the hold can be read", err)
+			}
+			if h.Held() {
+				return fmt.Errorf("%s was set meanwhile", h.Tag), nil
+			}
 		}
 		if rival, ok := claim.In(after).Rival(cl); ok {
 			return fmt.Errorf("%s claimed %s for commit %s", rival.Tag(), t, rival.Short), nil
@@ -315,7 +325,7 @@ func integrationOfDigest(ctx context.Context, reg Registry, list []string, diges
 // rcVersion finds the candidate's release-candidate tag: the version annotation build-rc writes;
 // for artifacts pushed by other tools, the release-candidate tag that points at the digest.
 func rcVersion(ctx context.Context, reg Registry, list []string, annotated, revisionTag, digest string) (string, error) {
-	if isRC(annotated) {
+	if version.IsRCTag(annotated) {
 		return annotated, nil
 	}
 	var candidates []version.Tagged
@@ -326,7 +336,7 @@ func rcVersion(ctx context.Context, reg Registry, list []string, annotated, revi
 	}
 	version.Sort(candidates)
 	tried := []string{}
-	if isRC(revisionTag) {
+	if version.IsRCTag(revisionTag) {
 		tried = append(tried, revisionTag)
 	}
 	for _, tv := range candidates {
@@ -355,14 +365,6 @@ func rcVersion(ctx context.Context, reg Registry, list []string, annotated, revi
 // needs no scan.
 const maxRCScan = 20
 
-func isRC(tag string) bool {
-	v, ok := version.Parse(tag)
-	if !ok {
-		return false
-	}
-	_, _, ok = version.RC(v)
-	return ok
-}
 
 // gatherState reads what promote.Decide needs: the stable versions in the candidate's scope with
 // their digests, other artifacts' claims on stable versions not written yet, the release
