@@ -221,8 +221,11 @@ func nextStable(ctx context.Context, reg Registry, list []string, digest string)
 		}
 	}
 	v, _ := version.Parse(top)
-	next := version.Base(v).IncPatch()
-	return version.StableTag(version.Prefix(top), &next), false, nil
+	next, err := version.Bumped(v, version.Patch)
+	if err != nil {
+		return "", false, fmt.Errorf("the next patch above stable %s: %w", top, err)
+	}
+	return version.StableTag(version.Prefix(top), next), false, nil
 }
 
 // writeStable claims the stable version for the target (package claim) and writes it, reading

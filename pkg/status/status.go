@@ -176,8 +176,11 @@ func tracksCandidates(s Selector, picked string) bool {
 	if v, ok := version.Parse(picked); ok {
 		base = version.Base(v)
 	}
-	next := base.IncPatch()
-	got, err := version.Select([]string{version.RCTag(version.Prefix(picked), &next, 1)}, s.Constraint, s.Filter)
+	next, err := version.Bumped(base, version.Patch)
+	if err != nil {
+		return false
+	}
+	got, err := version.Select([]string{version.RCTag(version.Prefix(picked), next, 1)}, s.Constraint, s.Filter)
 	return err == nil && got != ""
 }
 

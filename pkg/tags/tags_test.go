@@ -36,3 +36,27 @@ func TestShort(t *testing.T) {
 		}
 	}
 }
+
+func TestParseMarker(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		tag, prefix, short string
+		ok                 bool
+	}{
+		{"sha-9f2c4e1", ShaPrefix, "9f2c4e1", true},
+		{"integration-9f2c", IntegrationPrefix, "9f2c", true},
+		{"validated-9f2c4e1a7b3d5f60718293a4b5c6d7e8f9012345", ValidatedPrefix, "9f2c4e1a7b3d5f60718293a4b5c6d7e8f9012345", true},
+		{"sha-9f2", "", "", false},     // too short
+		{"sha-9F2C4E1", "", "", false}, // upper case
+		{"validated-9f2c4e1a7b3d5f60718293a4b5c6d7e8f90123456", "", "", false}, // 41 hex
+		{"integration-main", "", "", false},
+		{"claim-0.0.1-9f2c4e1-aaaaaaaaaaaa", "", "", false},
+		{"0.0.1", "", "", false},
+	}
+	for _, tc := range tests {
+		prefix, short, ok := ParseMarker(tc.tag)
+		if prefix != tc.prefix || short != tc.short || ok != tc.ok {
+			t.Errorf("ParseMarker(%q) = %q, %q, %v; want %q, %q, %v", tc.tag, prefix, short, ok, tc.prefix, tc.short, tc.ok)
+		}
+	}
+}

@@ -245,3 +245,15 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestIsRCTag(t *testing.T) {
+	t.Parallel()
+	for tag, want := range map[string]bool{
+		"0.0.1-rc.1": true, "v1.2.0-rc.10": true, "0.0.1": false, "0.0.1-beta.1": false,
+		"0.0.1-rc": false, "claim-0.0.1-rc.1-9f2c4e1-aaaaaaaaaaaa": false, "latest": false,
+	} {
+		if got := IsRCTag(tag); got != want {
+			t.Errorf("IsRCTag(%q) = %v, want %v", tag, got, want)
+		}
+	}
+}
