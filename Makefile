@@ -46,7 +46,7 @@ demo:
 # every must-be-zero figure, in make test).
 reliability:
 	@$(GO) test -count=1 -run 'Reliability|Crash' -v ./pkg/pipeline > .reliability.log || { cat .reliability.log; rm -f .reliability.log; exit 1; }
-	@grep -o 'reliability: .*' .reliability.log | sed 's/^reliability: //' | sort | awk -F' [|] ' 'BEGIN { printf "%-62s | %s\n", "scenario", "figures" } { printf "%-62s | ", $$1; for (i = 2; i <= NF; i++) printf "%s%s", $$i, (i < NF ? ", " : "\n") }'
+	@grep -o 'reliability: .*' .reliability.log | sed 's/^reliability: //' | sort | awk -F' [|] ' 'BEGIN { printf "%-80s | %s\n", "scenario", "figures" } { printf "%-80s | ", $$1; for (i = 2; i <= NF; i++) printf "%s%s", $$i, (i < NF ? ", " : "\n") }'
 	@rm -f .reliability.log
 
 # fuzz runs each fuzz target for FUZZTIME, one at a time (go test -fuzz takes one target). make test

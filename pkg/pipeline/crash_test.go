@@ -86,7 +86,7 @@ func TestBuildRCConvergesAfterACrashAtEveryRequest(t *testing.T) {
 	none := func(*testing.T, Registry) error { return nil }
 	t.Run("first build", func(t *testing.T) {
 		t.Parallel()
-		crashAtEveryStep(t, "build-rc (first build of a repository)", none, build(dirA, 1), nil)
+		crashAtEveryStep(t, "build-rc, first build,", none, build(dirA, 1), nil)
 	})
 	t.Run("second build", func(t *testing.T) {
 		t.Parallel()
@@ -94,7 +94,7 @@ func TestBuildRCConvergesAfterACrashAtEveryRequest(t *testing.T) {
 	})
 	t.Run("another commit built before the re-run", func(t *testing.T) {
 		t.Parallel()
-		crashAtEveryStep(t, "build-rc (another build before the re-run)", build(dirA, 1), build(dirB, 2), build(dirC, 3))
+		crashAtEveryStep(t, "build-rc, another build before re-run,", build(dirA, 1), build(dirB, 2), build(dirC, 3))
 	})
 }
 
