@@ -54,7 +54,7 @@ type buildResult struct {
 func compareBuilders(ctx context.Context, t tools, dir string, runs int) ([]buildResult, error) {
 	out := filepath.Join(filepath.Dir(dir), filepath.Base(dir)+"-flux.tgz")
 	res := []buildResult{
-		{name: "ocipromote (pkg/artifact: tar, gzip level 9, digests in one pass)"},
+		{name: "ocipromote (pkg/artifact: tar, gzip default level on a second goroutine, digests in one pass)"},
 		{name: "Flux (fluxcd/pkg/oci Build: tar, gzip default level, then the file's digest)"},
 	}
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "TMPDIR=" + os.TempDir()}

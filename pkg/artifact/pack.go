@@ -2,6 +2,7 @@ package artifact
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
@@ -272,32 +273,73 @@ func within(root, p string) bool {
 }
 
 func writeLayer(entries []entry) (*packedLayer, error) {
-	var compressed bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&compressed, gzip.DefaultCompression)
+	// Compression is most of the work: it runs on its own goroutine, fed 1 MiB chunks of the tar
+	// stream, while this one reads the files, writes the tar stream and hashes it. The bytes are
+	// the same as compressing in line; only the two halves overlap.
+	chunks := make(chan []byte, 4)
+	type compressed struct {
+		layer  []byte
+		digest []byte
+		err    error
+	}
+	done := make(chan compressed, 1)
+	go func() {
+		var out bytes.Buffer
+		digest := sha256.New()
+		zw, err := gzip.NewWriterLevel(io.MultiWriter(&out, digest), gzip.DefaultCompression)
+		if err == nil {
+			// Name and ModTime stay empty so that neither the file name nor the build time is
+			// recorded.
+			zw.Header = gzip.Header{OS: gzipOSUnknown}
+		}
+		for c := range chunks {
+			if err == nil {
+				_, err = zw.Write(c)
+			}
+		}
+		if err == nil {
+			err = zw.Close()
+		}
+		done <- compressed{out.Bytes(), digest.Sum(nil), err}
+	}()
+	buf := bufio.NewWriterSize(chunkWriter(chunks), 1<<20)
+	diffID := sha256.New()
+	tw := tar.NewWriter(io.MultiWriter(buf, diffID))
+	var err error
+	for _, e := range entries {
+		if err = writeEntry(tw, e); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		if err = tw.Close(); err != nil {
+			err = fmt.Errorf("artifact: finishing the tar stream: %w", err)
+		}
+	}
+	if err == nil {
+		err = buf.Flush()
+	}
+	close(chunks)
+	c := <-done
 	if err != nil {
 		return nil, err
 	}
-	// Name and ModTime stay empty so that neither the file name nor the build time is recorded.
-	zw.Header = gzip.Header{OS: gzipOSUnknown}
-	diffID := sha256.New()
-	tw := tar.NewWriter(io.MultiWriter(zw, diffID))
-	for _, e := range entries {
-		if err := writeEntry(tw, e); err != nil {
-			return nil, err
-		}
+	if c.err != nil {
+		return nil, fmt.Errorf("artifact: compressing the layer: %w", c.err)
 	}
-	if err := tw.Close(); err != nil {
-		return nil, fmt.Errorf("artifact: finishing the tar stream: %w", err)
-	}
-	if err := zw.Close(); err != nil {
-		return nil, fmt.Errorf("artifact: finishing the gzip stream: %w", err)
-	}
-	digest := sha256.Sum256(compressed.Bytes())
 	return &packedLayer{
-		compressed: compressed.Bytes(),
-		digest:     v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(digest[:])},
+		compressed: c.layer,
+		digest:     v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(c.digest)},
 		diffID:     v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(diffID.Sum(nil))},
 	}, nil
+}
+
+// chunkWriter hands each write, copied, to the compressing goroutine.
+type chunkWriter chan<- []byte
+
+func (w chunkWriter) Write(p []byte) (int, error) {
+	w <- bytes.Clone(p)
+	return len(p), nil
 }
 
 func writeEntry(tw *tar.Writer, e entry) error {
