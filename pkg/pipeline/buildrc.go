@@ -9,6 +9,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ocipromote/ocipromote/pkg/artifact"
 	"github.com/ocipromote/ocipromote/pkg/claim"
@@ -65,7 +66,7 @@ var ErrContended = errors.New("release-candidate numbers kept being taken by con
 //  2. list again until the listing shows the claim: if another artifact claimed the same <rc>,
 //     back off to the next number (two builds can both back off, never both proceed); if another
 //     artifact of this commit has a claim, stop (two runs build the commit with different inputs);
-//  3. <rc> (read before and after: a lost race backs off too), then sha-<s>, then integration-<s>.
+//  3. <rc> (read before and after: a lost race backs off too), then sha-<s> and integration-<s>.
 //
 // A re-run finds sha-<s> (done: report it, complete integration-<s>) or its own claim (resume
 // with the same number while its base is still current), so it converges on what a clean run
@@ -257,11 +258,27 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 		if err != nil {
 			return BuildResult{}, err
 		}
+		// The claim goes out with the read of the release candidate before it is written: a
+		// registry whose tag list lags behind others' writes, or a writer that does not claim,
+		// must not make us move it.
+		var before string
+		g, gctx := errgroup.WithContext(ctx)
+		if !own {
+			g.Go(func() error { _, err := b.reg.Push(gctx, img, cl.Tag()); return err })
+		}
+		g.Go(func() error {
+			d, err := b.reg.Resolve(gctx, rc)
+			if errors.Is(err, oci.ErrNotFound) {
+				return nil
+			}
+			before = d
+			return err
+		})
+		if err := g.Wait(); err != nil {
+			return BuildResult{}, err
+		}
 		after := list
 		if !own {
-			if _, err := b.reg.Push(ctx, img, cl.Tag()); err != nil {
-				return BuildResult{}, err
-			}
 			if after, err = claim.Confirm(ctx, b.reg, cl, pause); err != nil {
 				return BuildResult{}, err
 			}
@@ -274,20 +291,30 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 			b.log.Info("release candidate contended, backing off", "version", rc, "rival", rival.Tag(), "attempt", attempt)
 			continue
 		}
-		// The release candidate is read before it is written even when the listing lacked it (a
-		// registry whose tag list lags behind others' writes must not make us move it), and read
-		// back after: a writer that does not claim is caught, and a lost race backs off.
-		if _, err := b.reg.Tag(ctx, rc, m, oci.Write{Verify: true}); errors.Is(err, oci.ErrTagConflict) {
-			b.log.Info("release candidate taken, backing off", "version", rc, "error", err, "attempt", attempt)
-			continue
-		} else if err != nil {
-			return BuildResult{}, err
-		}
-		set := tags.NewSet(after)
-		for _, t := range []string{tags.Sha(b.short), tags.Integration(b.short)} {
-			if _, err := b.reg.Tag(ctx, t, m, oci.Write{KnownAbsent: !set.Has(t)}); err != nil {
+		// Read back after the write: a writer that does not claim is caught, and a lost race backs
+		// off. Only then may the commit's own tags point at this artifact.
+		if before == "" {
+			if _, err := b.reg.Tag(ctx, rc, m, oci.Write{KnownAbsent: true}); err != nil {
 				return BuildResult{}, err
 			}
+			if before, err = b.reg.Resolve(ctx, rc); err != nil {
+				return BuildResult{}, fmt.Errorf("verify tag %s after writing it: %w", rc, err)
+			}
+		}
+		if before != m.Digest {
+			b.log.Info("release candidate taken, backing off", "version", rc, "by", before, "attempt", attempt)
+			continue
+		}
+		set := tags.NewSet(after)
+		g, gctx = errgroup.WithContext(ctx)
+		for _, t := range []string{tags.Sha(b.short), tags.Integration(b.short)} {
+			g.Go(func() error {
+				_, err := b.reg.Tag(gctx, t, m, oci.Write{KnownAbsent: !set.Has(t)})
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return BuildResult{}, err
 		}
 		b.log.Info("release candidate pushed", "version", rc, "digest", m.Digest)
 		return b.result(rc, m, true, highest), nil

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ocipromote/ocipromote/pkg/artifact"
 	"github.com/ocipromote/ocipromote/pkg/claim"
@@ -152,61 +155,100 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 	return PromoteResult{}, fmt.Errorf("concurrent promotions of other candidates kept taking the stable version (last: %w); run tag-validated in a concurrency group per repository and run it again", contended)
 }
 
-// write writes the decision's tags in order. A new stable version is claimed first; a rival's
-// claim, or the version taken under our feet, is returned as contended (nothing more written) for
-// the caller to decide again.
+// write writes the decision's tags: a new stable version, claimed first, then validated-<s>. A
+// rival's claim, a hold set meanwhile, or the version taken under our feet is returned as
+// contended (nothing more written) for the caller to decide again. Requests that do not depend on
+// each other go out together: the claim with the read of the stable tag before it is written.
 func write(ctx context.Context, reg Registry, list []string, c candidate, d promote.Decision, res *PromoteResult, pause Pause) (contended, err error) {
-	set := tags.NewSet(list)
 	res.Writes = nil
+	var stable, marker string
 	for _, t := range d.Writes {
-		if _, isVersion := version.Parse(t); !isVersion {
-			wrote, err := reg.Tag(ctx, t, c.manifest, oci.Write{KnownAbsent: !set.Has(t)})
-			if err != nil {
-				return nil, err
-			}
-			if wrote {
-				res.Writes = append(res.Writes, t)
-			}
-			continue
+		if _, isVersion := version.Parse(t); isVersion {
+			stable = t
+		} else {
+			marker = t
 		}
-		cl, err := claim.New(t, c.Short, c.Digest)
-		if err != nil {
-			return nil, err
+	}
+	writeMarker := func(ctx context.Context) error {
+		if marker == "" {
+			return nil
 		}
-		after := list
-		if !claim.In(list).Has(cl) {
-			if _, err := reg.Tag(ctx, cl.Tag(), c.manifest, oci.Write{KnownAbsent: true}); err != nil {
-				return nil, err
-			}
-			if after, err = claim.Confirm(ctx, reg, cl, pause); err != nil {
-				return nil, err
-			}
-			// A rollback's hold set since our first listing: of the rollback's last listing and
-			// this one, at least one sees the other's write, so either the rollback goes above our
-			// claim or we stop here and the next pass answers held.
-			h, err := hold.Read(ctx, reg, after)
-			if err != nil {
-				return nil, fmt.Errorf("%w; promotion stops until the hold can be read", err)
-			}
-			if h.Held() {
-				return fmt.Errorf("%s was set meanwhile", h.Tag), nil
-			}
-		}
-		if rival, ok := claim.In(after).Rival(cl); ok {
-			return fmt.Errorf("%s claimed %s for commit %s", rival.Tag(), t, rival.Short), nil
-		}
-		// Read before and after the write: a writer that does not claim (another tool, a person)
-		// is caught rather than overwritten, and a lost race is decided again.
-		wrote, err := reg.Tag(ctx, t, c.manifest, oci.Write{Verify: true})
-		if errors.Is(err, oci.ErrTagConflict) {
-			return err, nil
-		}
-		if err != nil {
-			return nil, err
-		}
+		wrote, err := reg.Tag(ctx, marker, c.manifest, oci.Write{KnownAbsent: !slices.Contains(list, marker)})
 		if wrote {
-			res.Writes = append(res.Writes, t)
+			res.Writes = append(res.Writes, marker)
 		}
+		return err
+	}
+	if stable == "" {
+		return nil, writeMarker(ctx)
+	}
+	cl, err := claim.New(stable, c.Short, c.Digest)
+	if err != nil {
+		return nil, err
+	}
+	claimed := claim.In(list).Has(cl)
+	var before string // the digest at the stable tag before our write, "" when free
+	g, gctx := errgroup.WithContext(ctx)
+	if !claimed {
+		g.Go(func() error {
+			_, err := reg.Tag(gctx, cl.Tag(), c.manifest, oci.Write{KnownAbsent: true})
+			return err
+		})
+	}
+	g.Go(func() error {
+		// Read before the write: a writer that does not claim (another tool, a person) is caught
+		// rather than overwritten.
+		d, err := reg.Resolve(gctx, stable)
+		if errors.Is(err, oci.ErrNotFound) {
+			return nil
+		}
+		before = d
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	after := list
+	if !claimed {
+		if after, err = claim.Confirm(ctx, reg, cl, pause); err != nil {
+			return nil, err
+		}
+		// A rollback's hold set since our first listing: of the rollback's last listing and this
+		// one, at least one sees the other's write, so either the rollback goes above our claim or
+		// we stop here and the next pass answers held.
+		h, err := hold.Read(ctx, reg, after)
+		if err != nil {
+			return nil, fmt.Errorf("%w; promotion stops until the hold can be read", err)
+		}
+		if h.Held() {
+			return fmt.Errorf("%s was set meanwhile", h.Tag), nil
+		}
+	}
+	if rival, ok := claim.In(after).Rival(cl); ok {
+		return fmt.Errorf("%s claimed %s for commit %s", rival.Tag(), stable, rival.Short), nil
+	}
+	switch before {
+	case c.Digest:
+	case "":
+		if _, err := reg.Tag(ctx, stable, c.manifest, oci.Write{KnownAbsent: true}); err != nil {
+			return nil, err
+		}
+		res.Writes = append(res.Writes, stable)
+	default:
+		return &oci.ConflictError{Repository: reg.Name(), Tag: stable, Existing: before, Wanted: c.Digest}, nil
+	}
+	// Read the stable tag back, to decide again if a writer that does not claim took it at the
+	// same instant; only then the marker, which is never written for an artifact without its
+	// stable tag.
+	back, err := reg.Resolve(ctx, stable)
+	if err != nil {
+		return nil, fmt.Errorf("verify tag %s after writing it: %w", stable, err)
+	}
+	if back != c.Digest {
+		return &oci.ConflictError{Repository: reg.Name(), Tag: stable, Existing: back, Wanted: c.Digest}, nil
+	}
+	if err := writeMarker(ctx); err != nil {
+		return nil, err
 	}
 	return nil, nil
 }
@@ -364,7 +406,6 @@ func rcVersion(ctx context.Context, reg Registry, list []string, annotated, revi
 // another tool pushed without a version annotation. Named by its Flux revision, such an artifact
 // needs no scan.
 const maxRCScan = 20
-
 
 // gatherState reads what promote.Decide needs: the stable versions in the candidate's scope with
 // their digests, other artifacts' claims on stable versions not written yet, the release
