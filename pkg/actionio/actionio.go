@@ -173,7 +173,9 @@ func Parse(c Command, a *githubactions.Action, args []string, help io.Writer) (*
 			}
 			val = strconv.FormatBool(b)
 		}
-		if in.Secret && val != "" {
+		// Masking is an Actions log command: on a terminal, or in another CI's log, it would
+		// print the secret instead of hiding it.
+		if in.Secret && val != "" && InActions(a) {
 			a.AddMask(val)
 		}
 		if in.Required && val == "" {

@@ -87,14 +87,25 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// In Actions a secret input is masked; anywhere else the mask command would print it, so it is
+// not sent.
 func TestSecretsAreMasked(t *testing.T) {
 	t.Parallel()
-	var w bytes.Buffer
-	if _, err := Parse(cmd, action(map[string]string{"INPUT_REPOSITORY": "r", "INPUT_PASSWORD": "hunter2"}, &w), nil, &w); err != nil {
-		t.Fatal(err)
-	}
-	if got := w.String(); !strings.Contains(got, "::add-mask::hunter2") {
-		t.Errorf("no mask command; wrote %q", got)
+	for _, inActions := range []bool{true, false} {
+		var w bytes.Buffer
+		env := map[string]string{"INPUT_REPOSITORY": "r", "INPUT_PASSWORD": "hunter2"}
+		if inActions {
+			env["GITHUB_ACTIONS"] = "true"
+		}
+		if _, err := Parse(cmd, action(env, &w), nil, &w); err != nil {
+			t.Fatal(err)
+		}
+		switch got := w.String(); {
+		case inActions && !strings.Contains(got, "::add-mask::hunter2"):
+			t.Errorf("in Actions: no mask command; wrote %q", got)
+		case !inActions && strings.Contains(got, "hunter2"):
+			t.Errorf("outside Actions: the secret was printed: %q", got)
+		}
 	}
 }
 

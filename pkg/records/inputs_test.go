@@ -24,7 +24,7 @@ func TestOptionsFromInputs(t *testing.T) {
 		"INPUT_DEPLOYMENTS": "true", "INPUT_RELEASE": "true", "INPUT_LIVE_URL": "https://live.example.com",
 		"INPUT_VALIDATED_AT": "2026-08-01T10:00:00Z",
 		"GITHUB_TOKEN":       "ghs_job", "GITHUB_REPOSITORY": "acme/platform", "GITHUB_SERVER_URL": "https://ghe.example.com",
-		"GITHUB_API_URL": "https://ghe.example.com/api/v3", "GITHUB_RUN_ID": "42",
+		"GITHUB_API_URL": "https://ghe.example.com/api/v3", "GITHUB_RUN_ID": "42", "GITHUB_ACTIONS": "true",
 	}
 	var out bytes.Buffer
 	a := action(env, &out)

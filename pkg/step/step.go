@@ -43,7 +43,7 @@ type Env struct {
 // Open opens the repository named by the inputs with their credentials.
 func Open(a *githubactions.Action, v *actionio.Values, env Env) (*oci.Repository, error) {
 	token := a.Getenv("GITHUB_TOKEN")
-	if token != "" {
+	if token != "" && actionio.InActions(a) {
 		a.AddMask(token)
 	}
 	if (v.Get("username") == "") != (v.Get("password") == "") {
