@@ -15,6 +15,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/ocipromote/ocipromote/pkg/actionio"
+	"github.com/ocipromote/ocipromote/pkg/artifact"
 	"github.com/ocipromote/ocipromote/pkg/git"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
 	"github.com/ocipromote/ocipromote/pkg/records"
@@ -164,6 +165,9 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 	}
 	if ig := v.Get("ignore"); ig != "" {
 		in.Ignore = strings.Split(ig, "\n")
+		if err := artifact.CheckIgnore(in.Ignore); err != nil {
+			return in, actionio.Usagef("%v (--ignore, INPUT_IGNORE)", err)
+		}
 	}
 	return in, nil
 }

@@ -168,6 +168,7 @@ func TestBuildRCBadInputsWriteNothing(t *testing.T) {
 		{"repository with a command as its registry", nil, base("--repository", "$(id).io/acme/app", "--sha", commit, "--path", dir), []string{`registry "$(id).io" is not a host name`, "give REGISTRY/PATH"}},
 		{"repository in upper case", nil, base("--repository", srv.Host+"/Acme/App", "--sha", commit, "--path", dir), []string{"is not a valid OCI repository reference", "in lower case"}},
 		{"repository with a tag", nil, base("--repository", repo+":latest", "--sha", commit, "--path", dir), []string{"has a tag", "give the repository only"}},
+		{"malformed ignore pattern", nil, valid("--ignore", "*.tmp\n[abc"), []string{`"[abc"`, "is malformed", "fix it"}},
 		{"repository with a digest", nil, base("--repository", repo+"@sha256:"+strings.Repeat("0", 64), "--sha", commit, "--path", dir), []string{"is not REGISTRY/PATH", "for example"}},
 		{"repository with credentials", nil, base("--repository", "ci:"+token+"@"+repo, "--sha", commit, "--path", dir), []string{"carries credentials", "pass the credentials as username and password"}},
 		{"oversized repository", nil, base("--repository", srv.Host+"/"+strings.Repeat("a", 600), "--sha", commit, "--path", dir), []string{"over the 512-byte limit", "give REGISTRY/PATH"}},

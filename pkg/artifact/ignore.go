@@ -1,7 +1,9 @@
 package artifact
 
 import (
+	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -38,6 +40,24 @@ func compileIgnore(sources []string) *ignoreMatcher {
 		}
 	}
 	return m
+}
+
+// CheckIgnore refuses caller-given ignore patterns that are malformed (an unclosed "[", an
+// unknown [:class:], a trailing "\"). Git skips such a line silently, so a file the user meant to
+// leave out would be published; from an input, that is a mistake to report.
+func CheckIgnore(sources []string) error {
+	var bad []string
+	for _, src := range sources {
+		for _, line := range strings.Split(src, "\n") {
+			if p, ok := parseIgnoreLine(line); ok && p.malformed {
+				bad = append(bad, strconv.Quote(strings.TrimSuffix(line, "\r")))
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("ignore pattern %s is malformed (an unclosed [, an unknown [:class:] or a trailing \\) and would leave nothing out: fix it, or escape the character with a backslash", strings.Join(bad, ", "))
+	}
+	return nil
 }
 
 // excludes reports whether rel (slash-separated, relative to the packed directory) is left out.

@@ -1,6 +1,9 @@
 package artifact
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestIgnoreExcludes(t *testing.T) {
 	t.Parallel()
@@ -230,5 +233,21 @@ func TestIgnoreExcludes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestCheckIgnore(t *testing.T) {
+	t.Parallel()
+	if err := CheckIgnore([]string{"*.tmp\n!keep.tmp\ncache/\n# comment\n[z-a]\n\\[literal"}); err != nil {
+		t.Errorf("well-formed patterns refused: %v", err)
+	}
+	for _, bad := range []string{"[abc", `foo\`, "[[:nope:]]", "ok\n[abc"} {
+		err := CheckIgnore([]string{bad})
+		if err == nil || !strings.Contains(err.Error(), "malformed") || !strings.Contains(err.Error(), "fix it") {
+			t.Errorf("CheckIgnore(%q) = %v, want it refused saying what to do", bad, err)
+		}
+	}
+	if _, err := Pack(t.TempDir(), []string{"[abc"}); err == nil {
+		t.Error("Pack accepted a malformed ignore pattern")
 	}
 }

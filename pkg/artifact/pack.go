@@ -57,6 +57,9 @@ var epoch = time.Unix(0, 0).UTC()
 // All problems found in the tree (symlinks leading outside it, special files) are reported
 // together, so that one run shows everything to fix.
 func Pack(dir string, ignore []string) (v1.Layer, error) {
+	if err := CheckIgnore(ignore); err != nil {
+		return nil, err
+	}
 	root, err := packRoot(dir)
 	if err != nil {
 		return nil, err
