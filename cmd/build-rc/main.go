@@ -79,6 +79,8 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	outs := outputs(res)
 	heading := "build-rc: pushed " + res.Version
 	switch {
+	case res.AlreadyBuilt && res.DryRun:
+		heading = "build-rc (dry run): " + res.Short + " was already built as " + res.Version + "; nothing to push"
 	case res.DryRun:
 		heading = "build-rc (dry run): would push " + res.Version
 	case !res.Pushed:
@@ -133,7 +135,7 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 	} else {
 		t, err := git.CommitTime(ctx, in.Dir, in.Sha)
 		if err != nil {
-			return in, fmt.Errorf("%w; give created (RFC 3339) or check out the commit (actions/checkout) before build-rc", err)
+			return in, actionio.Usagef("created is required when git cannot read the commit time (%v): give --created (INPUT_CREATED, RFC 3339) or check out the commit (actions/checkout) before build-rc", err)
 		}
 		in.Created = t
 	}

@@ -93,6 +93,11 @@ func TestBuildRCCommandLine(t *testing.T) {
 	if again["version"] != first["version"] || again["digest"] != first["digest"] || again["pushed"] != "false" {
 		t.Errorf("re-run = %v, want the first build's version and digest with pushed=false", again)
 	}
+	// A dry run of the built commit says so, rather than that it would push.
+	r := invoke(t, map[string]string{}, append(args, "--dry-run")...)
+	if r.Code != 0 || !strings.Contains(r.Stderr, "was already built as 0.0.1-rc.1; nothing to push") || strings.Contains(r.Stderr, "would push") {
+		t.Errorf("dry run of a built commit: exit %d, stderr:\n%s", r.Code, r.Stderr)
+	}
 }
 
 func TestBuildRCUsage(t *testing.T) {
@@ -169,6 +174,7 @@ func TestBuildRCBadInputsWriteNothing(t *testing.T) {
 		{"repository in upper case", nil, base("--repository", srv.Host+"/Acme/App", "--sha", commit, "--path", dir), []string{"is not a valid OCI repository reference", "in lower case"}},
 		{"repository with a tag", nil, base("--repository", repo+":latest", "--sha", commit, "--path", dir), []string{"has a tag", "give the repository only"}},
 		{"malformed ignore pattern", nil, valid("--ignore", "*.tmp\n[abc"), []string{`"[abc"`, "is malformed", "fix it"}},
+		{"no created time and no git history", nil, []string{"--repository", repo, "--sha", commit, "--path", dir}, []string{"created is required", "give --created", "check out the commit"}},
 		{"repository with a digest", nil, base("--repository", repo+"@sha256:"+strings.Repeat("0", 64), "--sha", commit, "--path", dir), []string{"is not REGISTRY/PATH", "for example"}},
 		{"repository with credentials", nil, base("--repository", "ci:"+token+"@"+repo, "--sha", commit, "--path", dir), []string{"carries credentials", "pass the credentials as username and password"}},
 		{"oversized repository", nil, base("--repository", srv.Host+"/"+strings.Repeat("a", 600), "--sha", commit, "--path", dir), []string{"over the 512-byte limit", "give REGISTRY/PATH"}},

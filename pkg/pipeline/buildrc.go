@@ -51,6 +51,8 @@ type BuildResult struct {
 	// Pushed is true when this run wrote to the registry, false when the commit was already built
 	// (or on a dry run).
 	Pushed bool
+	// AlreadyBuilt is true when sha-<s> existed: the commit's artifact is the one reported.
+	AlreadyBuilt bool
 	DryRun bool
 	// Highest is the highest stable version the candidate was planned from ("" for none).
 	Highest string
@@ -173,6 +175,7 @@ func (b *build) complete(ctx context.Context, list []string) (BuildResult, error
 		return BuildResult{}, fmt.Errorf("%s:%s is annotated with version %s, which is not a release candidate", b.reg.Name(), shaTag, ref.Quote(rc))
 	}
 	res := b.result(rc, m, false, "")
+	res.AlreadyBuilt = true
 	if b.in.DryRun {
 		return res, nil
 	}
