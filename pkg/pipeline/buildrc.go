@@ -53,7 +53,7 @@ type BuildResult struct {
 	Pushed bool
 	// AlreadyBuilt is true when sha-<s> existed: the commit's artifact is the one reported.
 	AlreadyBuilt bool
-	DryRun bool
+	DryRun       bool
 	// Highest is the highest stable version the candidate was planned from ("" for none).
 	Highest string
 }
