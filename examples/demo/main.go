@@ -128,7 +128,11 @@ func showSelection(ctx context.Context, out io.Writer, reg *oci.Repository) erro
 		if tag == "" {
 			tag = "(nothing yet)"
 		}
-		fmt.Fprintf(out, "  Flux on %-11s semver %-12q selects %s\n", c.name, c.semver, tag)
+		ref := fmt.Sprintf("semver %q", c.semver)
+		if c.filter != "" {
+			ref += fmt.Sprintf(", semverFilter %q", c.filter)
+		}
+		fmt.Fprintf(out, "  Flux on %-11s %-42s selects %s\n", c.name, ref, tag)
 	}
 	fmt.Fprintln(out)
 	return nil
