@@ -26,6 +26,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
+	"github.com/ocipromote/ocipromote/pkg/ref"
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
 
@@ -49,7 +50,7 @@ type Claim struct {
 // New is the claim of version for the artifact with manifest digest (sha256:<hex>) of commit short.
 func New(version, short, digest string) (Claim, error) {
 	hex, ok := strings.CutPrefix(digest, "sha256:")
-	if !ok || len(hex) < digestLen || !isHex(hex) {
+	if !ok || len(hex) < digestLen || !ref.IsHex(hex) {
 		return Claim{}, fmt.Errorf("claim %s: %q is not a sha256 digest", version, digest)
 	}
 	c, ok := Parse(Prefix + version + "-" + short + "-" + hex[:digestLen])
@@ -66,13 +67,13 @@ func Parse(tag string) (Claim, bool) {
 		return Claim{}, false
 	}
 	i := strings.LastIndexByte(rest, '-')
-	if i <= 0 || len(rest)-i-1 != digestLen || !isHex(rest[i+1:]) {
+	if i <= 0 || len(rest)-i-1 != digestLen || !ref.IsHex(rest[i+1:]) {
 		return Claim{}, false
 	}
 	digest := rest[i+1:]
 	rest = rest[:i]
 	j := strings.LastIndexByte(rest, '-')
-	if j <= 0 || len(rest)-j-1 < 4 || !isHex(rest[j+1:]) {
+	if j <= 0 || len(rest)-j-1 < 4 || !ref.IsHex(rest[j+1:]) {
 		return Claim{}, false
 	}
 	v, ok := version.Parse(rest[:j])
@@ -208,16 +209,4 @@ func Confirm(ctx context.Context, reg Registry, self Claim, pause Pause) ([]stri
 			return nil, err
 		}
 	}
-}
-
-func isHex(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/ocipromote/ocipromote/pkg/ref"
 )
 
 // The marker tag prefixes.
@@ -28,7 +30,7 @@ func Validated(short string) string { return ValidatedPrefix + short }
 // sha of 4 to 40 lower-case hex characters. It returns the tag's prefix and <s>.
 func ParseMarker(tag string) (prefix, short string, ok bool) {
 	for _, p := range []string{ShaPrefix, IntegrationPrefix, ValidatedPrefix} {
-		if s, found := strings.CutPrefix(tag, p); found && isHex(s) && len(s) >= 4 && len(s) <= 40 {
+		if s, found := strings.CutPrefix(tag, p); found && ref.IsHex(s) && len(s) >= 4 && len(s) <= 40 {
 			return p, s, true
 		}
 	}
@@ -52,7 +54,7 @@ func FindShort(list []string, prefix, sha string) []string {
 	var out []string
 	for _, t := range list {
 		s, ok := strings.CutPrefix(t, prefix)
-		if !ok || !isHex(s) || len(s) < 4 {
+		if !ok || !ref.IsHex(s) || len(s) < 4 {
 			continue
 		}
 		if strings.HasPrefix(sha, s) || strings.HasPrefix(s, sha) {
@@ -61,18 +63,6 @@ func FindShort(list []string, prefix, sha string) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-func isHex(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // Set is a tag list for membership tests.
