@@ -216,23 +216,7 @@ func TestBuildRCBadInputsWriteNothing(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			out := filepath.Join(t.TempDir(), "output")
-			env := merge(map[string]string{"GITHUB_OUTPUT": out}, tc.env)
-			r := steptest.Invoke(t, command.Name, run, env, tc.args...)
-			if r.Code != 1 && r.Code != 2 {
-				t.Errorf("exit = %d, want 1 or 2", r.Code)
-			}
-			for _, want := range tc.want {
-				if !strings.Contains(r.Stderr, want) {
-					t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
-				}
-			}
-			if where := steptest.Leaks(t, r, token, out); len(where) != 0 {
-				t.Errorf("the token leaked into %v:\n%s%s", where, r.Stdout, r.Stderr)
-			}
-			if b, _ := os.ReadFile(out); len(b) != 0 {
-				t.Errorf("a refused run set outputs:\n%s", b)
-			}
+			steptest.Refused(t, command.Name, run, tc.env, tc.args, steptest.Refusal{Say: tc.want, Secret: token})
 		})
 	}
 	t.Cleanup(func() {

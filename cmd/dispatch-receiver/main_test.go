@@ -212,26 +212,7 @@ func TestDispatchReceiverBadInputs(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			out := filepath.Join(t.TempDir(), "output")
-			env := map[string]string{"GITHUB_OUTPUT": out}
-			for k, v := range tc.env {
-				env[k] = v
-			}
-			r := steptest.Invoke(t, command.Name, run, env, tc.args...)
-			if r.Code != tc.code {
-				t.Errorf("exit = %d, want %d; stderr:\n%s", r.Code, tc.code, r.Stderr)
-			}
-			for _, want := range tc.want {
-				if !strings.Contains(r.Stderr, want) {
-					t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
-				}
-			}
-			if where := steptest.Leaks(t, r, token, out); len(where) != 0 {
-				t.Errorf("the token leaked into %v:\n%s%s", where, r.Stdout, r.Stderr)
-			}
-			if b, _ := os.ReadFile(out); len(b) != 0 {
-				t.Errorf("a refused run set outputs:\n%s", b)
-			}
+			steptest.Refused(t, command.Name, run, tc.env, tc.args, steptest.Refusal{Code: tc.code, Say: tc.want, Secret: token})
 		})
 	}
 	t.Cleanup(func() {

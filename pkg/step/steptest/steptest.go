@@ -64,3 +64,42 @@ func Leaks(t testing.TB, r Result, secret string, files ...string) []string {
 	}
 	return where
 }
+
+// Refusal is what a run given a bad input must do: exit with Code (1 or 2 when 0), say each of
+// Say on stderr (what is wrong and what to do), set no output, and leak Secret nowhere.
+type Refusal struct {
+	Code   int
+	Say    []string
+	Secret string
+}
+
+// Refused runs body with env (and GITHUB_OUTPUT pointed at a file of its own) and args, and checks
+// that it refused as r says.
+func Refused(t *testing.T, name string, body step.Body, env map[string]string, args []string, r Refusal) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "output")
+	all := map[string]string{"GITHUB_OUTPUT": out}
+	for k, v := range env {
+		all[k] = v
+	}
+	res := Invoke(t, name, body, all, args...)
+	switch {
+	case r.Code == 0 && res.Code != 1 && res.Code != 2:
+		t.Errorf("exit = %d, want 1 or 2; stderr:\n%s", res.Code, res.Stderr)
+	case r.Code != 0 && res.Code != r.Code:
+		t.Errorf("exit = %d, want %d; stderr:\n%s", res.Code, r.Code, res.Stderr)
+	}
+	for _, want := range r.Say {
+		if !strings.Contains(res.Stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, res.Stderr)
+		}
+	}
+	if r.Secret != "" {
+		if where := Leaks(t, res, r.Secret, out); len(where) != 0 {
+			t.Errorf("the secret leaked into %v:\n%s%s", where, res.Stdout, res.Stderr)
+		}
+	}
+	if b, _ := os.ReadFile(out); len(b) != 0 {
+		t.Errorf("a refused run set outputs:\n%s", b)
+	}
+}
