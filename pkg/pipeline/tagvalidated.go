@@ -45,6 +45,9 @@ type PromoteResult struct {
 	// Writes are the tags written (or, on a dry run, that would be).
 	Writes []string
 	DryRun bool
+	// Tags is the listing the decision was made from (before this run's writes), for what
+	// reports on the promotion afterwards without listing again.
+	Tags []string
 }
 
 // ErrInvalidCandidate is returned when the named artifact must not be promoted: it was not
@@ -137,7 +140,7 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 		if err != nil {
 			return PromoteResult{}, fmt.Errorf("%s: %w", reg.Name(), err)
 		}
-		res := PromoteResult{Reason: d.Reason, Detail: d.Detail, Version: d.Version, Digest: c.Digest, Sha: c.sha, RC: c.RCTag, Writes: d.Writes, DryRun: in.DryRun}
+		res := PromoteResult{Reason: d.Reason, Detail: d.Detail, Version: d.Version, Digest: c.Digest, Sha: c.sha, RC: c.RCTag, Writes: d.Writes, DryRun: in.DryRun, Tags: list}
 		if in.DryRun || !d.Promote() {
 			return res, nil
 		}
@@ -215,13 +218,18 @@ func write(ctx context.Context, reg Registry, list []string, c candidate, d prom
 		}
 		// A rollback's hold set since our first listing: of the rollback's last listing and this
 		// one, at least one sees the other's write, so either the rollback goes above our claim or
-		// we stop here and the next pass answers held.
-		h, err := hold.Read(ctx, reg, after)
-		if err != nil {
-			return nil, fmt.Errorf("%w; promotion stops until the hold can be read", err)
-		}
-		if h.Held() {
-			return fmt.Errorf("%s was set meanwhile", h.Tag), nil
+		// we stop here and the next pass answers held. Hold records are write-once, so only a new
+		// one is read.
+		if latest, _ := hold.Latest(after); latest != "" {
+			if before, _ := hold.Latest(list); latest != before {
+				h, err := hold.Read(ctx, reg, after)
+				if err != nil {
+					return nil, fmt.Errorf("%w; promotion stops until the hold can be read", err)
+				}
+				if h.Held() {
+					return fmt.Errorf("%s was set meanwhile", h.Tag), nil
+				}
+			}
 		}
 	}
 	if rival, ok := claim.In(after).Rival(cl); ok {

@@ -61,8 +61,8 @@ type Registry interface {
 
 var _ Registry = (*oci.Repository)(nil)
 
-// PromotionFrom describes tag-validated's result for the records, reading from the registry
-// whether the version is the highest stable one and which stable version and commit came before
+// PromotionFrom describes tag-validated's result for the records, reading from res's listing (or
+// the registry's, when res has none) whether the version is the highest stable one and which stable version and commit came before
 // it (from that artifact's revision annotation). On a registry error it returns what it knows
 // with the error; the caller reports the error as a warning and may still record the promotion.
 func PromotionFrom(ctx context.Context, reg Registry, res pipeline.PromoteResult) (Promotion, error) {
@@ -71,9 +71,13 @@ func PromotionFrom(ctx context.Context, reg Registry, res pipeline.PromoteResult
 	if !ok {
 		return p, fmt.Errorf("stable version %s is not a version", ref.Quote(res.Version))
 	}
-	list, err := reg.Tags(ctx)
-	if err != nil {
-		return p, fmt.Errorf("find the previous stable version: %w", err)
+	// The listing tag-validated decided from serves: only other stable versions matter here.
+	list := res.Tags
+	if list == nil {
+		var err error
+		if list, err = reg.Tags(ctx); err != nil {
+			return p, fmt.Errorf("find the previous stable version: %w", err)
+		}
 	}
 	p.Latest = true
 	var prev *version.Tagged

@@ -150,3 +150,24 @@ func TestValidationFrom(t *testing.T) {
 		t.Errorf("an unparseable time gave %v, want it left out", v.Time)
 	}
 }
+
+// The listing tag-validated decided from is enough: the records do not list the repository again.
+func TestPromotionFromUsesTheStepsListing(t *testing.T) {
+	t.Parallel()
+	reg := listsNever{memRegistry{tags: map[string]string{"0.0.1": c1}}}
+	res := pipeline.PromoteResult{Reason: "promoted", Version: "0.0.2", Digest: digest(3), Sha: c3, RC: "0.0.2-rc.2",
+		Tags: []string{"0.0.1", "0.0.2-rc.2", "validated-" + c1[:7]}}
+	p, err := PromotionFrom(context.Background(), reg, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Previous.Version != "0.0.1" || p.First || !p.Latest {
+		t.Errorf("promotion = %+v, want 0.0.1 before it, and the latest", p)
+	}
+}
+
+type listsNever struct{ memRegistry }
+
+func (listsNever) Tags(context.Context) ([]string, error) {
+	return nil, errors.New("listed again")
+}
