@@ -20,10 +20,12 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
 
 # test runs every test: unit and integration tests on the in-memory registry, end-to-end tests of
-# the built binaries on a real distribution registry, Flux's own client pulling our artifact, and
-# the examples decoded into Flux's API types with the actions checked against the binaries.
+# the built binaries on a real distribution registry, a short run of every fuzz target, Flux's own
+# client pulling our artifact, the examples decoded into Flux's API types with the actions checked
+# against the binaries, and the example workflows under act.
 test: deps vet
 	$(GO) test -count=1 $(PKGS)
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=2000x
 	cd test/fluxcompat && $(GO) test -count=1 ./...
 	cd test/examples && $(GO) test -count=1 ./...
 	cd test/act && $(GO) test -count=1 -timeout 15m ./...
@@ -49,9 +51,10 @@ reliability:
 	@grep -o 'reliability: .*' .reliability.log | sed 's/^reliability: //' | sort | awk -F' [|] ' 'BEGIN { printf "%-80s | %s\n", "scenario", "figures" } { printf "%-80s | ", $$1; for (i = 2; i <= NF; i++) printf "%s%s", $$i, (i < NF ? ", " : "\n") }'
 	@rm -f .reliability.log
 
-# fuzz runs each fuzz target for FUZZTIME, one at a time (go test -fuzz takes one target). make test
-# runs only their committed seed corpora (testdata/fuzz/<FuzzName> in each package); a failing
-# input found here is written there too: keep it as a seed once the bug is fixed.
+# fuzz runs each fuzz target for FUZZTIME, one at a time (go test -fuzz takes one target); make test
+# runs them for 2000 inputs each (a count, not a time, so a loaded machine does not cut a run short),
+# after their committed seed corpora (testdata/fuzz/<FuzzName> in each package). A failing input
+# found is written there too: keep it as a seed once the bug is fixed.
 FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run=NONE -fuzz='^FuzzParseRevision$$' -fuzztime=$(FUZZTIME) ./pkg/ref
