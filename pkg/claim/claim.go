@@ -26,6 +26,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
+	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/ref"
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
@@ -162,6 +163,79 @@ func (s Set) Versions() []string {
 type Registry interface {
 	Name() string
 	Tags(ctx context.Context) ([]string, error)
+}
+
+// Writer also reads and writes tags; *oci.Repository implements it.
+type Writer interface {
+	Registry
+	Resolve(ctx context.Context, tag string) (string, error)
+	Tag(ctx context.Context, tag string, m *oci.Manifest, w oci.Write) (bool, error)
+}
+
+// Take is one claimant's attempt at a version: claim it, then write it.
+type Take struct {
+	// Claim names the version, the commit and the artifact; Manifest is the artifact's.
+	Claim    Claim
+	Manifest *oci.Manifest
+	// WriteClaim writes the claim tag; nil writes Manifest under it with one manifest PUT, for an
+	// artifact whose blobs are in the repository already.
+	WriteClaim func(ctx context.Context) error
+	// Check, when set, looks at the listing that confirms the claim before the version is written:
+	// a contended answer stops the attempt with nothing more written.
+	Check func(ctx context.Context, after []string) (contended, err error)
+}
+
+// Taken is what an attempt did.
+type Taken struct {
+	// After is the listing the attempt decided on: the one that confirmed its claim, or the
+	// listing it was given when the claim was in it already (an earlier run's).
+	After []string
+	// Wrote is true when this attempt wrote the version tag (false when it was the artifact's
+	// already).
+	Wrote bool
+	// Contended says why the attempt stopped without the version: a rival's claim, Check's
+	// answer, or the version at another artifact (an *oci.ConflictError). Nothing but the claim
+	// was written then; the caller decides again.
+	Contended error
+}
+
+// Run makes the attempt, on list, a listing made before it. The version tag is read right before
+// it is written and read back after: a writer that does not claim (another tool, a person) is
+// caught rather than overwritten, and a lost race is contended.
+func (t Take) Run(ctx context.Context, reg Writer, list []string, pause Pause) (Taken, error) {
+	res := Taken{After: list}
+	if !In(list).Has(t.Claim) {
+		var err error
+		if t.WriteClaim != nil {
+			err = t.WriteClaim(ctx)
+		} else {
+			_, err = reg.Tag(ctx, t.Claim.Tag(), t.Manifest, oci.Write{KnownAbsent: true})
+		}
+		if err != nil {
+			return Taken{}, err
+		}
+		if res.After, err = Confirm(ctx, reg, t.Claim, pause); err != nil {
+			return Taken{}, err
+		}
+	}
+	if t.Check != nil {
+		contended, err := t.Check(ctx, res.After)
+		if err != nil || contended != nil {
+			res.Contended = contended
+			return res, err
+		}
+	}
+	if rival, ok := In(res.After).Rival(t.Claim); ok {
+		res.Contended = fmt.Errorf("%s claims %s for commit %s", rival.Tag(), t.Claim.Version, rival.Short)
+		return res, nil
+	}
+	wrote, err := reg.Tag(ctx, t.Claim.Version, t.Manifest, oci.Write{Verify: true})
+	if errors.Is(err, oci.ErrTagConflict) {
+		res.Contended = err
+		return res, nil
+	}
+	res.Wrote = wrote
+	return res, err
 }
 
 // Pause waits between attempts; tests replace it.

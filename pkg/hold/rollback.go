@@ -228,31 +228,16 @@ func nextStable(ctx context.Context, reg Registry, list []string, digest string)
 	return version.StableTag(version.Prefix(top), next), false, nil
 }
 
-// writeStable claims the stable version for the target (package claim) and writes it, reading
-// the tag before and after the write. A rival's claim on the version, or the version written by
-// another artifact meanwhile, is returned as contended, with nothing more written.
+// writeStable claims the stable version for the target and writes it (claim.Take). A rival's
+// claim on the version, or the version written by another artifact meanwhile, is returned as
+// contended, with nothing more written.
 func writeStable(ctx context.Context, reg Writer, list []string, tg target, stable string, pause claim.Pause) (wrote bool, contended, err error) {
 	cl, err := claim.New(stable, tg.claimant(), tg.digest)
 	if err != nil {
 		return false, nil, err
 	}
-	after := list
-	if !claim.In(list).Has(cl) {
-		if _, err := reg.Tag(ctx, cl.Tag(), tg.manifest, oci.Write{KnownAbsent: true}); err != nil {
-			return false, nil, err
-		}
-		if after, err = claim.Confirm(ctx, reg, cl, pause); err != nil {
-			return false, nil, err
-		}
-	}
-	if rival, ok := claim.In(after).Rival(cl); ok {
-		return false, fmt.Errorf("%s claimed %s for commit %s", rival.Tag(), stable, rival.Short), nil
-	}
-	wrote, err = reg.Tag(ctx, stable, tg.manifest, oci.Write{Verify: true})
-	if errors.Is(err, oci.ErrTagConflict) {
-		return false, err, nil
-	}
-	return wrote, nil, err
+	took, err := claim.Take{Claim: cl, Manifest: tg.manifest}.Run(ctx, reg, list, pause)
+	return took.Wrote, took.Contended, err
 }
 
 // target is the artifact a rollback names.

@@ -246,7 +246,7 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 				return BuildResult{}, err
 			}
 		}
-		rc, own, highest, err := b.choose(ctx, list)
+		rc, highest, err := b.choose(ctx, list)
 		if err != nil {
 			return BuildResult{}, err
 		}
@@ -261,55 +261,24 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 		if err != nil {
 			return BuildResult{}, err
 		}
-		// The claim goes out with the read of the release candidate before it is written: a
-		// registry whose tag list lags behind others' writes, or a writer that does not claim,
-		// must not make us move it.
-		var before string
+		// The claim is the artifact's first write: its push uploads the blobs too.
+		took, err := claim.Take{
+			Claim: cl, Manifest: m,
+			WriteClaim: func(ctx context.Context) error { _, err := b.reg.Push(ctx, img, cl.Tag()); return err },
+			Check: func(_ context.Context, after []string) (error, error) {
+				_, err := b.ownClaims(claim.In(after))
+				return nil, err
+			},
+		}.Run(ctx, b.reg, list, pause)
+		if err != nil {
+			return BuildResult{}, err
+		}
+		if took.Contended != nil {
+			b.log.Info("release candidate contended, backing off", "version", rc, "why", took.Contended, "attempt", attempt)
+			continue
+		}
+		set := tags.NewSet(took.After)
 		g, gctx := errgroup.WithContext(ctx)
-		if !own {
-			g.Go(func() error { _, err := b.reg.Push(gctx, img, cl.Tag()); return err })
-		}
-		g.Go(func() error {
-			d, err := b.reg.Resolve(gctx, rc)
-			if errors.Is(err, oci.ErrNotFound) {
-				return nil
-			}
-			before = d
-			return err
-		})
-		if err := g.Wait(); err != nil {
-			return BuildResult{}, err
-		}
-		after := list
-		if !own {
-			if after, err = claim.Confirm(ctx, b.reg, cl, pause); err != nil {
-				return BuildResult{}, err
-			}
-		}
-		claims := claim.In(after)
-		if _, err := b.ownClaims(claims); err != nil {
-			return BuildResult{}, err
-		}
-		if rival, ok := claims.Rival(cl); ok {
-			b.log.Info("release candidate contended, backing off", "version", rc, "rival", rival.Tag(), "attempt", attempt)
-			continue
-		}
-		// Read back after the write: a writer that does not claim is caught, and a lost race backs
-		// off. Only then may the commit's own tags point at this artifact.
-		if before == "" {
-			if _, err := b.reg.Tag(ctx, rc, m, oci.Write{KnownAbsent: true}); err != nil {
-				return BuildResult{}, err
-			}
-			if before, err = b.reg.Resolve(ctx, rc); err != nil {
-				return BuildResult{}, fmt.Errorf("verify tag %s after writing it: %w", rc, err)
-			}
-		}
-		if before != m.Digest {
-			b.log.Info("release candidate taken, backing off", "version", rc, "by", before, "attempt", attempt)
-			continue
-		}
-		set := tags.NewSet(after)
-		g, gctx = errgroup.WithContext(ctx)
 		for _, t := range []string{tags.Sha(b.short), tags.Integration(b.short)} {
 			g.Go(func() error {
 				_, err := b.reg.Tag(gctx, t, m, oci.Write{KnownAbsent: !set.Has(t)})
@@ -357,20 +326,20 @@ func (b *build) ownClaims(claims claim.Set) (claim.Set, error) {
 }
 
 // choose returns the release candidate to take: this artifact's own claim when an earlier run
-// left one and its base is still the one a new plan would take (own), else the next free number.
+// left one and its base is still the one a new plan would take, else the next free number.
 // Other artifacts' claims count as taken numbers.
-func (b *build) choose(ctx context.Context, list []string) (rc string, own bool, highest string, err error) {
+func (b *build) choose(ctx context.Context, list []string) (rc, highest string, err error) {
 	claims := claim.In(list)
 	mine, err := b.ownClaims(claims)
 	if err != nil {
-		return "", false, "", err
+		return "", "", err
 	}
 	others := claims.Filter(func(c claim.Claim) bool { return !c.Stable() && c.Short != b.short })
 	rules := b.in.Rules
 	rules.Reserved = append(slices.Clone(rules.Reserved), others.Versions()...)
 	plan, err := version.NextRC(list, rules)
 	if err != nil {
-		return "", false, "", err
+		return "", "", err
 	}
 	for _, c := range mine.Sorted() {
 		if _, rival := claims.Rival(c); rival {
@@ -382,14 +351,14 @@ func (b *build) choose(ctx context.Context, list []string) (rc string, own bool,
 		if slices.Contains(list, c.Version) {
 			cur, err := b.reg.Resolve(ctx, c.Version)
 			if err != nil && !errors.Is(err, oci.ErrNotFound) {
-				return "", false, "", err
+				return "", "", err
 			}
 			if !c.Of(cur) {
 				continue // someone wrote the number without claiming it: leave it to them
 			}
 		}
 		b.log.Info("resuming this commit's claim from an earlier run", "version", c.Version)
-		return c.Version, true, "", nil
+		return c.Version, "", nil
 	}
-	return plan.Tag, false, plan.Highest, nil
+	return plan.Tag, plan.Highest, nil
 }

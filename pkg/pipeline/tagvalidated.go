@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/ocipromote/ocipromote/pkg/artifact"
 	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/hold"
@@ -158,10 +156,10 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 	return PromoteResult{}, fmt.Errorf("concurrent promotions of other candidates kept taking the stable version (last: %w); run tag-validated in a concurrency group per repository and run it again", contended)
 }
 
-// write writes the decision's tags: a new stable version, claimed first, then validated-<s>. A
-// rival's claim, a hold set meanwhile, or the version taken under our feet is returned as
-// contended (nothing more written) for the caller to decide again. Requests that do not depend on
-// each other go out together: the claim with the read of the stable tag before it is written.
+// write writes the decision's tags: a new stable version through package claim (so that no other
+// promotion writes it too), then validated-<s>, which is never written for an artifact without its
+// stable tag. A rival's claim, a hold set meanwhile, or the version taken under our feet is
+// returned as contended (nothing more written) for the caller to decide again.
 func write(ctx context.Context, reg Registry, list []string, c candidate, d promote.Decision, res *PromoteResult, pause Pause) (contended, err error) {
 	res.Writes = nil
 	var stable, marker string
@@ -172,93 +170,50 @@ func write(ctx context.Context, reg Registry, list []string, c candidate, d prom
 			marker = t
 		}
 	}
-	writeMarker := func(ctx context.Context) error {
-		if marker == "" {
-			return nil
+	if stable != "" {
+		cl, err := claim.New(stable, c.Short, c.Digest)
+		if err != nil {
+			return nil, err
 		}
+		took, err := claim.Take{Claim: cl, Manifest: c.manifest, Check: heldMeanwhile(reg, list)}.Run(ctx, reg, list, pause)
+		if err != nil || took.Contended != nil {
+			return took.Contended, err
+		}
+		if took.Wrote {
+			res.Writes = append(res.Writes, stable)
+		}
+	}
+	if marker != "" {
 		wrote, err := reg.Tag(ctx, marker, c.manifest, oci.Write{KnownAbsent: !slices.Contains(list, marker)})
+		if err != nil {
+			return nil, err
+		}
 		if wrote {
 			res.Writes = append(res.Writes, marker)
 		}
-		return err
-	}
-	if stable == "" {
-		return nil, writeMarker(ctx)
-	}
-	cl, err := claim.New(stable, c.Short, c.Digest)
-	if err != nil {
-		return nil, err
-	}
-	claimed := claim.In(list).Has(cl)
-	var before string // the digest at the stable tag before our write, "" when free
-	g, gctx := errgroup.WithContext(ctx)
-	if !claimed {
-		g.Go(func() error {
-			_, err := reg.Tag(gctx, cl.Tag(), c.manifest, oci.Write{KnownAbsent: true})
-			return err
-		})
-	}
-	g.Go(func() error {
-		// Read before the write: a writer that does not claim (another tool, a person) is caught
-		// rather than overwritten.
-		d, err := reg.Resolve(gctx, stable)
-		if errors.Is(err, oci.ErrNotFound) {
-			return nil
-		}
-		before = d
-		return err
-	})
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	after := list
-	if !claimed {
-		if after, err = claim.Confirm(ctx, reg, cl, pause); err != nil {
-			return nil, err
-		}
-		// A rollback's hold set since our first listing: of the rollback's last listing and this
-		// one, at least one sees the other's write, so either the rollback goes above our claim or
-		// we stop here and the next pass answers held. Hold records are write-once, so only a new
-		// one is read.
-		if latest, _ := hold.Latest(after); latest != "" {
-			if before, _ := hold.Latest(list); latest != before {
-				h, err := hold.Read(ctx, reg, after)
-				if err != nil {
-					return nil, fmt.Errorf("%w; promotion stops until the hold can be read", err)
-				}
-				if h.Held() {
-					return fmt.Errorf("%s was set meanwhile", h.Tag), nil
-				}
-			}
-		}
-	}
-	if rival, ok := claim.In(after).Rival(cl); ok {
-		return fmt.Errorf("%s claimed %s for commit %s", rival.Tag(), stable, rival.Short), nil
-	}
-	switch before {
-	case c.Digest:
-	case "":
-		if _, err := reg.Tag(ctx, stable, c.manifest, oci.Write{KnownAbsent: true}); err != nil {
-			return nil, err
-		}
-		res.Writes = append(res.Writes, stable)
-	default:
-		return &oci.ConflictError{Repository: reg.Name(), Tag: stable, Existing: before, Wanted: c.Digest}, nil
-	}
-	// Read the stable tag back, to decide again if a writer that does not claim took it at the
-	// same instant; only then the marker, which is never written for an artifact without its
-	// stable tag.
-	back, err := reg.Resolve(ctx, stable)
-	if err != nil {
-		return nil, fmt.Errorf("verify tag %s after writing it: %w", stable, err)
-	}
-	if back != c.Digest {
-		return &oci.ConflictError{Repository: reg.Name(), Tag: stable, Existing: back, Wanted: c.Digest}, nil
-	}
-	if err := writeMarker(ctx); err != nil {
-		return nil, err
 	}
 	return nil, nil
+}
+
+// heldMeanwhile checks the listing that confirms a promotion's claim for a rollback's hold set
+// since the first listing: of the rollback's last listing and this one, at least one sees the
+// other's write, so either the rollback goes above our claim or we stop here and the next pass
+// answers held. Hold records are write-once, so only a new one is read.
+func heldMeanwhile(reg Registry, list []string) func(context.Context, []string) (error, error) {
+	before, _ := hold.Latest(list)
+	return func(ctx context.Context, after []string) (error, error) {
+		if latest, _ := hold.Latest(after); latest == "" || latest == before {
+			return nil, nil
+		}
+		h, err := hold.Read(ctx, reg, after)
+		if err != nil {
+			return nil, fmt.Errorf("%w; promotion stops until the hold can be read", err)
+		}
+		if h.Held() {
+			return fmt.Errorf("%s was set meanwhile", h.Tag), nil
+		}
+		return nil, nil
+	}
 }
 
 func resolveCandidate(ctx context.Context, reg Registry, list []string, in PromoteInput) (candidate, error) {
