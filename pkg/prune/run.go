@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/ocipromote/ocipromote/pkg/artifact"
@@ -47,7 +49,7 @@ type Result struct {
 }
 
 // Run reads the whole repository (one listing, a HEAD per tag, a GET per manifest), decides,
-// and deletes, listing again before each deletion (see sincePlan). On a dry run it checks the
+// and deletes, after listing again once the plan is made (see sincePlan). On a dry run it checks the
 // same way and asks the deleter what it would do, and deletes nothing, so the dry run's Deleted is
 // exactly what a real run removes from the same registry state.
 func Run(ctx context.Context, reg status.Registry, del Deleter, o Options) (Result, error) {
@@ -102,7 +104,7 @@ func Run(ctx context.Context, reg status.Registry, del Deleter, o Options) (Resu
 		return Result{}, err
 	}
 	res := Result{Plan: plan, DryRun: o.DryRun, Deleted: []Item{}}
-	since := &sincePlan{reg: reg, planned: tags.NewSet(list), seen: map[string]string{}}
+	since := &sincePlan{reg: reg, planned: tags.NewSet(list)}
 	for _, it := range plan.Delete {
 		act := del.Delete
 		if o.DryRun {
@@ -130,38 +132,42 @@ func Run(ctx context.Context, reg status.Registry, del Deleter, o Options) (Resu
 }
 
 // sincePlan finds the tags written since the plan's listing. Registries delete a manifest with
-// every tag on it, so right before each deletion (whatever the deleter) the repository is listed
-// again, and a tag the plan did not see that points at the artifact (a rollback or a promotion
-// running meanwhile wrote it) keeps it. What is written between this check and the deletion
-// itself is beyond any client: no registry deletes conditionally.
+// every tag on it, so once the plan is made (whatever the deleter) the repository is listed again,
+// and a tag the plan did not see that points at an artifact to delete (a rollback or a promotion
+// running meanwhile wrote it) keeps that artifact. One listing serves every deletion: a listing
+// per deletion would cost a full listing (a hundred requests per 10,000 tags on ghcr.io) for each
+// artifact, and still leave a window, since no registry deletes conditionally; run prune in the
+// promotion workflow's concurrency group to close it.
 type sincePlan struct {
 	reg     status.Registry
 	planned tags.Set
-	// seen caches the digests of tags resolved so far: tags are written once.
-	seen map[string]string
+	// since maps each tag written since the plan to its digest; nil until listed.
+	since map[string]string
 }
 
 func (s *sincePlan) check(ctx context.Context, it Item) error {
-	list, err := s.reg.Tags(ctx)
-	if err != nil {
-		return err
-	}
-	for _, t := range list {
-		if s.planned.Has(t) {
-			continue
+	if s.since == nil {
+		list, err := s.reg.Tags(ctx)
+		if err != nil {
+			return err
 		}
-		d, ok := s.seen[t]
-		if !ok {
-			d, err = s.reg.Resolve(ctx, t)
+		s.since = map[string]string{}
+		for _, t := range list {
+			if s.planned.Has(t) {
+				continue
+			}
+			d, err := s.reg.Resolve(ctx, t)
 			if errors.Is(err, oci.ErrNotFound) {
 				continue
 			}
 			if err != nil {
 				return err
 			}
-			s.seen[t] = d
+			s.since[t] = d
 		}
-		if d == it.Digest {
+	}
+	for _, t := range slices.Sorted(maps.Keys(s.since)) {
+		if s.since[t] == it.Digest {
 			return fmt.Errorf("%w: tag %s was written at %s after the plan listed %s; run prune again to decide with it", ErrSkipped, t, it.Digest, s.reg.Name())
 		}
 	}
