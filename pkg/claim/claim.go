@@ -150,6 +150,28 @@ func (s Set) Filter(keep func(Claim) bool) Set {
 	return out
 }
 
+// Unwritten returns the claims on stable versions that no tag of list has yet (v1.0.0 and 1.0.0
+// being one version): promotions under way, or ones that backed off. Each counts as its version
+// taken.
+func (s Set) Unwritten(list []string) Set {
+	written := map[string]bool{}
+	for _, tv := range version.Versions(list) {
+		if version.IsStable(tv.Version) {
+			written[tv.Version.String()] = true
+		}
+	}
+	return s.Filter(func(c Claim) bool { return c.Stable() && !written[c.v.String()] })
+}
+
+// Tags are the claim tags.
+func (s Set) Tags() []string {
+	out := make([]string, 0, len(s))
+	for _, c := range s {
+		out = append(out, c.Tag())
+	}
+	return out
+}
+
 // Versions are the claimed version tags.
 func (s Set) Versions() []string {
 	out := make([]string, 0, len(s))

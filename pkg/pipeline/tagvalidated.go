@@ -380,7 +380,6 @@ func gatherState(ctx context.Context, reg Registry, list []string, c candidate) 
 	if err != nil {
 		return s, err
 	}
-	written := map[string]bool{}
 	for _, t := range names {
 		d, err := reg.Resolve(ctx, t)
 		if errors.Is(err, oci.ErrNotFound) {
@@ -390,13 +389,8 @@ func gatherState(ctx context.Context, reg Registry, list []string, c candidate) 
 			return s, err
 		}
 		s.Stables[t] = d
-		v, _ := version.Parse(t)
-		written[v.String()] = true
 	}
-	for _, cl := range claim.In(list) {
-		if !cl.Stable() || !promote.InScope(c.Candidate, cl.SemVer()) || written[cl.SemVer().String()] || (cl.Short == c.Short && cl.Of(c.Digest)) {
-			continue
-		}
+	for _, cl := range promote.Claims(list, c.Candidate) {
 		d, err := reg.Resolve(ctx, cl.Tag())
 		if errors.Is(err, oci.ErrNotFound) {
 			continue

@@ -10,6 +10,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 
+	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/tags"
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
@@ -129,6 +130,15 @@ func Stables(list []string, c Candidate) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// Claims names the other artifacts' claims on stable versions in the candidate's scope that no tag
+// has yet (claim.Set.Unwritten): each counts as its version taken by the claimant, as a stable tag
+// would (State.Claims). The candidate's own claims are left out.
+func Claims(list []string, c Candidate) claim.Set {
+	return claim.In(list).Unwritten(list).Filter(func(cl claim.Claim) bool {
+		return InScope(c, cl.SemVer()) && !(cl.Short == c.Short && cl.Of(c.Digest))
+	})
 }
 
 // promotedTo returns the stable tag of s already at the candidate's digest, highest first, or "".

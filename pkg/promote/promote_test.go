@@ -272,3 +272,19 @@ func ExampleDecide() {
 	fmt.Println(d.Reason, d.Writes)
 	// Output: promoted [0.0.2 validated-bbbbbbb]
 }
+
+func TestClaims(t *testing.T) {
+	t.Parallel()
+	c := Candidate{Digest: "sha256:aaaaaaaaaaaa" + strings.Repeat("0", 52), Short: "aaaaaaa", RCTag: "0.0.2-rc.1"}
+	list := []string{
+		"0.0.3", "claim-0.0.3-bbbbbbb-bbbbbbbbbbbb", // written: the tag speaks
+		"claim-0.0.4-bbbbbbb-bbbbbbbbbbbb",      // another artifact's, not written: counts
+		"claim-v0.0.5-ccccccc-cccccccccccc",     // v-prefixed, not written: counts
+		"claim-0.0.6-aaaaaaa-aaaaaaaaaaaa",      // the candidate's own: left out
+		"claim-0.0.1-bbbbbbb-bbbbbbbbbbbb",      // below its base: out of scope
+		"claim-0.0.7-rc.1-bbbbbbb-bbbbbbbbbbbb", // a release candidate's
+	}
+	if got, want := Claims(list, c).Versions(), []string{"0.0.4", "v0.0.5"}; !slices.Equal(got, want) {
+		t.Errorf("Claims = %v, want %v", got, want)
+	}
+}

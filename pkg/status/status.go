@@ -137,7 +137,7 @@ func Gather(ctx context.Context, reg Registry, selectors []Selector) (Report, er
 			return Report{}, err
 		}
 	}
-	pending := pendingClaims(list)
+	pending := tags.NewSet(claim.In(list).Unwritten(list).Tags())
 	idx, err := Resolve(ctx, reg, list, func(t string) bool {
 		prefix, _, marker := tags.ParseMarker(t)
 		return (marker && prefix != tags.IntegrationPrefix) || isStable(t) || slices.Contains(picked, t) || pending.Has(t)
@@ -279,18 +279,12 @@ func (idx *Index) SupersededBy(digest, short, rc string) string {
 		return ""
 	}
 	st := promote.State{Stables: map[string]string{}, Behind: map[string]string{}}
-	written := map[string]bool{}
 	for _, n := range names {
 		if d, ok := idx.Digests[n]; ok {
 			st.Stables[n] = d
-			v, _ := version.Parse(n)
-			written[v.String()] = true
 		}
 	}
-	for _, cl := range claim.In(idx.Tags) {
-		if !cl.Stable() || !promote.InScope(c, cl.SemVer()) || written[cl.SemVer().String()] || (cl.Short == short && cl.Of(digest)) {
-			continue
-		}
+	for _, cl := range promote.Claims(idx.Tags, c) {
 		if d, ok := idx.Digests[cl.Tag()]; ok {
 			st.Claims = append(st.Claims, promote.Holder{Version: cl.Version, Digest: d})
 		}
@@ -303,22 +297,4 @@ func (idx *Index) SupersededBy(digest, short, rc string) string {
 		return ""
 	}
 	return d.SupersededBy
-}
-
-// pendingClaims are the claims on stable versions that no tag in list has yet: promotions under
-// way, or backed off. SupersededBy counts them as written.
-func pendingClaims(list []string) tags.Set {
-	written := map[string]bool{}
-	for _, tv := range version.Versions(list) {
-		if version.IsStable(tv.Version) {
-			written[tv.Version.String()] = true
-		}
-	}
-	var out []string
-	for _, c := range claim.In(list) {
-		if c.Stable() && !written[c.SemVer().String()] {
-			out = append(out, c.Tag())
-		}
-	}
-	return tags.NewSet(out)
 }
