@@ -219,7 +219,7 @@ func Emit(a *githubactions.Action, stdout io.Writer, jsonOut bool, outs Outputs)
 		return enc.Encode(m)
 	}
 	for _, o := range outs {
-		if _, err := fmt.Fprintf(stdout, "%s=%s\n", o.Name, oneLine(o.Value)); err != nil {
+		if _, err := fmt.Fprintf(stdout, "%s=%s\n", o.Name, plainLine(o.Value)); err != nil {
 			return err
 		}
 	}
@@ -250,10 +250,6 @@ func cell(s string) string {
 		return ""
 	}
 	return "`" + strings.NewReplacer("`", "'", "|", "\\|").Replace(plainLine(s)) + "`"
-}
-
-func oneLine(s string) string {
-	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
 }
 
 // markdownEscaper escapes every character that CommonMark, GitHub's Markdown extensions or inline
@@ -344,7 +340,7 @@ func Main(ctx context.Context, name string, run Run, a *githubactions.Action, ar
 // summary, and the outputs themselves (see Emit).
 func Report(a *githubactions.Action, stdout, stderr io.Writer, jsonOut bool, heading string, outs Outputs) error {
 	// One line, so text in a heading cannot start a line the runner reads as a workflow command.
-	fmt.Fprintln(stderr, oneLine(heading))
+	fmt.Fprintln(stderr, plainLine(heading))
 	Summary(a, Table(heading, outs))
 	return Emit(a, stdout, jsonOut, outs)
 }

@@ -49,9 +49,7 @@ func Open(a *githubactions.Action, v *actionio.Values, env Env) (*oci.Repository
 	if (v.Get("username") == "") != (v.Get("password") == "") {
 		return nil, actionio.Usagef("username and password go together: give both, or neither to use the Docker config or GITHUB_TOKEN")
 	}
-	if err := CheckRepository(a, v.Get("repository")); err != nil {
-		return nil, err
-	}
+	maskCredentials(a, v.Get("repository"))
 	r, err := oci.Open(v.Get("repository"), oci.Options{
 		Username:    v.Get("username"),
 		Password:    v.Get("password"),
@@ -72,13 +70,19 @@ func Open(a *githubactions.Action, v *actionio.Values, env Env) (*oci.Repository
 // repeated, and masked in the Actions log, since the input is not a secret and every other
 // message would print it; an oversized value is refused before it is echoed anywhere.
 func CheckRepository(a *githubactions.Action, repository string) error {
-	if userinfo, found := ref.Userinfo(repository); found && actionio.InActions(a) {
-		a.AddMask(userinfo)
-	}
+	maskCredentials(a, repository)
 	if _, err := oci.ParseRepository(repository, false); err != nil {
 		return actionio.Usagef("%v", err)
 	}
 	return nil
+}
+
+// maskCredentials masks, in Actions, credentials written into a repository reference, which
+// oci.ParseRepository refuses without repeating them.
+func maskCredentials(a *githubactions.Action, repository string) {
+	if userinfo, found := ref.Userinfo(repository); found && actionio.InActions(a) {
+		a.AddMask(userinfo)
+	}
 }
 
 // Logger writes the step's progress as text to w (stderr), so stdout stays for outputs.
