@@ -17,6 +17,8 @@ import (
 	"unicode"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/ocipromote/ocipromote/pkg/ref"
 )
 
 // ErrUsage marks an error in how a binary was called; main exits 2 for it.
@@ -219,7 +221,7 @@ func Emit(a *githubactions.Action, stdout io.Writer, jsonOut bool, outs Outputs)
 		return enc.Encode(m)
 	}
 	for _, o := range outs {
-		if _, err := fmt.Fprintf(stdout, "%s=%s\n", o.Name, plainLine(o.Value)); err != nil {
+		if _, err := fmt.Fprintf(stdout, "%s=%s\n", o.Name, ref.PlainLine(o.Value, 0)); err != nil {
 			return err
 		}
 	}
@@ -249,7 +251,7 @@ func cell(s string) string {
 	if s == "" {
 		return ""
 	}
-	return "`" + strings.NewReplacer("`", "'", "|", "\\|").Replace(plainLine(s)) + "`"
+	return "`" + strings.NewReplacer("`", "'", "|", "\\|").Replace(ref.PlainLine(s, 0)) + "`"
 }
 
 // markdownEscaper escapes every character that CommonMark, GitHub's Markdown extensions or inline
@@ -266,7 +268,7 @@ var markdownEscaper = strings.NewReplacer(
 // and HTML syntax is escaped, so the text cannot become a link, an image, markup or a second line.
 // A bare URL stays text that GitHub may show as a link to itself, never a disguised one.
 func MarkdownText(s string) string {
-	return markdownEscaper.Replace(plainLine(s))
+	return markdownEscaper.Replace(ref.PlainLine(s, 0))
 }
 
 // escapeControl writes control and format characters of a message as Go escapes (\n, \x1b,
@@ -285,16 +287,6 @@ func escapeControl(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// plainLine turns line breaks and other control or format characters into spaces.
-func plainLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
-			return ' '
-		}
-		return r
-	}, s)
 }
 
 // InActions reports whether the process runs as a GitHub Actions step.
@@ -340,7 +332,7 @@ func Main(ctx context.Context, name string, run Run, a *githubactions.Action, ar
 // summary, and the outputs themselves (see Emit).
 func Report(a *githubactions.Action, stdout, stderr io.Writer, jsonOut bool, heading string, outs Outputs) error {
 	// One line, so text in a heading cannot start a line the runner reads as a workflow command.
-	fmt.Fprintln(stderr, plainLine(heading))
+	fmt.Fprintln(stderr, ref.PlainLine(heading, 0))
 	Summary(a, Table(heading, outs))
 	return Emit(a, stdout, jsonOut, outs)
 }

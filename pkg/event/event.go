@@ -18,8 +18,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/ocipromote/ocipromote/pkg/ref"
 )
 
 // The event names Decide handles (GITHUB_EVENT_NAME).
@@ -85,22 +86,7 @@ type Decision struct {
 
 // plainText makes untrusted text safe to carry as a one-line output: control and format
 // characters become spaces, and it is cut to max runes.
-func plainText(s string, max int) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == max {
-			b.WriteString("…")
-			break
-		}
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
-			r = ' '
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return strings.TrimSpace(b.String())
-}
+func plainText(s string, max int) string { return strings.TrimSpace(ref.PlainLine(s, max)) }
 
 // rfc3339 returns s when it is an RFC 3339 time, else "".
 func rfc3339(s string) string {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 var (
@@ -130,4 +131,25 @@ func IsHex(s string) bool {
 		}
 	}
 	return true
+}
+
+// PlainLine makes untrusted text one line: line breaks and other control or format characters
+// (bidi overrides, zero-width characters) become spaces, so the text cannot start a line of its
+// own in a log (a workflow command) or hide what it says. With max > 0, text longer than max
+// characters is cut there and ends in "…".
+func PlainLine(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if max > 0 && n == max {
+			b.WriteString("…")
+			break
+		}
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			r = ' '
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
 }
