@@ -99,11 +99,7 @@ func TestBuildRCStopsWhenItsClaimIsNeverListed(t *testing.T) {
 	if !errors.Is(err, claim.ErrNotListed) {
 		t.Fatalf("BuildRC = %v, want ErrNotListed", err)
 	}
-	for _, a := range f.srv.Assignments() {
-		if _, ok := claim.Parse(a.Tag); !ok {
-			t.Errorf("wrote %s after its claim was never listed", a.Tag)
-		}
-	}
+	wantOnlyClaims(t, f, "after its claim was never listed")
 }
 
 // A rival that claims every number right after us makes the build give up, bounded, with
@@ -127,9 +123,15 @@ func TestBuildRCGivesUpWhenAlwaysContended(t *testing.T) {
 	if !errors.Is(err, ErrContended) {
 		t.Fatalf("BuildRC = %v, want ErrContended", err)
 	}
+	wantOnlyClaims(t, f, "while every number it claimed was contended")
+}
+
+// wantOnlyClaims fails for every tag other than a claim the registry was given.
+func wantOnlyClaims(t *testing.T, f *fixture, when string) {
+	t.Helper()
 	for _, a := range f.srv.Assignments() {
 		if _, ok := claim.Parse(a.Tag); !ok {
-			t.Errorf("wrote %s while every number it claimed was contended", a.Tag)
+			t.Errorf("wrote %s %s", a.Tag, when)
 		}
 	}
 }
