@@ -299,7 +299,9 @@ type result struct {
 // that would make it think it runs in GitHub Actions, plus env.
 func run(t *testing.T, dir string, env []string, name string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	// A bound against a hung build, not a speed check: a cross-build of every platform on a
+	// shared, loaded 2-core machine took over 5 minutes.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
