@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -70,6 +71,14 @@ type Options struct {
 	// PageSize asks the registry for this many tags per page (registries may return fewer);
 	// 0 means DefaultPageSize.
 	PageSize int
+	// RequestTimeout bounds each request, answer included; 0 means DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// Timeout, when set, is the step's budget from Open on: no request and no wait before a
+	// retry runs past it.
+	Timeout time.Duration
+	// Logf, when set, gets one line for each retried request: what failed, the attempt, and the
+	// wait before the next one.
+	Logf func(format string, args ...any)
 	// Insecure talks plain HTTP to any host (loopback hosts already use HTTP).
 	Insecure  bool
 	UserAgent string
@@ -84,6 +93,7 @@ type Repository struct {
 	pageSize int
 	retries  atomic.Int64
 	policy   RetryPolicy
+	logf     func(format string, args ...any)
 
 	mu sync.Mutex
 	// client is authenticated for push and pull; nil until the first request.
@@ -152,7 +162,15 @@ func Open(repository string, o Options) (*Repository, error) {
 	if base == nil {
 		base = remote.DefaultTransport
 	}
-	r.base = transport.NewUserAgent(&retryTransport{next: base, policy: r.policy, retries: &r.retries}, o.UserAgent)
+	b := bounds{request: o.RequestTimeout, step: o.Timeout}
+	if b.request <= 0 {
+		b.request = DefaultRequestTimeout
+	}
+	if o.Timeout > 0 {
+		b.deadline = time.Now().Add(o.Timeout)
+	}
+	r.logf = o.Logf
+	r.base = transport.NewUserAgent(&retryTransport{next: base, policy: r.policy, retries: &r.retries, bounds: b, logf: o.Logf}, o.UserAgent)
 	switch {
 	case o.Username != "" || o.Password != "":
 		r.keychain = staticKeychain{&authn.Basic{Username: o.Username, Password: o.Password}}
@@ -272,6 +290,9 @@ func (r *Repository) Push(ctx context.Context, img v1.Image, tag string) (*Manif
 			break
 		}
 		r.retries.Add(1)
+		if r.logf != nil {
+			r.logf("registry %s: pushing %s failed (%v); attempt %d of 3 of the whole upload failed, next now", r.ref.RegistryStr(), tag, err, attempt)
+		}
 	}
 	if err != nil {
 		return nil, r.wrap(err, "push "+tag+" to")
