@@ -26,9 +26,9 @@ type TimeoutError struct {
 
 func (e *TimeoutError) Error() string {
 	if e.Request {
-		return fmt.Sprintf("the registry accepted the request and did not answer within the request timeout of %s (input request_timeout)", e.Timeout)
+		return fmt.Sprintf("the registry accepted the request and did not answer within the request timeout of %s (input request_timeout): check the registry (or the proxy before it) and run the step again; raise request_timeout only if it is slow, not stalled", e.Timeout)
 	}
-	return fmt.Sprintf("the step's timeout of %s (input timeout) ran out while waiting for the registry", e.Timeout)
+	return fmt.Sprintf("the step's timeout of %s (input timeout) ran out while waiting for the registry: check the registry (or the proxy before it) and run the step again; every step is safe to re-run", e.Timeout)
 }
 
 // bounds are the time limits of every request of a Repository.
