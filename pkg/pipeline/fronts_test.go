@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/v1/random"
+
 	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
@@ -125,5 +127,69 @@ func TestEndlessListingStops(t *testing.T) {
 	}
 	if got := len(f.srv.Requests()); got > 5 {
 		t.Errorf("%d requests, want the listing stopped at its second page", got)
+	}
+}
+
+// Foreign tags that integration's selection would pick over the new candidate make build-rc
+// refuse, naming them, with nothing written; the issue saw it exit 0 numbering builds below them.
+func TestForeignTagsShadowingTheCandidateAreRefused(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		foreign []string
+		refused bool
+		version string
+	}{
+		{"rc without a dot", []string{"0.5.0-rc1"}, true, ""},
+		{"bare rc of a higher base", []string{"0.5.0-rc"}, true, ""},
+		{"extra identifier above the next number", []string{"0.0.2-rc.2.1"}, true, ""},
+		{"extra identifier below the next number", []string{"0.0.2-rc.1.1"}, false, "0.0.2-rc.2"},
+		{"hotfix suffix", []string{"0.0.2-rc.1-hotfix"}, true, ""},
+		{"foreign tags below the candidate", []string{"0.0.1-rc1", "0.0.2-rc"}, false, "0.0.2-rc.2"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			reg := f.repo("acme/app")
+			rc := mustBuild(t, reg, buildIn(manifests(t, "a"), sha(1)))
+			mustPromote(t, reg, PromoteInput{Revision: revision(rc)})
+			mustBuild(t, reg, buildIn(manifests(t, "b"), sha(2)))
+			pushForeign(t, f, tc.foreign...)
+			before := len(f.srv.Writes())
+			res, err := BuildRC(context.Background(), reg, buildIn(manifests(t, "c"), sha(3)))
+			if !tc.refused {
+				if err != nil || res.Version != tc.version {
+					t.Fatalf("BuildRC = %+v, %v; want %s", res, err, tc.version)
+				}
+				return
+			}
+			if !errors.Is(err, ErrShadowed) {
+				t.Fatalf("BuildRC = %+v, %v; want ErrShadowed", res, err)
+			}
+			for _, tag := range tc.foreign {
+				if !strings.Contains(err.Error(), tag) {
+					t.Errorf("error %q does not name %s", err, tag)
+				}
+			}
+			if w := f.srv.Writes()[before:]; len(w) != 0 {
+				t.Errorf("refused build wrote %v", w)
+			}
+		})
+	}
+}
+
+// pushForeign writes tags another tool pushed into the repository, at an artifact of its own.
+func pushForeign(t *testing.T, f *fixture, foreign ...string) {
+	t.Helper()
+	reg := f.repo("acme/app")
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range foreign {
+		if _, err := reg.Push(context.Background(), img, tag); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
