@@ -52,6 +52,14 @@ func RC(v *semver.Version) (base *semver.Version, n uint64, ok bool) {
 	return b, n, true
 }
 
+// WhyNotRC says in a few words why a pre-release version is not a release candidate (see RC).
+func WhyNotRC(v *semver.Version) string {
+	if v.Metadata() != "" {
+		return fmt.Sprintf("it carries build metadata +%s", v.Metadata())
+	}
+	return fmt.Sprintf("its pre-release part %q is not rc.N, N a whole number from 1 with nothing after it", v.Prerelease())
+}
+
 // IsRCTag reports whether tag is a release-candidate version tag X.Y.Z-rc.N (see RC).
 func IsRCTag(tag string) bool {
 	v, ok := Parse(tag)
