@@ -293,7 +293,7 @@ func (r *Repository) Push(ctx context.Context, img v1.Image, tag string) (*Manif
 		}
 		r.retries.Add(1)
 		if r.logf != nil {
-			r.logf("registry %s: pushing %s failed (%v); attempt %d of 3 of the whole upload failed, next now", r.ref.RegistryStr(), tag, err, attempt)
+			r.logf("registry %s: pushing %s failed (%v); attempt %d of 3 of the whole upload failed, trying again now", r.ref.RegistryStr(), tag, err, attempt)
 		}
 	}
 	if err != nil {
@@ -373,8 +373,7 @@ func (r *Repository) check(ctx context.Context, tag string, m *Manifest) error {
 
 // pause waits a little before a tag is written again (the retry policy's first backoff, growing).
 func (r *Repository) pause(ctx context.Context, attempt int) error {
-	t := &retryTransport{policy: r.policy}
-	return t.sleep(ctx, r.policy.Base*time.Duration(attempt))
+	return r.policy.sleep(ctx, r.policy.Base*time.Duration(attempt))
 }
 
 // ErrWriteLost: the registry acknowledged a write and does not have it.

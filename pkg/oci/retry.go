@@ -109,7 +109,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if t.logf != nil {
 			t.logf("registry %s: %s %s %s; attempt %d of %d failed, next in %s", req.URL.Host, req.Method, req.URL.Redacted(), what, attempt, attempts, wait.Round(time.Millisecond))
 		}
-		if serr := t.sleep(req.Context(), wait); serr != nil {
+		if serr := t.policy.sleep(req.Context(), wait); serr != nil {
 			if cause := context.Cause(req.Context()); cause != nil {
 				return nil, cause
 			}
@@ -133,9 +133,10 @@ func failure(resp *http.Response, err error) string {
 	return "answered " + resp.Status
 }
 
-func (t *retryTransport) sleep(ctx context.Context, d time.Duration) error {
-	if t.policy.Sleep != nil {
-		return t.policy.Sleep(ctx, d)
+// sleep waits d, or less when ctx ends (with its error).
+func (p RetryPolicy) sleep(ctx context.Context, d time.Duration) error {
+	if p.Sleep != nil {
+		return p.Sleep(ctx, d)
 	}
 	timer := time.NewTimer(d)
 	defer timer.Stop()
