@@ -76,7 +76,7 @@ func Bind(ctx context.Context, env Env) (context.Context, Env, context.CancelFun
 	}
 }
 
-// Timeouts reads the timeout and request_timeout inputs.
+// Timeouts reads the timeout and request_timeout inputs; a request never gets more than the step.
 func Timeouts(v *actionio.Values) (step, request time.Duration, err error) {
 	parse := func(name string) (time.Duration, error) {
 		d, err := time.ParseDuration(v.Get(name))
@@ -91,9 +91,9 @@ func Timeouts(v *actionio.Values) (step, request time.Duration, err error) {
 	if request, err = parse("request_timeout"); err != nil {
 		return 0, 0, err
 	}
-	if request > step {
-		return 0, 0, actionio.Usagef("request_timeout %s is longer than timeout %s: one request cannot take longer than the whole step", request, step)
-	}
+	// The step's deadline bounds every request anyway; a shorter step (--timeout 1m with the
+	// default request timeout) is not a mistake.
+	request = min(request, step)
 	return step, request, nil
 }
 
