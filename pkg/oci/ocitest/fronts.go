@@ -194,9 +194,12 @@ func (s *Server) ReleaseStalls() {
 
 // DropWrites acknowledges a manifest PUT to a tag matching the regular expression tags as stored
 // (201 Created, Location and the Docker-Content-Digest of the body) and stores nothing: a write
-// lost behind the acknowledgement, as a registry on eventually consistent storage or a caching
-// proxy that acknowledges before its backend does may lose it (the issue saw every marker tag of
-// a step lost this way go unnoticed). Nothing is recorded in Assignments.
+// lost behind its acknowledgement. Harbor on an S3 backend answered a successful push and then
+// "manifest unknown" for the tag (goharbor/harbor#2098); a client reported "Successfully pushed"
+// for a tag the registry then did not have (modelpack/modctl#106); S3-compatible stores without
+// read-after-write consistency lose what was just written (distribution/distribution#1948). The
+// issue saw build-rc and tag-validated report such tags as written. Nothing is recorded in
+// Assignments.
 func DropWrites(tags string) Option {
 	re := regexp.MustCompile(tags)
 	return front(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
