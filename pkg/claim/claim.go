@@ -231,7 +231,7 @@ func (t Take) Run(ctx context.Context, reg Writer, list []string, pause Pause) (
 		if t.WriteClaim != nil {
 			err = t.WriteClaim(ctx)
 		} else {
-			_, err = reg.Tag(ctx, t.Claim.Tag(), t.Manifest, oci.Write{KnownAbsent: true})
+			_, err = reg.Tag(ctx, t.Claim.Tag(), t.Manifest, oci.Write{KnownAbsent: true, Listed: true})
 		}
 		if err != nil {
 			return Taken{}, err

@@ -190,7 +190,8 @@ func decideDispatch(payload []byte, c Criteria) (Decision, error) {
 		return ignore("revision %s is already a stable version; promotion is for release candidates", rev.Tag), nil
 	}
 	if _, _, isRC := version.RC(v); !isRC {
-		return ignore("revision %s is not a release candidate X.Y.Z-rc.N; promotion is for release candidates", rev.Tag), nil
+		return ignore("revision %s is not a release candidate X.Y.Z-rc.N as build-rc writes them (%s), so it is not promoted: another tool or a person pushed it, and integration reconciled it because it passes the OCIRepository's selection (a semverFilter such as .*-rc.* lets it through) and ranks above the pipeline's candidates; "+
+			"while it does, no candidate of the pipeline reaches integration: delete or rename it (ocipromote status lists such tags)", rev.Tag, version.WhyNotRC(v)), nil
 	}
 
 	var sha string

@@ -161,6 +161,9 @@ func decodeObject(path string, raw []byte, v any) error {
 	if !present(raw) {
 		return fmt.Errorf("%s is missing", label)
 	}
+	if path, key, dup := duplicateKey(raw); dup {
+		return fmt.Errorf("%s repeats the key %s%s (compared without case, as Go and most JSON readers match keys): the payload can be read two ways, and Flux and GitHub never send one like it", label, display(key), inObject(path))
+	}
 	err := json.Unmarshal(raw, v)
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
@@ -177,6 +180,79 @@ func decodeObject(path string, raw []byte, v any) error {
 		return fmt.Errorf("%s is not valid JSON (at byte %d: %v)", label, syntaxErr.Offset, err)
 	}
 	return fmt.Errorf("%s: %v", label, err)
+}
+
+// duplicateKey finds a key that appears twice in one object of raw, compared without case:
+// encoding/json fills a struct field from any spelling of its key and keeps the last, so
+// {"severity":"error","SEVERITY":"info"} would be read as info. path is the object's key path.
+// Invalid JSON has no duplicates here; decoding reports it.
+func duplicateKey(raw []byte) (path, key string, found bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		name   string
+		// expectKey is true inside an object when the next string token is a key.
+		expectKey bool
+	}
+	var stack []*frame
+	names := func() string {
+		var parts []string
+		for _, f := range stack[1:] {
+			parts = append(parts, f.name)
+		}
+		return strings.Join(parts, ".")
+	}
+	pending := "" // the key whose value comes next
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", "", false
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				if top != nil && top.object {
+					top.expectKey = true
+				}
+				stack = append(stack, &frame{object: t == '{', keys: map[string]bool{}, name: pending, expectKey: t == '{'})
+				pending = ""
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if top != nil && top.object && top.expectKey {
+				folded := strings.ToLower(t)
+				if top.keys[folded] {
+					return names(), t, true
+				}
+				top.keys[folded] = true
+				top.expectKey = false
+				pending = t
+				continue
+			}
+			if top != nil && top.object {
+				top.expectKey = true
+			}
+		default:
+			if top != nil && top.object {
+				top.expectKey = true
+			}
+		}
+	}
+}
+
+// inObject words where a repeated key is: "" at the top, " in a.b" below it.
+func inObject(path string) string {
+	if path == "" {
+		return ""
+	}
+	return " in " + path
 }
 
 // present tells a JSON value from an absent one; GitHub and Flux write null for "not set".

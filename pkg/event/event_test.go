@@ -420,6 +420,15 @@ func TestDecideDispatchVariants(t *testing.T) {
 		{name: "other pre-release", mutate: meta(func(m map[string]any) { m["revision"] = "0.4.2-beta.1@" + digestRC }), want: want{
 			verb: "ignored", phrase: "revision 0.4.2-beta.1 is not a release candidate X.Y.Z-rc.N",
 		}},
+		{name: "foreign rc without a dot", mutate: meta(func(m map[string]any) { m["revision"] = "0.5.0-rc1@" + digestRC }), want: want{
+			verb: "ignored", phrase: `revision 0.5.0-rc1 is not a release candidate X.Y.Z-rc.N as build-rc writes them (its pre-release part "rc1" is not rc.N`,
+		}},
+		{name: "foreign rc with a suffix", mutate: meta(func(m map[string]any) { m["revision"] = "0.0.9-rc.1-hotfix@" + digestRC }), want: want{
+			verb: "ignored", phrase: `"rc.1-hotfix" is not rc.N, N a whole number from 1 with nothing after it), so it is not promoted: another tool or a person pushed it`,
+		}},
+		{name: "foreign rc with an extra identifier", mutate: meta(func(m map[string]any) { m["revision"] = "0.0.9-rc.1.1@" + digestRC }), want: want{
+			verb: "ignored", phrase: "no candidate of the pipeline reaches integration: delete or rename it",
+		}},
 		{name: "tag that is not a version", mutate: meta(func(m map[string]any) { m["revision"] = "latest@" + digestRC }), want: want{
 			verb: "ignored", phrase: "revision tag latest is not a version",
 		}},

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -70,6 +71,14 @@ type Options struct {
 	// PageSize asks the registry for this many tags per page (registries may return fewer);
 	// 0 means DefaultPageSize.
 	PageSize int
+	// RequestTimeout bounds each request, answer included; 0 means DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// Timeout, when set, is the step's budget from Open on: no request and no wait before a
+	// retry runs past it.
+	Timeout time.Duration
+	// Logf, when set, gets one line for each retried request: what failed, the attempt, and the
+	// wait before the next one.
+	Logf func(format string, args ...any)
 	// Insecure talks plain HTTP to any host (loopback hosts already use HTTP).
 	Insecure  bool
 	UserAgent string
@@ -84,6 +93,9 @@ type Repository struct {
 	pageSize int
 	retries  atomic.Int64
 	policy   RetryPolicy
+	logf     func(format string, args ...any)
+	// noHead is set once the registry has refused HEAD with 405: reads use GET from then on.
+	noHead atomic.Bool
 
 	mu sync.Mutex
 	// client is authenticated for push and pull; nil until the first request.
@@ -152,7 +164,15 @@ func Open(repository string, o Options) (*Repository, error) {
 	if base == nil {
 		base = remote.DefaultTransport
 	}
-	r.base = transport.NewUserAgent(&retryTransport{next: base, policy: r.policy, retries: &r.retries}, o.UserAgent)
+	b := bounds{request: o.RequestTimeout, step: o.Timeout}
+	if b.request <= 0 {
+		b.request = DefaultRequestTimeout
+	}
+	if o.Timeout > 0 {
+		b.deadline = time.Now().Add(o.Timeout)
+	}
+	r.logf = o.Logf
+	r.base = transport.NewUserAgent(&retryTransport{next: base, policy: r.policy, retries: &r.retries, bounds: b, logf: o.Logf}, o.UserAgent)
 	switch {
 	case o.Username != "" || o.Password != "":
 		r.keychain = staticKeychain{&authn.Basic{Username: o.Username, Password: o.Password}}
@@ -272,6 +292,9 @@ func (r *Repository) Push(ctx context.Context, img v1.Image, tag string) (*Manif
 			break
 		}
 		r.retries.Add(1)
+		if r.logf != nil {
+			r.logf("registry %s: pushing %s failed (%v); attempt %d of 3 of the whole upload failed, trying again now", r.ref.RegistryStr(), tag, err, attempt)
+		}
 	}
 	if err != nil {
 		return nil, r.wrap(err, "push "+tag+" to")
@@ -282,40 +305,119 @@ func (r *Repository) Push(ctx context.Context, img v1.Image, tag string) (*Manif
 // Tag points tag at m, write-once. It reads the tag first: free, it writes the manifest under the
 // tag (one manifest PUT, no blob is touched); already at m, it writes nothing and returns false; at
 // another digest, it returns a *ConflictError.
+//
+// Every write is read back (or, with Write.Listed, listed by the caller) before it is reported: a registry may acknowledge a manifest PUT (201)
+// and keep nothing, and a step must never report a tag it did not store. A tag missing after its
+// write is written again, up to writeAttempts times in all, then reported as a *LostWriteError. A
+// tag that reads back at another digest is a concurrent writer (a *ConflictError), once the
+// manifest's own bytes confirm it: a registry whose Docker-Content-Digest header is wrong is an
+// ErrDigestMismatch, reported at once rather than taken for a rival.
 func (r *Repository) Tag(ctx context.Context, tag string, m *Manifest, w Write) (bool, error) {
 	if !w.KnownAbsent {
-		cur, err := r.Resolve(ctx, tag)
-		switch {
-		case err == nil && cur == m.Digest:
-			return false, nil
+		switch err := r.check(ctx, tag, m); {
 		case err == nil:
-			return false, &ConflictError{Repository: r.Name(), Tag: tag, Existing: cur, Wanted: m.Digest}
+			return false, nil
 		case !errors.Is(err, ErrNotFound):
 			return false, err
 		}
 	}
-	if err := r.putManifest(ctx, tag, m); err != nil {
-		return false, r.wrap(err, "write tag "+tag+" in")
-	}
-	if w.Verify {
-		cur, err := r.Resolve(ctx, tag)
-		if err != nil {
-			return false, fmt.Errorf("verify tag %s after writing it: %w", tag, err)
+	for attempt := 1; ; attempt++ {
+		if err := r.putManifest(ctx, tag, m); err != nil {
+			return false, r.wrap(err, "write tag "+tag+" in")
 		}
-		if cur != m.Digest {
-			return false, &ConflictError{Repository: r.Name(), Tag: tag, Existing: cur, Wanted: m.Digest}
+		if w.Listed {
+			return true, nil
+		}
+		err := r.check(ctx, tag, m)
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return false, fmt.Errorf("read tag %s back after writing it: %w", tag, err)
+		}
+		if attempt == writeAttempts {
+			return false, &LostWriteError{Repository: r.Name(), Tag: tag, Digest: m.Digest, Writes: attempt}
+		}
+		if r.logf != nil {
+			r.logf("registry %s: tag %s was acknowledged but is not there when read back; write %d of %d, writing it again", r.ref.RegistryStr(), tag, attempt, writeAttempts)
+		}
+		if err := r.pause(ctx, attempt); err != nil {
+			return false, err
 		}
 	}
-	return true, nil
 }
 
-// Write says what a caller knows and wants around one tag write.
+// writeAttempts bounds how often Tag writes a tag the registry acknowledges and does not keep.
+const writeAttempts = 3
+
+// check tells whether tag points at m: nil when it does, ErrNotFound when the tag is missing, a
+// *ConflictError when it points elsewhere (confirmed by the manifest's bytes), ErrDigestMismatch
+// when only the registry's digest header says so.
+func (r *Repository) check(ctx context.Context, tag string, m *Manifest) error {
+	cur, err := r.Resolve(ctx, tag)
+	if err != nil || cur == m.Digest {
+		return err
+	}
+	raw, _, err := r.getManifest(ctx, tag)
+	if err != nil {
+		if notFound(err) {
+			return fmt.Errorf("%s:%s: %w", r.Name(), tag, ErrNotFound)
+		}
+		return r.wrap(err, "read tag "+tag+" in")
+	}
+	if got := sha256Digest(raw); got != cur {
+		return &DigestMismatchError{Repository: r.Name(), Tag: tag, Header: cur, Content: got}
+	}
+	return &ConflictError{Repository: r.Name(), Tag: tag, Existing: cur, Wanted: m.Digest}
+}
+
+// pause waits a little before a tag is written again (the retry policy's first backoff, growing).
+func (r *Repository) pause(ctx context.Context, attempt int) error {
+	return r.policy.sleep(ctx, r.policy.Base*time.Duration(attempt))
+}
+
+// ErrWriteLost: the registry acknowledged a write and does not have it.
+var ErrWriteLost = errors.New("the registry acknowledged a write it did not keep")
+
+// LostWriteError details an ErrWriteLost.
+type LostWriteError struct {
+	Repository, Tag, Digest string
+	Writes                  int
+}
+
+func (e *LostWriteError) Error() string {
+	return fmt.Sprintf("tag %s:%s is missing after %d writes the registry acknowledged: the registry (or a proxy before it) answers writes it does not store; nothing after this write was done, check the registry and run the step again",
+		e.Repository, e.Tag, e.Writes)
+}
+
+func (e *LostWriteError) Unwrap() error { return ErrWriteLost }
+
+// ErrDigestMismatch: the registry's Docker-Content-Digest header is not the digest of the
+// manifest it serves.
+var ErrDigestMismatch = errors.New("the registry reports a digest that is not its manifest's")
+
+// DigestMismatchError details an ErrDigestMismatch.
+type DigestMismatchError struct {
+	Repository, Tag, Header, Content string
+}
+
+func (e *DigestMismatchError) Error() string {
+	return fmt.Sprintf("the registry answers tag %s:%s with Docker-Content-Digest %s, but the manifest it serves has digest %s: the registry (or a proxy before it) reports wrong digests, so no decision can rest on them; nothing more was written, fix the registry and run the step again",
+		e.Repository, e.Tag, e.Header, e.Content)
+}
+
+func (e *DigestMismatchError) Unwrap() error { return ErrDigestMismatch }
+
+// Write says what a caller knows about one tag write.
 type Write struct {
 	// KnownAbsent: a listing made during this run did not have the tag, so the read before the
 	// write is skipped. Only for tags no other commit's run can write (its own sha-, integration-,
 	// validated- tags, and release candidates it holds the claim for).
 	KnownAbsent bool
-	// Verify reads the tag back after writing, to catch a concurrent writer of a contested tag.
+	// Listed: the caller lists the tag after writing it and fails when it never appears (a
+	// claim, which claim.Confirm lists), so the read-back is skipped.
+	Listed bool
+	// Verify is kept for callers written before every write was read back; it changes nothing.
 	Verify bool
 }
 

@@ -107,7 +107,16 @@ func (r *Repository) hasBlob(ctx context.Context, digest string) (bool, error) {
 	if known {
 		return true, nil
 	}
+	if r.noHead.Load() {
+		return false, nil
+	}
 	resp, err := r.do(ctx, request{method: http.MethodHead, url: r.url("blobs/" + digest), want: []int{http.StatusOK, http.StatusNotFound}})
+	if methodNotAllowed(err) {
+		// A registry that refuses HEAD gets the blob uploaded: the upload of a blob it has
+		// already is harmless (blobs are content-addressed), a GET of it would download it.
+		r.noHead.Store(true)
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}

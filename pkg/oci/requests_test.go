@@ -130,7 +130,8 @@ func TestBuildRCRequests(t *testing.T) {
 	// The theoretical minimum of a build of new content with its guards: authenticate (1), list
 	// (1), upload the config and the layer (POST+PUT each, 4), write the claim (1), list again for
 	// rival claims (1), read the release candidate before writing it (1), write it (1), read it
-	// back (1), write sha-<s> and integration-<s> (2): 13. The one request above it is the
+	// back (1), write sha-<s> and integration-<s> (2) and read them back (2), since a registry may
+	// acknowledge a write it does not keep: 15. The one request above it is the
 	// layer's HEAD, which saves the upload when a merge did not change the manifests. Requests of
 	// one step go out together: the two uploads side by side, sha-<s> with integration-<s>. The
 	// read before the release candidate's write stays right before it, so that the window in
@@ -141,7 +142,7 @@ func TestBuildRCRequests(t *testing.T) {
 			append(push, "PUT manifest claim "+rc+" of "+short(2)),
 			{"list"},
 			{"HEAD manifest " + rc}, {"PUT manifest " + rc}, {"HEAD manifest " + rc},
-			{"PUT manifest sha-" + short(2), "PUT manifest integration-" + short(2)},
+			{"PUT manifest sha-" + short(2), "PUT manifest integration-" + short(2), "HEAD manifest sha-" + short(2), "HEAD manifest integration-" + short(2)},
 		}
 	}
 	upload := []string{"HEAD blob", "POST upload", "POST upload", "PUT upload", "PUT upload"}
@@ -203,7 +204,8 @@ func TestTagValidatedRequests(t *testing.T) {
 	// The minimum of a promotion: authenticate (1), list (1), read the candidate's manifest for
 	// its commit (1), check integration-<s> is at its digest (1), claim the stable version (1),
 	// list again for rival claims (1), read the stable tag before writing it (1), write it (1),
-	// read it back (1), write validated-<s> (1): 10, all of them guards or writes.
+	// read it back (1), write validated-<s> (1) and read it back (1): 11, all of them guards or
+	// writes.
 	before := len(srv.Requests())
 	if res := promote(t, openFresh(t, srv, oci.Options{}), rc1); !res.Promoted {
 		t.Fatalf("promotion = %+v", res)
@@ -212,6 +214,7 @@ func TestTagValidatedRequests(t *testing.T) {
 		{"ping"}, {"list"}, {"GET manifest @digest"}, {"HEAD manifest integration-" + short(1)},
 		{"PUT manifest claim 0.0.1 of " + short(1)}, {"list"},
 		{"HEAD manifest 0.0.1"}, {"PUT manifest 0.0.1"}, {"HEAD manifest 0.0.1"}, {"PUT manifest validated-" + short(1)},
+		{"HEAD manifest validated-" + short(1)},
 	}
 	if got := kinds(srv, before); !inSteps(got, steps) {
 		t.Errorf("promotion requests (%d):\n  %s\nwant, in steps whose requests go out together:\n  %q", len(got), strings.Join(got, "\n  "), steps)

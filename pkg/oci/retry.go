@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -31,26 +32,34 @@ type RetryPolicy struct {
 // registry asks for it with Retry-After (GHCR does on 429), but never more than a minute at once.
 var DefaultRetry = RetryPolicy{Attempts: 5, Base: 500 * time.Millisecond, Max: 8 * time.Second, MaxRetryAfter: time.Minute}
 
-// retryTransport retries idempotent registry requests. Request bodies are buffered so that a
-// retry sends the same bytes; PATCH (a blob chunk) is never retried here because a registry may
-// have kept part of it: the caller retries the whole upload instead.
+// retryTransport retries idempotent registry requests and bounds each in time. Request bodies are
+// buffered so that a retry sends the same bytes; PATCH (a blob chunk) is never retried here
+// because a registry may have kept part of it: the caller retries the whole upload instead.
+//
+// Every attempt has bounds.request to answer, body included (a registry or proxy may accept a
+// request and never answer, or stop in the middle of a body); no attempt and no wait runs past
+// bounds.deadline, the step's. An attempt that timed out is retried like a dropped connection;
+// each retry is logged with what failed and when the next attempt comes.
 type retryTransport struct {
 	next    http.RoundTripper
 	policy  RetryPolicy
 	retries *atomic.Int64
+	bounds  bounds
+	logf    func(format string, args ...any)
 }
 
 const maxBufferedBody = 512 << 20
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Method == http.MethodPatch || t.policy.Attempts <= 1 {
-		return t.next.RoundTrip(req)
+	attempts := t.policy.Attempts
+	if req.Method == http.MethodPatch || attempts < 1 {
+		attempts = 1
 	}
 	var body []byte
 	// A body that can be had again (bytes the caller holds) is not copied; any other is
 	// buffered, so that a retry sends the same bytes.
 	replay := req.GetBody
-	if req.Body != nil && req.Body != http.NoBody && replay == nil {
+	if attempts > 1 && req.Body != nil && req.Body != http.NoBody && replay == nil {
 		b, err := io.ReadAll(io.LimitReader(req.Body, maxBufferedBody+1))
 		req.Body.Close()
 		if err != nil {
@@ -76,17 +85,34 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			r = req.Clone(req.Context())
 			r.Body = b
 		}
-		resp, err := t.next.RoundTrip(r)
-		wait, retry := t.shouldRetry(attempt, resp, err)
+		resp, err := t.bounds.roundTrip(t.next, r)
+		wait, retry := t.shouldRetry(attempt, attempts, resp, err)
+		if retry {
+			retry = t.bounds.waitFits(wait)
+		}
 		if !retry {
+			if err != nil {
+				if cause := context.Cause(req.Context()); cause != nil {
+					// The caller's context ended (the step's deadline, an interrupt): say so rather
+					// than the bare "context canceled" of the request.
+					return nil, cause
+				}
+			}
 			return resp, err
 		}
+		what := failure(resp, err)
 		if resp != nil {
 			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
 		}
 		t.retries.Add(1)
-		if serr := t.sleep(req.Context(), wait); serr != nil {
+		if t.logf != nil {
+			t.logf("registry %s: %s %s %s; attempt %d of %d failed, next in %s", req.URL.Host, req.Method, req.URL.Redacted(), what, attempt, attempts, wait.Round(time.Millisecond))
+		}
+		if serr := t.policy.sleep(req.Context(), wait); serr != nil {
+			if cause := context.Cause(req.Context()); cause != nil {
+				return nil, cause
+			}
 			if err == nil {
 				err = serr
 			}
@@ -95,9 +121,22 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-func (t *retryTransport) sleep(ctx context.Context, d time.Duration) error {
-	if t.policy.Sleep != nil {
-		return t.policy.Sleep(ctx, d)
+// failure says in a few words what went wrong with one attempt.
+func failure(resp *http.Response, err error) string {
+	if err != nil {
+		var te *TimeoutError
+		if errors.As(err, &te) {
+			return fmt.Sprintf("got no answer within %s", te.Timeout)
+		}
+		return "failed: " + err.Error()
+	}
+	return "answered " + resp.Status
+}
+
+// sleep waits d, or less when ctx ends (with its error).
+func (p RetryPolicy) sleep(ctx context.Context, d time.Duration) error {
+	if p.Sleep != nil {
+		return p.Sleep(ctx, d)
 	}
 	timer := time.NewTimer(d)
 	defer timer.Stop()
@@ -109,8 +148,8 @@ func (t *retryTransport) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func (t *retryTransport) shouldRetry(attempt int, resp *http.Response, err error) (time.Duration, bool) {
-	if attempt >= t.policy.Attempts {
+func (t *retryTransport) shouldRetry(attempt, attempts int, resp *http.Response, err error) (time.Duration, bool) {
+	if attempt >= attempts {
 		return 0, false
 	}
 	backoff := t.policy.Base << (attempt - 1)
@@ -137,6 +176,10 @@ func (t *retryTransport) shouldRetry(attempt int, resp *http.Response, err error
 
 // transient reports connection failures worth another try; a cancelled context is not one.
 func transient(err error) bool {
+	var te *TimeoutError
+	if errors.As(err, &te) {
+		return te.Request // a request that was not answered in time; a missed deadline is final
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}

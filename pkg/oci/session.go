@@ -118,17 +118,29 @@ func drain(resp *http.Response) {
 	resp.Body.Close()
 }
 
+// MaxPages bounds a listing: 100,000 tags at GHCR's 100 a page, far beyond any repository the
+// pipeline writes (the prune command keeps it small), and a few minutes of requests at most.
+const MaxPages = 1000
+
+// ErrEndlessListing: the registry's tag list does not end.
+var ErrEndlessListing = errors.New("the registry's tag list does not end")
+
 // listTags reads every page of the tag list: GET tags/list?n=<page size>, then the Link header's
-// next page until there is none.
+// next page until there is none. A registry that links to pages forever is stopped: a page that
+// brings no tag not listed before while linking to yet another, or more than MaxPages pages.
 func (r *Repository) listTags(ctx context.Context) ([]string, error) {
 	next := r.url("tags/list")
 	next.RawQuery = url.Values{"n": {strconv.Itoa(r.pageSize)}}.Encode()
 	var tags []string
 	seen := map[string]bool{}
-	for next != nil {
+	listed := map[string]bool{}
+	for pages := 0; next != nil; pages++ {
+		if pages == MaxPages {
+			return nil, fmt.Errorf("%w: tag list of %s still links to another page after %d pages (%d tags); the registry's paging is broken, or the repository holds far more tags than a pipeline writes: prune it", ErrEndlessListing, r.Name(), pages, len(tags))
+		}
 		// A registry that links back to a page it served would make the listing endless.
 		if seen[next.String()] {
-			return nil, fmt.Errorf("tag list of %s: the registry links back to page %s it already served; the listing would never end", r.Name(), next.Redacted())
+			return nil, fmt.Errorf("%w: tag list of %s: the registry links back to page %s it already served; the listing would never end", ErrEndlessListing, r.Name(), next.Redacted())
 		}
 		seen[next.String()] = true
 		resp, err := r.do(ctx, request{method: http.MethodGet, url: next, want: []int{http.StatusOK}})
@@ -150,9 +162,20 @@ func (r *Repository) listTags(ctx context.Context) ([]string, error) {
 		if tags == nil {
 			tags = make([]string, 0, len(page.Tags))
 		}
-		tags = append(tags, page.Tags...)
+		fresh := 0
+		for _, t := range page.Tags {
+			if !listed[t] {
+				listed[t] = true
+				tags = append(tags, t)
+				fresh++
+			}
+		}
+		current := next
 		if next, err = nextPage(resp, next); err != nil {
 			return nil, err
+		}
+		if next != nil && fresh == 0 && !seen[next.String()] {
+			return nil, fmt.Errorf("%w: page %s of the tag list of %s has no tag not listed before, yet links to page %s; a registry pages by the last tag listed, so this listing would never end", ErrEndlessListing, current.Redacted(), r.Name(), next.Redacted())
 		}
 	}
 	return tags, nil
@@ -184,22 +207,36 @@ func nextPage(resp *http.Response, current *url.URL) (*url.URL, error) {
 }
 
 // headManifest returns the digest a reference (tag or digest) points at. A registry that leaves
-// out Docker-Content-Digest on HEAD is asked with GET instead.
+// out Docker-Content-Digest on HEAD is asked with GET instead, and so is one that refuses HEAD
+// with 405 (distribution 2.2 behind token auth did, distribution/distribution#1485; crane falls
+// back the same way): from then on this Repository asks it with GET only.
 func (r *Repository) headManifest(ctx context.Context, reference string) (string, error) {
-	resp, err := r.do(ctx, request{method: http.MethodHead, url: r.url("manifests/" + reference),
-		header: http.Header{"Accept": {acceptManifests}}, want: []int{http.StatusOK}})
-	if err != nil {
-		return "", err
-	}
-	drain(resp)
-	if d := resp.Header.Get("Docker-Content-Digest"); validDigest(d) {
-		return d, nil
+	if !r.noHead.Load() {
+		resp, err := r.do(ctx, request{method: http.MethodHead, url: r.url("manifests/" + reference),
+			header: http.Header{"Accept": {acceptManifests}}, want: []int{http.StatusOK}})
+		switch {
+		case methodNotAllowed(err):
+			r.noHead.Store(true)
+		case err != nil:
+			return "", err
+		default:
+			drain(resp)
+			if d := resp.Header.Get("Docker-Content-Digest"); validDigest(d) {
+				return d, nil
+			}
+		}
 	}
 	raw, _, err := r.getManifest(ctx, reference)
 	if err != nil {
 		return "", err
 	}
 	return sha256Digest(raw), nil
+}
+
+// methodNotAllowed tells a registry's 405, its refusal of a method such as HEAD.
+func methodNotAllowed(err error) bool {
+	var te *transport.Error
+	return errors.As(err, &te) && te.StatusCode == http.StatusMethodNotAllowed
 }
 
 // getManifest reads a manifest's bytes and media type.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -250,6 +251,9 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 		if err != nil {
 			return BuildResult{}, err
 		}
+		if err := b.unshadowed(list, rc); err != nil {
+			return BuildResult{}, err
+		}
 		img, m, err := b.image(rc)
 		if err != nil {
 			return BuildResult{}, err
@@ -292,6 +296,25 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 		return b.result(rc, m, true, highest), nil
 	}
 	return BuildResult{}, fmt.Errorf("%w: gave up after %d attempts in %s; run build-rc in a concurrency group per repository so builds queue instead of racing", ErrContended, attempts, b.reg.Name())
+}
+
+// ErrShadowed is returned, before anything is written, when tags the pipeline did not write would
+// be selected by integration over the new candidate.
+var ErrShadowed = errors.New("foreign tags would shadow the new release candidate")
+
+// unshadowed refuses a candidate that integration's selection would never pick. Numbering above
+// the foreign tags instead would let any tag pushed into the repository move the release line:
+// no X.Y.Z-rc.N of its base outranks 0.5.0-rc1 or 0.0.9-rc.1-hotfix, so the candidate would
+// become 0.5.1-rc.1 or 0.0.10-rc.1, and live would skip versions nobody chose. Refusing names the
+// tags and lets a person decide.
+func (b *build) unshadowed(list []string, rc string) error {
+	shadow, err := version.Shadowing(list, rc, version.IntegrationConstraint, version.IntegrationFilter)
+	if err != nil || len(shadow) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w: %s in %s look like release candidates and rank at or above %s, so the integration selection (semver %s, semverFilter %s) would keep picking them and never this build; nothing was written. "+
+		"Delete or rename them (they are not X.Y.Z-rc.N tags this pipeline writes), or push the other tool's artifacts to another repository, then run build-rc again",
+		ErrShadowed, strings.Join(shadow, ", "), b.reg.Name(), rc, version.IntegrationConstraint, version.IntegrationFilter)
 }
 
 // ErrConflictingBuild is returned when another artifact of the same commit holds a claim: the

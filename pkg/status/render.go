@@ -3,6 +3,7 @@ package status
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -61,7 +62,15 @@ func (r Report) Text(w io.Writer) error {
 	for _, s := range r.Selections {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.describe(), dash(s.Tag), dash(s.Short), dash(shortDigest(s.Digest)), heldWord(s.Held))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range r.Selections {
+		if warning := s.ForeignWarning(); warning != "" {
+			fmt.Fprintf(w, "\nwarning: %s\n", warning)
+		}
+	}
+	return nil
 }
 
 // Markdown renders the report for a job summary.
@@ -71,6 +80,11 @@ func (r Report) Markdown() string {
 	b.WriteString("| selection | constraint | tag | commit | digest | hold |\n|---|---|---|---|---|---|\n")
 	for _, s := range r.Selections {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", cell(s.Name), code(s.describe()), code(s.Tag), code(s.Short), code(s.Digest), heldWord(s.Held))
+	}
+	for _, s := range r.Selections {
+		if warning := s.ForeignWarning(); warning != "" {
+			fmt.Fprintf(&b, "\n> [!WARNING]\n> %s\n", cell(warning))
+		}
 	}
 	b.WriteString("\n| commit | RC | stable | validated | created | digest | revision | note |\n|---|---|---|---|---|---|---|---|\n")
 	for _, a := range r.Artifacts {
@@ -147,4 +161,18 @@ func code(s string) string {
 		return ""
 	}
 	return "`" + strings.NewReplacer("`", "'", "|", "\\|", "\r", " ", "\n", " ").Replace(s) + "`"
+}
+
+// ForeignWarning says, when the selection considers foreign tags, which ones and what they do:
+// one that is the selection's pick holds the cluster on an artifact the pipeline did not build,
+// and build-rc refuses to offer a candidate below it.
+func (s Selection) ForeignWarning() string {
+	if len(s.Foreign) == 0 {
+		return ""
+	}
+	list := strings.Join(s.Foreign, ", ")
+	if slices.Contains(s.Foreign, s.Tag) {
+		return fmt.Sprintf("%s selects %s, a tag the pipeline did not write (foreign tags it considers: %s); no candidate the pipeline builds reaches it while such a tag ranks highest, and build-rc refuses to build below one: delete or rename them", s.Name, s.Tag, list)
+	}
+	return fmt.Sprintf("%s considers tags the pipeline did not write: %s; they rank below its pick now, but Flux selects them like any other", s.Name, list)
 }

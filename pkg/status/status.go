@@ -36,7 +36,7 @@ type Selector struct {
 // integration takes the highest release candidate (the semverFilter keeps it on candidates, so a
 // stable tag, such as a rollback's, never moves it); live takes the highest stable version.
 var DefaultSelectors = []Selector{
-	{Name: "integration", Constraint: ">= 0.0.0-0", Filter: ".*-rc.*"},
+	{Name: "integration", Constraint: version.IntegrationConstraint, Filter: version.IntegrationFilter},
 	{Name: "live", Constraint: hold.LiveConstraint},
 }
 
@@ -111,6 +111,10 @@ type Selection struct {
 	// Held is true when a hold is on and the selection does not take release candidates: it
 	// moves only when promotion writes a stable version, so it stays until the hold is released.
 	Held bool `json:"held"`
+	// Foreign are tags this selection considers that the pipeline did not write in its own forms
+	// (version.Foreign), such as 0.5.0-rc1 pushed by another tool: Flux selects them like any
+	// other, so one at or above the pipeline's newest tag holds the cluster on it.
+	Foreign []string `json:"foreign,omitempty"`
 }
 
 // Report is the whole answer.
@@ -156,6 +160,9 @@ func Gather(ctx context.Context, reg Registry, selectors []Selector) (Report, er
 	}
 	for i, s := range selectors {
 		sel := Selection{Selector: s, Tag: picked[i]}
+		if sel.Foreign, err = version.Foreign(list, s.Constraint, s.Filter); err != nil {
+			return Report{}, err
+		}
 		if sel.Tag != "" {
 			sel.Digest = idx.Digests[sel.Tag]
 			if a := byDigest[sel.Digest]; a != nil {

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -113,7 +114,7 @@ func TestGather(t *testing.T) {
 		{Selector: status.DefaultSelectors[0], Tag: "0.0.1-rc.3", Digest: rcs["c"].Digest, Short: "ccccccc"},
 		{Selector: status.DefaultSelectors[1], Tag: "0.0.2", Digest: rcs["c"].Digest, Short: "ccccccc"},
 	}
-	if got, want := r.Selections, wantSel; !slices.Equal(got, want) {
+	if got, want := r.Selections, wantSel; !reflect.DeepEqual(got, want) {
 		t.Errorf("selections:\n got %+v\nwant %+v", got, want)
 	}
 	if r.Hold.Held() {

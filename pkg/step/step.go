@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -22,11 +24,18 @@ import (
 var RepositoryInput = actionio.Input{Name: "repository", Required: true,
 	Usage: "OCI repository of the artifact, e.g. ghcr.io/acme/platform-manifests (oci:// accepted)"}
 
-// CredentialInputs are the registry credentials; without them the Docker config and, for
-// ghcr.io, GITHUB_TOKEN are used.
+// CredentialInputs are the registry credentials (without them the Docker config and, for
+// ghcr.io, GITHUB_TOKEN are used) and the time bounds of every registry request: every binary
+// that opens the repository takes them. A step takes seconds on a healthy registry and a few
+// minutes when a registry rate-limits (five tries, Retry-After capped at a minute), so the
+// ten-minute default timeout ends a stalled step long before GitHub's six-hour job timeout, and
+// before a hung promotion holds the concurrency group that rollback shares for long; the request
+// timeout is oci.DefaultRequestTimeout.
 var CredentialInputs = []actionio.Input{
 	{Name: "username", Usage: "registry user name (default: Docker config, then GITHUB_ACTOR with GITHUB_TOKEN for ghcr.io)"},
 	{Name: "password", Usage: "registry password or token", Secret: true},
+	{Name: "timeout", Default: "10m", Usage: "the step's time budget (Go duration such as 10m); the step ends with an error when it runs out"},
+	{Name: "request_timeout", Default: "30s", Usage: "time one registry request may take, answer included, before it is retried (Go duration such as 30s)"},
 }
 
 // DryRunInput makes a step print its plan and write nothing.
@@ -38,6 +47,54 @@ type Env struct {
 	Transport http.RoundTripper
 	// Retry replaces the retry policy (tests).
 	Retry oci.RetryPolicy
+
+	// bound, set by Bind, ends the run's context once the timeout input has passed.
+	bound func(time.Duration)
+}
+
+// Bind prepares one run of a body: Open, given the returned Env, ends the returned context when
+// the timeout input runs out, so that everything the step waits for (registry, git, GitHub API)
+// stops with a *oci.TimeoutError as its cause. cancel releases the timer.
+func Bind(ctx context.Context, env Env) (context.Context, Env, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	var timer *time.Timer
+	var mu sync.Mutex
+	env.bound = func(d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		if timer == nil {
+			timer = time.AfterFunc(d, func() { cancel(&oci.TimeoutError{Timeout: d}) })
+		}
+	}
+	return ctx, env, func() {
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel(nil)
+	}
+}
+
+// Timeouts reads the timeout and request_timeout inputs; a request never gets more than the step.
+func Timeouts(v *actionio.Values) (step, request time.Duration, err error) {
+	parse := func(name string) (time.Duration, error) {
+		d, err := time.ParseDuration(v.Get(name))
+		if err != nil || d <= 0 {
+			return 0, actionio.Usagef("%s must be a positive Go duration such as 10m or 30s, got %s", name, ref.Quote(v.Get(name)))
+		}
+		return d, nil
+	}
+	if step, err = parse("timeout"); err != nil {
+		return 0, 0, err
+	}
+	if request, err = parse("request_timeout"); err != nil {
+		return 0, 0, err
+	}
+	// The step's deadline bounds every request anyway; a shorter step (--timeout 1m with the
+	// default request timeout) is not a mistake.
+	request = min(request, step)
+	return step, request, nil
 }
 
 // Open opens the repository named by the inputs with their credentials.
@@ -50,6 +107,13 @@ func Open(a *githubactions.Action, v *actionio.Values, env Env) (*oci.Repository
 		return nil, actionio.Usagef("username and password go together: give both, or neither to use the Docker config or GITHUB_TOKEN")
 	}
 	maskCredentials(a, v.Get("repository"))
+	timeout, requestTimeout, err := Timeouts(v)
+	if err != nil {
+		return nil, err
+	}
+	if env.bound != nil {
+		env.bound(timeout)
+	}
 	r, err := oci.Open(v.Get("repository"), oci.Options{
 		Username:    v.Get("username"),
 		Password:    v.Get("password"),
@@ -58,6 +122,10 @@ func Open(a *githubactions.Action, v *actionio.Values, env Env) (*oci.Repository
 		Transport:   env.Transport,
 		Retry:       env.Retry,
 		UserAgent:   "ocipromote",
+
+		Timeout:        timeout,
+		RequestTimeout: requestTimeout,
+		Logf:           a.Infof,
 	})
 	if err != nil {
 		return nil, actionio.Usagef("%v", err)
@@ -102,7 +170,9 @@ func Main(name string, body Body, args []string, stdout, stderr io.Writer, geten
 	defer stop()
 	a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stderr))
 	run := func(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer) error {
-		return body(ctx, a, args, stdout, stderr, Env{})
+		ctx, env, cancel := Bind(ctx, Env{})
+		defer cancel()
+		return body(ctx, a, args, stdout, stderr, env)
 	}
 	return actionio.Main(ctx, name, run, a, args, stdout, stderr)
 }

@@ -52,6 +52,14 @@ func RC(v *semver.Version) (base *semver.Version, n uint64, ok bool) {
 	return b, n, true
 }
 
+// WhyNotRC says in a few words why a pre-release version is not a release candidate (see RC).
+func WhyNotRC(v *semver.Version) string {
+	if v.Metadata() != "" {
+		return fmt.Sprintf("it carries build metadata +%s", v.Metadata())
+	}
+	return fmt.Sprintf("its pre-release part %q is not rc.N, N a whole number from 1 with nothing after it", v.Prerelease())
+}
+
 // IsRCTag reports whether tag is a release-candidate version tag X.Y.Z-rc.N (see RC).
 func IsRCTag(tag string) bool {
 	v, ok := Parse(tag)
@@ -389,4 +397,56 @@ func SortTags(tags []string) []string {
 		out[i] = x.Tag
 	}
 	return out
+}
+
+// The integration cluster's selection in the shipped Flux examples: the highest release
+// candidate. A semverFilter of ".*-rc.*" keeps it on candidates, but it also lets through any tag
+// with "-rc" in it that parses as a version.
+const (
+	IntegrationConstraint = ">= 0.0.0-0"
+	IntegrationFilter     = ".*-rc.*"
+)
+
+// Foreign returns the tags a selection (constraint and optional semverFilter, as Select takes
+// them) would consider that the pipeline did not write in its own forms: a release candidate is
+// X.Y.Z-rc.N (N from 1, no build metadata) and a stable version X.Y.Z, each with an optional "v".
+// Other tools, or people, push tags such as 0.5.0-rc1, 0.5.0-rc, 0.0.9-rc.1.1 or
+// 0.0.9-rc.1-hotfix into the same repository; Flux selects them like any other.
+func Foreign(tags []string, constraint, filter string) ([]string, error) {
+	var out []string
+	for _, t := range tags {
+		v, ok := Parse(t)
+		if !ok || IsRCTag(t) || (IsStable(v) && v.Metadata() == "") {
+			continue
+		}
+		picked, err := Select([]string{t}, constraint, filter)
+		if err != nil {
+			return nil, err
+		}
+		if picked != "" {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// Shadowing returns the foreign tags (see Foreign) that a selection would pick over candidate:
+// those at a version equal to or above it. While one exists, a new candidate never reaches the
+// cluster, and nothing else fails.
+func Shadowing(tags []string, candidate, constraint, filter string) ([]string, error) {
+	c, ok := Parse(candidate)
+	if !ok {
+		return nil, fmt.Errorf("candidate %q is not a version", candidate)
+	}
+	foreign, err := Foreign(tags, constraint, filter)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, t := range foreign {
+		if v, _ := Parse(t); !v.LessThan(c) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }

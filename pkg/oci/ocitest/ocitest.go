@@ -47,6 +47,14 @@ type Server struct {
 	fault      func(n int, r *http.Request) Fault
 	auth       *tokenAuth
 	latency    time.Duration
+	// fronts wrap what serve answers with the misbehaviours of fronts.go, outermost first; front
+	// is serve behind them. lag delays tag listings (ListingLag, ReplicaLag). release is closed
+	// when the test ends, so that stalled requests return and the server can close.
+	fronts  []func(http.Handler) http.Handler
+	front   http.Handler
+	lag     *lag
+	release chan struct{}
+	stalled atomic.Int64
 
 	mu          sync.Mutex
 	assignments []Assignment
@@ -105,13 +113,20 @@ func Faults(fault func(n int, r *http.Request) Fault) Option {
 
 // New starts a registry with pages capped at 100 tags; it stops when the test ends.
 func New(t interface{ Cleanup(func()) }, opts ...Option) *Server {
-	s := &Server{inner: registry.New(registry.Logger(log.New(io.Discard, "", 0))), pageSize: 100, retryAfter: 1}
+	s := &Server{inner: registry.New(registry.Logger(log.New(io.Discard, "", 0))), pageSize: 100, retryAfter: 1, release: make(chan struct{})}
 	for _, o := range opts {
 		o(s)
 	}
+	s.front = http.HandlerFunc(s.serve)
+	for i := len(s.fronts) - 1; i >= 0; i-- {
+		s.front = s.fronts[i](s.front)
+	}
 	s.Server = httptest.NewServer(s)
 	s.Host = strings.TrimPrefix(s.Server.URL, "http://")
-	t.Cleanup(s.Close)
+	t.Cleanup(func() {
+		s.ReleaseStalls()
+		s.Close()
+	})
 	return s
 }
 
@@ -144,12 +159,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			drop(w)
 			return
 		case LoseAnswer:
-			s.serve(httptest.NewRecorder(), r)
+			s.front.ServeHTTP(httptest.NewRecorder(), r)
 			drop(w)
 			return
 		}
 	}
-	s.serve(w, r)
+	s.front.ServeHTTP(w, r)
 }
 
 // drop closes the connection without an answer.
@@ -169,7 +184,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
-	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/tags/list") && s.pageSize > 0:
+	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/tags/list") && (s.pageSize > 0 || s.lag != nil):
 		s.listTags(w, r)
 	case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/"):
 		s.putManifest(w, r)
@@ -233,6 +248,9 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.assignments = append(s.assignments, Assignment{Repository: repo, Tag: reference, Digest: "sha256:" + hex.EncodeToString(sum[:])})
 		s.mu.Unlock()
+		if s.lag != nil {
+			s.lag.wrote(repo, reference)
+		}
 	}
 	for k, v := range rec.Header() {
 		w.Header()[k] = v
@@ -265,7 +283,14 @@ func (s *Server) listTags(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sort.Strings(list.Tags)
+	if s.lag != nil {
+		repo, _ := repositoryOf(r.URL.Path)
+		list.Tags = s.lag.listed(repo, list.Tags)
+	}
 	n := s.pageSize
+	if n <= 0 {
+		n = max(len(list.Tags), 1)
+	}
 	if q, err := strconv.Atoi(r.URL.Query().Get("n")); err == nil && q > 0 && q < n {
 		n = q
 	}

@@ -31,7 +31,9 @@ func Invoke(t testing.TB, name string, body step.Body, env map[string]string, ar
 	var stdout, stderr bytes.Buffer
 	a := githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] }), githubactions.WithWriter(&stderr))
 	run := func(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer) error {
-		return body(ctx, a, args, stdout, stderr, step.Env{})
+		ctx, env, cancel := step.Bind(ctx, step.Env{})
+		defer cancel()
+		return body(ctx, a, args, stdout, stderr, env)
 	}
 	code := actionio.Main(context.Background(), name, run, a, args, &stdout, &stderr)
 	return Result{code, stdout.String(), stderr.String()}
