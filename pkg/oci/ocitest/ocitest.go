@@ -47,6 +47,7 @@ type Server struct {
 	fault      func(n int, r *http.Request) Fault
 	auth       *tokenAuth
 	latency    time.Duration
+	lag        *listingLag
 
 	mu          sync.Mutex
 	assignments []Assignment
@@ -169,7 +170,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
-	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/tags/list") && s.pageSize > 0:
+	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/tags/list") && (s.pageSize > 0 || s.lag != nil):
 		s.listTags(w, r)
 	case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/"):
 		s.putManifest(w, r)
@@ -233,6 +234,7 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.assignments = append(s.assignments, Assignment{Repository: repo, Tag: reference, Digest: "sha256:" + hex.EncodeToString(sum[:])})
 		s.mu.Unlock()
+		s.lag.written(repo, reference)
 	}
 	for k, v := range rec.Header() {
 		w.Header()[k] = v
@@ -264,8 +266,12 @@ func (s *Server) listTags(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	list.Tags = s.lag.visible(strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/v2/"), "/tags/list"), list.Tags)
 	sort.Strings(list.Tags)
 	n := s.pageSize
+	if n == 0 {
+		n = len(list.Tags) + 1
+	}
 	if q, err := strconv.Atoi(r.URL.Query().Get("n")); err == nil && q > 0 && q < n {
 		n = q
 	}
