@@ -156,7 +156,7 @@ func TestRollbackResumesAfterCrash(t *testing.T) {
 	_, reg, rcs := pipelineState(t)
 	ctx := context.Background()
 	rec := hold.Record{Reason: "r", Actor: "a", Time: when, Digest: rcs["a"].Digest, Sha: strings.Repeat("a", 40)}
-	if _, err := hold.Set(ctx, reg, tagsOf(t, reg), rec, false); err != nil {
+	if _, err := hold.Set(ctx, reg, tagsOf(t, reg), rec, hold.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	res, err := hold.Rollback(ctx, reg, hold.RollbackInput{To: "aaaaaaa", Record: hold.Record{Reason: "r", Actor: "a", Time: when}})
