@@ -43,7 +43,6 @@ func newListingLag(replicas int, least, most time.Duration, seed uint64) *listin
 	return &listingLag{rng: rand.New(rand.NewPCG(seed, 12)), min: least, max: most, replicas: max(replicas, 1), shown: map[string][]time.Time{}}
 }
 
-
 // written notes the first write of a tag (a re-write changes nothing: the tag is in the index).
 func (l *listingLag) written(repo, tag string) {
 	if l == nil {
