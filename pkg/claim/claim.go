@@ -353,45 +353,13 @@ func Confirm(ctx context.Context, reg Registry, self Claim, settle time.Duration
 	return Listed(ctx, reg, []string{self.Tag()}, settle, pause)
 }
 
-// Listed lists the tags until a listing shows every tag of written, pausing between listings
-// (bounded: ErrNotListed); then, when settle is positive, waits settle and lists again, and
-// returns that listing, which must still show them (else ErrLagOverSettle). A decision made on
-// it sees every write acknowledged settle or more before it, on a registry within that bound.
+// Listed returns a listing made settle after the first listing that showed every tag of written
+// (Shown), which must still show them (else ErrLagOverSettle): a decision made on it sees every
+// write acknowledged settle or more before it, on a registry within that bound.
 func Listed(ctx context.Context, reg Registry, written []string, settle time.Duration, pause Pause) ([]string, error) {
-	if pause == nil {
-		pause = JitteredPause
-	}
-	shows := func(list []string) []string {
-		set := make(map[string]bool, len(list))
-		for _, t := range list {
-			set[t] = true
-		}
-		var missing []string
-		for _, t := range written {
-			if !set[t] {
-				missing = append(missing, t)
-			}
-		}
-		return missing
-	}
-	for attempt := 1; ; attempt++ {
-		list, err := reg.Tags(ctx)
-		if err != nil {
-			return nil, err
-		}
-		missing := shows(list)
-		if len(missing) == 0 {
-			if settle <= 0 {
-				return list, nil
-			}
-			break
-		}
-		if attempt == confirmAttempts {
-			return nil, fmt.Errorf("%w: %s:%s was written but is still missing from the listing after %d listings; nothing else was written, run the step again", ErrNotListed, reg.Name(), strings.Join(missing, ","), attempt)
-		}
-		if err := pause(ctx, attempt); err != nil {
-			return nil, err
-		}
+	list, err := Shown(ctx, reg, written, settle, pause)
+	if err != nil || settle <= 0 {
+		return list, err
 	}
 	t := time.NewTimer(settle)
 	defer t.Stop()
@@ -400,12 +368,52 @@ func Listed(ctx context.Context, reg Registry, written []string, settle time.Dur
 		return nil, ctx.Err()
 	case <-t.C:
 	}
-	list, err := reg.Tags(ctx)
-	if err != nil {
+	if list, err = reg.Tags(ctx); err != nil {
 		return nil, err
 	}
-	if missing := shows(list); len(missing) != 0 {
+	if missing := missingFrom(list, written); len(missing) != 0 {
 		return nil, fmt.Errorf("%w: %s listed %s, then %s later did not; raise settle above the registry's listing lag and run the step again (nothing else was written)", ErrLagOverSettle, reg.Name(), strings.Join(missing, ","), settle)
 	}
 	return list, nil
+}
+
+// Shown lists the tags until a listing shows every tag of written, pausing between listings, and
+// returns that listing. It gives up with ErrNotListed after confirmAttempts listings and at least
+// within (the registry's listing bound, within which a registry that keeps it lists them).
+func Shown(ctx context.Context, reg Registry, written []string, within time.Duration, pause Pause) ([]string, error) {
+	if pause == nil {
+		pause = JitteredPause
+	}
+	start := time.Now()
+	for attempt := 1; ; attempt++ {
+		list, err := reg.Tags(ctx)
+		if err != nil {
+			return nil, err
+		}
+		missing := missingFrom(list, written)
+		if len(missing) == 0 {
+			return list, nil
+		}
+		if attempt >= confirmAttempts && time.Since(start) >= within {
+			return nil, fmt.Errorf("%w: %s:%s was written but is still missing from the listing after %d listings in %s (settle %s); nothing else was written, run the step again, with a larger settle if the registry lags more", ErrNotListed, reg.Name(), strings.Join(missing, ","), attempt, time.Since(start).Round(time.Millisecond), within)
+		}
+		if err := pause(ctx, attempt); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// missingFrom returns the tags of written that list lacks.
+func missingFrom(list, written []string) []string {
+	set := make(map[string]bool, len(list))
+	for _, t := range list {
+		set[t] = true
+	}
+	var missing []string
+	for _, t := range written {
+		if !set[t] {
+			missing = append(missing, t)
+		}
+	}
+	return missing
 }

@@ -68,9 +68,10 @@ func TestLatestComparesNumbers(t *testing.T) {
 	}
 }
 
-func open(t *testing.T) (*ocitest.Server, *oci.Repository) {
+// open starts a test registry paging tag lists by 3, with opts (which may override that).
+func open(t *testing.T, opts ...ocitest.Option) (*ocitest.Server, *oci.Repository) {
 	t.Helper()
-	srv := ocitest.New(t, ocitest.MaxPage(3))
+	srv := ocitest.New(t, append([]ocitest.Option{ocitest.MaxPage(3)}, opts...)...)
 	reg, err := oci.Open(srv.Host+"/acme/app", oci.Options{})
 	if err != nil {
 		t.Fatal(err)

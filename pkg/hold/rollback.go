@@ -187,7 +187,7 @@ func Rollback(ctx context.Context, reg Writer, in RollbackInput) (RollbackResult
 		}
 		// Check, on a listing that shows the stable tag just written, that live selects the
 		// artifact now: a listing that lags behind it would send the rollback one patch higher.
-		if list, err = claim.Listed(ctx, reg, []string{stable}, 0, pause); err != nil {
+		if list, err = claim.Shown(ctx, reg, []string{stable}, in.Settle, pause); err != nil {
 			return RollbackResult{}, fmt.Errorf("%s was written: %w", stable, err)
 		}
 	}

@@ -2,6 +2,7 @@ package ocitest
 
 import (
 	"math/rand/v2"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -80,4 +81,35 @@ func (l *listingLag) visible(repo string, list []string) []string {
 		at, ok := l.shown[repo+":"+tag]
 		return ok && now.Before(at[replica])
 	})
+}
+
+// PutLatency answers each manifest PUT after a random delay between 0 and most (seedable), the
+// write being applied only then: what a registry under load does to writes (the trials
+// used 0 to 400 ms), which widens every window between a read and the write that depends on it.
+func PutLatency(most time.Duration, seed uint64) Option {
+	return func(s *Server) { s.putLatency = &putLatency{rng: rand.New(rand.NewPCG(seed, 13)), most: most} }
+}
+
+type putLatency struct {
+	mu   sync.Mutex
+	rng  *rand.Rand
+	most time.Duration
+}
+
+// wait delays a PUT; false when the client went away meanwhile.
+func (p *putLatency) wait(r *http.Request) bool {
+	if p == nil || p.most <= 0 {
+		return true
+	}
+	p.mu.Lock()
+	d := time.Duration(p.rng.Int64N(int64(p.most) + 1))
+	p.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }

@@ -48,6 +48,7 @@ type Server struct {
 	auth       *tokenAuth
 	latency    time.Duration
 	lag        *listingLag
+	putLatency *putLatency
 
 	mu          sync.Mutex
 	assignments []Assignment
@@ -220,6 +221,9 @@ func (s *Server) Moved() []string {
 }
 
 func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
+	if !s.putLatency.wait(r) {
+		return
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
