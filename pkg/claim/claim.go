@@ -334,6 +334,25 @@ func JitteredPause(ctx context.Context, attempt int) error {
 	}
 }
 
+// Backoff waits before a claimant decides again after contention: pause, then, with a settle
+// time, a random wait of up to 2 × settle × attempt. Claimants that saw each other all back off
+// and would collide again on the next version; one of them gets it only once it claims about a
+// settle time (its deciding listing) after the others, so the spread must scale with settle, or
+// concurrent claimants stay in step until they give up.
+func Backoff(ctx context.Context, attempt int, settle time.Duration, pause Pause) error {
+	if err := pause(ctx, attempt); err != nil || settle <= 0 {
+		return err
+	}
+	t := time.NewTimer(time.Duration(rand.Int64N(int64(2*settle) * int64(attempt))))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 // confirmAttempts bounds how often Listed lists while the registry's listing lags behind the
 // tags just written.
 const confirmAttempts = 5
@@ -386,6 +405,8 @@ func Shown(ctx context.Context, reg Registry, written []string, within time.Dura
 	}
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
+		// The bound is on when a listing is asked for: one asked within of the write shows it.
+		asked := time.Now()
 		list, err := reg.Tags(ctx)
 		if err != nil {
 			return nil, err
@@ -394,7 +415,7 @@ func Shown(ctx context.Context, reg Registry, written []string, within time.Dura
 		if len(missing) == 0 {
 			return list, nil
 		}
-		if attempt >= confirmAttempts && time.Since(start) >= within {
+		if attempt >= confirmAttempts && asked.Sub(start) >= within {
 			return nil, fmt.Errorf("%w: %s:%s was written but is still missing from the listing after %d listings in %s (settle %s); nothing else was written, run the step again, with a larger settle if the registry lags more", ErrNotListed, reg.Name(), strings.Join(missing, ","), attempt, time.Since(start).Round(time.Millisecond), within)
 		}
 		if err := pause(ctx, attempt); err != nil {

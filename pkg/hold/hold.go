@@ -441,7 +441,7 @@ func write(ctx context.Context, reg Writer, list []string, rec Record, o Options
 			return Change{State: State{Record: rec, Tag: tag}, Wrote: true, After: after}, nil
 		}
 		rivals = append(rivals, took.Contended.Error())
-		if err := pause(ctx, attempt); err != nil {
+		if err := claim.Backoff(ctx, attempt, o.Settle, pause); err != nil {
 			return Change{}, err
 		}
 		if list, err = reg.Tags(ctx); err != nil {

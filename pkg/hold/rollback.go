@@ -177,7 +177,7 @@ func Rollback(ctx context.Context, reg Writer, in RollbackInput) (RollbackResult
 		if contended != nil {
 			rivals = append(rivals, contended.Error())
 			log.Warn("stable version taken concurrently, deciding again", "tag", stable, "why", contended)
-			if err := pause(ctx, attempt); err != nil {
+			if err := claim.Backoff(ctx, attempt, in.Settle, pause); err != nil {
 				return RollbackResult{}, err
 			}
 			if list, err = reg.Tags(ctx); err != nil {

@@ -241,7 +241,7 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 	}
 	for attempt := 1; attempt <= attempts; attempt++ {
 		if attempt > 1 {
-			if err := pause(ctx, attempt-1); err != nil {
+			if err := claim.Backoff(ctx, attempt-1, b.in.Settle, pause); err != nil {
 				return BuildResult{}, err
 			}
 			var err error

@@ -114,7 +114,7 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 	var contended error
 	for attempt := 1; attempt <= promoteAttempts; attempt++ {
 		if attempt > 1 {
-			if err := pause(ctx, attempt-1); err != nil {
+			if err := claim.Backoff(ctx, attempt-1, in.Settle, pause); err != nil {
 				return PromoteResult{}, err
 			}
 		}
