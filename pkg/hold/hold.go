@@ -12,6 +12,7 @@ package hold
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -231,6 +232,31 @@ func Read(ctx context.Context, reg Reader, list []string) (State, error) {
 		return State{}, fmt.Errorf("%s:%s (%s): %w; every hold-<n> tag must point at a record written by ocipromote", reg.Name(), tag, digest, err)
 	}
 	return State{Record: rec, Tag: tag}, nil
+}
+
+// History reads every hold record in list, highest number (the current hold) first: what each
+// change said, and who made it when. Like Read, it fails on a hold-<n> tag that is not a record.
+func History(ctx context.Context, reg Reader, list []string) ([]State, error) {
+	type numbered struct {
+		n   uint64
+		tag string
+	}
+	var found []numbered
+	for _, t := range list {
+		if n, ok := ParseTag(t); ok {
+			found = append(found, numbered{n, t})
+		}
+	}
+	slices.SortFunc(found, func(a, b numbered) int { return cmp.Compare(b.n, a.n) })
+	out := make([]State, 0, len(found))
+	for _, f := range found {
+		st, err := Read(ctx, reg, []string{f.tag})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
 }
 
 // Current lists the repository's tags and reads the current hold.
