@@ -97,6 +97,6 @@ func TestReliabilityClaimsUnderReplicaLag(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	t.Logf("reliability: %d concurrent builds then promotions, listings from 2 replicas each 0-%s behind, PUTs 0-30 ms late | rounds %d | settle %s: versions taken by two artifacts or tags moved %d | the same without settle (control, not a promise): %d",
-		n, lag, rounds, settle, total, control)
+	t.Logf("reliability: %d builds, then %d promotions, at once; 2 replicas 0-%s behind, PUTs 0-30ms late | rounds %d | settle %s: versions taken by two artifacts or tags moved %d | without settle (a control, not a promise): %d",
+		n, n, lag, rounds, settle, total, control)
 }
