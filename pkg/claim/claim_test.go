@@ -241,3 +241,30 @@ func TestConfirmSettles(t *testing.T) {
 		t.Fatalf("Confirm on a registry lagging beyond the settle time = %v; want ErrLagOverSettle saying to raise settle", err)
 	}
 }
+
+// Backoff is the pause alone without a settle time, and with one adds a random wait below
+// 2 × settle × attempt.
+func TestBackoff(t *testing.T) {
+	t.Parallel()
+	paused := 0
+	pause := func(context.Context, int) error { paused++; return nil }
+	start := time.Now()
+	if err := Backoff(context.Background(), 3, 0, pause); err != nil || paused != 1 || time.Since(start) > 50*time.Millisecond {
+		t.Fatalf("Backoff without settle = %v after %v and %d pauses; want the pause alone", err, time.Since(start), paused)
+	}
+	const settle = 5 * time.Millisecond
+	for attempt := 1; attempt <= 3; attempt++ {
+		start := time.Now()
+		if err := Backoff(context.Background(), attempt, settle, pause); err != nil {
+			t.Fatal(err)
+		}
+		if waited := time.Since(start); waited > 2*settle*time.Duration(attempt)+50*time.Millisecond {
+			t.Errorf("attempt %d waited %v, want below %v", attempt, waited, 2*settle*time.Duration(attempt))
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Backoff(ctx, 1, time.Hour, func(context.Context, int) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("Backoff on a cancelled context = %v, want context.Canceled", err)
+	}
+}
