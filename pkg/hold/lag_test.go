@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
@@ -208,5 +209,23 @@ func TestHoldCounterCannotOverflow(t *testing.T) {
 	}
 	if w := srv.Writes(); len(w) != before {
 		t.Errorf("wrote %v", w[before:])
+	}
+}
+
+// A registry whose listing never catches up within the settle time makes the rollback stop with
+// what happened — its write is not listed — and not blame concurrent writers, of which there are
+// none. (It used to say "concurrent hold changes kept taking the next hold-<n> tag".)
+func TestRollbackBlamesOnlyRivalsItSaw(t *testing.T) {
+	t.Parallel()
+	inner, reg, _ := pipelineStateBehind(t, ocitest.ListingLag(time.Hour))
+	before := len(inner.Assignments())
+	_, err := hold.Rollback(context.Background(), reg, hold.RollbackInput{To: "0.0.1", Record: hold.Record{Reason: "r", Actor: "a", Time: when}, Settle: 20 * time.Millisecond, Pause: shortPause})
+	if !errors.Is(err, claim.ErrNotListed) || strings.Contains(err.Error(), "concurrent") {
+		t.Fatalf("Rollback = %v; want ErrNotListed, blaming no concurrent writer", err)
+	}
+	for _, a := range inner.Assignments()[before:] {
+		if _, isClaim := claim.Parse(a.Tag); !isClaim {
+			t.Errorf("wrote %s although its claim was never listed", a.Tag)
+		}
 	}
 }
