@@ -129,6 +129,11 @@ func Rollback(ctx context.Context, reg Writer, in RollbackInput) (RollbackResult
 		if err != nil {
 			return RollbackResult{}, err
 		}
+		if wroteStable && !done && res.Version != "" {
+			// Live selects another artifact above the version this rollback wrote: a promotion
+			// that passed its hold check before the hold wrote it. A real rival.
+			rivals = append(rivals, "a version above "+res.Version+" was written by another artifact")
+		}
 		res.Version = stable
 		if !holdSet {
 			// One hold record per run at most: once this run's record is written, a later one (a
