@@ -5,10 +5,11 @@
 //
 //	claim-<version>-<short sha>-<first 12 hex of the manifest digest>
 //
-// then lists the tags again (Confirm) and looks for a rival: another artifact's claim on the same
-// version. Each claimant lists after its own claim is written, so of two claimants at least one
-// sees the other: two never both proceed, and a version tag is never written by two artifacts.
-// Both may back off; they then count each other's claims as taken and choose again.
+// then lists the tags again (Confirm, which waits the settle time below) and looks for a rival:
+// another artifact's claim on the same version. On a registry within the listing bound below, of
+// two claimants at least one sees the other: two never both proceed, and a version tag is never
+// written by two artifacts. Both may back off; they then count each other's claims as taken and
+// choose again (Backoff).
 //
 // Hold records (hold-<n>, package hold) are claimed the same way, with the record's artifact as
 // claimant: claim-hold-<n>-<first 7 hex>-<first 12 hex of the record's digest>.
