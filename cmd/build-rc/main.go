@@ -40,7 +40,7 @@ var command = actionio.Command{
 		{Name: "tag_prefix", Usage: "prefix of version tags: empty or v"},
 		{Name: "short_sha_length", Default: "7", Usage: "length of the short sha in sha-<s> and integration-<s> (4 to 40)"},
 		{Name: "ignore", Usage: "gitignore-style patterns to leave out of the artifact, one per line (.git is always left out)"},
-	}, step.CredentialInputs, []actionio.Input{step.DryRunInput}, records.BuildInputs),
+	}, step.CredentialInputs, []actionio.Input{step.SettleInput, step.DryRunInput}, records.BuildInputs),
 }
 
 // Outputs in documented order.
@@ -138,6 +138,9 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 			return in, actionio.Usagef("created is required when git cannot read the commit time (%v): give --created (INPUT_CREATED, RFC 3339) or check out the commit (actions/checkout) before build-rc", err)
 		}
 		in.Created = t
+	}
+	if in.Settle, err = step.Settle(v); err != nil {
+		return in, err
 	}
 	if in.ShortLen, err = v.Int("short_sha_length"); err != nil {
 		return in, err

@@ -203,6 +203,8 @@ func TestBuildRCBadInputsWriteNothing(t *testing.T) {
 		{"short sha length out of range", nil, valid("--short-sha-length", "41"), []string{"short_sha_length must be between 4 and 40", "41"}},
 		{"created not RFC 3339", nil, base("--repository", repo, "--sha", commit, "--path", dir, "--created", "yesterday\n::error::x"), []string{"is not an RFC 3339 time", "such as 2026-08-01T10:00:00Z"}},
 		{"bad dry_run", map[string]string{"INPUT_DRY_RUN": "maybe"}, valid(), []string{"dry_run must be true or false", `"maybe"`}},
+		{"settle not a duration", map[string]string{"INPUT_SETTLE": "5"}, valid(), []string{`settle "5" must be a duration`, "such as 5s"}},
+		{"settle negative", nil, valid("--settle", "-1s"), []string{`settle "-1s" must be a duration from 0s to 10m`}},
 		{"bad deployments", map[string]string{"INPUT_DEPLOYMENTS": "maybe"}, valid(), []string{"deployments must be true or false", `"maybe"`}},
 		{"GitHub API URL not a URL", merge(records, map[string]string{"INPUT_GITHUB_API_URL": "not-a-url"}), valid(), []string{`GitHub API URL "not-a-url" is not an http(s) URL`, "such as https://api.github.com"}},
 		{"records without a token", map[string]string{"INPUT_DEPLOYMENTS": "true", "GITHUB_REPOSITORY": "acme/platform"}, valid(), []string{"github_token is required", "pass a token"}},

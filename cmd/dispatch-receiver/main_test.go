@@ -119,7 +119,7 @@ func TestDispatchReceiverHold(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := hold.Set(context.Background(), reg, nil, hold.Record{Reason: "rollback", Actor: "alice", Time: time.Now()}, false); err != nil {
+				if _, err := hold.Set(context.Background(), reg, nil, hold.Record{Reason: "rollback", Actor: "alice", Time: time.Now()}, hold.Options{}); err != nil {
 					t.Fatal(err)
 				}
 			}

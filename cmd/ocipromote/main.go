@@ -57,7 +57,7 @@ var (
 			actionio.Input{Name: "reason", Required: true, Usage: "why, recorded in the hold"},
 			actorInput,
 			actionio.Input{Name: "force", Bool: true, Usage: "roll back to an artifact that was never validated"},
-			step.DryRunInput,
+			step.SettleInput, step.DryRunInput,
 		),
 	}
 	holdSetCommand = actionio.Command{
@@ -65,7 +65,7 @@ var (
 		Summary: "hold automatic promotion (a freeze): tag-validated and dispatch-receiver answer held until it is released",
 		Inputs: withRegistry(
 			actionio.Input{Name: "reason", Required: true, Usage: "why, recorded in the hold"},
-			actorInput, step.DryRunInput,
+			actorInput, step.SettleInput, step.DryRunInput,
 		),
 	}
 	holdReleaseCommand = actionio.Command{
@@ -73,7 +73,7 @@ var (
 		Summary: "release the hold: the next validated candidate newer than live is promoted again",
 		Inputs: withRegistry(
 			actionio.Input{Name: "reason", Default: "released", Usage: "why, recorded in the release"},
-			actorInput, step.DryRunInput,
+			actorInput, step.SettleInput, step.DryRunInput,
 		),
 	}
 	pruneCommand = actionio.Command{
@@ -266,11 +266,15 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 	if err != nil {
 		return err
 	}
+	settle, err := step.Settle(v)
+	if err != nil {
+		return err
+	}
 	reg, err := step.Open(a, v, env)
 	if err != nil {
 		return err
 	}
-	res, err := hold.Rollback(ctx, reg, hold.RollbackInput{To: v.Get("to"), Record: rec, Force: v.Bool("force"), DryRun: v.Bool("dry_run"), Log: step.Logger(stderr)})
+	res, err := hold.Rollback(ctx, reg, hold.RollbackInput{To: v.Get("to"), Record: rec, Force: v.Bool("force"), DryRun: v.Bool("dry_run"), Settle: settle, Log: step.Logger(stderr)})
 	if err != nil {
 		return err
 	}
@@ -304,6 +308,10 @@ func runHold(ctx context.Context, a *githubactions.Action, verb string, args []s
 	if err != nil {
 		return err
 	}
+	settle, err := step.Settle(v)
+	if err != nil {
+		return err
+	}
 	reg, err := step.Open(a, v, env)
 	if err != nil {
 		return err
@@ -316,7 +324,7 @@ func runHold(ctx context.Context, a *githubactions.Action, verb string, args []s
 	if verb == "release" {
 		change = hold.Release
 	}
-	ch, err := change(ctx, reg, list, rec, v.Bool("dry_run"))
+	ch, err := change(ctx, reg, list, rec, hold.Options{DryRun: v.Bool("dry_run"), Settle: settle})
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ var command = actionio.Command{
 		{Name: "revision", Usage: "Flux revision integration reconciled, TAG@sha256:DIGEST (preferred)"},
 		{Name: "digest", Usage: "manifest digest sha256:... of the validated artifact"},
 		{Name: "sha", Usage: "commit sha (full or short) of the validated artifact, found through integration-<s>"},
-	}, step.CredentialInputs, []actionio.Input{step.DryRunInput}, records.PromoteInputs),
+	}, step.CredentialInputs, []actionio.Input{step.SettleInput, step.DryRunInput}, records.PromoteInputs),
 }
 
 func outputs(r pipeline.PromoteResult) actionio.Outputs {
@@ -53,6 +53,9 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	// touches the registry: a mistake there is a usage error.
 	if err := in.Validate(); err != nil {
 		return actionio.Usagef("%v", err)
+	}
+	if in.Settle, err = step.Settle(v); err != nil {
+		return err
 	}
 	reg, err := step.Open(a, v, env)
 	if err != nil {

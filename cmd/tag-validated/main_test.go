@@ -210,7 +210,7 @@ func TestTagValidatedHeld(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := hold.Set(ctx, reg, nil, hold.Record{Reason: "change freeze", Actor: "alice", Time: time.Now()}, false); err != nil {
+	if _, err := hold.Set(ctx, reg, nil, hold.Record{Reason: "change freeze", Actor: "alice", Time: time.Now()}, hold.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	writes := len(srv.Writes())
@@ -234,7 +234,7 @@ func TestTagValidatedHeld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hold.Release(ctx, reg, list, hold.Record{Actor: "alice", Time: time.Now()}, false); err != nil {
+	if _, err := hold.Release(ctx, reg, list, hold.Record{Actor: "alice", Time: time.Now()}, hold.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	r = steptest.Invoke(t, command.Name, run, map[string]string{}, args...)

@@ -5,10 +5,26 @@
 //
 //	claim-<version>-<short sha>-<first 12 hex of the manifest digest>
 //
-// then lists the tags again (Confirm) and looks for a rival: another artifact's claim on the same
-// version. Each claimant lists after its own claim is written, so of two claimants at least one
-// sees the other: two never both proceed, and a version tag is never written by two artifacts.
-// Both may back off; they then count each other's claims as taken and choose again.
+// then lists the tags again (Confirm, which waits the settle time below) and looks for a rival:
+// another artifact's claim on the same version. On a registry within the listing bound below, of
+// two claimants at least one sees the other: two never both proceed, and a version tag is never
+// written by two artifacts. Both may back off; they then count each other's claims as taken and
+// choose again (Backoff).
+//
+// Hold records (hold-<n>, package hold) are claimed the same way, with the record's artifact as
+// claimant: claim-hold-<n>-<first 7 hex>-<first 12 hex of the record's digest>.
+//
+// The protocol needs one assumption of the registry, its listing bound L: a listing made at least
+// L after a write was acknowledged shows that write (HEAD and GET by tag may be immediate; only
+// tags/list lags). Each claimant decides on a listing made at least L after its own claim was
+// listed (Settle: list until the claim shows, wait L, list again), so for two claimants X and Y
+// whose claims were written at tX <= tY, Y's deciding listing is made after tY + L >= tX + L and
+// shows X's claim: Y backs off. With L = 0 (Settle 0) this is the consistent-registry case, where
+// the first listing that shows my claim shows every claim written before it. No way without a
+// wait is sound on a distribution registry: the API has no conditional write (RFC 7232
+// preconditions were proposed, opencontainers/distribution-spec#251, never adopted), and mutual
+// exclusion among an unknown number of writers with only reads and writes needs either the set
+// of writers (the listing, which lags) or a bound on time (this L).
 //
 // A claim tag is written by one artifact only (its name holds the artifact's digest), so writing
 // it never moves anything. Flux ignores it: it is not a version. A claim left by a run that
@@ -39,8 +55,9 @@ const Prefix = "claim-"
 // tag limit with a 40-character short sha.
 const digestLen = 12
 
-// Claim is one claim tag: Version (a release-candidate or stable tag, prefix included) reserved for
-// the artifact whose digest starts with Digest (hex, digestLen long), built from commit Short.
+// Claim is one claim tag: Version (a release-candidate or stable tag, prefix included, or a hold
+// record tag hold-<n>) reserved for the artifact whose digest starts with Digest (hex, digestLen
+// long), built from commit Short (for a hold record: the start of its digest).
 type Claim struct {
 	Version string
 	Short   string
@@ -61,6 +78,29 @@ func New(version, short, digest string) (Claim, error) {
 	return c, nil
 }
 
+// RecordPrefix starts the numbered records claimed like versions: hold-<n> (package hold).
+const RecordPrefix = "hold-"
+
+// NewRecord is the claim of record tag (hold-<n>) for the record artifact with manifest digest.
+func NewRecord(tag, digest string) (Claim, error) {
+	hex, ok := strings.CutPrefix(digest, "sha256:")
+	if !ok || len(hex) < digestLen || !ref.IsHex(hex) {
+		return Claim{}, fmt.Errorf("claim %s: %q is not a sha256 digest", tag, digest)
+	}
+	c, ok := Parse(Prefix + tag + "-" + hex[:7] + "-" + hex[:digestLen])
+	if !ok || c.v != nil {
+		return Claim{}, fmt.Errorf("cannot claim %q: not a record tag %s<n>", tag, RecordPrefix)
+	}
+	return c, nil
+}
+
+// isRecord reports whether name is a record tag: RecordPrefix and a positive decimal without
+// leading zeros.
+func isRecord(name string) bool {
+	n, ok := strings.CutPrefix(name, RecordPrefix)
+	return ok && n != "" && n[0] != '0' && len(n) <= 20 && strings.Trim(n, "0123456789") == ""
+}
+
 // Parse reads a claim tag.
 func Parse(tag string) (Claim, bool) {
 	rest, ok := strings.CutPrefix(tag, Prefix)
@@ -78,7 +118,7 @@ func Parse(tag string) (Claim, bool) {
 		return Claim{}, false
 	}
 	v, ok := version.Parse(rest[:j])
-	if !ok {
+	if !ok && !isRecord(rest[:j]) {
 		return Claim{}, false
 	}
 	return Claim{Version: rest[:j], Short: rest[j+1:], Digest: digest, v: v}, true
@@ -102,11 +142,27 @@ func (c Claim) SemVer() *semver.Version { return c.v }
 // same is true for claims by one claimant: one artifact of one commit.
 func (c Claim) same(o Claim) bool { return c.Short == o.Short && c.Digest == o.Digest }
 
+// Record reports whether the claim is on a record tag (hold-<n>) rather than a version.
+func (c Claim) Record() bool { return c.v == nil }
+
+// sameName is true for claims on one version (v1.0.0 and 1.0.0 are one, as for Flux) or one record.
+func (c Claim) sameName(o Claim) bool {
+	if c.v == nil || o.v == nil {
+		return c.v == nil && o.v == nil && c.Version == o.Version
+	}
+	return c.v.Equal(o.v)
+}
+
 // Set is the claims found in a tag list.
 type Set []Claim
 
-// In finds the claims in a tag list.
+// In finds the claims on versions in a tag list.
 func In(list []string) Set {
+	return All(list).Filter(func(c Claim) bool { return !c.Record() })
+}
+
+// All finds every claim in a tag list: on versions and on records.
+func All(list []string) Set {
 	var s Set
 	for _, t := range list {
 		if c, ok := Parse(t); ok {
@@ -116,11 +172,10 @@ func In(list []string) Set {
 	return s
 }
 
-// Rival returns another claimant's claim on self's version (v1.0.0 and 1.0.0 are one version, as
-// for Flux).
+// Rival returns another claimant's claim on self's version or record.
 func (s Set) Rival(self Claim) (Claim, bool) {
 	for _, c := range s {
-		if !c.same(self) && c.v != nil && self.v != nil && c.v.Equal(self.v) {
+		if !c.same(self) && c.sameName(self) {
 			return c, true
 		}
 	}
@@ -205,6 +260,10 @@ type Take struct {
 	// Check, when set, looks at the listing that confirms the claim before the version is written:
 	// a contended answer stops the attempt with nothing more written.
 	Check func(ctx context.Context, after []string) (contended, err error)
+	// Settle is the registry's listing bound L (see the package comment): the decision waits for
+	// a listing made Settle after the claim was first listed. 0 for a registry whose listing shows
+	// every write at once.
+	Settle time.Duration
 }
 
 // Taken is what an attempt did.
@@ -226,7 +285,7 @@ type Taken struct {
 // caught rather than overwritten, and a lost race is contended.
 func (t Take) Run(ctx context.Context, reg Writer, list []string, pause Pause) (Taken, error) {
 	res := Taken{After: list}
-	if !In(list).Has(t.Claim) {
+	if !All(list).Has(t.Claim) {
 		var err error
 		if t.WriteClaim != nil {
 			err = t.WriteClaim(ctx)
@@ -236,7 +295,7 @@ func (t Take) Run(ctx context.Context, reg Writer, list []string, pause Pause) (
 		if err != nil {
 			return Taken{}, err
 		}
-		if res.After, err = Confirm(ctx, reg, t.Claim, pause); err != nil {
+		if res.After, err = Confirm(ctx, reg, t.Claim, t.Settle, pause); err != nil {
 			return Taken{}, err
 		}
 	}
@@ -247,11 +306,11 @@ func (t Take) Run(ctx context.Context, reg Writer, list []string, pause Pause) (
 			return res, err
 		}
 	}
-	if rival, ok := In(res.After).Rival(t.Claim); ok {
+	if rival, ok := All(res.After).Rival(t.Claim); ok {
 		res.Contended = fmt.Errorf("%s claims %s for commit %s", rival.Tag(), t.Claim.Version, rival.Short)
 		return res, nil
 	}
-	wrote, err := reg.Tag(ctx, t.Claim.Version, t.Manifest, oci.Write{Verify: true})
+	wrote, err := reg.Tag(ctx, t.Claim.Version, t.Manifest, oci.Write{})
 	if errors.Is(err, oci.ErrTagConflict) {
 		res.Contended = err
 		return res, nil
@@ -276,33 +335,107 @@ func JitteredPause(ctx context.Context, attempt int) error {
 	}
 }
 
-// confirmAttempts bounds how often Confirm lists while the registry's listing lags behind the
-// claim just written.
+// Backoff waits before a claimant decides again after contention: pause, then, with a settle
+// time, a random wait of up to 2 × settle × attempt. Claimants that saw each other all back off
+// and would collide again on the next version; one of them gets it only once it claims about a
+// settle time (its deciding listing) after the others, so the spread must scale with settle, or
+// concurrent claimants stay in step until they give up.
+func Backoff(ctx context.Context, attempt int, settle time.Duration, pause Pause) error {
+	if err := pause(ctx, attempt); err != nil || settle <= 0 {
+		return err
+	}
+	t := time.NewTimer(time.Duration(rand.Int64N(int64(2*settle) * int64(attempt))))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// confirmAttempts bounds how often Listed lists while the registry's listing lags behind the
+// tags just written.
 const confirmAttempts = 5
 
-// ErrNotListed is returned when the registry's tag list never showed a claim just written.
+// ErrNotListed is returned when the registry's tag list never showed a tag just written.
 var ErrNotListed = errors.New("the registry's tag list does not show a tag just written")
 
-// Confirm lists the tags after self was written, until the listing shows it: only such a listing
-// is sure to show every rival claim written before ours, which is what makes the protocol safe.
-// A registry whose listing lags behind its writes costs a few more listings, bounded.
-func Confirm(ctx context.Context, reg Registry, self Claim, pause Pause) ([]string, error) {
+// ErrLagOverSettle is returned when a listing made the settle time after a write was first
+// listed no longer shows it: the registry's listing lags more than the settle time, which the
+// claim protocol assumes it does not.
+var ErrLagOverSettle = errors.New("the registry's tag list lags behind writes by more than the settle time")
+
+// Confirm lists the tags after self was written until a listing made settle after the first one
+// that showed it (Listed): only such a listing is sure to show every rival claim written before
+// ours, which is what makes the protocol safe (see the package comment).
+func Confirm(ctx context.Context, reg Registry, self Claim, settle time.Duration, pause Pause) ([]string, error) {
+	return Listed(ctx, reg, []string{self.Tag()}, settle, pause)
+}
+
+// Listed returns a listing made settle after the first listing that showed every tag of written
+// (Shown), which must still show them (else ErrLagOverSettle): a decision made on it sees every
+// write acknowledged settle or more before it, on a registry within that bound.
+func Listed(ctx context.Context, reg Registry, written []string, settle time.Duration, pause Pause) ([]string, error) {
+	list, err := Shown(ctx, reg, written, settle, pause)
+	if err != nil || settle <= 0 {
+		return list, err
+	}
+	t := time.NewTimer(settle)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+	}
+	if list, err = reg.Tags(ctx); err != nil {
+		return nil, err
+	}
+	if missing := missingFrom(list, written); len(missing) != 0 {
+		return nil, fmt.Errorf("%w: %s listed %s, then %s later did not; raise settle above the registry's listing lag and run the step again (nothing else was written)", ErrLagOverSettle, reg.Name(), strings.Join(missing, ","), settle)
+	}
+	return list, nil
+}
+
+// Shown lists the tags until a listing shows every tag of written, pausing between listings, and
+// returns that listing. It gives up with ErrNotListed after confirmAttempts listings and at least
+// within (the registry's listing bound, within which a registry that keeps it lists them).
+func Shown(ctx context.Context, reg Registry, written []string, within time.Duration, pause Pause) ([]string, error) {
 	if pause == nil {
 		pause = JitteredPause
 	}
+	start := time.Now()
 	for attempt := 1; ; attempt++ {
+		// The bound is on when a listing is asked for: one asked within of the write shows it.
+		asked := time.Now()
 		list, err := reg.Tags(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if In(list).Has(self) {
+		missing := missingFrom(list, written)
+		if len(missing) == 0 {
 			return list, nil
 		}
-		if attempt == confirmAttempts {
-			return nil, fmt.Errorf("%w: %s:%s was written but is still missing from the listing after %d listings; nothing else was written, run the step again", ErrNotListed, reg.Name(), self.Tag(), attempt)
+		if attempt >= confirmAttempts && asked.Sub(start) >= within {
+			return nil, fmt.Errorf("%w: %s:%s was written but is still missing from the listing after %d listings in %s (settle %s); nothing else was written, run the step again, with a larger settle if the registry lags more", ErrNotListed, reg.Name(), strings.Join(missing, ","), attempt, time.Since(start).Round(time.Millisecond), within)
 		}
 		if err := pause(ctx, attempt); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// missingFrom returns the tags of written that list lacks.
+func missingFrom(list, written []string) []string {
+	set := make(map[string]bool, len(list))
+	for _, t := range list {
+		set[t] = true
+	}
+	var missing []string
+	for _, t := range written {
+		if !set[t] {
+			missing = append(missing, t)
+		}
+	}
+	return missing
 }

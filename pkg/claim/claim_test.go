@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -43,6 +44,12 @@ func TestParse(t *testing.T) {
 		{"sha-abc1234", "", "", "", false},                            // not a claim
 		{"claim-0.0.1-rc.3-xyz1234-aaaaaaaaaaaa", "", "", "", false},  // short sha not hex
 		{"claim-0.0.1-rc.3-abc1234-aaaaaaaaaaaa-", "", "", "", false}, // trailing dash
+		{"claim-hold-2-aaaaaaa-aaaaaaaaaaaa", "hold-2", "aaaaaaa", "aaaaaaaaaaaa", true},
+		{"claim-hold-18446744073709551615-aaaaaaa-aaaaaaaaaaaa", "hold-18446744073709551615", "aaaaaaa", "aaaaaaaaaaaa", true},
+		{"claim-hold-02-aaaaaaa-aaaaaaaaaaaa", "", "", "", false}, // leading zero: one number, one tag
+		{"claim-hold-0-aaaaaaa-aaaaaaaaaaaa", "", "", "", false},
+		{"claim-hold--aaaaaaa-aaaaaaaaaaaa", "", "", "", false},
+		{"claim-hold-x-aaaaaaa-aaaaaaaaaaaa", "", "", "", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.tag, func(t *testing.T) {
@@ -145,13 +152,119 @@ func TestConfirm(t *testing.T) {
 	noPause := func(context.Context, int) error { return nil }
 
 	reg := &lagging{claim: self.Tag(), show: 3}
-	list, err := Confirm(context.Background(), reg, self, noPause)
+	list, err := Confirm(context.Background(), reg, self, 0, noPause)
 	if err != nil || !slices.Contains(list, self.Tag()) || reg.calls != 3 {
 		t.Fatalf("Confirm = %v, %v after %d listings; want the listing that shows the claim, after 3", list, err, reg.calls)
 	}
 
 	never := &lagging{claim: self.Tag(), show: 1000}
-	if _, err := Confirm(context.Background(), never, self, noPause); !errors.Is(err, ErrNotListed) || never.calls != confirmAttempts {
+	if _, err := Confirm(context.Background(), never, self, 0, noPause); !errors.Is(err, ErrNotListed) || never.calls != confirmAttempts {
 		t.Fatalf("Confirm on a registry that never lists the claim = %v after %d listings; want ErrNotListed after %d", err, never.calls, confirmAttempts)
+	}
+}
+
+// Claims on hold records are rivals of claims on the same record only, and never count as
+// versions.
+func TestRecordClaims(t *testing.T) {
+	t.Parallel()
+	a, err := NewRecord("hold-3", digestA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewRecord("hold-3", digestB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := NewRecord("hold-4", digestB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewRecord("0.0.1", digestA); err == nil {
+		t.Error("NewRecord accepted a version")
+	}
+	version := mustNew(t, "0.0.1", "bbbbbbb", digestB)
+	if !a.Record() || version.Record() {
+		t.Errorf("Record() = %v for %s and %v for %s", a.Record(), a.Tag(), version.Record(), version.Tag())
+	}
+	list := []string{a.Tag(), b.Tag(), other.Tag(), version.Tag()}
+	if got, ok := All(list).Rival(a); !ok || got.Tag() != b.Tag() {
+		t.Errorf("Rival(%s) = %s, %v; want %s", a.Tag(), got.Tag(), ok, b.Tag())
+	}
+	if got, ok := All([]string{a.Tag(), other.Tag(), version.Tag()}).Rival(a); ok {
+		t.Errorf("Rival(%s) = %s, want none: other records and versions are not rivals", a.Tag(), got.Tag())
+	}
+	if got := In(list).Tags(); !slices.Equal(got, []string{version.Tag()}) {
+		t.Errorf("In = %v, want only the version claim", got)
+	}
+}
+
+// replicas lists as a registry whose listings come from replicas that lag independently: the
+// claim shows in the listings given by shown (by call, from 1), and in every listing from call
+// always on.
+type replicas struct {
+	claim  string
+	shown  map[int]bool
+	always int
+	calls  int
+}
+
+func (r *replicas) Name() string { return "registry.example/acme/app" }
+
+func (r *replicas) Tags(context.Context) ([]string, error) {
+	r.calls++
+	if r.shown[r.calls] || r.calls >= r.always {
+		return []string{r.claim}, nil
+	}
+	return nil, nil
+}
+
+// With a settle time, the decision is made on a listing taken that long after the claim was
+// first listed; a registry that then no longer lists the claim lags more than the settle time,
+// which is an error rather than a decision on a listing that may miss rivals.
+func TestConfirmSettles(t *testing.T) {
+	t.Parallel()
+	self := mustNew(t, "0.0.1", "aaaaaaa", digestA)
+	noPause := func(context.Context, int) error { return nil }
+	const settle = 30 * time.Millisecond
+
+	reg := &replicas{claim: self.Tag(), always: 2}
+	start := time.Now()
+	if list, err := Confirm(context.Background(), reg, self, settle, noPause); err != nil || !slices.Contains(list, self.Tag()) || reg.calls != 3 {
+		t.Fatalf("Confirm = %v, %v after %d listings; want the listing after the settle time, the third", list, err, reg.calls)
+	}
+	if waited := time.Since(start); waited < settle {
+		t.Errorf("Confirm decided %v after the claim was listed, want at least %v", waited, settle)
+	}
+
+	flapping := &replicas{claim: self.Tag(), shown: map[int]bool{1: true}, always: 1000}
+	if _, err := Confirm(context.Background(), flapping, self, settle, noPause); !errors.Is(err, ErrLagOverSettle) || !strings.Contains(err.Error(), "raise settle") {
+		t.Fatalf("Confirm on a registry lagging beyond the settle time = %v; want ErrLagOverSettle saying to raise settle", err)
+	}
+}
+
+// Backoff is the pause alone without a settle time, and with one adds a random wait below
+// 2 × settle × attempt.
+func TestBackoff(t *testing.T) {
+	t.Parallel()
+	paused := 0
+	pause := func(context.Context, int) error { paused++; return nil }
+	start := time.Now()
+	if err := Backoff(context.Background(), 3, 0, pause); err != nil || paused != 1 || time.Since(start) > 50*time.Millisecond {
+		t.Fatalf("Backoff without settle = %v after %v and %d pauses; want the pause alone", err, time.Since(start), paused)
+	}
+	const settle = 5 * time.Millisecond
+	for attempt := 1; attempt <= 3; attempt++ {
+		start := time.Now()
+		if err := Backoff(context.Background(), attempt, settle, pause); err != nil {
+			t.Fatal(err)
+		}
+		if waited := time.Since(start); waited > 2*settle*time.Duration(attempt)+50*time.Millisecond {
+			t.Errorf("attempt %d waited %v, want below %v", attempt, waited, 2*settle*time.Duration(attempt))
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Backoff(ctx, 1, time.Hour, func(context.Context, int) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("Backoff on a cancelled context = %v, want context.Canceled", err)
 	}
 }

@@ -5,16 +5,19 @@
 //
 // The hold lives in the registry, like every other piece of the pipeline's state, and needs
 // neither tag deletion nor a moved tag: each change appends a record, an artifact tagged
-// hold-<n> with n one more than the highest so far, and the record with the highest n is the
-// current state. Flux ignores hold-<n> tags (they are not versions) and prune never removes them.
+// hold-<n> with n one more than the highest written or claimed so far, and the record with the
+// highest n is the current state. Record numbers are claimed like versions (package claim), so
+// two concurrent changes never write one hold-<n>. Flux ignores hold-<n> tags (they are not versions) and prune never removes them.
 package hold
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,6 +30,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/ocipromote/ocipromote/pkg/artifact"
+	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/ref"
 )
@@ -230,6 +234,31 @@ func Read(ctx context.Context, reg Reader, list []string) (State, error) {
 	return State{Record: rec, Tag: tag}, nil
 }
 
+// History reads every hold record in list, highest number (the current hold) first: what each
+// change said, and who made it when. Like Read, it fails on a hold-<n> tag that is not a record.
+func History(ctx context.Context, reg Reader, list []string) ([]State, error) {
+	type numbered struct {
+		n   uint64
+		tag string
+	}
+	var found []numbered
+	for _, t := range list {
+		if n, ok := ParseTag(t); ok {
+			found = append(found, numbered{n, t})
+		}
+	}
+	slices.SortFunc(found, func(a, b numbered) int { return cmp.Compare(b.n, a.n) })
+	out := make([]State, 0, len(found))
+	for _, f := range found {
+		st, err := Read(ctx, reg, []string{f.tag})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
 // Current lists the repository's tags and reads the current hold.
 func Current(ctx context.Context, reg Reader) (State, error) {
 	list, err := reg.Tags(ctx)
@@ -319,15 +348,33 @@ type Change struct {
 	// Wrote is true when this call appended a record (on a dry run: would append one); false when
 	// the hold already was as asked.
 	Wrote bool
+	// After is a listing that shows the record written, made Options.Settle after it was first
+	// listed: every step that lists from then on sees the change. nil when nothing was written.
+	After []string
 }
 
-// maxAttempts bounds how often a write retries when concurrent writers take its number.
-const maxAttempts = 5
+// Options are how Set and Release write.
+type Options struct {
+	DryRun bool
+	// Settle is the registry's listing bound (package claim): how long after a write a listing
+	// may still miss it. 0 for a registry whose listing shows every write at once.
+	Settle time.Duration
+	// Pause waits before the next number after a contended claim (default: a jittered pause).
+	Pause claim.Pause
+}
+
+// maxAttempts bounds how often a write takes the next number when concurrent hold changes claim
+// the one it chose.
+const maxAttempts = 10
+
+// ErrCounterExhausted is returned when the highest hold record number is the largest there can
+// be: no later record could be written, and a record nobody reads must never be written.
+var ErrCounterExhausted = errors.New("the hold record counter is exhausted")
 
 // Set turns the hold on with rec (its State is set to On), unless it is on already. A hold on
 // for another rollback target than rec.Digest is replaced by rec, so the record says why live
 // is where it is; list is a tag listing made during this run.
-func Set(ctx context.Context, reg Registry, list []string, rec Record, dryRun bool) (Change, error) {
+func Set(ctx context.Context, reg Writer, list []string, rec Record, o Options) (Change, error) {
 	rec.State = On
 	cur, err := Read(ctx, reg, list)
 	if err != nil {
@@ -336,11 +383,11 @@ func Set(ctx context.Context, reg Registry, list []string, rec Record, dryRun bo
 	if cur.Held() && (rec.Digest == "" || rec.Digest == cur.Digest) {
 		return Change{State: cur}, nil
 	}
-	return write(ctx, reg, list, rec, dryRun)
+	return write(ctx, reg, list, rec, o)
 }
 
 // Release turns the hold off with rec (its State is set to Off), unless it is off already.
-func Release(ctx context.Context, reg Registry, list []string, rec Record, dryRun bool) (Change, error) {
+func Release(ctx context.Context, reg Writer, list []string, rec Record, o Options) (Change, error) {
 	rec.State = Off
 	cur, err := Read(ctx, reg, list)
 	if err != nil {
@@ -349,13 +396,32 @@ func Release(ctx context.Context, reg Registry, list []string, rec Record, dryRu
 	if !cur.Held() {
 		return Change{State: cur}, nil
 	}
-	return write(ctx, reg, list, rec, dryRun)
+	return write(ctx, reg, list, rec, o)
 }
 
-// write appends rec as the next record. Registries have no compare-and-swap, so it pushes under
-// the next free number and reads the tag back; when a concurrent writer got that number, it
-// lists again and takes the next one.
-func write(ctx context.Context, reg Registry, list []string, rec Record, dryRun bool) (Change, error) {
+// next is the number of the next record: one above every record written and every record claimed
+// (a claimed number is taken, as a claimed version is).
+func next(reg Reader, list []string) (uint64, error) {
+	_, n := Latest(list)
+	for _, c := range claim.All(list) {
+		if m, ok := ParseTag(c.Version); ok && c.Record() && m > n {
+			n = m
+		}
+	}
+	if n == math.MaxUint64 {
+		return 0, fmt.Errorf("%w: %s holds %s (or a claim on it), the highest number a hold record can have, so no record can follow it and the hold can no longer change. ocipromote numbers records one by one from hold-1, so someone else wrote it: check what it says, delete that tag and its claim-%s-… tag from the repository, and run again",
+			ErrCounterExhausted, reg.Name(), Tag(n), Tag(n))
+	}
+	return n + 1, nil
+}
+
+// write appends rec as the next record, claimed like a version (package claim): it claims
+// hold-<n> for the record, and writes hold-<n> only when the listing that confirms the claim
+// shows no rival claim on n; a rival makes it claim a later number. Two concurrent hold changes
+// therefore never write one record tag, and the one with the higher number decides. It returns
+// once a listing made o.Settle after the record was listed shows it, so every step that lists
+// afterwards sees the change.
+func write(ctx context.Context, reg Writer, list []string, rec Record, o Options) (Change, error) {
 	img, err := Image(rec)
 	if err != nil {
 		return Change{}, err
@@ -368,33 +434,45 @@ func write(ctx context.Context, reg Registry, list []string, rec Record, dryRun 
 	if err != nil {
 		return Change{}, err
 	}
+	pause := o.Pause
+	if pause == nil {
+		pause = claim.JitteredPause
+	}
+	var rivals []string
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		_, n := Latest(list)
-		tag := Tag(n + 1)
-		if dryRun {
-			return Change{State: State{Record: rec, Tag: tag}, Wrote: true}, nil
-		}
-		if _, err := reg.Resolve(ctx, tag); err == nil {
-			if list, err = reg.Tags(ctx); err != nil {
-				return Change{}, err
-			}
-			continue
-		} else if !errors.Is(err, oci.ErrNotFound) {
-			return Change{}, err
-		}
-		if _, err := reg.Push(ctx, img, tag); err != nil {
-			return Change{}, err
-		}
-		at, err := reg.Resolve(ctx, tag)
+		n, err := next(reg, list)
 		if err != nil {
-			return Change{}, fmt.Errorf("verify the hold record %s after writing it: %w", tag, err)
+			return Change{}, err
 		}
-		if at == m.Digest {
+		tag := Tag(n)
+		if o.DryRun {
 			return Change{State: State{Record: rec, Tag: tag}, Wrote: true}, nil
+		}
+		cl, err := claim.NewRecord(tag, m.Digest)
+		if err != nil {
+			return Change{}, err
+		}
+		took, err := claim.Take{
+			Claim: cl, Manifest: m, Settle: o.Settle,
+			WriteClaim: func(ctx context.Context) error { _, err := reg.Push(ctx, img, cl.Tag()); return err },
+		}.Run(ctx, reg, list, pause)
+		if err != nil {
+			return Change{}, err
+		}
+		if took.Contended == nil {
+			after, err := claim.Listed(ctx, reg, []string{tag}, o.Settle, pause)
+			if err != nil {
+				return Change{}, fmt.Errorf("the hold record %s was written: %w", tag, err)
+			}
+			return Change{State: State{Record: rec, Tag: tag}, Wrote: true, After: after}, nil
+		}
+		rivals = append(rivals, took.Contended.Error())
+		if err := claim.Backoff(ctx, attempt, o.Settle, pause); err != nil {
+			return Change{}, err
 		}
 		if list, err = reg.Tags(ctx); err != nil {
 			return Change{}, err
 		}
 	}
-	return Change{}, fmt.Errorf("concurrent hold changes kept taking the next hold-<n> tag in %s; run ocipromote again", reg.Name())
+	return Change{}, fmt.Errorf("concurrent hold changes in %s claimed each number this one tried, %d times (last: %s); nothing but claims was written: run ocipromote again", reg.Name(), maxAttempts, rivals[len(rivals)-1])
 }

@@ -68,9 +68,10 @@ func TestLatestComparesNumbers(t *testing.T) {
 	}
 }
 
-func open(t *testing.T) (*ocitest.Server, *oci.Repository) {
+// open starts a test registry paging tag lists by 3, with opts (which may override that).
+func open(t *testing.T, opts ...ocitest.Option) (*ocitest.Server, *oci.Repository) {
 	t.Helper()
-	srv := ocitest.New(t, ocitest.MaxPage(3))
+	srv := ocitest.New(t, append([]ocitest.Option{ocitest.MaxPage(3)}, opts...)...)
 	reg, err := oci.Open(srv.Host+"/acme/app", oci.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +99,7 @@ func TestSetAndRelease(t *testing.T) {
 	}
 	steps := []struct {
 		name   string
-		change func(context.Context, hold.Registry, []string, hold.Record, bool) (hold.Change, error)
+		change func(context.Context, hold.Writer, []string, hold.Record, hold.Options) (hold.Change, error)
 		reason string
 		held   bool
 		tag    string
@@ -111,7 +112,7 @@ func TestSetAndRelease(t *testing.T) {
 		{"set after release", hold.Set, "incident 42", true, "hold-3", true},
 	}
 	for _, s := range steps {
-		ch, err := s.change(ctx, reg, tagsOf(t, reg), hold.Record{Reason: s.reason, Actor: "alice", Time: when}, false)
+		ch, err := s.change(ctx, reg, tagsOf(t, reg), hold.Record{Reason: s.reason, Actor: "alice", Time: when}, hold.Options{})
 		if err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
@@ -148,7 +149,7 @@ func TestSetAndRelease(t *testing.T) {
 func TestDryRunWritesNothing(t *testing.T) {
 	t.Parallel()
 	srv, reg := open(t)
-	ch, err := hold.Set(context.Background(), reg, nil, hold.Record{Reason: "r", Actor: "a", Time: when}, true)
+	ch, err := hold.Set(context.Background(), reg, nil, hold.Record{Reason: "r", Actor: "a", Time: when}, hold.Options{DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +291,7 @@ func TestRecordCheck(t *testing.T) {
 				t.Errorf("the error repeats the raw text: %q", err)
 			}
 			srv, reg := open(t)
-			if _, err := hold.Set(context.Background(), reg, nil, hold.Record{Reason: tc.reason, Actor: tc.actor, Time: when}, false); err == nil {
+			if _, err := hold.Set(context.Background(), reg, nil, hold.Record{Reason: tc.reason, Actor: tc.actor, Time: when}, hold.Options{}); err == nil {
 				t.Error("Set wrote a record Check refuses")
 			}
 			if w := srv.Writes(); len(w) != 0 {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -45,7 +46,10 @@ type RollbackInput struct {
 	DryRun bool
 	// Pause waits before deciding again after a contended write (default: a jittered pause).
 	Pause claim.Pause
-	Log   *slog.Logger
+	// Settle is the registry's listing bound (package claim): a rollback decides only on listings
+	// made this long after its own writes were listed.
+	Settle time.Duration
+	Log    *slog.Logger
 }
 
 // RollbackResult is what a rollback did (or, on a dry run, would do).
@@ -116,42 +120,58 @@ func Rollback(ctx context.Context, reg Writer, in RollbackInput) (RollbackResult
 	res := RollbackResult{Digest: tg.digest, Sha: tg.sha, RC: tg.rc, Validated: tg.validated, DryRun: in.DryRun}
 	rec := in.Record
 	rec.Digest, rec.Sha = tg.digest, tg.sha
-	wroteStable := false
+	wroteStable, holdSet := false, false
+	// rivals are the concurrent writers this rollback saw take the version it chose: only they
+	// are blamed when it gives up.
+	var rivals []string
 	for attempt := 1; attempt <= rollbackAttempts; attempt++ {
 		stable, done, err := nextStable(ctx, reg, list, tg.digest)
 		if err != nil {
 			return RollbackResult{}, err
 		}
+		if wroteStable && !done && res.Version != "" {
+			// Live selects another artifact above the version this rollback wrote: a promotion
+			// that passed its hold check before the hold wrote it. A real rival.
+			rivals = append(rivals, "a version above "+res.Version+" was written by another artifact")
+		}
 		res.Version = stable
-		ch, err := Set(ctx, reg, list, rec, in.DryRun)
-		if err != nil {
-			return RollbackResult{}, err
-		}
-		res.Hold = ch.State
-		if ch.Wrote && !slices.Contains(res.Writes, ch.State.Tag) {
-			res.Writes = append(res.Writes, ch.State.Tag)
-		}
-		if in.DryRun {
-			if !done {
-				res.Writes = append(res.Writes, stable)
-			}
-			res.Detail = detail(res, !done)
-			return res, nil
-		}
-		if ch.Wrote {
-			// Decide on a listing made after the hold: it shows every promotion that could still
-			// write, by its claim.
-			if list, err = reg.Tags(ctx); err != nil {
+		if !holdSet {
+			// One hold record per run at most: once this run's record is written, a later one (a
+			// release made meanwhile) is a newer decision, not something to undo.
+			ch, err := Set(ctx, reg, list, rec, Options{DryRun: in.DryRun, Settle: in.Settle, Pause: pause})
+			if err != nil {
 				return RollbackResult{}, err
 			}
-			continue
+			res.Hold, holdSet = ch.State, true
+			if ch.Wrote {
+				res.Writes = append(res.Writes, ch.State.Tag)
+			}
+			if in.DryRun {
+				if !done {
+					res.Writes = append(res.Writes, stable)
+				}
+				res.Detail = detail(res, !done)
+				return res, nil
+			}
+			if ch.Wrote {
+				// Decide on a listing made the settle time after the hold was listed: it shows
+				// every promotion that could still write, by its claim.
+				list = ch.After
+				continue
+			}
 		}
 		if done {
 			res.Detail = detail(res, wroteStable)
+			if later, err := Read(ctx, reg, list); err == nil && later.Tag != res.Hold.Tag && !later.Held() {
+				// Someone released the hold after this rollback set it: theirs is the newer
+				// decision, and live stays where the rollback put it until a promotion moves it.
+				res.Hold = later
+				res.Detail += "; but the hold was released after it (" + later.Describe() + "), so automatic promotion is on again"
+			}
 			log.Info("rolled back", "version", stable, "digest", tg.digest, "hold", res.Hold.Tag)
 			return res, nil
 		}
-		wrote, contended, err := writeStable(ctx, reg, list, tg, stable, pause)
+		wrote, contended, err := writeStable(ctx, reg, list, tg, stable, in.Settle, pause)
 		if err != nil {
 			return RollbackResult{}, err
 		}
@@ -160,17 +180,26 @@ func Rollback(ctx context.Context, reg Writer, in RollbackInput) (RollbackResult
 			res.Writes = append(res.Writes, stable)
 		}
 		if contended != nil {
+			rivals = append(rivals, contended.Error())
 			log.Warn("stable version taken concurrently, deciding again", "tag", stable, "why", contended)
-			if err := pause(ctx, attempt); err != nil {
+			if err := claim.Backoff(ctx, attempt, in.Settle, pause); err != nil {
 				return RollbackResult{}, err
 			}
+			if list, err = reg.Tags(ctx); err != nil {
+				return RollbackResult{}, err
+			}
+			continue
 		}
-		// Check on a fresh listing that live selects the artifact now.
-		if list, err = reg.Tags(ctx); err != nil {
-			return RollbackResult{}, err
+		// Check, on a listing that shows the stable tag just written, that live selects the
+		// artifact now: a listing that lags behind it would send the rollback one patch higher.
+		if list, err = claim.Shown(ctx, reg, []string{stable}, in.Settle, pause); err != nil {
+			return RollbackResult{}, fmt.Errorf("%s was written: %w", stable, err)
 		}
 	}
-	return RollbackResult{}, fmt.Errorf("concurrent writers kept taking the stable version live selects in %s; run the rollback again (the hold is on, so it converges)", reg.Name())
+	if len(rivals) == 0 {
+		return RollbackResult{}, fmt.Errorf("the rollback in %s did not see live select %s after %d rounds, and no concurrent writer took a version it chose; the hold is on (%s): run the rollback again", reg.Name(), tg.digest, rollbackAttempts, res.Hold.Tag)
+	}
+	return RollbackResult{}, fmt.Errorf("concurrent writers kept taking the stable version live selects in %s (%d times; last: %s); run the rollback again (the hold is on, so it converges)", reg.Name(), len(rivals), rivals[len(rivals)-1])
 }
 
 func detail(r RollbackResult, wroteStable bool) string {
@@ -231,12 +260,12 @@ func nextStable(ctx context.Context, reg Registry, list []string, digest string)
 // writeStable claims the stable version for the target and writes it (claim.Take). A rival's
 // claim on the version, or the version written by another artifact meanwhile, is returned as
 // contended, with nothing more written.
-func writeStable(ctx context.Context, reg Writer, list []string, tg target, stable string, pause claim.Pause) (wrote bool, contended, err error) {
+func writeStable(ctx context.Context, reg Writer, list []string, tg target, stable string, settle time.Duration, pause claim.Pause) (wrote bool, contended, err error) {
 	cl, err := claim.New(stable, tg.claimant(), tg.digest)
 	if err != nil {
 		return false, nil, err
 	}
-	took, err := claim.Take{Claim: cl, Manifest: tg.manifest}.Run(ctx, reg, list, pause)
+	took, err := claim.Take{Claim: cl, Manifest: tg.manifest, Settle: settle}.Run(ctx, reg, list, pause)
 	return took.Wrote, took.Contended, err
 }
 

@@ -21,9 +21,9 @@ import (
 
 // pipelineState is a repository where a (0.0.1-rc.1) became 0.0.1, b (0.0.1-rc.2) was never
 // validated, and c (0.0.1-rc.3) became 0.0.2 and is live.
-func pipelineState(t *testing.T) (*ocitest.Server, *oci.Repository, map[string]pipeline.BuildResult) {
+func pipelineState(t *testing.T, opts ...ocitest.Option) (*ocitest.Server, *oci.Repository, map[string]pipeline.BuildResult) {
 	t.Helper()
-	srv, reg := open(t)
+	srv, reg := open(t, opts...)
 	rcs := map[string]pipeline.BuildResult{}
 	for _, label := range []string{"a", "b", "c"} {
 		rcs[label] = build(t, reg, label)
@@ -156,7 +156,7 @@ func TestRollbackResumesAfterCrash(t *testing.T) {
 	_, reg, rcs := pipelineState(t)
 	ctx := context.Background()
 	rec := hold.Record{Reason: "r", Actor: "a", Time: when, Digest: rcs["a"].Digest, Sha: strings.Repeat("a", 40)}
-	if _, err := hold.Set(ctx, reg, tagsOf(t, reg), rec, false); err != nil {
+	if _, err := hold.Set(ctx, reg, tagsOf(t, reg), rec, hold.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	res, err := hold.Rollback(ctx, reg, hold.RollbackInput{To: "aaaaaaa", Record: hold.Record{Reason: "r", Actor: "a", Time: when}})

@@ -417,8 +417,6 @@ type Write struct {
 	// Listed: the caller lists the tag after writing it and fails when it never appears (a
 	// claim, which claim.Confirm lists), so the read-back is skipped.
 	Listed bool
-	// Verify is kept for callers written before every write was read back; it changes nothing.
-	Verify bool
 }
 
 func hasCode(err error, code transport.ErrorCode) bool {

@@ -104,7 +104,7 @@ func TestTagIsWriteOnce(t *testing.T) {
 		}
 		ms = append(ms, m)
 	}
-	if wrote, err := repo.Tag(ctx, "1.0.0", ms[0], oci.Write{Verify: true}); err != nil || !wrote {
+	if wrote, err := repo.Tag(ctx, "1.0.0", ms[0], oci.Write{}); err != nil || !wrote {
 		t.Fatalf("first Tag = %v, %v", wrote, err)
 	}
 	if wrote, err := repo.Tag(ctx, "1.0.0", ms[0], oci.Write{}); err != nil || wrote {

@@ -40,7 +40,10 @@ type BuildInput struct {
 	// collide (default 10).
 	Attempts int
 	Pause    Pause
-	Log      *slog.Logger
+	// Settle is the registry's listing bound (package claim): the build decides on its claim on a
+	// listing made this long after the claim was first listed.
+	Settle time.Duration
+	Log    *slog.Logger
 }
 
 // BuildResult is what build-rc reports.
@@ -239,7 +242,7 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 	}
 	for attempt := 1; attempt <= attempts; attempt++ {
 		if attempt > 1 {
-			if err := pause(ctx, attempt-1); err != nil {
+			if err := claim.Backoff(ctx, attempt-1, b.in.Settle, pause); err != nil {
 				return BuildResult{}, err
 			}
 			var err error
@@ -267,7 +270,7 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 		}
 		// The claim is the artifact's first write: its push uploads the blobs too.
 		took, err := claim.Take{
-			Claim: cl, Manifest: m,
+			Claim: cl, Manifest: m, Settle: b.in.Settle,
 			WriteClaim: func(ctx context.Context) error { _, err := b.reg.Push(ctx, img, cl.Tag()); return err },
 			Check: func(_ context.Context, after []string) (error, error) {
 				_, err := b.ownClaims(claim.In(after))

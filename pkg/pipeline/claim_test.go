@@ -280,7 +280,7 @@ func (h *holdOnClaim) Tag(ctx context.Context, tag string, m *oci.Manifest, w oc
 				return
 			}
 			rec := hold.Record{Reason: "rollback to 0.0.1", Actor: "oncall", Time: time.Date(2026, 8, 2, 9, 0, 0, 0, time.UTC)}
-			if _, err := hold.Set(ctx, h.Registry, list, rec, false); err != nil {
+			if _, err := hold.Set(ctx, h.Registry, list, rec, hold.Options{}); err != nil {
 				h.t.Error(err)
 			}
 		})

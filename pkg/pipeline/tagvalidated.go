@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ocipromote/ocipromote/pkg/artifact"
 	"github.com/ocipromote/ocipromote/pkg/claim"
@@ -27,7 +28,10 @@ type PromoteInput struct {
 	DryRun   bool
 	// Pause waits before deciding again after a contended write (default: a jittered pause).
 	Pause Pause
-	Log   *slog.Logger
+	// Settle is the registry's listing bound (package claim): a new stable version is written
+	// only after a listing made this long after its claim was first listed.
+	Settle time.Duration
+	Log    *slog.Logger
 }
 
 // PromoteResult is what tag-validated reports.
@@ -110,7 +114,7 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 	var contended error
 	for attempt := 1; attempt <= promoteAttempts; attempt++ {
 		if attempt > 1 {
-			if err := pause(ctx, attempt-1); err != nil {
+			if err := claim.Backoff(ctx, attempt-1, in.Settle, pause); err != nil {
 				return PromoteResult{}, err
 			}
 		}
@@ -142,7 +146,7 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 		if in.DryRun || !d.Promote() {
 			return res, nil
 		}
-		if contended, err = write(ctx, reg, list, c, d, &res, pause); err != nil {
+		if contended, err = write(ctx, reg, list, c, d, &res, in.Settle, pause); err != nil {
 			return PromoteResult{}, err
 		}
 		if contended != nil {
@@ -160,7 +164,7 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 // promotion writes it too), then validated-<s>, which is never written for an artifact without its
 // stable tag. A rival's claim, a hold set meanwhile, or the version taken under our feet is
 // returned as contended (nothing more written) for the caller to decide again.
-func write(ctx context.Context, reg Registry, list []string, c candidate, d promote.Decision, res *PromoteResult, pause Pause) (contended, err error) {
+func write(ctx context.Context, reg Registry, list []string, c candidate, d promote.Decision, res *PromoteResult, settle time.Duration, pause Pause) (contended, err error) {
 	res.Writes = nil
 	var stable, marker string
 	for _, t := range d.Writes {
@@ -175,7 +179,7 @@ func write(ctx context.Context, reg Registry, list []string, c candidate, d prom
 		if err != nil {
 			return nil, err
 		}
-		took, err := claim.Take{Claim: cl, Manifest: c.manifest, Check: heldMeanwhile(reg, list)}.Run(ctx, reg, list, pause)
+		took, err := claim.Take{Claim: cl, Manifest: c.manifest, Check: heldMeanwhile(reg, list), Settle: settle}.Run(ctx, reg, list, pause)
 		if err != nil || took.Contended != nil {
 			return took.Contended, err
 		}

@@ -132,7 +132,7 @@ func Decide(list []string, entries []Entry, r Rules) (Plan, error) {
 
 func keepReason(list []string, e Entry, r Rules, newest map[string]bool) string {
 	for _, t := range e.Tags {
-		if hold.IsTag(t) {
+		if c, ok := claim.Parse(t); hold.IsTag(t) || ok && c.Record() {
 			return "hold record " + t + " (hold records are never removed)"
 		}
 	}
@@ -260,7 +260,7 @@ func rcOf(e Entry) string {
 		if kind(t) == candidate {
 			return t
 		}
-		if c, ok := claim.Parse(t); ok && !c.Stable() {
+		if c, ok := claim.Parse(t); ok && !c.Stable() && !c.Record() {
 			return c.Version
 		}
 	}

@@ -44,7 +44,11 @@ func (r Report) Headline() string {
 
 // Text writes the report for a terminal.
 func (r Report) Text(w io.Writer) error {
-	fmt.Fprintf(w, "repository %s\nhold: %s\n\n", r.Repository, r.HoldLine())
+	fmt.Fprintf(w, "repository %s\nhold: %s\n", r.Repository, r.HoldLine())
+	for _, h := range r.earlierHolds() {
+		fmt.Fprintf(w, "  earlier: %s\n", h.Describe())
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "COMMIT\tRC\tSTABLE\tVALIDATED\tCREATED\tDIGEST\tREVISION\tNOTE")
 	for _, a := range r.Artifacts {
@@ -77,6 +81,13 @@ func (r Report) Text(w io.Writer) error {
 func (r Report) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### ocipromote status: %s\n\n**hold:** %s\n\n", code(r.Repository), cell(r.HoldLine()))
+	if earlier := r.earlierHolds(); len(earlier) > 0 {
+		b.WriteString("Earlier hold records, newest first:\n\n")
+		for _, h := range earlier {
+			fmt.Fprintf(&b, "- %s\n", cell(h.Describe()))
+		}
+		b.WriteString("\n")
+	}
 	b.WriteString("| selection | constraint | tag | commit | digest | hold |\n|---|---|---|---|---|---|\n")
 	for _, s := range r.Selections {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", cell(s.Name), code(s.describe()), code(s.Tag), code(s.Short), code(s.Digest), heldWord(s.Held))
@@ -95,6 +106,14 @@ func (r Report) Markdown() string {
 		fmt.Fprintf(&b, "\n%d older artifacts not shown.\n", r.Omitted)
 	}
 	return b.String()
+}
+
+// earlierHolds are the hold records before the current one, newest first.
+func (r Report) earlierHolds() []hold.State {
+	if len(r.HoldRecords) < 2 {
+		return nil
+	}
+	return r.HoldRecords[1:]
 }
 
 // Note says what a person should know about the artifact beyond its columns.

@@ -123,13 +123,15 @@ type Report struct {
 	Artifacts  []Artifact  `json:"artifacts"`
 	Selections []Selection `json:"selections"`
 	Hold       hold.State  `json:"hold"`
+	// HoldRecords are every hold record, highest number (the current hold) first.
+	HoldRecords []hold.State `json:"hold_records"`
 	// Omitted counts the older artifacts left out by a limit.
 	Omitted int `json:"omitted,omitempty"`
 }
 
 // Gather reads the repository once: one tag listing, a HEAD for each sha-<s>, validated-<s>, stable
 // and selected tag (and for each claim on a stable version not written yet), a GET for each
-// distinct manifest, and the current hold record.
+// distinct manifest, and every hold record (a HEAD and a GET each).
 func Gather(ctx context.Context, reg Registry, selectors []Selector) (Report, error) {
 	list, err := reg.Tags(ctx)
 	if err != nil {
@@ -149,11 +151,15 @@ func Gather(ctx context.Context, reg Registry, selectors []Selector) (Report, er
 	if err != nil {
 		return Report{}, err
 	}
-	h, err := hold.Read(ctx, reg, list)
+	records, err := hold.History(ctx, reg, list)
 	if err != nil {
 		return Report{}, err
 	}
-	r := Report{Repository: reg.Name(), Hold: h, Artifacts: artifacts(idx)}
+	h := hold.State{Record: hold.Record{State: hold.Off}}
+	if len(records) > 0 {
+		h = records[0]
+	}
+	r := Report{Repository: reg.Name(), Hold: h, HoldRecords: records, Artifacts: artifacts(idx)}
 	byDigest := map[string]*Artifact{}
 	for i := range r.Artifacts {
 		byDigest[r.Artifacts[i].Digest] = &r.Artifacts[i]

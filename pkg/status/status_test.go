@@ -293,3 +293,51 @@ func TestParseSelectors(t *testing.T) {
 		})
 	}
 }
+
+// Every hold record is shown, the current one first: a freeze, its release and a rollback's hold
+// are three records, and a person reading status sees who changed the hold when, in order.
+func TestGatherShowsEveryHoldRecord(t *testing.T) {
+	t.Parallel()
+	_, reg, _ := repo(t)
+	ctx := context.Background()
+	changes := []struct {
+		change func(context.Context, hold.Writer, []string, hold.Record, hold.Options) (hold.Change, error)
+		rec    hold.Record
+	}{
+		{hold.Set, hold.Record{Reason: "freeze", Actor: "alice", Time: day}},
+		{hold.Release, hold.Record{Reason: "freeze over", Actor: "bob", Time: day.Add(time.Hour)}},
+		{hold.Set, hold.Record{Reason: "incident 7", Actor: "carol", Time: day.Add(2 * time.Hour)}},
+	}
+	for _, c := range changes {
+		list, err := reg.Tags(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.change(ctx, reg, list, c.rec, hold.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := status.Gather(ctx, reg, status.DefaultSelectors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range r.HoldRecords {
+		got = append(got, h.Tag+" "+h.State+" "+h.Actor)
+	}
+	if want := []string{"hold-3 on carol", "hold-2 off bob", "hold-1 on alice"}; !slices.Equal(got, want) {
+		t.Errorf("hold records = %v, want %v", got, want)
+	}
+	if r.Hold.Tag != "hold-3" {
+		t.Errorf("current hold = %s, want hold-3", r.Hold.Tag)
+	}
+	var text bytes.Buffer
+	if err := r.Text(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"earlier: hold released by bob", "earlier: hold set by alice"} {
+		if !strings.Contains(text.String(), line) || !strings.Contains(r.Markdown(), strings.TrimPrefix(line, "earlier: ")) {
+			t.Errorf("text or markdown does not show %q:\n%s\n%s", line, text.String(), r.Markdown())
+		}
+	}
+}

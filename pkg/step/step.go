@@ -41,6 +41,28 @@ var CredentialInputs = []actionio.Input{
 // DryRunInput makes a step print its plan and write nothing.
 var DryRunInput = actionio.Input{Name: "dry_run", Bool: true, Usage: "print what would be written and write nothing"}
 
+// DefaultSettle is the default of SettleInput. The issue that asked for it measured listings
+// served from replicas 0 to 1 s behind writes; public reports show caches and replicas behind by
+// seconds to minutes (docs/reliability.md, "Listing lag and claims"). 5 s covers the first with
+// margin at a cost of about 5 s per claim; a registry known to lag more needs a larger value.
+const DefaultSettle = 5 * time.Second
+
+// SettleInput is the registry's listing bound L of the claim protocol (package claim): a step
+// that claims a version or a hold record decides on a listing made this long after its claim
+// was first listed.
+var SettleInput = actionio.Input{Name: "settle", Default: DefaultSettle.String(),
+	Usage: "how long after a write the registry's tag list may still miss it; steps that claim a version or a hold record wait this long before deciding (a Go duration such as 5s; 0s for a registry that lists every write at once)"}
+
+// Settle reads SettleInput: a duration from 0 to 10 minutes, else a usage error.
+func Settle(v *actionio.Values) (time.Duration, error) {
+	s := v.Get(SettleInput.Name)
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 || d > 10*time.Minute {
+		return 0, actionio.Usagef("settle %s must be a duration from 0s to 10m, such as 5s or 500ms", ref.Quote(s))
+	}
+	return d, nil
+}
+
 // Env holds what a binary may take from its environment besides inputs; tests set it.
 type Env struct {
 	// Transport replaces the HTTP transport (tests, request counting).

@@ -49,8 +49,9 @@ func ListingLag(d time.Duration) Option {
 // random, and each replica learns of each tag write after its own random delay between 0 and max,
 // drawn per write: two listings in a row may disagree, and a listing may show a later write
 // without an earlier one. This is a registry behind a load balancer over asynchronously
-// replicated read replicas (Harbor's replicated instances in goharbor/harbor#21623, a
-// geo-replicated ACR or ECR); ReplicaLag(1, max, seed) is one cache whose lag varies per write
+// replicated read replicas (Harbor's replicated instances in goharbor/harbor#21623, `az acr
+// repository show-tags` listing the newest tag on some calls and not on others in
+// Azure/azure-cli#28260, ACR geo-replicas eventually consistent with no bound in Azure/acr#880); ReplicaLag(1, max, seed) is one cache whose lag varies per write
 // from 0 to max. seed makes a run repeatable.
 func ReplicaLag(replicas int, max time.Duration, seed uint64) Option {
 	if replicas < 1 {

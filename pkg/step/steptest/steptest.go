@@ -25,11 +25,19 @@ type Result struct {
 	Stdout, Stderr string
 }
 
-// Invoke runs body with env as the whole process environment and args as its arguments.
+// Invoke runs body with env as the whole process environment and args as its arguments. The
+// test registries (package ocitest) list every write at once, so settle is 0s unless env sets
+// INPUT_SETTLE (a --settle argument wins over both).
 func Invoke(t testing.TB, name string, body step.Body, env map[string]string, args ...string) Result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	a := githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] }), githubactions.WithWriter(&stderr))
+	getenv := func(k string) string {
+		if v, ok := env[k]; ok || k != "INPUT_SETTLE" {
+			return v
+		}
+		return "0s"
+	}
+	a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(&stderr))
 	run := func(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer) error {
 		ctx, env, cancel := step.Bind(ctx, step.Env{})
 		defer cancel()
