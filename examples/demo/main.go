@@ -126,7 +126,7 @@ func run(ctx context.Context, out io.Writer, bin string) error {
 	d := &demo{out: &folder{w: out}, bin: bin, work: work, cmd: commands{repo: repo}, reg: reg}
 	fmt.Fprintf(d.out, "in-memory registry: oci://%s\n", repo)
 	fmt.Fprintf(d.out, "binaries: %s (put them on PATH to type these commands yourself)\n", bin)
-	fmt.Fprintf(d.out, "working directory: %s (the checkout is platform/)\n\n", work)
+	fmt.Fprintf(d.out, "working directory: %s (the checkout is platform/; deleted at the end)\n\n", work)
 
 	checkout := filepath.Join(work, "platform")
 	if err := newCheckout(ctx, filepath.Join(root, "examples", "manifests"), checkout); err != nil {
