@@ -83,15 +83,15 @@ func (c commands) holdRelease(reason string) []string {
 	return []string{"ocipromote", "hold", "release", "--repository", c.repo, "--reason", reason, "--actor", "oncall"}
 }
 
-// demo holds what every step needs: where the binaries are, the working directory the commands
-// run in (it holds the checkout platform/ and the events/ Flux sends), and the registry.
+// demo holds what every step needs: where the binaries are, the checkout the commands run in,
+// as a user runs them from a clone, and the registry.
 type demo struct {
-	out  io.Writer
-	bin  string
-	work string
-	cmd  commands
-	reg  *oci.Repository
-	step int
+	out      io.Writer
+	bin      string
+	checkout string
+	cmd      commands
+	reg      *oci.Repository
+	step     int
 }
 
 func run(ctx context.Context, out io.Writer, bin string) error {
@@ -123,18 +123,14 @@ func run(ctx context.Context, out io.Writer, bin string) error {
 	if err != nil {
 		return err
 	}
-	d := &demo{out: &folder{w: out}, bin: bin, work: work, cmd: commands{repo: repo}, reg: reg}
-	fmt.Fprintf(d.out, "in-memory registry: oci://%s\n", repo)
-	fmt.Fprintf(d.out, "binaries: %s (put them on PATH to type these commands yourself)\n", bin)
-	fmt.Fprintf(d.out, "working directory: %s (the checkout is platform/; deleted at the end)\n\n", work)
-
 	checkout := filepath.Join(work, "platform")
 	if err := newCheckout(ctx, filepath.Join(root, "examples", "manifests"), checkout); err != nil {
 		return err
 	}
-	if err := os.Mkdir(filepath.Join(work, "events"), 0o755); err != nil {
-		return err
-	}
+	d := &demo{out: &folder{w: out}, bin: bin, checkout: checkout, cmd: commands{repo: repo}, reg: reg}
+	fmt.Fprintf(d.out, "in-memory registry: oci://%s\n", repo)
+	fmt.Fprintf(d.out, "binaries: %s (put them on PATH to type these commands yourself)\n", bin)
+	fmt.Fprintf(d.out, "commands run in a git checkout of examples/manifests: %s\n\n", checkout)
 	return d.story(ctx, checkout)
 }
 
@@ -217,8 +213,12 @@ func (d *demo) merge(ctx context.Context, checkout string, n int, change, why st
 	if err != nil {
 		return candidate{}, err
 	}
+	// build-rc packs the files on disk: they must be the commit's, as in CI's clean checkout.
+	if dirty, err := git(ctx, checkout, time.Time{}, "status", "--porcelain"); err != nil || dirty != "" {
+		return candidate{}, fmt.Errorf("the checkout is not clean before build-rc (%v): %s", err, dirty)
+	}
 	title := fmt.Sprintf("merge %s (%s): CI runs build-rc", sha[:7], change)
-	out, err := d.exec(ctx, title, d.cmd.buildRC("platform/manifests", sha))
+	out, err := d.exec(ctx, title, d.cmd.buildRC("manifests", sha))
 	if err != nil {
 		return candidate{}, err
 	}
@@ -235,7 +235,7 @@ func (d *demo) merge(ctx context.Context, checkout string, n int, change, why st
 func (d *demo) flux(ctx context.Context, name, cluster, message string, c candidate, healthy bool, why string) error {
 	path := filepath.Join("events", name+".json")
 	payload := fluxDispatch(cluster, message, c.version+"@"+c.digest, c.sha)
-	if err := os.WriteFile(filepath.Join(d.work, path), payload, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(d.checkout, path), payload, 0o644); err != nil {
 		return err
 	}
 	title := fmt.Sprintf("Flux on %s: %q for %s", cluster, message, c.version)
@@ -261,7 +261,7 @@ func (d *demo) show(ctx context.Context, title string, argv []string, why string
 	return d.selection(ctx)
 }
 
-// exec prints a command as a user types it, runs the built binary in the working directory with
+// exec prints a command as a user types it, runs the built binary in the checkout with
 // none of the runner's variables, and prints what it printed: the human line (stderr, without
 // the structured log lines) and the outputs (stdout). A title starts a new numbered step. It
 // returns the outputs when the command printed JSON.
@@ -274,7 +274,7 @@ func (d *demo) exec(ctx context.Context, title string, argv []string) (map[strin
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(d.bin, argv[0]), argv[1:]...)
-	cmd.Dir = d.work
+	cmd.Dir = d.checkout
 	cmd.Env = cleanEnv(os.Environ())
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -478,10 +478,14 @@ func git(ctx context.Context, dir string, when time.Time, args ...string) (strin
 	return strings.TrimSpace(string(out)), nil
 }
 
-// newCheckout makes a git repository holding the example manifests under manifests/.
+// newCheckout makes a git repository holding the example manifests under manifests/, and an
+// events/ directory for the payloads GitHub would hand the promotion job, which git ignores: they
+// are the runner's files, not the commit's, and must not make the checkout dirty.
 func newCheckout(ctx context.Context, src, dir string) error {
-	if err := os.MkdirAll(filepath.Join(dir, "manifests"), 0o755); err != nil {
-		return err
+	for _, d := range []string{"manifests", "events"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return err
+		}
 	}
 	entries, err := os.ReadDir(src)
 	if err != nil {
@@ -499,8 +503,10 @@ func newCheckout(ctx context.Context, src, dir string) error {
 			return err
 		}
 	}
-	_, err = git(ctx, dir, time.Time{}, "init", "-q", "-b", "main")
-	return err
+	if _, err = git(ctx, dir, time.Time{}, "init", "-q", "-b", "main"); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, ".git", "info", "exclude"), []byte("/events/\n"), 0o644)
 }
 
 // commit sets the Deployment's replicas line to change and commits it; commit n is made n

@@ -51,7 +51,7 @@ func TestDemo(t *testing.T) {
 		want, not   []string
 	}{
 		{"first merge", "(replicas: 2): CI runs build-rc", []string{
-			"$ build-rc --repository 127.0.0.1:", "--path platform/manifests", "--json",
+			"$ build-rc --repository 127.0.0.1:", "--path manifests", "--json",
 			"build-rc: pushed 0.0.1-rc.1", integration + "0.0.1-rc.1", live + "(nothing yet)",
 		}, nil},
 		{"first promotion", `"Health check passed in 4.2s" for 0.0.1-rc.1`, []string{
