@@ -141,7 +141,7 @@ func (d *demo) story(ctx context.Context, checkout string) error {
 		return err
 	}
 	if err := d.flux(ctx, "health-rc1", "integration", "Health check passed in 4.2s", rc1, true,
-		"integration reconciled the candidate and its health check passed, so exactly that digest goes live"); err != nil {
+		"integration reconciled this candidate and found it healthy: exactly that digest becomes 0.0.1"); err != nil {
 		return err
 	}
 

@@ -81,11 +81,17 @@ func TestDemo(t *testing.T) {
 			"$ ocipromote rollback --repository 127.0.0.1:", "--to 0.0.1", "--reason '0.0.2 breaks checkout'",
 			"live selects 0.0.3", "held", live + "0.0.3",
 		}, nil},
+		{"merge during the hold", "(replicas: 4): CI runs build-rc", []string{
+			"build-rc: pushed 0.0.4-rc.1", integration + "0.0.4-rc.1", live + "0.0.3",
+		}, nil},
 		{"held", `"Health check passed in 4.1s" for 0.0.4-rc.1`, []string{
 			"dispatch-receiver: held: hold set by oncall", "0.0.2 breaks checkout", live + "0.0.3",
 		}, []string{"$ tag-validated", "dispatch-receiver: promote:"}},
 		{"release", "release the hold", []string{
 			"$ ocipromote hold release --repository 127.0.0.1:", "hold released by oncall", live + "0.0.3",
+		}, nil},
+		{"later merge", "(replicas: 5): CI runs build-rc", []string{
+			"build-rc: pushed 0.0.4-rc.2", integration + "0.0.4-rc.2", live + "0.0.3",
 		}, nil},
 		{"later promotion", `"Health check passed in 4.0s" for 0.0.4-rc.2`, []string{
 			"tag-validated: promoted (0.0.4-rc.2 becomes 0.0.4)", integration + "0.0.4-rc.2", live + "0.0.4",
@@ -109,10 +115,16 @@ func TestDemo(t *testing.T) {
 					t.Errorf("has %q:\n%s", n, p)
 				}
 			}
-			if !strings.Contains(p, "\n=> ") {
+			// One line says what happened and why: the selection follows it, not a folded rest.
+			if _, why, found := strings.Cut(p, "\n=> "); !found {
 				t.Errorf("no line says what happened and why:\n%s", p)
+			} else if _, next, _ := strings.Cut(why, "\n"); !strings.HasPrefix(next, "   Flux on integration") {
+				t.Errorf("the why takes more than one line:\n%s", p)
 			}
 		})
+	}
+	if got, want := len(steps)-1, len(tests); got != want {
+		t.Errorf("the demo has %d steps, the test checks %d: check each step", got, want)
 	}
 	if !slices.IsSorted(order) {
 		t.Errorf("steps out of order (%v):\n%s", order, text)
