@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -123,11 +126,38 @@ func TestDemo(t *testing.T) {
 			}
 		})
 	}
+	t.Run("README", func(t *testing.T) { readmeShowsDemo(t, text) })
 	if got, want := len(steps)-1, len(tests); got != want {
 		t.Errorf("the demo has %d steps, the test checks %d: check each step", got, want)
 	}
 	if !slices.IsSorted(order) {
 		t.Errorf("steps out of order (%v):\n%s", order, text)
+	}
+}
+
+// readmeShowsDemo checks that the demo output the README quotes is what the demo prints: each line
+// of a fenced block that is a demo step's title, why or selection, the registry's port aside.
+func readmeShowsDemo(t *testing.T, demo string) {
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := regexp.MustCompile(`127\.0\.0\.1:[0-9]+`)
+	printed := strings.Split(port.ReplaceAllString(demo, "127.0.0.1:PORT"), "\n")
+	quoted := regexp.MustCompile(`^(## [0-9]+\. |=> |   Flux on )`)
+	fenced := false
+	for _, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "```") {
+			fenced = !fenced
+			continue
+		}
+		if fenced && quoted.MatchString(line) && !slices.Contains(printed, line) {
+			t.Errorf("README.md quotes a demo line the demo does not print:\n%s", line)
+		}
 	}
 }
 
