@@ -40,9 +40,9 @@ e2e: deps
 unit:
 	$(GO) test -short $(PKGS)
 
-# demo runs the whole pipeline against an embedded in-memory registry.
-demo:
-	$(GO) run ./examples/demo
+# demo runs the built binaries, as a user types them, against an in-memory registry on loopback.
+demo: build
+	$(GO) run ./examples/demo -bin $(BIN)
 
 # reliability prints the figures of the fault, crash and race tests (they also run, and assert
 # every must-be-zero figure, in make test).
