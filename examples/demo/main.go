@@ -55,11 +55,13 @@ func main() {
 
 // commands is the one place the demo's command lines are written: each returns the argv a user
 // types (the binary's name first), so a flag that changes is changed here only.
+// The embedded registry lists every write at once, so the steps that claim a tag need not wait
+// out a registry's listing lag: --settle 0s. Against GHCR or any other registry leave the default.
 type commands struct{ repo string }
 
 func (c commands) buildRC(path, sha string) []string {
 	return []string{"build-rc", "--repository", c.repo, "--path", path, "--sha", sha,
-		"--ref", "main", "--source", "https://github.com/acme/platform", "--json"}
+		"--ref", "main", "--source", "https://github.com/acme/platform", "--settle", "0s", "--json"}
 }
 
 func (c commands) dispatchReceiver(eventPath string) []string {
@@ -68,7 +70,7 @@ func (c commands) dispatchReceiver(eventPath string) []string {
 }
 
 func (c commands) tagValidated(revision string) []string {
-	return []string{"tag-validated", "--repository", c.repo, "--revision", revision, "--json"}
+	return []string{"tag-validated", "--repository", c.repo, "--revision", revision, "--settle", "0s", "--json"}
 }
 
 func (c commands) status() []string {
@@ -76,11 +78,11 @@ func (c commands) status() []string {
 }
 
 func (c commands) rollback(to, reason string) []string {
-	return []string{"ocipromote", "rollback", "--repository", c.repo, "--to", to, "--reason", reason, "--actor", "oncall"}
+	return []string{"ocipromote", "rollback", "--repository", c.repo, "--to", to, "--reason", reason, "--actor", "oncall", "--settle", "0s"}
 }
 
 func (c commands) holdRelease(reason string) []string {
-	return []string{"ocipromote", "hold", "release", "--repository", c.repo, "--reason", reason, "--actor", "oncall"}
+	return []string{"ocipromote", "hold", "release", "--repository", c.repo, "--reason", reason, "--actor", "oncall", "--settle", "0s"}
 }
 
 // demo holds what every step needs: where the binaries are, the checkout the commands run in,
