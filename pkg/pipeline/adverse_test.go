@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ocipromote/ocipromote/pkg/hold"
+	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/promote"
 	"github.com/ocipromote/ocipromote/pkg/version"
@@ -26,6 +27,11 @@ type registryScenario struct {
 	// sees a candidate no sooner, so validation waits that long after a build.
 	lag    time.Duration
 	settle time.Duration
+	// client, when set, is how the steps reach the registry (the tests' default makes one try
+	// with no request timeout).
+	client *oci.Options
+	// faulty: the front stalls requests or drops writes, and a round that met none proves nothing.
+	faulty bool
 }
 
 // registryScenarios are the misbehaving registries every round below runs against. Lags are
@@ -42,6 +48,14 @@ var registryScenarios = []registryScenario{
 		front: func(seed uint64) []ocitest.Option {
 			return []ocitest.Option{ocitest.PutLatency(40*time.Millisecond, seed)}
 		}},
+	{name: "the first write of every tag but claims acknowledged and dropped, settle 0",
+		front: func(uint64) []ocitest.Option {
+			return []ocitest.Option{ocitest.DropFirstWrite(`^(sha-|integration-|validated-|hold-|[0-9])`)}
+		}, faulty: true},
+	{name: "3% of requests accepted and never answered, request timeout 300 ms, settle 0",
+		front: func(seed uint64) []ocitest.Option { return []ocitest.Option{ocitest.StallSome(0.03, seed)} },
+		client: &oci.Options{RequestTimeout: 300 * time.Millisecond,
+			Retry: oci.RetryPolicy{Attempts: 5, Base: 10 * time.Millisecond, Max: 50 * time.Millisecond}}, faulty: true},
 }
 
 // stepDeadline bounds every step of a round: a step still running then counts as hung.
@@ -50,6 +64,8 @@ const stepDeadline = 30 * time.Second
 // roundFigures are the must-be-zero figures of the rounds of one scenario, and how many ran.
 type roundFigures struct {
 	rounds, moved, sharedVersions, duplicateHolds, rollbackFailures, hung atomic.Int64
+	// faults counts the requests the front stalled and the writes it dropped.
+	faults atomic.Int64
 }
 
 // Every promise on registries that lag, answer writes late or race: per round, two builds of
@@ -76,8 +92,11 @@ func TestReliabilityOnMisbehavingRegistries(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			t.Logf("reliability: %s | rounds %d (2 builds, 2 promotions, a freeze, a release and a rollback at once) | tags moved %d | versions taken by two artifacts %d | duplicate hold records %d | rollbacks that exited 1 without a real rival %d | steps that hung %d",
-				sc.name, fig.rounds.Load(), fig.moved.Load(), fig.sharedVersions.Load(), fig.duplicateHolds.Load(), fig.rollbackFailures.Load(), fig.hung.Load())
+			if sc.faulty && fig.faults.Load() == 0 {
+				t.Error("the front stalled no request and dropped no write: the rounds prove nothing")
+			}
+			t.Logf("reliability: %s | rounds %d (2 builds, 2 promotions, a freeze, a release and a rollback at once) | requests stalled or writes dropped %d | tags moved %d | versions taken by two artifacts %d | duplicate hold records %d | rollbacks that exited 1 without a real rival %d | steps that hung %d",
+				sc.name, fig.rounds.Load(), fig.faults.Load(), fig.moved.Load(), fig.sharedVersions.Load(), fig.duplicateHolds.Load(), fig.rollbackFailures.Load(), fig.hung.Load())
 		})
 	}
 }
@@ -99,6 +118,13 @@ func adverseRound(t *testing.T, sc registryScenario, seed uint64, fig *roundFigu
 	}
 	f := newFixture(t, sc.front(seed)...)
 	reg := f.repo("acme/adverse")
+	if sc.client != nil {
+		var err error
+		if reg, err = oci.Open(f.srv.Host+"/acme/adverse", *sc.client); err != nil {
+			errorf("%v", err)
+			return
+		}
+	}
 	fig.rounds.Add(1)
 	// run runs the steps at once, each within stepDeadline, and counts the hung ones.
 	run := func(steps ...func(ctx context.Context) error) []error {
@@ -206,6 +232,7 @@ func adverseRound(t *testing.T, sc registryScenario, seed uint64, fig *roundFigu
 	}
 
 	time.Sleep(sc.lag)
+	fig.faults.Add(int64(f.srv.Stalled() + f.srv.Dropped()))
 	moved := f.srv.Moved()
 	fig.moved.Add(int64(len(moved)))
 	if len(moved) != 0 {

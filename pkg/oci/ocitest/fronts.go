@@ -181,6 +181,9 @@ func StallBody(method, path string) Option {
 // Stalled counts the requests Stall and StallBody have held so far.
 func (s *Server) Stalled() int { return int(s.stalled.Load()) }
 
+// Dropped counts the writes DropFirstWrite has acknowledged and not stored so far.
+func (s *Server) Dropped() int { return int(s.dropped.Load()) }
+
 // ReleaseStalls ends every stalled request (and every later one at once, unanswered); New calls
 // it when the test ends, so that the server can close.
 func (s *Server) ReleaseStalls() {
@@ -209,16 +212,68 @@ func DropWrites(tags string) Option {
 			next.ServeHTTP(w, r)
 			return
 		}
-		h := sha256.New()
-		if _, err := io.Copy(h, r.Body); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		digest := "sha256:" + hex.EncodeToString(h.Sum(nil))
-		w.Header().Set("Location", "/v2/"+repo+"/manifests/"+digest)
-		w.Header().Set("Docker-Content-Digest", digest)
-		w.WriteHeader(http.StatusCreated)
+		dropWrite(w, r, repo)
 	})
+}
+
+// dropWrite answers a manifest PUT as stored (201, Location, the body's digest) and stores nothing.
+func dropWrite(w http.ResponseWriter, r *http.Request, repo string) {
+	h := sha256.New()
+	if _, err := io.Copy(h, r.Body); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	digest := "sha256:" + hex.EncodeToString(h.Sum(nil))
+	w.Header().Set("Location", "/v2/"+repo+"/manifests/"+digest)
+	w.Header().Set("Docker-Content-Digest", digest)
+	w.WriteHeader(http.StatusCreated)
+}
+
+// DropFirstWrite is DropWrites for the first write of each tag matching tags only: a write lost
+// once behind its acknowledgement and kept when made again, as when a storage backend fails over
+// between two writes (distribution/distribution#1948). A step that reads its writes back repairs
+// it; the reliability rounds use it because a step that does not would report a tag it never
+// stored.
+func DropFirstWrite(tags string) Option {
+	re := regexp.MustCompile(tags)
+	var dropped sync.Map
+	return func(s *Server) {
+		front(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+			repo, reference, ok := manifestRequest(r)
+			if r.Method == http.MethodPut && ok && !strings.HasPrefix(reference, "sha256:") && re.MatchString(reference) {
+				if _, again := dropped.LoadOrStore(repo+":"+reference, true); !again {
+					s.dropped.Add(1)
+					dropWrite(w, r, repo)
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})(s)
+	}
+}
+
+// StallSome accepts a random fraction of all requests and never answers them (until the test
+// ends), as a proxy with one hung backend among several does: only a client that bounds each
+// request and retries gets through. seed makes a run repeatable.
+func StallSome(fraction float64, seed uint64) Option {
+	var mu sync.Mutex
+	rnd := rand.New(rand.NewPCG(seed, seed^0x2545f4914f6cdd1d))
+	return func(s *Server) {
+		front(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+			mu.Lock()
+			stall := rnd.Float64() < fraction
+			mu.Unlock()
+			if stall {
+				s.stalled.Add(1)
+				select {
+				case <-s.release:
+				case <-r.Context().Done():
+				}
+				return
+			}
+			next.ServeHTTP(w, r)
+		})(s)
+	}
 }
 
 // HeadNotAllowed answers 405 Method Not Allowed to every HEAD of a manifest or a blob, while GET

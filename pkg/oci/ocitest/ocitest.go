@@ -55,6 +55,7 @@ type Server struct {
 	lag     *lag
 	release chan struct{}
 	stalled atomic.Int64
+	dropped atomic.Int64
 
 	mu          sync.Mutex
 	assignments []Assignment
