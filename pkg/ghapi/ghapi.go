@@ -222,6 +222,22 @@ func (p *pacer) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// Limited is the rate limit a go-github error reports (the answer that stopped the run), else nil.
+func Limited(err error) *StopError {
+	var ge *github.ErrorResponse
+	var abuse *github.AbuseRateLimitError
+	var rate *github.RateLimitError
+	switch {
+	case errors.As(err, &ge) && ge.Response != nil:
+		return limitOf(ge.Response, ge.Message)
+	case errors.As(err, &abuse) && abuse.Response != nil:
+		return limitOf(abuse.Response, abuse.Message)
+	case errors.As(err, &rate) && rate.Response != nil:
+		return limitOf(rate.Response, rate.Message)
+	}
+	return nil
+}
+
 // limited reads a rate-limit answer: 429, or 403 with retry-after, x-ratelimit-remaining: 0 or a
 // message about a rate limit (GitHub documents each of these forms for the primary and the
 // secondary limits).
@@ -232,12 +248,16 @@ func limited(resp *http.Response) *StopError {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	msg := ""
 	var e struct {
 		Message string `json:"message"`
 	}
-	if json.Unmarshal(body, &e) == nil {
-		msg = e.Message
+	_ = json.Unmarshal(body, &e)
+	return limitOf(resp, e.Message)
+}
+
+func limitOf(resp *http.Response, msg string) *StopError {
+	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusForbidden {
+		return nil
 	}
 	retry := resp.Header.Get("Retry-After")
 	is := resp.StatusCode == http.StatusTooManyRequests || retry != "" ||
