@@ -293,3 +293,27 @@ func TestThreeHundredPullRequests(t *testing.T) {
 	}
 	checkComplete(t, srv, 300)
 }
+
+// TestRolledBackRecordsLive: a rollback gives live a deployment of the artifact it rolled back
+// to, a success, and the deployment of the version it replaced becomes inactive.
+func TestRolledBackRecordsLive(t *testing.T) {
+	t.Parallel()
+	srv := fakeGitHub(t)
+	history(srv)
+	ctx := context.Background()
+	c := client(t, srv, Options{Deployments: true})
+	noWarnings(t, "promote", c.Promoted(ctx, secondRelease()))
+	noWarnings(t, "rollback", c.RolledBack(ctx, Offer{Sha: c1, Version: "0.0.3", Digest: digest(1), OCIRepository: "ghcr.io/acme/platform-manifests"}))
+	noWarnings(t, "replayed rollback", c.RolledBack(ctx, Offer{Sha: c1, Version: "0.0.3", Digest: digest(1), OCIRepository: "ghcr.io/acme/platform-manifests"}))
+	states := map[string]string{}
+	n := 0
+	for _, d := range srv.Deployments() {
+		if d.Environment == "live" {
+			n++
+			states[d.Sha] = d.State()
+		}
+	}
+	if n != 2 || states[c1] != "success" || states[c3] != "inactive" {
+		t.Errorf("live deployments: %d, states %v; want the rollback's a success and 0.0.2's inactive", n, states)
+	}
+}
