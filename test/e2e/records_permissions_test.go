@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"maps"
 	"strings"
 	"testing"
@@ -94,5 +95,43 @@ func TestRecordsLackingOnePermission(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRollbackRecordsLiveDeployment: with deployments on, a rollback makes the rolled-back-to
+// artifact live's active deployment and the one it replaced inactive; a re-run writes nothing.
+func TestRollbackRecordsLiveDeployment(t *testing.T) {
+	t.Parallel()
+	gh := githubtest.New(t, "acme", "platform", githubtest.Grant(recordsToken, exampleGrants))
+	a, b, _ := recordsHistory(t, gh)
+	repo := newRepo(t)
+	env := recordsEnv(gh)
+	env["GITHUB_ACTOR"] = "oncall"
+	rcs := candidates(t, repo, "a", "b")
+	for _, rc := range rcs {
+		step(t, env, "tag-validated", "--repository", repo, "--revision", rc["version"]+"@"+rc["digest"], "--deployments")
+	}
+	out := step(t, env, "ocipromote", "rollback", "--repository", repo, "--to", short(a), "--reason", "b broke checkout", "--deployments")
+	if out["version"] != "0.0.3" {
+		t.Fatalf("rollback = %v, want 0.0.3", out)
+	}
+	writes := len(gh.Writes())
+	step(t, env, "ocipromote", "rollback", "--repository", repo, "--to", short(a), "--reason", "b broke checkout", "--deployments")
+	if again := gh.Writes()[writes:]; len(again) != 0 {
+		t.Errorf("a re-run of the rollback wrote %v", again)
+	}
+	states := map[string]string{}
+	for _, d := range gh.Deployments() {
+		if d.Environment == "live" {
+			var p struct{ Version, Digest string }
+			_ = json.Unmarshal(d.Payload, &p)
+			states[p.Version] = d.State()
+			if p.Version == "0.0.3" && (d.Sha != a || p.Digest != rcs[0]["digest"]) {
+				t.Errorf("live 0.0.3 deployment at %s with %s, want a's commit and digest", d.Sha, p.Digest)
+			}
+		}
+	}
+	if states["0.0.3"] != "success" || states["0.0.2"] != "inactive" || states["0.0.1"] != "inactive" {
+		t.Errorf("live deployments %v, want 0.0.3 (the rollback to a) success and the rest inactive; b is %s", states, short(b))
 	}
 }
