@@ -179,8 +179,15 @@ func (w Warning) Error() string {
 	if w.Subject == "" {
 		return fmt.Sprintf("%s: %v", w.Kind, w.Err)
 	}
-	return fmt.Sprintf("%s %s: %v%s", w.Kind, w.Subject, w.Err, ghapi.Hint(w.Err))
+	h := ghapi.Hint(w.Err)
+	if h != "" {
+		h += " (" + permissionsDoc + " lists what each record needs)"
+	}
+	return fmt.Sprintf("%s %s: %v%s", w.Kind, w.Subject, w.Err, h)
 }
+
+// permissionsDoc documents the permissions of the records.
+const permissionsDoc = "https://github.com/ocipromote/ocipromote/blob/main/docs/github.md"
 
 func (w Warning) Unwrap() error { return w.Err }
 
