@@ -66,7 +66,7 @@ type StopError struct {
 
 func (e *StopError) Error() string {
 	if e.Budget {
-		return fmt.Sprintf("stopped after %d content-creating requests, this run's share of GitHub's secondary rate limit (max_writes); the next run goes on from here", e.max)
+		return fmt.Sprintf("stopped after %d content-creating requests, this run's share of GitHub's secondary rate limit (github_max_writes); the next run goes on from here", e.max)
 	}
 	msg := ""
 	if e.Message != "" {
