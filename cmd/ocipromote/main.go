@@ -25,6 +25,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/actionio"
 	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/prune"
+	"github.com/ocipromote/ocipromote/pkg/records"
 	"github.com/ocipromote/ocipromote/pkg/status"
 	"github.com/ocipromote/ocipromote/pkg/step"
 )
@@ -52,13 +53,13 @@ var (
 	rollbackCommand = actionio.Command{
 		Name:    name + " rollback",
 		Summary: "give a validated artifact the next stable patch above the highest, so live selects it, and hold automatic promotion",
-		Inputs: withRegistry(
+		Inputs: append(withRegistry(
 			actionio.Input{Name: "to", Required: true, Usage: "the artifact to roll back to: a version (0.4.2 or 0.4.2-rc.3), a commit sha (full or short) or a digest sha256:…"},
 			actionio.Input{Name: "reason", Required: true, Usage: "why, recorded in the hold"},
 			actorInput,
 			actionio.Input{Name: "force", Bool: true, Usage: "roll back to an artifact that was never validated"},
 			step.SettleInput, step.DryRunInput,
-		),
+		), records.RollbackInputs...),
 	}
 	holdSetCommand = actionio.Command{
 		Name:    name + " hold set",
@@ -85,9 +86,11 @@ var (
 			actionio.Input{Name: "prune_stable", Bool: true, Usage: "also remove stable versions older than the newest keep_stable (by default stable versions are never removed)"},
 			selectInput,
 			actionio.Input{Name: "now", Usage: "RFC 3339 time to measure ages from (default: the current time)"},
-			actionio.Input{Name: "delete_api", Default: prune.APIAuto, Usage: "how to delete: oci (DELETE /v2/<name>/manifests/<digest>), github (GitHub Packages API) or auto (github for ghcr.io, else oci)"},
+			actionio.Input{Name: "delete_api", Default: prune.APIAuto, Usage: "how to delete: oci (DELETE /v2/<name>/manifests/<digest>), github (GitHub Packages API) or auto (github for ghcr.io, GitHub Enterprise Server's containers.HOST and containers.*.ghe.com, else oci)"},
 			actionio.Input{Name: "github_api_url", ContextEnv: "GITHUB_API_URL", Default: "https://api.github.com/", Usage: "GitHub API for delete_api github"},
-			actionio.Input{Name: "github_token", ContextEnv: "GITHUB_TOKEN", Secret: true, Usage: "token for the GitHub Packages API (read:packages, delete:packages)"},
+			actionio.Input{Name: "github_token", ContextEnv: "GITHUB_TOKEN", Secret: true, Usage: "token for the GitHub Packages API: a workflow token needs packages: write and the repository's Admin role on the package; a classic personal token read:packages and delete:packages"},
+			actionio.Input{Name: "max_deletions", Default: "100", Usage: "delete at most N artifacts per run, the rest on the next run (0: no cap); keeps a run under GitHub's secondary rate limit"},
+			records.PacingInputs[0],
 			step.DryRunInput,
 		),
 	}
@@ -274,9 +277,17 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 	if err != nil {
 		return err
 	}
+	gh, err := records.FromInputs(a, v, env.Transport)
+	if err != nil {
+		return err
+	}
 	res, err := hold.Rollback(ctx, reg, hold.RollbackInput{To: v.Get("to"), Record: rec, Force: v.Bool("force"), DryRun: v.Bool("dry_run"), Settle: settle, Log: step.Logger(stderr)})
 	if err != nil {
 		return err
+	}
+	if !res.DryRun && res.Version != "" {
+		// The live deployment on GitHub follows the rollback (a warning when it cannot).
+		gh.RolledBack(ctx, records.Offer{Sha: res.Sha, Version: res.Version, Digest: res.Digest, OCIRepository: reg.Name()}).Publish(a, stderr)
 	}
 	outs := actionio.Outputs{
 		{Name: "version", Value: res.Version},
@@ -367,12 +378,23 @@ func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdou
 	if o.Selectors, err = selectors(v); err != nil {
 		return err
 	}
+	if o.MaxDeletions, err = v.Int("max_deletions"); err != nil {
+		return err
+	}
+	if o.MaxDeletions < 0 {
+		return actionio.Usagef("max_deletions must be 0 (no cap) or a positive number, got %d", o.MaxDeletions)
+	}
+	interval, err := time.ParseDuration(v.Get("github_write_interval"))
+	if err != nil || interval < 0 {
+		return actionio.Usagef("github_write_interval %q is not a duration such as 1s", v.Get("github_write_interval"))
+	}
 	reg, err := step.Open(a, v, env)
 	if err != nil {
 		return err
 	}
 	del, err := prune.NewDeleter(v.Get("repository"), prune.DeleterOptions{API: v.Get("delete_api"), Username: v.Get("username"), Password: v.Get("password"),
-		GitHubAPIURL: v.Get("github_api_url"), GitHubToken: v.Get("github_token"), Transport: env.Transport})
+		GitHubAPIURL: v.Get("github_api_url"), GitHubToken: v.Get("github_token"), GitHubServerURL: a.Getenv("GITHUB_SERVER_URL"),
+		WriteInterval: interval, Transport: env.Transport})
 	if err != nil {
 		return actionio.Usagef("%v", err)
 	}
@@ -393,6 +415,14 @@ func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdou
 		{Name: "deleted", Value: strconv.Itoa(len(res.Deleted))},
 		{Name: "deleted_tags", Value: strings.Join(res.DeletedTags(), ",")},
 		{Name: "skipped", Value: strconv.Itoa(len(res.Skipped))},
+		{Name: "left", Value: strconv.Itoa(len(res.Left))},
+	}
+	if res.Stopped != "" {
+		if actionio.InActions(a) {
+			a.Warningf("prune stopped: %s", res.Stopped)
+		} else {
+			fmt.Fprintln(stderr, "warning: prune stopped: "+res.Stopped)
+		}
 	}
 	// stdout carries the result itself; the outputs go to GITHUB_OUTPUT.
 	return actionio.Report(a, io.Discard, stderr, false, "prune: "+res.Summary(), outs)

@@ -3,11 +3,9 @@ package prune
 import (
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
-	"github.com/google/go-github/v62/github"
+	"github.com/ocipromote/ocipromote/pkg/ghapi"
 
 	"github.com/ocipromote/ocipromote/pkg/oci"
 )
@@ -19,19 +17,20 @@ const (
 	APIGitHub = "github"
 )
 
-// GitHubTimeout bounds each request to GitHub's API, so a stalled connection fails the run
-// instead of holding it until the job's timeout.
-const GitHubTimeout = 30 * time.Second
-
 // DeleterOptions choose and configure the deleter of a repository.
 type DeleterOptions struct {
-	// API is APIOCI, APIGitHub, or APIAuto ("" too): GitHub's Packages API for ghcr.io, which does
-	// not implement the OCI manifest DELETE, else the OCI API.
+	// API is APIOCI, APIGitHub, or APIAuto ("" too): GitHub's Packages API for GitHub's Container
+	// registry (IsGitHubPackages), which does not implement the OCI manifest DELETE, else the OCI API.
 	API string
 	// Username and Password are the registry credentials for the OCI API (else the Docker config).
 	Username, Password string
 	// GitHubAPIURL (default https://api.github.com/) and GitHubToken are for GitHub's Packages API.
 	GitHubAPIURL, GitHubToken string
+	// GitHubServerURL (GITHUB_SERVER_URL) tells auto a GitHub Enterprise Server's registry,
+	// containers.HOST.
+	GitHubServerURL string
+	// WriteInterval spaces the DELETEs (GitHub asks for a second between writes).
+	WriteInterval time.Duration
 	// Transport replaces the HTTP transport (tests).
 	Transport http.RoundTripper
 }
@@ -45,7 +44,7 @@ func NewDeleter(repository string, o DeleterOptions) (Deleter, error) {
 	api := o.API
 	if api == "" || api == APIAuto {
 		api = APIOCI
-		if repo.RegistryStr() == GHCR {
+		if IsGitHubPackages(repo.RegistryStr(), o.GitHubServerURL) {
 			api = APIGitHub
 		}
 	}
@@ -57,20 +56,14 @@ func NewDeleter(repository string, o DeleterOptions) (Deleter, error) {
 		if err != nil {
 			return nil, err
 		}
-		apiURL := o.GitHubAPIURL
-		if apiURL == "" {
-			apiURL = "https://api.github.com/"
-		}
-		base, err := url.Parse(strings.TrimSuffix(apiURL, "/") + "/")
-		if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
-			return nil, fmt.Errorf("github_api_url %q is not an http(s) URL such as https://api.github.com/", apiURL)
-		}
 		if o.GitHubToken == "" {
-			return nil, fmt.Errorf("delete_api github needs github_token (or GITHUB_TOKEN) with read:packages and delete:packages")
+			return nil, fmt.Errorf("delete_api github needs github_token (or GITHUB_TOKEN): %s", adminHelp)
 		}
-		client := github.NewClient(&http.Client{Transport: o.Transport, Timeout: GitHubTimeout}).WithAuthToken(o.GitHubToken)
-		client.BaseURL = base
-		return NewGitHub(client, owner, pkg), nil
+		client, err := ghapi.New(ghapi.Options{APIURL: o.GitHubAPIURL, Token: o.GitHubToken, Transport: o.Transport, WriteInterval: o.WriteInterval})
+		if err != nil {
+			return nil, err
+		}
+		return NewGitHub(client.Client, owner, pkg), nil
 	}
 	return nil, fmt.Errorf("delete_api must be %s, %s or %s, got %q", APIAuto, APIOCI, APIGitHub, api)
 }

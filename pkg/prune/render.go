@@ -8,7 +8,11 @@ import (
 
 // Summary is the result in one line: how many artifacts went, were skipped and stay.
 func (r Result) Summary() string {
-	return fmt.Sprintf("%s %d artifacts, skipped %d, kept %d", r.verb(), len(r.Deleted), len(r.Skipped), len(r.Plan.Keep))
+	s := fmt.Sprintf("%s %d artifacts, skipped %d, kept %d", r.verb(), len(r.Deleted), len(r.Skipped), len(r.Plan.Keep))
+	if len(r.Left) > 0 {
+		s += fmt.Sprintf(", left %d for the next run (%s)", len(r.Left), r.Stopped)
+	}
+	return s
 }
 
 func (r Result) verb() string {
@@ -25,6 +29,9 @@ func (r Result) Text(w io.Writer) error {
 	}
 	for _, it := range r.Skipped {
 		fmt.Fprintf(w, "skip %s %s: %s\n", it.Digest, strings.Join(it.Tags, " "), it.Reason)
+	}
+	for _, it := range r.Left {
+		fmt.Fprintf(w, "left %s %s: %s\n", it.Digest, strings.Join(it.Tags, " "), it.Reason)
 	}
 	for _, it := range r.Plan.Keep {
 		fmt.Fprintf(w, "keep %s %s: %s\n", it.Digest, strings.Join(it.Tags, " "), it.Reason)
@@ -52,6 +59,7 @@ func (r Result) Markdown() string {
 	}
 	rows(verb, r.Deleted)
 	rows("skip", r.Skipped)
+	rows("left for the next run", r.Left)
 	rows("keep", r.Plan.Keep)
 	return b.String()
 }

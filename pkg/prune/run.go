@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/ocipromote/ocipromote/pkg/artifact"
+	"github.com/ocipromote/ocipromote/pkg/ghapi"
 	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/status"
@@ -36,8 +37,11 @@ type Options struct {
 	Rules
 	// Selectors are the clusters' selections; what they pick now is never removed.
 	Selectors []status.Selector
-	DryRun    bool
-	Log       *slog.Logger
+	// MaxDeletions caps the deletions of one run (0: no cap); the rest are left for the next run,
+	// so that one run stays under GitHub's secondary limit of 500 content-creating requests an hour.
+	MaxDeletions int
+	DryRun       bool
+	Log          *slog.Logger
 }
 
 // Result is what Run did: the plan, and of its deletions those done and those skipped.
@@ -45,6 +49,11 @@ type Result struct {
 	Plan    Plan   `json:"plan"`
 	Deleted []Item `json:"deleted"`
 	Skipped []Item `json:"skipped,omitempty"`
+	// Left are the deletions this run did not get to: the run's MaxDeletions were done, or
+	// GitHub rate-limited it. The next run deletes them.
+	Left []Item `json:"left,omitempty"`
+	// Stopped says why Left is not empty.
+	Stopped string `json:"stopped,omitempty"`
 	DryRun  bool   `json:"dry_run"`
 }
 
@@ -105,7 +114,11 @@ func Run(ctx context.Context, reg status.Registry, del Deleter, o Options) (Resu
 	}
 	res := Result{Plan: plan, DryRun: o.DryRun, Deleted: []Item{}}
 	since := &sincePlan{reg: reg, planned: tags.NewSet(list)}
-	for _, it := range plan.Delete {
+	for i, it := range plan.Delete {
+		if o.MaxDeletions > 0 && len(res.Deleted) == o.MaxDeletions {
+			res.Left, res.Stopped = plan.Delete[i:], fmt.Sprintf("this run's %d deletions (max_deletions) are done; the next run goes on", o.MaxDeletions)
+			break
+		}
 		act := del.Delete
 		if o.DryRun {
 			act = del.Check
@@ -120,6 +133,12 @@ func Run(ctx context.Context, reg status.Registry, del Deleter, o Options) (Resu
 			res.Skipped = append(res.Skipped, it)
 			continue
 		}
+		if stop := stopped(err); stop != nil {
+			// GitHub rate-limited the run: send nothing more, and leave the rest for a later run.
+			log.Warn("stopped", "reason", stop)
+			res.Left, res.Stopped = plan.Delete[i:], stop.Error()
+			break
+		}
 		if err != nil {
 			return res, fmt.Errorf("delete %s (tags %v) from %s: %w", it.Digest, it.Tags, reg.Name(), err)
 		}
@@ -129,6 +148,15 @@ func Run(ctx context.Context, reg status.Registry, del Deleter, o Options) (Resu
 		res.Deleted = append(res.Deleted, it)
 	}
 	return res, nil
+}
+
+// stopped is the rate limit err reports, else nil.
+func stopped(err error) *ghapi.StopError {
+	var stop *ghapi.StopError
+	if errors.As(err, &stop) {
+		return stop
+	}
+	return ghapi.Limited(err)
 }
 
 // sincePlan finds the tags written since the plan's listing. Registries delete a manifest with

@@ -180,9 +180,11 @@ func TestRunOnGitHubPackages(t *testing.T) {
 		name  string
 		org   bool
 		scope string
+		opts  []packagestest.Option
 	}{
-		{"organization", true, "orgs"},
-		{"user", false, "users"},
+		{"organization", true, "orgs", nil},
+		// Anyone lists a user's public package under /users/{username}/packages.
+		{"public package of a user", false, "users", []packagestest.Option{packagestest.Public()}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -196,7 +198,7 @@ func TestRunOnGitHubPackages(t *testing.T) {
 					versions[i].Tags = append(versions[i].Tags, "pinned-by-hand")
 				}
 			}
-			api := packagestest.New(t, "acme", tc.org, "team/app", versions, packagestest.MaxPage(2), packagestest.Token("t0ken"))
+			api := packagestest.New(t, "acme", tc.org, "team/app", versions, append(tc.opts, packagestest.MaxPage(2), packagestest.Token("t0ken"))...)
 			o := prune.Options{Rules: prune.Rules{KeepStable: 1, KeepRCDays: 30, Now: now, PruneStable: true}, Selectors: status.DefaultSelectors}
 
 			o.DryRun = true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 
 	"github.com/Masterminds/semver/v3"
@@ -123,6 +124,26 @@ func (c *Client) Superseded(ctx context.Context, o Offer) Report {
 	return rep
 }
 
+// RolledBack records a rollback of live: the artifact o (its new stable version) is live's
+// deployment, a success, and the deployment it replaced becomes inactive, so GitHub no longer
+// shows the rolled-back version as what live runs.
+func (c *Client) RolledBack(ctx context.Context, o Offer) Report {
+	var rep Report
+	if !c.o.Deployments {
+		return rep
+	}
+	v, _ := version.Parse(o.Version)
+	t := target{env: c.o.Live, production: true, sha: o.Sha, v: v, envURL: c.o.LiveURL,
+		p:      payload{Tool: tool, Repository: o.OCIRepository, Version: o.Version, Digest: o.Digest},
+		status: fmt.Sprintf("%s: live rolled back to %s", o.Version, shortDigest(o.Digest))}
+	if err := o.check(); err != nil {
+		rep.warn("deployment", t.subject(), err)
+		return rep
+	}
+	c.deploy(ctx, t, stateSuccess, &rep)
+	return rep
+}
+
 func (o Offer) check() error {
 	if o.Sha == "" || o.Version == "" || o.Digest == "" {
 		return fmt.Errorf("sha, version and digest are all needed to identify the deployment (got %q, %q, %q)", o.Sha, o.Version, o.Digest)
@@ -216,7 +237,7 @@ func (c *Client) parse(gd *github.Deployment) *deployment {
 }
 
 func (c *Client) environmentsURL(env string) string {
-	return fmt.Sprintf("%s/%s/%s/deployments/%s", c.o.ServerURL, c.owner, c.repo, env)
+	return fmt.Sprintf("%s/%s/%s/deployments/%s", c.o.ServerURL, c.owner, c.repo, url.PathEscape(env))
 }
 
 // readState reads the deployment's latest status. GitHub does not document the order of "List

@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -36,9 +38,9 @@ func TestOptionsFromInputs(t *testing.T) {
 	want := Options{
 		Deployments: true, Release: true, Token: "ghs_job", APIURL: "https://ghe.example.com/api/v3",
 		Repository: "acme/platform", ServerURL: "https://ghe.example.com", RunURL: "https://ghe.example.com/acme/platform/actions/runs/42",
-		LiveURL: "https://live.example.com",
+		LiveURL: "https://live.example.com", WriteInterval: time.Second, MaxWrites: 150,
 	}
-	if o != want {
+	if !reflect.DeepEqual(o, want) {
 		t.Errorf("options = %+v\nwant      %+v", o, want)
 	}
 	if !strings.Contains(out.String(), "::add-mask::ghs_job") {

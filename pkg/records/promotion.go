@@ -137,7 +137,7 @@ func (c *Client) Promoted(ctx context.Context, p Promotion) Report {
 	if c.o.Deployments {
 		c.promotedDeployments(ctx, p, &rep)
 	}
-	if !c.o.Release && !c.o.CommentPRs {
+	if (!c.o.Release && !c.o.CommentPRs) || c.stopped(&rep) {
 		return rep
 	}
 	tag := ReleaseTag(p.Stable)

@@ -11,6 +11,7 @@
 package records
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v62/github"
+
+	"github.com/ocipromote/ocipromote/pkg/ghapi"
 )
 
 // Defaults for the Options left empty.
@@ -38,8 +41,8 @@ type Options struct {
 	// Release creates a GitHub release vX.Y.Z for each stable version (needs contents: write).
 	Release bool
 	// CommentPRs comments on and labels each pull request a stable version carried (needs
-	// pull-requests: write; GitHub takes Issues or Pull requests write for a comment or a label
-	// on a pull request, so issues: write is not needed).
+	// pull-requests: write, and issues: write while the label does not exist: GitHub creates a
+	// missing label only for a token with issues: write).
 	CommentPRs bool
 
 	Token string
@@ -61,6 +64,17 @@ type Options struct {
 	// Label is put on the pull requests a stable version carried (default DefaultLabel).
 	Label string
 
+	// WriteInterval is the least time between two content-creating requests (GitHub asks for a
+	// second); 0 does not pace them (tests). The steps' github_write_interval defaults to 1s.
+	WriteInterval time.Duration
+	// MaxWrites caps a run's content-creating requests (0: no cap): a release with hundreds of
+	// pull requests is then completed over successive runs, each under GitHub's secondary limit
+	// of 500 content-generating requests an hour.
+	MaxWrites int
+	// Sleep and Now replace the pacing's clock (tests).
+	Sleep func(ctx context.Context, d time.Duration) error
+	Now   func() time.Time
+
 	// PageSize is the per_page of list requests (default and maximum 100); tests lower it.
 	PageSize int
 	// HTTPClient replaces the HTTP client (tests).
@@ -74,7 +88,7 @@ func (o Options) any() bool { return o.Deployments || o.Release || o.CommentPRs 
 // reported as warnings.
 type Client struct {
 	o           Options
-	gh          *github.Client
+	gh          *ghapi.Client
 	owner, repo string
 	log         *slog.Logger
 }
@@ -97,14 +111,6 @@ func New(o Options) (*Client, error) {
 		return nil, fmt.Errorf("GitHub repository %q is not owner/name: run in GitHub Actions (GITHUB_REPOSITORY) or name the repository whose records to write", o.Repository)
 	}
 	c.owner, c.repo = owner, repo
-	api := o.APIURL
-	if api == "" {
-		api = DefaultAPIURL
-	}
-	base, err := url.Parse(strings.TrimSuffix(api, "/") + "/")
-	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
-		return nil, fmt.Errorf("GitHub API URL %q is not an http(s) URL such as %s (GITHUB_API_URL)", api, DefaultAPIURL)
-	}
 	if c.o.ServerURL == "" {
 		c.o.ServerURL = DefaultServerURL
 	}
@@ -127,13 +133,16 @@ func New(o Options) (*Client, error) {
 	if c.o.PageSize <= 0 || c.o.PageSize > 100 {
 		c.o.PageSize = 100
 	}
-	hc := o.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+	var transport http.RoundTripper
+	if o.HTTPClient != nil {
+		transport = o.HTTPClient.Transport
 	}
-	c.gh = github.NewClient(hc).WithAuthToken(o.Token)
-	c.gh.BaseURL = base
-	c.gh.UserAgent = "ocipromote"
+	gh, err := ghapi.New(ghapi.Options{APIURL: o.APIURL, Token: o.Token, WriteInterval: o.WriteInterval, MaxWrites: o.MaxWrites,
+		Transport: transport, Sleep: o.Sleep, Now: o.Now})
+	if err != nil {
+		return nil, err
+	}
+	c.gh = gh
 	return c, nil
 }
 
@@ -141,6 +150,9 @@ func New(o Options) (*Client, error) {
 type Report struct {
 	Records  []Record
 	Warnings []Warning
+	// Stopped is true when the run stopped before GitHub's rate limit or at its share of writes:
+	// what is missing is left for the next run.
+	Stopped bool
 }
 
 // Record is one record looked up, and written when it was missing.
@@ -164,15 +176,55 @@ type Warning struct {
 }
 
 func (w Warning) Error() string {
-	return fmt.Sprintf("%s %s: %v%s", w.Kind, w.Subject, w.Err, hint(w.Kind, w.Err))
+	if w.Subject == "" {
+		return fmt.Sprintf("%s: %v", w.Kind, w.Err)
+	}
+	h := ghapi.Hint(w.Err)
+	if h != "" {
+		h += " (" + permissionsDoc + " lists what each record needs)"
+	}
+	return fmt.Sprintf("%s %s: %v%s", w.Kind, w.Subject, w.Err, h)
 }
+
+// permissionsDoc documents the permissions of the records.
+const permissionsDoc = "https://github.com/ocipromote/ocipromote/blob/main/docs/github.md"
 
 func (w Warning) Unwrap() error { return w.Err }
 
 func (r *Report) record(rec Record) { r.Records = append(r.Records, rec) }
 
+// warn records a warning. A request that was not sent because the run stopped (GitHub's rate
+// limit, or the run's share of writes spent) is not a warning of its own: one warning says the
+// run stopped, and the next run goes on from there.
 func (r *Report) warn(kind, subject string, err error) {
+	var stop *ghapi.StopError
+	if errors.As(err, &stop) {
+		r.stop(stop)
+		return
+	}
+	if stop := ghapi.Limited(err); stop != nil {
+		r.stop(stop)
+		return
+	}
 	r.Warnings = append(r.Warnings, Warning{Kind: kind, Subject: subject, Err: err})
+}
+
+// stop records, once, that the run stopped writing.
+func (r *Report) stop(stop *ghapi.StopError) {
+	if stop == nil || r.Stopped {
+		return
+	}
+	r.Stopped = true
+	r.Warnings = append(r.Warnings, Warning{Kind: "stopped", Err: stop})
+}
+
+// stopped reports whether requests have stopped, and records it in rep.
+func (c *Client) stopped(rep *Report) bool {
+	if s := c.gh.Stopped(); s != nil {
+		rep.stop(s)
+		return true
+	}
+	return false
 }
 
 // Markdown renders the report for the job summary ("" when there is nothing to say).
@@ -207,35 +259,6 @@ func (r Report) Markdown() string {
 }
 
 func cell(s string) string { return strings.NewReplacer("|", "\\|", "\n", " ", "\r", " ").Replace(s) }
-
-// hint says what to change when GitHub refused a record for lack of permission.
-func hint(kind string, err error) string {
-	var ge *github.ErrorResponse
-	if !errors.As(err, &ge) || ge.Response == nil {
-		return ""
-	}
-	switch ge.Response.StatusCode {
-	case http.StatusUnauthorized:
-		return "; github_token was refused: check that it is set and not expired"
-	case http.StatusForbidden, http.StatusNotFound:
-	default:
-		return ""
-	}
-	// The least the job needs. Commenting on and labelling a pull request goes through the
-	// issues API, but GitHub accepts Pull requests write for it as well as Issues write (and the
-	// label is created, when missing, under the same permission).
-	perms := map[string][]string{
-		"deployment": {"deployments: write"},
-		"release":    {"contents: write"},
-		"changes":    {"contents: read", "pull-requests: read"},
-		"comment":    {"pull-requests: write"},
-		"label":      {"pull-requests: write"},
-	}[kind]
-	if len(perms) == 0 {
-		return ""
-	}
-	return "; the token may lack permission: give the job `" + strings.Join(perms, "` and `") + "` under `permissions:`"
-}
 
 // isNotFound reports a 404 from GitHub.
 func isNotFound(err error) bool {

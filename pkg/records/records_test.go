@@ -3,14 +3,10 @@ package records
 import (
 	"context"
 	"crypto/sha1"
-	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/go-github/v62/github"
 
 	"github.com/ocipromote/ocipromote/pkg/records/githubtest"
 )
@@ -101,55 +97,6 @@ func TestOffNothingIsCalled(t *testing.T) {
 	for _, rep := range []Report{c.Offered(ctx, o), c.Superseded(ctx, o), c.Promoted(ctx, Promotion{Sha: sha(1), Stable: "0.0.1", Digest: digest(1), First: true})} {
 		if len(rep.Records) != 0 || len(rep.Warnings) != 0 {
 			t.Errorf("report = %+v, want empty with every record off", rep)
-		}
-	}
-}
-
-func TestWarningHintsAtPermissions(t *testing.T) {
-	t.Parallel()
-	srv := fakeGitHub(t, githubtest.Faults(func(r *http.Request) githubtest.Fault {
-		if r.Method == http.MethodPost {
-			return githubtest.Fault{Status: http.StatusForbidden, Message: "Resource not accessible by integration"}
-		}
-		return githubtest.Fault{}
-	}))
-	srv.AddCommit(githubtest.Commit{Sha: sha(1), Message: "init", Author: "Alice", Date: day})
-	rep := client(t, srv, all).Offered(context.Background(), Offer{Sha: sha(1), Version: "0.0.1-rc.1", Digest: digest(1)})
-	if len(rep.Warnings) != 1 {
-		t.Fatalf("warnings = %v, want 1", rep.Warnings)
-	}
-	w := rep.Warnings[0]
-	if got := w.Error(); !strings.Contains(got, "403") || !strings.Contains(got, "give the job `deployments: write` under `permissions:`") {
-		t.Errorf("warning = %q, want the 403 and the permission to give", got)
-	}
-	if !strings.Contains(rep.Markdown(), "the promotion is not affected") {
-		t.Errorf("summary = %q, want it to say the promotion is not affected", rep.Markdown())
-	}
-	if errors.Unwrap(w) == nil {
-		t.Error("warning does not unwrap to the GitHub error")
-	}
-}
-
-// TestHintNamesTheLeastPermission: a comment or a label on a pull request goes through the
-// issues API, but GitHub accepts Pull requests write for it as well as Issues write, so the hint
-// asks for no more than pull-requests: write.
-func TestHintNamesTheLeastPermission(t *testing.T) {
-	t.Parallel()
-	forbidden := &github.ErrorResponse{Response: &http.Response{StatusCode: http.StatusForbidden}, Message: "Resource not accessible by integration"}
-	tests := []struct {
-		kind string
-		want string
-	}{
-		{"deployment", "`deployments: write`"},
-		{"release", "`contents: write`"},
-		{"changes", "`contents: read` and `pull-requests: read`"},
-		{"comment", "`pull-requests: write`"},
-		{"label", "`pull-requests: write`"},
-	}
-	for _, tc := range tests {
-		got := hint(tc.kind, forbidden)
-		if want := "; the token may lack permission: give the job " + tc.want + " under `permissions:`"; got != want {
-			t.Errorf("hint(%s) = %q, want %q", tc.kind, got, want)
 		}
 	}
 }

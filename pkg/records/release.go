@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-github/v62/github"
 )
@@ -166,23 +167,58 @@ func (c *Client) notes(p Promotion, ch *changes) string {
 		b.WriteString("\n" + releaseMarker + "\n")
 		return b.String()
 	}
+	head := b.String()
+	var pulls, commits []string
+	for _, pr := range ch.pulls {
+		pulls = append(pulls, fmt.Sprintf("- #%d %s (@%s)\n", pr.number, inline(pr.title, 200), pr.user))
+	}
+	for _, cm := range ch.commits {
+		commits = append(commits, fmt.Sprintf("- [`%s`](%s) %s (%s)\n", short(cm.sha), c.commitURL(cm.sha), inline(cm.title, 200), inline(cm.author, 60)))
+	}
+	tail := fmt.Sprintf("\n**Full changes**: %s\n\n%s\n", ch.compareURL, releaseMarker)
+	// GitHub refuses a body over 125,000 characters (422): the lists are cut to fit, commits
+	// first, and the comparison link carries the rest.
+	fixed := utf8.RuneCountInString(head) + utf8.RuneCountInString(tail) + 300
+	pulls, morePulls := fit(pulls, maxNotes-fixed)
+	commits, moreCommits := fit(commits, maxNotes-fixed-runes(pulls))
 	b.WriteString("\n## Pull requests\n\n")
 	if len(ch.pulls) == 0 {
 		b.WriteString("None: the commits below were pushed without a pull request.\n")
 	}
-	for _, pr := range ch.pulls {
-		fmt.Fprintf(&b, "- #%d %s (@%s)\n", pr.number, inline(pr.title, 200), pr.user)
+	b.WriteString(strings.Join(pulls, ""))
+	if morePulls > 0 {
+		fmt.Fprintf(&b, "- … and %d more pull requests: see the full changes\n", morePulls)
 	}
 	fmt.Fprintf(&b, "\n## Commits since %s\n\n", p.Previous.Version)
-	for _, cm := range ch.commits {
-		fmt.Fprintf(&b, "- [`%s`](%s) %s (%s)\n", short(cm.sha), c.commitURL(cm.sha), inline(cm.title, 200), inline(cm.author, 60))
+	b.WriteString(strings.Join(commits, ""))
+	if more := ch.more + moreCommits; more > 0 {
+		fmt.Fprintf(&b, "- … and %d more: see the full changes\n", more)
 	}
-	if ch.more > 0 {
-		fmt.Fprintf(&b, "- … and %d more\n", ch.more)
-	}
-	fmt.Fprintf(&b, "\n**Full changes**: %s\n", ch.compareURL)
-	b.WriteString("\n" + releaseMarker + "\n")
+	b.WriteString(tail)
 	return b.String()
+}
+
+// maxNotes is the budget of release notes, under GitHub's limit of 125,000 characters on a
+// release body with room for completeMarker.
+const maxNotes = 120000
+
+// fit keeps the first lines whose characters add up to at most budget, and says how many it left.
+func fit(lines []string, budget int) ([]string, int) {
+	n := 0
+	for i, l := range lines {
+		if n += utf8.RuneCountInString(l); n > budget {
+			return lines[:i], len(lines) - i
+		}
+	}
+	return lines, 0
+}
+
+func runes(lines []string) int {
+	n := 0
+	for _, l := range lines {
+		n += utf8.RuneCountInString(l)
+	}
+	return n
 }
 
 // validated describes the validation event in one Markdown line; its text is untrusted.
@@ -208,14 +244,26 @@ func (c *Client) comment(ctx context.Context, p Promotion, ch *changes, releaseU
 	body := c.commentBody(p, releaseURL)
 	done := true
 	for _, pr := range ch.pulls {
+		if c.stopped(rep) {
+			return false
+		}
 		subject := fmt.Sprintf("#%d", pr.number)
-		url, found, err := c.findComment(ctx, pr.number, marker)
+		found, err := c.findComment(ctx, pr.number, marker)
 		switch {
 		case err != nil:
 			rep.warn("comment", subject, err)
 			done = false
-		case found:
-			rep.record(Record{Kind: "comment", Subject: subject, State: "exists", URL: url})
+		case found != nil && releaseURL != "" && !strings.Contains(found.GetBody(), "]("+releaseURL+")"):
+			// Written while the release did not exist (its creation failed): now it does, so the
+			// comment gets its link.
+			if _, _, err := c.gh.Issues.EditComment(ctx, c.owner, c.repo, found.GetID(), &github.IssueComment{Body: github.String(body)}); err != nil {
+				rep.warn("comment", subject, fmt.Errorf("link the release from the comment: %w", err))
+				done = false
+			} else {
+				rep.record(Record{Kind: "comment", Subject: subject, State: "linked to the release", URL: found.GetHTMLURL(), Wrote: true})
+			}
+		case found != nil:
+			rep.record(Record{Kind: "comment", Subject: subject, State: "exists", URL: found.GetHTMLURL()})
 		default:
 			ic, _, err := c.gh.Issues.CreateComment(ctx, c.owner, c.repo, pr.number, &github.IssueComment{Body: github.String(body)})
 			if err != nil {
@@ -229,7 +277,7 @@ func (c *Client) comment(ctx context.Context, p Promotion, ch *changes, releaseU
 			continue
 		}
 		// A label the repository does not have yet is created by GitHub (grey, no description),
-		// under the same permission as adding it.
+		// but only for a token with issues: write; GitHub's refusal names the permission.
 		if _, _, err := c.gh.Issues.AddLabelsToIssue(ctx, c.owner, c.repo, pr.number, []string{c.o.Label}); err != nil {
 			rep.warn("label", subject, fmt.Errorf("add label %s: %w", c.o.Label, err))
 			done = false
@@ -240,21 +288,22 @@ func (c *Client) comment(ctx context.Context, p Promotion, ch *changes, releaseU
 	return done
 }
 
-// findComment looks through every page of the pull request's comments for the marker.
-func (c *Client) findComment(ctx context.Context, number int, marker string) (url string, found bool, err error) {
+// findComment looks through every page of the pull request's comments for the marker; nil when
+// there is none.
+func (c *Client) findComment(ctx context.Context, number int, marker string) (*github.IssueComment, error) {
 	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: c.o.PageSize}}
 	for {
 		page, resp, err := c.gh.Issues.ListComments(ctx, c.owner, c.repo, number, opts)
 		if err != nil {
-			return "", false, fmt.Errorf("list the comments: %w", err)
+			return nil, fmt.Errorf("list the comments: %w", err)
 		}
 		for _, ic := range page {
 			if strings.Contains(ic.GetBody(), marker) {
-				return ic.GetHTMLURL(), true, nil
+				return ic, nil
 			}
 		}
 		if resp.NextPage == 0 {
-			return "", false, nil
+			return nil, nil
 		}
 		opts.Page = resp.NextPage
 	}

@@ -16,8 +16,8 @@ import (
 // test points them at a fake of GitHub's REST API on loopback (pkg/records/githubtest) with
 // act's --env GITHUB_API_URL, which act puts in every step's environment in place of
 // https://api.github.com (its --github-instance would force https). The job's token is act's
-// GITHUB_TOKEN secret, which the fake requires, so a token that does not reach the records
-// fails the run with a warning.
+// GITHUB_TOKEN secret, which the fake requires with the examples' permissions, so a token that
+// does not reach the records, or lacks a permission they need, fails the run with a warning.
 const githubToken = "ghs_acttestfaketoken0000000000000000"
 
 // startGitHub serves the fake GitHub API for githubRepository until the test ends, and returns
@@ -25,7 +25,11 @@ const githubToken = "ghs_acttestfaketoken0000000000000000"
 func startGitHub(t *testing.T) (*githubtest.Server, []string) {
 	t.Helper()
 	owner, name, _ := strings.Cut(githubRepository, "/")
-	gh := githubtest.New(t, owner, name, githubtest.Token(githubToken))
+	// The token holds only what the example workflows' jobs grant (build-rc: deployments: write;
+	// promote: contents: write, deployments: write, issues: write, pull-requests: read), so a
+	// record needing more warns, and the run fails.
+	gh := githubtest.New(t, owner, name, githubtest.Grant(githubToken, githubtest.Access{
+		"contents": "write", "deployments": "write", "issues": "write", "pull_requests": "read"}))
 	return gh, []string{"--env", "GITHUB_API_URL=" + gh.APIURL(), "--secret", "GITHUB_TOKEN=" + githubToken}
 }
 

@@ -366,7 +366,19 @@ func TestExampleWorkflows(t *testing.T) {
 			if tags := p.tags(t); !slices.Contains(tags, "hold-1") {
 				t.Errorf("no hold-1 tag after the rollback: %q", tags)
 			}
-			p.wantNoWritesSince(t, writes, "the rollback workflow")
+			// The rollback records live's deployment: 0.0.4 (b's artifact) a success, 0.0.3 inactive.
+			if w := p.writesSince(writes); len(w) != 3 {
+				t.Errorf("the rollback workflow wrote %q, want live's deployment, its status and 0.0.3's", w)
+			}
+			p.wantDeployments(t,
+				deploymentWant{"integration", "0.0.1-rc.1", a, d1, []string{"in_progress", "success", "inactive"}},
+				deploymentWant{"live", "0.0.1", a, d1, []string{"success", "inactive"}},
+				deploymentWant{"integration", "0.0.2-rc.1", b, d2, []string{"in_progress", "success", "inactive"}},
+				deploymentWant{"live", "0.0.2", b, d2, []string{"success", "inactive"}},
+				deploymentWant{"integration", "0.0.3-rc.1", c, d3, []string{"in_progress", "success"}},
+				deploymentWant{"live", "0.0.3", c, d3, []string{"success", "inactive"}},
+				deploymentWant{"live", "0.0.4", b, d2, []string{"success"}},
+			)
 		}},
 		{"while the hold is on, integration's report of a new candidate is held", func(t *testing.T) {
 			// Builds go on during the hold; a late validation event cannot promote past the

@@ -34,6 +34,7 @@ func recordsEnv(gh *githubtest.Server) map[string]string {
 	return map[string]string{
 		"GITHUB_ACTIONS": "true", "GITHUB_TOKEN": recordsToken, "GITHUB_REPOSITORY": "acme/platform",
 		"GITHUB_RUN_ID": runID, "GITHUB_SERVER_URL": "https://github.com", "GITHUB_API_URL": gh.APIURL(),
+		"INPUT_GITHUB_WRITE_INTERVAL": "0s", // no pacing against the fake
 	}
 }
 

@@ -5,6 +5,12 @@
 // version. Versions have the documented shape: id, name (the manifest digest), url, html_url,
 // package_html_url, created_at, updated_at and metadata.container.tags. It records every request,
 // so a test can assert exactly what was deleted.
+//
+// As strict as GitHub where prune meets its limits: without NoAdmin's Admin access the DELETE of a
+// version answers 404 "Package not found." while listing works; GitHub refuses (400) to delete
+// the last tagged version of a package and a public version with more than 5,000 downloads; a
+// user's private package is listed and deleted only under /user/packages (the caller's own), not
+// under /users/{username}/packages; and a githubtest.SecondaryLimit refuses DELETEs over its rates.
 package packagestest
 
 import (
@@ -20,6 +26,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v62/github"
+
+	"github.com/ocipromote/ocipromote/pkg/records/githubtest"
 )
 
 // Version is one package version: one manifest and its tags.
@@ -28,6 +36,9 @@ type Version struct {
 	Digest  string
 	Tags    []string
 	Created time.Time
+	// Downloads counts the version's pulls: GitHub refuses to delete a public version with more
+	// than 5,000.
+	Downloads int
 }
 
 // Server is the fake API.
@@ -40,6 +51,11 @@ type Server struct {
 	org     bool
 	pkg     string
 	maxPage int
+	noAdmin bool
+	public  bool
+	caller  string
+	limit   *githubtest.Limiter
+	now     func() time.Time
 
 	mu       sync.Mutex
 	versions []Version
@@ -52,13 +68,39 @@ type Option func(*Server)
 // MaxPage caps pages at n versions (GitHub's cap is 100), so a small fixture spans pages.
 func MaxPage(n int) Option { return func(s *Server) { s.maxPage = n } }
 
+// NoAdmin serves a token without Admin access to the package: it lists the versions, and every
+// DELETE answers 404 "Package not found." Deleting a container version needs "admin permissions
+// to the container" (https://docs.github.com/rest/packages/packages#delete-package-version-for-an-organization);
+// a workflow's GITHUB_TOKEN gets it only when the repository is given the Admin role in the
+// package's settings, and without it GitHub answers 404, not 403 (vlaurin/action-ghcr-prune#8
+// and #64, bots-house/ghcr-delete-image-action#105, actions/delete-package-versions#57).
+func NoAdmin() Option { return func(s *Server) { s.noAdmin = true } }
+
+// Public makes the package public: GitHub then lists a user's package under
+// /users/{username}/packages to anyone, and refuses to delete a version with more than 5,000
+// downloads ("a specific version of a public package, if the package version doesn't have more
+// than 5,000 downloads", https://docs.github.com/packages/learn-github-packages/deleting-and-restoring-a-package).
+func Public() Option { return func(s *Server) { s.public = true } }
+
+// Caller is the login of the authenticated user (GET /user). Without it GET /user answers 403
+// "Resource not accessible by integration", as it does for a workflow's GITHUB_TOKEN.
+func Caller(login string) Option { return func(s *Server) { s.caller = login } }
+
+// Limit applies GitHub's secondary rate limit to the DELETEs, on the clock now.
+func Limit(cfg githubtest.SecondaryLimit, now func() time.Time) Option {
+	return func(s *Server) { s.limit, s.now = githubtest.NewLimiter(cfg), now }
+}
+
+// LimitStats is what the secondary limit saw.
+func (s *Server) LimitStats() githubtest.LimitStats { return s.limit.Stats() }
+
 // Token requires this bearer token.
 func Token(tok string) Option { return func(s *Server) { s.Token = tok } }
 
 // New serves package pkg of owner (an organization when org) with versions, listed in the order
 // given (GitHub lists newest first). It stops when the test ends.
 func New(t interface{ Cleanup(func()) }, owner string, org bool, pkg string, versions []Version, opts ...Option) *Server {
-	s := &Server{owner: owner, org: org, pkg: pkg, maxPage: 100, versions: slices.Clone(versions)}
+	s := &Server{owner: owner, org: org, pkg: pkg, maxPage: 100, versions: slices.Clone(versions), now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
@@ -103,13 +145,31 @@ func (s *Server) Versions() []Version {
 	return slices.Clone(s.versions)
 }
 
-// VersionsPath is the escaped path of the package's versions, as GitHub spells it.
+// VersionsPath is the escaped path of the package's versions, as GitHub spells it for anyone:
+// /orgs/{org}/… or /users/{username}/….
 func (s *Server) VersionsPath() string {
 	scope := "users"
 	if s.org {
 		scope = "orgs"
 	}
 	return fmt.Sprintf("/%s/%s/packages/container/%s/versions", scope, s.owner, url.PathEscape(s.pkg))
+}
+
+// OwnVersionsPath is the path of the versions of the caller's own package, /user/packages/….
+func (s *Server) OwnVersionsPath() string {
+	return fmt.Sprintf("/user/packages/container/%s/versions", url.PathEscape(s.pkg))
+}
+
+// versionsPath is the path the request may use for the versions: a user's private package is
+// reachable only by its owner, under /user/packages.
+func (s *Server) versionsPath(path string) (string, bool) {
+	switch {
+	case !s.org && s.caller == s.owner && strings.HasPrefix(path, s.OwnVersionsPath()):
+		return s.OwnVersionsPath(), true
+	case strings.HasPrefix(path, s.VersionsPath()) && (s.org || s.public):
+		return s.VersionsPath(), true
+	}
+	return "", false
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -125,7 +185,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
 		return
 	}
+	if !s.limit.Admit(w, r, s.now()) {
+		return
+	}
+	base, reachable := s.versionsPath(path)
 	switch {
+	case r.Method == http.MethodGet && path == "/user":
+		if s.caller == "" {
+			w.Header().Set("X-Accepted-GitHub-Permissions", "")
+			writeJSON(w, http.StatusForbidden, map[string]string{"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"login": s.caller, "id": 2, "type": "User"})
 	case r.Method == http.MethodGet && path == "/users/"+s.owner:
 		typ := "User"
 		if s.org {
@@ -133,12 +204,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"login": s.owner, "id": 1, "type": typ, "site_admin": false,
 			"url": s.URL + "/users/" + s.owner, "html_url": "https://github.com/" + s.owner})
-	case r.Method == http.MethodGet && path == s.VersionsPath():
+	case r.Method == http.MethodGet && reachable && path == base:
 		s.list(w, r)
-	case r.Method == http.MethodDelete && strings.HasPrefix(path, s.VersionsPath()+"/"):
-		id, err := strconv.ParseInt(strings.TrimPrefix(path, s.VersionsPath()+"/"), 10, 64)
-		if err != nil || !s.remove(id) {
+	case r.Method == http.MethodDelete && reachable && strings.HasPrefix(path, base+"/"):
+		id, err := strconv.ParseInt(strings.TrimPrefix(path, base+"/"), 10, 64)
+		if err != nil || s.noAdmin {
 			notFound(w)
+			return
+		}
+		if status, msg := s.remove(id); status != http.StatusNoContent {
+			writeJSON(w, status, map[string]string{"message": msg, "documentation_url": "https://docs.github.com/rest/packages/packages"})
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -151,16 +226,32 @@ func notFound(w http.ResponseWriter) {
 	writeJSON(w, http.StatusNotFound, map[string]string{"message": "Package not found.", "documentation_url": "https://docs.github.com/rest/packages/packages"})
 }
 
-func (s *Server) remove(id int64) bool {
+// remove deletes version id, or says why GitHub would not: 404 when there is none, 400 for the
+// last tagged version ("You cannot delete the last tagged version of a package. You must delete
+// the package instead.", as ghcr-cleanup-action and action-ghcr-prune users report it) and for a
+// public version over 5,000 downloads.
+func (s *Server) remove(id int64) (int, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i, v := range s.versions {
-		if v.ID == id {
-			s.versions = slices.Delete(s.versions, i, i+1)
-			return true
+	i := slices.IndexFunc(s.versions, func(v Version) bool { return v.ID == id })
+	if i < 0 {
+		return http.StatusNotFound, "Package not found."
+	}
+	v := s.versions[i]
+	tagged := 0
+	for _, o := range s.versions {
+		if len(o.Tags) > 0 {
+			tagged++
 		}
 	}
-	return false
+	if len(v.Tags) > 0 && tagged == 1 {
+		return http.StatusBadRequest, "You cannot delete the last tagged version of a package. You must delete the package instead."
+	}
+	if s.public && v.Downloads > 5000 {
+		return http.StatusBadRequest, "Publicly visible package versions with more than 5000 downloads cannot be deleted. Contact GitHub support for further assistance."
+	}
+	s.versions = slices.Delete(s.versions, i, i+1)
+	return http.StatusNoContent, ""
 }
 
 // list serves one page; per_page defaults to 30 as on GitHub, and pages count from 1.

@@ -14,7 +14,15 @@
 //	GET  /repos/{owner}/{repo}/commits/{sha}/pulls               (paged)
 //	GET  /repos/{owner}/{repo}/issues/{number}/comments          (oldest first; paged)
 //	POST /repos/{owner}/{repo}/issues/{number}/comments
-//	POST /repos/{owner}/{repo}/issues/{number}/labels            (creates missing labels)
+//	PATCH /repos/{owner}/{repo}/issues/comments/{id}
+//	POST /repos/{owner}/{repo}/issues/{number}/labels            (creates missing labels with issues: write)
+//
+// As strict as GitHub where the records meet its limits (strict.go): tokens granted with Grant
+// hold only their permissions and are refused with X-Accepted-GitHub-Permissions; a label that
+// does not exist yet is created only with issues: write; a release at a commit whose
+// .github/workflows differ from the default branch's needs workflows: write; a release body over
+// 125,000 characters is refused; and a SecondaryLimit refuses content-creating requests over its
+// rates.
 //
 // Lists are paged with page and per_page (default 30, capped at 100 as GitHub does, or lower with
 // MaxPage so that a small fixture spans pages) and a Link header with next, prev, first and last.
@@ -35,6 +43,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Commit is one commit of the fake repository.
@@ -44,6 +53,10 @@ type Commit struct {
 	Message string
 	Author  string // name; the login is the lower-cased name
 	Date    time.Time
+	// Workflows stands for the content of the commit's .github/workflows ("" for the same as
+	// every other commit's ""): a tag or release at a commit whose Workflows differ from the
+	// default branch head's needs the workflows permission.
+	Workflows string
 }
 
 // PullRequest is one pull request. Merged pull requests name their merge commit; Commits are the
@@ -148,8 +161,13 @@ type Server struct {
 	Owner, Repo string
 
 	maxPage int
-	fault   func(r *http.Request) Fault
-	now     func() time.Time
+	tokens  map[string]Access
+	limit   *Limiter
+	head    string
+	// access is the access of the request being served (under mu).
+	access Access
+	fault  func(r *http.Request) Fault
+	now    func() time.Time
 	// statusesOldestFirst lists deployment statuses in the order they were created.
 	statusesOldestFirst bool
 
@@ -186,6 +204,19 @@ func Faults(fault func(r *http.Request) Fault) Option { return func(s *Server) {
 // StatusesOldestFirst lists deployment statuses oldest first. GitHub's documentation of "List
 // deployment statuses" does not say in which order they come; a client must not depend on it.
 func StatusesOldestFirst() Option { return func(s *Server) { s.statusesOldestFirst = true } }
+
+// Limit applies GitHub's secondary rate limit on content-creating requests, as configured.
+func Limit(cfg SecondaryLimit) Option { return func(s *Server) { s.limit = NewLimiter(cfg) } }
+
+// LimitStats is what the secondary limit saw (zero without Limit).
+func (s *Server) LimitStats() LimitStats { return s.limit.Stats() }
+
+// SetDefaultBranch makes sha the head of the default branch (by default the last commit added).
+func (s *Server) SetDefaultBranch(sha string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.head = sha
+}
 
 // Clock replaces the time the fake stamps on what it creates.
 func Clock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
@@ -353,8 +384,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery, Body: body})
 	s.mu.Unlock()
-	if s.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.Token {
-		writeError(w, http.StatusUnauthorized, "Bad credentials")
+	access, ok := Authorize(w, r, s.Token, s.tokens)
+	if !ok {
+		return
+	}
+	if !s.limit.Admit(w, r, s.now()) {
 		return
 	}
 	if s.fault != nil {
@@ -381,6 +415,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if need := required(r.Method, parts); need != "" && !access.AllowsAny(need) {
+		Forbid(w, need, "")
+		return
+	}
+	s.access = access
 	get, post := r.Method == http.MethodGet, r.Method == http.MethodPost
 	switch {
 	case match(parts, "deployments") && get:
@@ -411,9 +450,37 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.createComment(w, parts[1], body)
 	case match(parts, "issues", "*", "labels") && post:
 		s.addLabels(w, parts[1], body)
+	case match(parts, "issues", "comments", "*") && r.Method == http.MethodPatch:
+		s.editComment(w, parts[2], body)
 	default:
 		writeError(w, http.StatusNotFound, "Not Found")
 	}
+}
+
+// required is the X-Accepted-GitHub-Permissions of a route, as GitHub's "Permissions required
+// for GitHub Apps" lists them (https://docs.github.com/rest/authentication/permissions-required-for-github-apps):
+// deployments under Deployments, releases, tags and compare under Contents, the pull requests
+// of a commit under Pull requests, and comments and labels of a pull request under Issues or Pull
+// requests.
+func required(method string, parts []string) string {
+	level := "read"
+	if isContentCreating(method) {
+		level = "write"
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	switch parts[0] {
+	case "deployments":
+		return "deployments=" + level
+	case "releases", "git", "compare":
+		return "contents=" + level
+	case "commits":
+		return "contents=read,pull_requests=read"
+	case "issues":
+		return "issues=" + level + "; pull_requests=" + level
+	}
+	return ""
 }
 
 // match reports whether parts equal pattern, "*" matching any one non-empty part.
@@ -754,6 +821,9 @@ func (s *Server) createRelease(w http.ResponseWriter, body []byte) {
 		writeValidation(w, "Release", "make_latest", "invalid", "make_latest must be true, false or legacy")
 		return
 	}
+	if req.Body != nil && tooLong(w, *req.Body) {
+		return
+	}
 	for _, r := range s.releases {
 		if r.Tag == req.TagName {
 			writeValidation(w, "Release", "tag_name", "already_exists", "")
@@ -770,6 +840,17 @@ func (s *Server) createRelease(w http.ResponseWriter, body []byte) {
 		sha := s.resolve(rel.Target)
 		if sha == "" {
 			writeValidation(w, "Release", "target_commitish", "invalid", "")
+			return
+		}
+		// Creating a tag at a commit whose .github/workflows differ from the default branch's
+		// is refused to an integration without the workflows permission, which a workflow's
+		// GITHUB_TOKEN can never hold: 403 "Resource not accessible by integration" with
+		// x-accepted-github-permissions: contents=write,workflows=write (reported for GITHUB_TOKEN
+		// in release-please-action and semantic-release; the same rule as "refusing to allow a
+		// GitHub App to create or update workflow ... without workflows permission" on a push,
+		// peter-evans/create-pull-request#1713).
+		if s.commits[sha].Workflows != s.commits[s.defaultHead()].Workflows && !s.access.Allows("workflows=write") {
+			Forbid(w, "contents=write,workflows=write", "")
 			return
 		}
 		s.tags[req.TagName] = tagRef{"commit", sha}
@@ -821,6 +902,9 @@ func (s *Server) updateRelease(w http.ResponseWriter, id string, body []byte) {
 		writeValidation(w, "Release", "make_latest", "invalid", "make_latest must be true, false or legacy")
 		return
 	}
+	if req.Body != nil && tooLong(w, *req.Body) {
+		return
+	}
 	if (req.TagName != nil && *req.TagName != rel.Tag) || (req.Draft != nil && *req.Draft) {
 		writeValidation(w, "Release", "tag_name", "invalid", "the fake does not move or unpublish releases")
 		return
@@ -835,6 +919,25 @@ func (s *Server) updateRelease(w http.ResponseWriter, id string, body []byte) {
 		rel.MakeLatest = *req.MakeLatest
 	}
 	writeJSON(w, http.StatusOK, s.releaseJSON(rel))
+}
+
+// maxBody is GitHub's limit on a release body: 422 "body is too long (maximum is 125000
+// characters)" (angular/dev-infra#174, softprops/action-gh-release#374, ncipollo/release-action#493).
+const maxBody = 125000
+
+func tooLong(w http.ResponseWriter, body string) bool {
+	if utf8.RuneCountInString(body) <= maxBody {
+		return false
+	}
+	writeValidation(w, "Release", "body", "custom", "body is too long (maximum is 125000 characters)")
+	return true
+}
+
+func (s *Server) defaultHead() string {
+	if s.head != "" || len(s.order) == 0 {
+		return s.head
+	}
+	return s.order[len(s.order)-1]
 }
 
 func (s *Server) getTagRef(w http.ResponseWriter, tag string) {
@@ -1078,6 +1181,35 @@ func (s *Server) createComment(w http.ResponseWriter, n string, body []byte) {
 	writeJSON(w, http.StatusCreated, s.commentJSON(c))
 }
 
+func (s *Server) editComment(w http.ResponseWriter, id string, body []byte) {
+	var req struct {
+		Body *string `json:"body"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeError(w, http.StatusBadRequest, "Problems parsing JSON")
+		return
+	}
+	for i := range s.comments {
+		if strconv.FormatInt(s.comments[i].ID, 10) == id {
+			if req.Body == nil || *req.Body == "" {
+				writeValidation(w, "IssueComment", "body", "missing_field", "")
+				return
+			}
+			s.comments[i].Body = *req.Body
+			writeJSON(w, http.StatusOK, s.commentJSON(s.comments[i]))
+			return
+		}
+	}
+	writeError(w, http.StatusNotFound, "Not Found")
+}
+
+// AddLabel adds a label to the repository, as a person who created it once would have.
+func (s *Server) AddLabel(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.labels[name] = true
+}
+
 func (s *Server) addLabels(w http.ResponseWriter, n string, body []byte) {
 	p := s.issue(w, n)
 	if p == nil {
@@ -1096,6 +1228,18 @@ func (s *Server) addLabels(w http.ResponseWriter, n string, body []byte) {
 	if len(req.Labels) == 0 {
 		writeValidation(w, "Label", "labels", "missing_field", "")
 		return
+	}
+	for _, l := range req.Labels {
+		// Since early 2025 GitHub creates a missing label only for a token with issues: write
+		// (actions/labeler#870, community discussion 156181): 403 "You do not have permission to
+		// create labels on this repository." The header names the permission.
+		if !s.labels[l] && !s.access.Allows("issues=write") {
+			w.Header().Set("X-Accepted-GitHub-Permissions", "issues=write")
+			writeJSON(w, http.StatusForbidden, map[string]any{"message": "You do not have permission to create labels on this repository.",
+				"errors":            []any{map[string]any{"resource": "Repository", "field": "label", "code": "unauthorized"}},
+				"documentation_url": "https://docs.github.com/rest/issues/labels#add-labels-to-an-issue", "status": "403"})
+			return
+		}
 	}
 	for _, l := range req.Labels {
 		s.labels[l] = true
