@@ -3,12 +3,14 @@ package sign_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -22,6 +24,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/sign"
 	"github.com/ocipromote/ocipromote/pkg/sign/signtest"
+	"github.com/ocipromote/ocipromote/test/registrytest"
 )
 
 const (
@@ -31,21 +34,19 @@ const (
 	otherSha = "fedcba9876543210fedcba9876543210fedcba98"
 )
 
-// registryKinds are the two ways a registry lists referrers: the OCI 1.1 referrers API, and none
-// (GHCR), where writers keep the sha256-<hex> fallback index.
-var registryKinds = []struct {
-	name      string
-	referrers bool
-}{{"referrers API", true}, {"fallback tag", false}}
-
-func newRegistry(t *testing.T, referrers bool) (*ocitest.Server, name.Repository) {
+func newRegistry(t testing.TB, referrers bool) (*ocitest.Server, name.Repository) {
 	t.Helper()
 	srv := ocitest.New(t, ocitest.Backend(registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(referrers))))
-	repo, err := name.NewRepository(strings.TrimPrefix(srv.URL, "http://") + "/acme/manifests")
+	return srv, repository(t, strings.TrimPrefix(srv.URL, "http://"), "acme/manifests")
+}
+
+func repository(t testing.TB, addr, path string) name.Repository {
+	t.Helper()
+	repo, err := name.NewRepository(addr + "/" + path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return srv, repo
+	return repo
 }
 
 // pushCandidate pushes an artifact whose revision annotation names commit and returns its
@@ -119,6 +120,20 @@ func TestCheck(t *testing.T) {
 	}
 	v := verifierFromFile(t, ss)
 	ours := signtest.GitHub(repoName, workflow, sha)
+	// The registry kinds: the OCI 1.1 referrers API; none, where writers keep the sha256-<hex>
+	// fallback index (GHCR); and Debian's distribution 2.8, which has no referrers API either.
+	distribution := registrytest.Start(t)
+	var next atomic.Int64
+	kinds := []struct {
+		name string
+		repo func(t *testing.T) name.Repository
+	}{
+		{"referrers API", func(t *testing.T) name.Repository { _, r := newRegistry(t, true); return r }},
+		{"fallback tag", func(t *testing.T) name.Repository { _, r := newRegistry(t, false); return r }},
+		{"distribution", func(t *testing.T) name.Repository {
+			return repository(t, distribution, fmt.Sprintf("acme/manifests-%d", next.Add(1)))
+		}},
+	}
 
 	tests := []struct {
 		name string
@@ -155,7 +170,7 @@ func TestCheck(t *testing.T) {
 			setup: func(t *testing.T, repo name.Repository, cand v1.Descriptor) {
 				signAndAttach(t, ss, repo, signtest.GitHub(repoName, workflow, otherSha), cand.Digest, cand)
 			}},
-		{name: "a bundle for another artifact's digest", want: sign.UntrustedSigner, reason: "does not verify",
+		{name: "a bundle for another artifact's digest", want: sign.UntrustedSigner, reason: "artifact digest does not match any digest in statement",
 			setup: func(t *testing.T, repo name.Repository, cand v1.Descriptor) {
 				elsewhere := pushCandidate(t, repo, sha)
 				signAndAttach(t, ss, repo, ours, elsewhere.Digest, cand)
@@ -183,17 +198,46 @@ func TestCheck(t *testing.T) {
 					t.Fatal(err)
 				}
 			}},
+		{name: "no embedded SCT", want: sign.UntrustedSigner, reason: "signed certificate timestamp",
+			setup: func(t *testing.T, repo name.Repository, cand v1.Descriptor) {
+				s, err := ss.Sign(ours, signtest.Statement(repo.Name(), cand.Digest), signtest.WithoutSCT())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := signtest.Attach(repo, cand, s.Bundle); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "no transparency-log entry", want: sign.UntrustedSigner, reason: "transparency log",
+			setup: func(t *testing.T, repo name.Repository, cand v1.Descriptor) {
+				s, err := ss.Sign(ours, signtest.Statement(repo.Name(), cand.Digest), signtest.WithoutTlog())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := signtest.Attach(repo, cand, s.Bundle); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "only an SBOM attached", want: sign.Unsigned, reason: "1 other referrers",
+			setup: func(t *testing.T, repo name.Repository, cand v1.Descriptor) {
+				attachSBOM(t, repo, cand)
+			}},
+		{name: "an SBOM beside our bundle", want: sign.Signed, reason: "signed by",
+			setup: func(t *testing.T, repo name.Repository, cand v1.Descriptor) {
+				attachSBOM(t, repo, cand)
+				signAndAttach(t, ss, repo, ours, cand.Digest, cand)
+			}},
 		{name: "a foreign bundle beside ours", want: sign.Signed, reason: "signed by",
 			setup: func(t *testing.T, repo name.Repository, cand v1.Descriptor) {
 				signAndAttach(t, other, repo, ours, cand.Digest, cand)
 				signAndAttach(t, ss, repo, ours, cand.Digest, cand)
 			}},
 	}
-	for _, kind := range registryKinds {
+	for _, kind := range kinds {
 		for _, tc := range tests {
 			t.Run(kind.name+"/"+tc.name, func(t *testing.T) {
 				t.Parallel()
-				_, repo := newRegistry(t, kind.referrers)
+				repo := kind.repo(t)
 				cand := pushCandidate(t, repo, sha)
 				tc.setup(t, repo, cand)
 				p, err := sign.GitHubPolicy(repoName, workflow, "main@sha1:"+sha)
@@ -204,6 +248,7 @@ func TestCheck(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				t.Logf("reason: %s", verdict.Reason)
 				if got, want := verdict.Outcome, tc.want; got != want {
 					t.Fatalf("outcome = %q, want %q\nreason: %s\nfindings: %+v", got, want, verdict.Reason, verdict.Findings)
 				}
@@ -215,6 +260,14 @@ func TestCheck(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+func attachSBOM(t *testing.T, repo name.Repository, cand v1.Descriptor) {
+	t.Helper()
+	const spdx = "application/spdx+json"
+	if _, err := signtest.AttachArtifact(repo, cand, spdx, spdx, []byte(`{"spdxVersion":"SPDX-2.3"}`), nil, nil); err != nil {
+		t.Fatal(err)
 	}
 }
 

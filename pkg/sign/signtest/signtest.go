@@ -154,7 +154,7 @@ func utf8Ext(oid asn1.ObjectIdentifier, v string) (pkix.Extension, error) {
 }
 
 // certificate issues a GitHub-shaped leaf certificate for key with an embedded SCT.
-func (s *Sigstore) certificate(id Identity, key *ecdsa.PrivateKey) (*x509.Certificate, error) {
+func (s *Sigstore) certificate(id Identity, key *ecdsa.PrivateKey, withSCT bool) (*x509.Certificate, error) {
 	wfRepo := id.WorkflowRepository
 	if wfRepo == "" {
 		wfRepo = id.Repository
@@ -199,8 +199,8 @@ func (s *Sigstore) certificate(id Identity, key *ecdsa.PrivateKey) (*x509.Certif
 		ExtraExtensions: exts,
 	}
 	pre, err := issue(tmpl, s.inter, &key.PublicKey, s.interKey)
-	if err != nil {
-		return nil, err
+	if err != nil || !withSCT {
+		return pre, err
 	}
 	sct, err := s.signSCT(pre, uint64(now.UnixMilli()))
 	if err != nil {
@@ -285,14 +285,29 @@ type Signed struct {
 	Certificate *x509.Certificate
 }
 
+// Option changes what Sign makes, to build bundles that Flux and sigstore-go must refuse.
+type Option func(*options)
+
+type options struct{ noSCT, noTlog bool }
+
+// WithoutSCT issues the certificate without its embedded SCT (Flux requires one).
+func WithoutSCT() Option { return func(o *options) { o.noSCT = true } }
+
+// WithoutTlog leaves the transparency-log entry out of the bundle (Flux requires one).
+func WithoutTlog() Option { return func(o *options) { o.noTlog = true } }
+
 // Sign makes a bundle v0.3: a DSSE envelope over statement, signed by a fresh key certified for
-// id, with a Rekor dsse entry and its inclusion proof.
-func (s *Sigstore) Sign(id Identity, statement []byte) (*Signed, error) {
+// id, with a Rekor dsse entry, its inclusion proof and its signed entry timestamp.
+func (s *Sigstore) Sign(id Identity, statement []byte, opts ...Option) (*Signed, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
 	}
-	cert, err := s.certificate(id, key)
+	cert, err := s.certificate(id, key, !o.noSCT)
 	if err != nil {
 		return nil, err
 	}
@@ -342,6 +357,9 @@ func (s *Sigstore) Sign(id Identity, statement []byte) (*Signed, error) {
 			Payload: statement, PayloadType: payloadType, Signatures: []*protodsse.Signature{{Sig: sig}},
 		}},
 	}
+	if o.noTlog {
+		pb.VerificationMaterial.TlogEntries = nil
+	}
 	b, err := bundle.NewBundle(pb)
 	if err != nil {
 		return nil, fmt.Errorf("signtest made an invalid bundle: %w", err)
@@ -365,30 +383,33 @@ const emptyMediaType = "application/vnd.oci.empty.v1+json"
 // remote.Put lists it in the sha256-<hex> fallback index when the registry has no referrers API.
 // It returns the referrer manifest's digest.
 func Attach(repo name.Repository, subject v1.Descriptor, bundleJSON []byte, opts ...remote.Option) (v1.Hash, error) {
-	layer := static.NewLayer(bundleJSON, types.MediaType(sign.BundleMediaType))
-	ld, err := layer.Digest()
-	if err != nil {
-		return v1.Hash{}, err
+	h := sha256.Sum256(bundleJSON)
+	return AttachArtifact(repo, subject, sign.BundleMediaType, sign.BundleMediaType, bundleJSON,
+		map[string]string{"org.opencontainers.image.title": "sha256-" + hex.EncodeToString(h[:]) + ".sigstore.json"},
+		map[string]string{
+			"dev.sigstore.bundle.content":       "dsse-envelope",
+			"dev.sigstore.bundle.predicateType": "https://sigstore.dev/cosign/sign/v1",
+			"org.opencontainers.image.created":  time.Now().UTC().Format(time.RFC3339),
+		}, opts...)
+}
+
+// AttachArtifact attaches any one-layer artifact (an SBOM, an attestation) to subject the same
+// way, with the layer and manifest annotations given.
+func AttachArtifact(repo name.Repository, subject v1.Descriptor, artifactType, layerMediaType string, content []byte, layerAnnotations, annotations map[string]string, opts ...remote.Option) (v1.Hash, error) {
+	layer := descriptorOf(content, layerMediaType)
+	if layerAnnotations != nil {
+		layer["annotations"] = layerAnnotations
 	}
 	m := map[string]any{
 		"schemaVersion": 2,
 		"mediaType":     types.OCIManifestSchema1,
-		"artifactType":  sign.BundleMediaType,
+		"artifactType":  artifactType,
 		"config":        descriptorOf(emptyConfig, emptyMediaType),
-		"layers": []any{map[string]any{
-			"mediaType":   sign.BundleMediaType,
-			"digest":      ld.String(),
-			"size":        len(bundleJSON),
-			"annotations": map[string]string{"org.opencontainers.image.title": strings.Replace(ld.String(), ":", "-", 1) + ".sigstore.json"},
-		}},
-		"subject": map[string]any{"mediaType": subject.MediaType, "digest": subject.Digest.String(), "size": subject.Size},
-		"annotations": map[string]string{
-			"dev.sigstore.bundle.content":       "dsse-envelope",
-			"dev.sigstore.bundle.predicateType": "https://sigstore.dev/cosign/sign/v1",
-			"org.opencontainers.image.created":  time.Now().UTC().Format(time.RFC3339),
-		},
+		"layers":        []any{layer},
+		"subject":       map[string]any{"mediaType": subject.MediaType, "digest": subject.Digest.String(), "size": subject.Size},
+		"annotations":   annotations,
 	}
-	return putArtifact(repo, nil, m, [][]byte{emptyConfig, bundleJSON}, []string{emptyMediaType, sign.BundleMediaType}, opts)
+	return putArtifact(repo, nil, m, [][]byte{emptyConfig, content}, []string{emptyMediaType, layerMediaType}, opts)
 }
 
 // AttachLegacySignature writes a legacy cosign signature under the tag sha256-<hex>.sig of
