@@ -38,6 +38,12 @@ type Referrer struct {
 // error means the listing itself failed.
 func Find(ctx context.Context, d name.Digest, opts ...remote.Option) ([]Referrer, error) {
 	opts = append(opts, remote.WithContext(ctx))
+	// One puller for every read: the registry is pinged and authenticated once, not per read.
+	puller, err := remote.NewPuller(opts...)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, remote.Reuse(puller))
 	idx, err := remote.Referrers(d, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("list the referrers of %s (referrers API, then the %s tag): %w", d, strings.Replace(d.DigestStr(), ":", "-", 1), err)
