@@ -163,6 +163,16 @@ func Decide(p Policy, findings []Finding) Verdict {
 	return v
 }
 
+// RefusedError is a verdict that refuses the candidate (Unsigned or UntrustedSigner).
+type RefusedError struct {
+	Digest  string
+	Verdict Verdict
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("%s is %s: %s", e.Digest, e.Verdict.Outcome, e.Verdict.Reason)
+}
+
 // mismatch says how s differs from the policy, or "" when it matches.
 func mismatch(p Policy, s Signer) string {
 	var d []string
