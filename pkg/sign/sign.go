@@ -177,24 +177,33 @@ func (e *RefusedError) Error() string {
 func mismatch(p Policy, s Signer) string {
 	var d []string
 	if s.Issuer != p.Issuer {
-		d = append(d, fmt.Sprintf("issuer %s, want %s", ref.Quote(s.Issuer), p.Issuer))
+		d = append(d, fmt.Sprintf("issuer %s, want %s", quote(s.Issuer), p.Issuer))
 	}
 	if s.Identity != p.Identity() {
-		d = append(d, fmt.Sprintf("identity %s, want %s", ref.Quote(s.Identity), p.Identity()))
+		d = append(d, fmt.Sprintf("identity %s, want %s", quote(s.Identity), p.Identity()))
 	}
 	if want := "https://github.com/" + p.Repository; s.Repository != want {
-		d = append(d, fmt.Sprintf("source repository %s, want %s", ref.Quote(s.Repository), want))
+		d = append(d, fmt.Sprintf("source repository %s, want %s", quote(s.Repository), want))
 	}
 	if s.Ref != p.Ref {
-		d = append(d, fmt.Sprintf("source ref %s, want %s", ref.Quote(s.Ref), p.Ref))
+		d = append(d, fmt.Sprintf("source ref %s, want %s", quote(s.Ref), p.Ref))
 	}
 	switch {
 	case p.Commit == "":
 		d = append(d, "the artifact has no revision annotation to compare the commit with")
 	case s.Commit != p.Commit:
-		d = append(d, fmt.Sprintf("commit %s, want %s (the artifact's revision)", ref.Quote(s.Commit), p.Commit))
+		d = append(d, fmt.Sprintf("commit %s, want %s (the artifact's revision)", quote(s.Commit), p.Commit))
 	}
 	return strings.Join(d, ", ")
+}
+
+// quote renders certificate text for a message: quoted and escaped, and whole up to 300 bytes,
+// since a workflow identity runs past ref.Quote's 80 and its end (the ref) is what differs.
+func quote(s string) string {
+	if len(s) > 300 {
+		return ref.Quote(s)
+	}
+	return fmt.Sprintf("%q", s)
 }
 
 func orNone(s string) string {
