@@ -32,6 +32,10 @@ type PromoteInput struct {
 	// only after a listing made this long after its claim was first listed.
 	Settle time.Duration
 	Log    *slog.Logger
+
+	// Verify, when set, is called once a decision would write, before anything is written (also
+	// on a dry run): an error refuses the candidate (package sign checks its signature).
+	Verify func(ctx context.Context, digest string, annotations map[string]string) error
 }
 
 // PromoteResult is what tag-validated reports.
@@ -143,6 +147,11 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 			return PromoteResult{}, fmt.Errorf("%s: %w", reg.Name(), err)
 		}
 		res := PromoteResult{Reason: d.Reason, Detail: d.Detail, Version: d.Version, Digest: c.Digest, Sha: c.sha, RC: c.RCTag, Writes: d.Writes, DryRun: in.DryRun, Tags: list}
+		if d.Promote() && in.Verify != nil {
+			if err := in.Verify(ctx, c.Digest, c.manifest.Annotations()); err != nil {
+				return PromoteResult{Digest: c.Digest, Sha: c.sha}, fmt.Errorf("%w: %w; nothing written", ErrInvalidCandidate, err)
+			}
+		}
 		if in.DryRun || !d.Promote() {
 			return res, nil
 		}
