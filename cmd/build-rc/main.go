@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -40,6 +41,7 @@ var command = actionio.Command{
 		{Name: "tag_prefix", Usage: "prefix of version tags: empty or v"},
 		{Name: "short_sha_length", Default: "7", Usage: "length of the short sha in sha-<s> and integration-<s> (4 to 40)"},
 		{Name: "ignore", Usage: "gitignore-style patterns to leave out of the artifact, one per line (.git is always left out)"},
+		{Name: "allow_empty", Bool: true, Usage: "push an artifact with no file in it (refused by default: with prune: true, Flux would delete everything the Kustomization manages)"},
 	}, step.CredentialInputs, []actionio.Input{step.DryRunInput}, records.BuildInputs),
 }
 
@@ -73,6 +75,9 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	}
 	in.Log = step.Logger(stderr)
 	res, err := pipeline.BuildRC(ctx, reg, in)
+	if errors.Is(err, artifact.ErrEmpty) {
+		return actionio.Usagef("%v; to push it anyway, pass %s", err, v.Spell("allow_empty"))
+	}
 	if err != nil {
 		return err
 	}
@@ -94,7 +99,7 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 }
 
 func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values) (pipeline.BuildInput, error) {
-	in := pipeline.BuildInput{Dir: v.Get("path"), Sha: strings.ToLower(v.Get("sha")), Ref: v.Get("ref"), DryRun: v.Bool("dry_run")}
+	in := pipeline.BuildInput{Dir: v.Get("path"), Sha: strings.ToLower(v.Get("sha")), Ref: v.Get("ref"), DryRun: v.Bool("dry_run"), AllowEmpty: v.Bool("allow_empty")}
 	if in.Sha == "" {
 		return in, actionio.Usagef("sha is required: pass --sha or run in GitHub Actions (GITHUB_SHA)")
 	}

@@ -298,3 +298,35 @@ func TestBuildRCNeverPrintsSecrets(t *testing.T) {
 		})
 	}
 }
+
+// A path with nothing to package is refused before anything is pushed (issue 14: an empty
+// candidate is deployed by integration, and with prune: true deletes everything there), unless
+// allow_empty says it is meant.
+func TestBuildRCRefusesEmptyArtifact(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t)
+	dir := manifestsDir(t)
+	args := []string{"--repository", srv.Host + "/acme/empty", "--path", dir, "--sha", commit, "--ref", "main",
+		"--created", "2026-08-01T10:00:00Z", "--ignore", "*.yaml"}
+	r := invoke(t, nil, args...)
+	if r.Code != 2 {
+		t.Fatalf("exit %d, want 2; stderr:\n%s", r.Code, r.Stderr)
+	}
+	for _, want := range []string{"no files to package after ignore", dir, `"*.yaml"`, "--allow-empty"} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
+		}
+	}
+	if w := srv.Writes(); len(w) != 0 {
+		t.Errorf("refused build wrote %v", w)
+	}
+	if r := invoke(t, nil, append(args, "--allow-empty")...); r.Code != 0 {
+		t.Errorf("--allow-empty: exit %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+	// In Actions the input is named as a workflow sets it.
+	env := map[string]string{"GITHUB_ACTIONS": "true", "INPUT_IGNORE": "*.yaml"}
+	r = invoke(t, env, args[:len(args)-2]...)
+	if r.Code != 2 || !strings.Contains(r.Stderr, "input allow_empty") {
+		t.Errorf("in Actions: exit %d, want 2 naming input allow_empty; stderr:\n%s", r.Code, r.Stderr)
+	}
+}

@@ -65,6 +65,17 @@ type Values struct {
 	JSON bool
 	// Args are the positional arguments left after the flags.
 	Args []string
+	// inActions: the step runs in GitHub Actions, where a user sets inputs, not flags.
+	inActions bool
+}
+
+// Spell names an input the way the user gives it: "input dry_run" in a GitHub Actions step
+// (where with: sets inputs), "--dry-run" on a command line.
+func (v *Values) Spell(name string) string {
+	if v != nil && v.inActions {
+		return "input " + name
+	}
+	return "--" + strings.ReplaceAll(name, "_", "-")
 }
 
 // Get returns an input's value ("" when unset).
@@ -144,7 +155,7 @@ func Parse(c Command, a *githubactions.Action, args []string, help io.Writer) (*
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
-	v := &Values{values: make(map[string]string, len(c.Inputs)), JSON: *jsonOut, Args: fs.Args()}
+	v := &Values{values: make(map[string]string, len(c.Inputs)), JSON: *jsonOut, Args: fs.Args(), inActions: InActions(a)}
 	if s := a.GetInput("json"); s != "" && !set["json"] {
 		b, err := strconv.ParseBool(s)
 		if err != nil {

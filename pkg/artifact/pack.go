@@ -15,6 +15,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -24,6 +25,12 @@ import (
 )
 
 var (
+	// ErrEmpty is returned (wrapped, naming the directory and the ignore patterns) when the
+	// directory holds no regular file once ignore patterns are applied. Such an artifact is
+	// almost always a mistake (a wrong path, an ignore pattern that matches everything), and it
+	// is a dangerous one: a Kustomization with prune: true deletes everything it manages when
+	// it applies an empty artifact.
+	ErrEmpty = errors.New("no files to package after ignore")
 	// ErrSymlinkEscapes is returned (wrapped, naming the link and its target) when a symlink
 	// in the packed directory leads outside it.
 	ErrSymlinkEscapes = errors.New("symlink points outside the packed directory")
@@ -56,20 +63,39 @@ var epoch = time.Unix(0, 0).UTC()
 //
 // All problems found in the tree (symlinks leading outside it, special files) are reported
 // together, so that one run shows everything to fix.
+//
+// A directory with no regular file to package is refused with ErrEmpty; PackWith can allow it.
 func Pack(dir string, ignore []string) (v1.Layer, error) {
-	if err := CheckIgnore(ignore); err != nil {
+	return PackWith(dir, Options{Ignore: ignore})
+}
+
+// Options tune PackWith.
+type Options struct {
+	// Ignore holds gitignore-syntax patterns, as for Pack.
+	Ignore []string
+	// AllowEmpty packs a directory that holds no regular file (after Ignore) instead of
+	// refusing it with ErrEmpty.
+	AllowEmpty bool
+}
+
+// PackWith is Pack with options.
+func PackWith(dir string, o Options) (v1.Layer, error) {
+	if err := CheckIgnore(o.Ignore); err != nil {
 		return nil, err
 	}
 	root, err := packRoot(dir)
 	if err != nil {
 		return nil, err
 	}
-	w := &walker{root: root, ignore: compileIgnore(ignore)}
+	w := &walker{root: root, ignore: compileIgnore(o.Ignore)}
 	if err := w.walk(""); err != nil {
 		return nil, err
 	}
 	if len(w.problems) > 0 {
 		return nil, errors.Join(w.problems...)
+	}
+	if !o.AllowEmpty && !slices.ContainsFunc(w.entries, func(e entry) bool { return !e.dir }) {
+		return nil, emptyError(dir, o.Ignore)
 	}
 	slices.SortFunc(w.entries, func(a, b entry) int { return strings.Compare(a.name, b.name) })
 	layer, err := writeLayer(w.entries)
@@ -77,6 +103,24 @@ func Pack(dir string, ignore []string) (v1.Layer, error) {
 		return nil, err
 	}
 	return layer, nil
+}
+
+func emptyError(dir string, ignore []string) error {
+	var patterns []string
+	for _, element := range ignore {
+		for _, line := range strings.Split(element, "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				patterns = append(patterns, strconv.Quote(line))
+			}
+		}
+	}
+	applied := "no ignore patterns"
+	if len(patterns) > 0 {
+		applied = "ignore patterns " + strings.Join(patterns, ", ")
+	}
+	return fmt.Errorf("artifact: %w: %q holds no regular file once .git and the %s are left out; "+
+		"an empty artifact would make a Kustomization with prune: true delete everything it manages: "+
+		"check the path and the ignore patterns", ErrEmpty, dir, applied)
 }
 
 // packRoot returns dir as an absolute path free of symlinks, so that "inside dir" has one

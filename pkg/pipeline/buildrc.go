@@ -23,6 +23,8 @@ import (
 type BuildInput struct {
 	Dir    string
 	Ignore []string
+	// AllowEmpty packs a directory with no file in it (see artifact.ErrEmpty).
+	AllowEmpty bool
 	// Sha is the full commit sha; Ref, Source and Created go into the annotations.
 	Sha      string
 	Ref      string
@@ -88,7 +90,7 @@ func BuildRC(ctx context.Context, reg Registry, in BuildInput) (BuildResult, err
 	if err != nil {
 		return BuildResult{}, err
 	}
-	layer, err := artifact.Pack(in.Dir, in.Ignore)
+	layer, err := artifact.PackWith(in.Dir, artifact.Options{Ignore: in.Ignore, AllowEmpty: in.AllowEmpty})
 	if err != nil {
 		return BuildResult{}, err
 	}
