@@ -40,7 +40,7 @@ var command = actionio.Command{
 		{Name: "initial_version", Default: "0.0.0", Usage: "highest stable version to assume for an empty repository"},
 		{Name: "tag_prefix", Usage: "prefix of version tags: empty or v"},
 		{Name: "short_sha_length", Default: "7", Usage: "length of the short sha in sha-<s> and integration-<s> (4 to 40)"},
-		{Name: "ignore", Usage: "gitignore-style patterns to leave out of the artifact, one per line (.git is always left out)"},
+		{Name: "ignore", List: true, Usage: "gitignore-style patterns to leave out of the artifact, one per line (.git is always left out)"},
 		{Name: "allow_empty", Bool: true, Usage: "push an artifact with no file in it (refused by default: with prune: true, Flux would delete everything the Kustomization manages)"},
 	}, step.CredentialInputs, []actionio.Input{step.DryRunInput}, records.BuildInputs),
 }

@@ -330,3 +330,33 @@ func TestBuildRCRefusesEmptyArtifact(t *testing.T) {
 		t.Errorf("in Actions: exit %d, want 2 naming input allow_empty; stderr:\n%s", r.Code, r.Stderr)
 	}
 }
+
+// --ignore repeats: both patterns are left out (issue 14: only the last one was, and ignore
+// patterns exist to keep secrets out).
+func TestBuildRCIgnoreRepeats(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t)
+	dir := manifestsDir(t)
+	for _, f := range []string{"token.env", "key.pem"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("secret\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	digest := func(dir string, more ...string) any {
+		t.Helper()
+		r := invoke(t, nil, append([]string{"--repository", srv.Host + "/acme/ignore", "--path", dir, "--sha", commit, "--ref", "main",
+			"--created", "2026-08-01T10:00:00Z", "--dry-run", "--json"}, more...)...)
+		if r.Code != 0 {
+			t.Fatalf("exit %d, stderr:\n%s", r.Code, r.Stderr)
+		}
+		var got map[string]any
+		if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil {
+			t.Fatal(err)
+		}
+		return got["digest"]
+	}
+	// The same digest as a directory holding only the manifest: both files were left out.
+	if got, want := digest(dir, "--ignore", "*.env", "--ignore", "*.pem"), digest(manifestsDir(t)); got != want {
+		t.Errorf("digest %v, want %v (the manifest alone)", got, want)
+	}
+}

@@ -31,8 +31,8 @@ import (
 
 const name = "ocipromote"
 
-var selectInput = actionio.Input{Name: "select",
-	Usage: "a Flux OCIRepository selection NAME=CONSTRAINT or NAME=CONSTRAINT;SEMVER_FILTER; repeat the flag (or one per line in INPUT_SELECT); default integration=>= 0.0.0-0;.*-rc.* and live=>= 0.0.0, as the example clusters select"}
+var selectInput = actionio.Input{Name: "select", List: true,
+	Usage: "a Flux OCIRepository selection NAME=CONSTRAINT or NAME=CONSTRAINT;SEMVER_FILTER; default integration=>= 0.0.0-0;.*-rc.* and live=>= 0.0.0, as the example clusters select"}
 
 var actorInput = actionio.Input{Name: "actor", ContextEnv: "GITHUB_ACTOR", Usage: "who does this, recorded in the hold (default $GITHUB_ACTOR, then $USER)"}
 
@@ -129,36 +129,6 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	}
 }
 
-// joinRepeated lets a flag be given more than once: its values are joined by newlines, the form
-// INPUT_<NAME> takes in a workflow.
-func joinRepeated(args []string, flagName string) []string {
-	var values, rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			rest = append(rest, args[i:]...)
-			break
-		}
-		switch {
-		case a == "--"+flagName || a == "-"+flagName:
-			if i+1 < len(args) {
-				values = append(values, args[i+1])
-				i++
-				continue
-			}
-		case strings.HasPrefix(a, "--"+flagName+"=") || strings.HasPrefix(a, "-"+flagName+"="):
-			_, v, _ := strings.Cut(a, "=")
-			values = append(values, v)
-			continue
-		}
-		rest = append(rest, a)
-	}
-	if len(values) == 0 {
-		return args
-	}
-	return append([]string{"--" + flagName, strings.Join(values, "\n")}, rest...)
-}
-
 func selectors(v *actionio.Values) ([]status.Selector, error) {
 	s, err := status.ParseSelectors(v.Get("select"))
 	if err != nil {
@@ -168,7 +138,7 @@ func selectors(v *actionio.Values) ([]status.Selector, error) {
 }
 
 func runStatus(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, env step.Env) error {
-	v, err := actionio.Parse(statusCommand, a, joinRepeated(args, "select"), stdout)
+	v, err := actionio.Parse(statusCommand, a, args, stdout)
 	if err != nil {
 		return err
 	}
@@ -337,7 +307,7 @@ func runHold(ctx context.Context, a *githubactions.Action, verb string, args []s
 }
 
 func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, env step.Env) error {
-	v, err := actionio.Parse(pruneCommand, a, joinRepeated(args, "select"), stdout)
+	v, err := actionio.Parse(pruneCommand, a, args, stdout)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/ocipromote/ocipromote/pkg/actionio"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
@@ -19,26 +22,25 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
 
-func TestJoinRepeated(t *testing.T) {
+// --select is repeatable: each occurrence is one selection.
+func TestSelectRepeats(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		args []string
-		want []string
-	}{
-		{"absent", []string{"--repository", "r"}, []string{"--repository", "r"}},
-		{"once", []string{"--select", "live=>= 0.0.0", "--json"}, []string{"--select", "live=>= 0.0.0", "--json"}},
-		{"twice, both spellings", []string{"--select", "a=>= 0.0.0-0", "--repository", "r", "-select=b=>= 0.0.0"},
-			[]string{"--select", "a=>= 0.0.0-0\nb=>= 0.0.0", "--repository", "r"}},
-		{"after --", []string{"--", "--select", "x"}, []string{"--", "--select", "x"}},
+	var w strings.Builder
+	v, err := actionio.Parse(statusCommand, githubactions.New(githubactions.WithGetenv(func(string) string { return "" })),
+		[]string{"--select", "a=>= 0.0.0-0", "--repository", "r.example/a/b", "-select=b=>= 0.0.0"}, &w)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			if got := joinRepeated(tc.args, "select"); !slices.Equal(got, tc.want) {
-				t.Errorf("joinRepeated(%q) = %q, want %q", tc.args, got, tc.want)
-			}
-		})
+	sel, err := selectors(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range sel {
+		got = append(got, s.Name)
+	}
+	if want := []string{"a", "b"}; !slices.Equal(got, want) {
+		t.Errorf("selections %q, want %q", got, want)
 	}
 }
 

@@ -43,6 +43,9 @@ type Input struct {
 	Secret bool
 	// Bool inputs take true/false and may be given as a bare flag.
 	Bool bool
+	// List inputs hold one value per line (as a workflow's multi-line input does); the flag may be
+	// repeated, each occurrence adding a line (another flag given twice takes the last value).
+	List bool
 }
 
 // Flag is the command-line spelling of the input.
@@ -102,6 +105,9 @@ type boolFlag interface{ IsBoolFlag() bool }
 type stringValue struct {
 	s      *string
 	isBool bool
+	list   bool
+	// given counts the flag's occurrences.
+	given *int
 }
 
 func (v stringValue) String() string {
@@ -110,8 +116,18 @@ func (v stringValue) String() string {
 	}
 	return *v.s
 }
-func (v stringValue) Set(s string) error { *v.s = s; return nil }
-func (v stringValue) IsBoolFlag() bool   { return v.isBool }
+
+func (v stringValue) Set(s string) error {
+	*v.given++
+	if v.list && *v.given > 1 {
+		*v.s += "\n" + s
+	} else {
+		*v.s = s
+	}
+	return nil
+}
+
+func (v stringValue) IsBoolFlag() bool { return v.isBool }
 
 var _ boolFlag = stringValue{}
 
@@ -131,6 +147,9 @@ func Parse(c Command, a *githubactions.Action, args []string, help io.Writer) (*
 		if in.Required {
 			usage += " (required)"
 		}
+		if in.List {
+			usage += " (repeat the flag for more; one per line in the environment variable)"
+		}
 		usage += fmt.Sprintf(" [env %s", in.Env())
 		if in.ContextEnv != "" {
 			usage += ", default $" + in.ContextEnv
@@ -139,7 +158,7 @@ func Parse(c Command, a *githubactions.Action, args []string, help io.Writer) (*
 			usage += fmt.Sprintf(", default %q", in.Default)
 		}
 		usage += "]"
-		fs.Var(stringValue{s: s, isBool: in.Bool}, in.Flag(), usage)
+		fs.Var(stringValue{s: s, isBool: in.Bool, list: in.List, given: new(int)}, in.Flag(), usage)
 	}
 	jsonOut := fs.Bool("json", false, "print the outputs as one JSON object on stdout")
 	fs.Usage = func() {

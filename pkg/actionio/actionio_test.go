@@ -18,6 +18,7 @@ var cmd = Command{Name: "x", Summary: "test", Inputs: []Input{
 	{Name: "bump", Default: "patch"},
 	{Name: "dry_run", Bool: true},
 	{Name: "password", Secret: true},
+	{Name: "ignore", List: true},
 }}
 
 func action(env map[string]string, w *bytes.Buffer) *githubactions.Action {
@@ -44,6 +45,13 @@ func TestParsePrecedence(t *testing.T) {
 			map[string]string{"dry_run": "true"}},
 		{"bool input", map[string]string{"INPUT_REPOSITORY": "r", "INPUT_DRY_RUN": "TRUE"}, nil,
 			map[string]string{"dry_run": "true"}},
+		// Issue 14: --ignore given twice kept only the last pattern, letting a secret in.
+		{"list flag repeated", map[string]string{"INPUT_REPOSITORY": "r"}, []string{"--ignore", "*.env", "-ignore=secrets/"},
+			map[string]string{"ignore": "*.env\nsecrets/"}},
+		{"single flag given twice takes the last", map[string]string{"INPUT_REPOSITORY": "r"}, []string{"--sha", "a", "--sha", "b"},
+			map[string]string{"sha": "b"}},
+		{"list flag beats list input", map[string]string{"INPUT_REPOSITORY": "r", "INPUT_IGNORE": "a\nb"}, []string{"--ignore", "c"},
+			map[string]string{"ignore": "c"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
