@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -358,5 +359,85 @@ func TestBuildRCIgnoreRepeats(t *testing.T) {
 	// The same digest as a directory holding only the manifest: both files were left out.
 	if got, want := digest(dir, "--ignore", "*.env", "--ignore", "*.pem"), digest(manifestsDir(t)); got != want {
 		t.Errorf("digest %v, want %v (the manifest alone)", got, want)
+	}
+}
+
+// checkout makes a git repository with two commits of deploy/app.yaml and returns the
+// repository, the deploy directory and the two shas, oldest first.
+func checkout(t *testing.T) (repo, dir string, shas []string) {
+	t.Helper()
+	repo = t.TempDir()
+	dir = filepath.Join(repo, "deploy")
+	git := func(args ...string) string {
+		t.Helper()
+		c := exec.Command("git", append([]string{"-C", repo}, args...)...)
+		c.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.com")
+		out, err := c.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, content := range []string{"replicas: 1\n", "replicas: 2\n"} {
+		if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		git("add", ".")
+		git("commit", "-q", "-m", content)
+		shas = append(shas, git("rev-parse", "HEAD"))
+	}
+	return repo, dir, shas
+}
+
+// Issue 14: from a terminal, a dirty tree was pushed under any sha, permanently. In a checkout,
+// sha defaults to HEAD; another sha, or files under the path that differ from it, are refused
+// before anything is pushed, unless allow_dirty.
+func TestBuildRCChecksTheCheckout(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t)
+	_, dir, shas := checkout(t)
+	repository := srv.Host + "/acme/checkout"
+	args := func(more ...string) []string {
+		return append([]string{"--repository", repository, "--path", dir, "--ref", "main", "--dry-run", "--json"}, more...)
+	}
+	r := invoke(t, nil, args()...)
+	if r.Code != 0 {
+		t.Fatalf("clean checkout without --sha: exit %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+	if want := "sha-" + shas[1][:7]; !strings.Contains(r.Stdout, want) {
+		t.Errorf("without --sha the build is not HEAD's (%s): %s", want, r.Stdout)
+	}
+	r = invoke(t, nil, args("--sha", shas[0])...)
+	if r.Code != 2 || !strings.Contains(r.Stderr, "is not HEAD") || !strings.Contains(r.Stderr, "--allow-dirty") {
+		t.Errorf("--sha of HEAD~1: exit %d, want 2 saying it is not HEAD and naming --allow-dirty; stderr:\n%s", r.Code, r.Stderr)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte("replicas: 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "big.bin"), []byte("untracked"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = invoke(t, nil, args()...)
+	if r.Code != 2 {
+		t.Fatalf("dirty path: exit %d, want 2; stderr:\n%s", r.Code, r.Stderr)
+	}
+	for _, want := range []string{"app.yaml", "big.bin", "differ from commit " + shas[1], "--allow-dirty"} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("dirty path: stderr lacks %q:\n%s", want, r.Stderr)
+		}
+	}
+	if r := invoke(t, nil, args("--allow-dirty")...); r.Code != 0 {
+		t.Errorf("--allow-dirty: exit %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+	// Files the artifact leaves out do not count; the edited manifest still does.
+	if r := invoke(t, nil, args("--ignore", "*.bin")...); r.Code != 2 || strings.Contains(r.Stderr, "big.bin") {
+		t.Errorf("--ignore *.bin: exit %d, want 2 for app.yaml alone; stderr:\n%s", r.Code, r.Stderr)
+	}
+	if len(srv.Writes()) != 0 {
+		t.Errorf("dry runs wrote %v", srv.Writes())
 	}
 }
