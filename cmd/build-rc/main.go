@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -51,9 +50,9 @@ func outputs(r pipeline.BuildResult) actionio.Outputs {
 	return actionio.Outputs{
 		{Name: "version", Value: r.Version},
 		{Name: "digest", Value: r.Digest},
-		{Name: "tags", Value: strings.Join(r.Tags, ",")},
+		actionio.List("tags", r.Tags),
 		{Name: "short_sha", Value: r.Short},
-		{Name: "pushed", Value: fmt.Sprint(r.Pushed)},
+		actionio.Bool("pushed", r.Pushed),
 	}
 }
 

@@ -84,9 +84,10 @@ func TestBuildRCCommandLine(t *testing.T) {
 		if r.Code != 0 {
 			t.Fatalf("run %d: exit %d, stderr:\n%s", i, r.Code, r.Stderr)
 		}
-		if err := json.Unmarshal([]byte(r.Stdout), dst); err != nil {
+		if err := steptest.DecodeOutputs(r.Stdout, dst); err != nil {
 			t.Fatalf("run %d: stdout is not one JSON object: %v\n%s", i, err, r.Stdout)
 		}
+		steptest.CheckSchema(t, r.Stdout, filepath.Join("..", "..", "testdata", "schema", "build-rc.json"))
 	}
 	if first["version"] != "0.0.1-rc.1" || first["pushed"] != "true" {
 		t.Errorf("first = %v", first)

@@ -16,7 +16,6 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -249,10 +248,10 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 		{Name: "digest", Value: res.Digest},
 		{Name: "sha", Value: res.Sha},
 		{Name: "rc", Value: res.RC},
-		{Name: "validated", Value: strconv.FormatBool(res.Validated)},
+		actionio.Bool("validated", res.Validated),
 		{Name: "hold", Value: res.Hold.Tag},
-		{Name: "writes", Value: strings.Join(res.Writes, ",")},
-		{Name: "changed", Value: strconv.FormatBool(res.Changed() && !res.DryRun)},
+		actionio.List("writes", res.Writes),
+		actionio.Bool("changed", res.Changed() && !res.DryRun),
 	}
 	heading := "rollback: " + res.Detail
 	if res.DryRun {
@@ -293,7 +292,7 @@ func runHold(ctx context.Context, a *githubactions.Action, verb string, args []s
 	outs := actionio.Outputs{
 		{Name: "hold", Value: onOff(ch.State.Held())},
 		{Name: "tag", Value: ch.State.Tag},
-		{Name: "changed", Value: strconv.FormatBool(ch.Wrote && !v.Bool("dry_run"))},
+		actionio.Bool("changed", ch.Wrote && !v.Bool("dry_run")),
 		{Name: "reason", Value: ch.State.Reason},
 	}
 	heading := "hold " + verb + ": " + ch.State.Describe()
@@ -352,9 +351,9 @@ func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdou
 		return err
 	}
 	outs := actionio.Outputs{
-		{Name: "deleted", Value: strconv.Itoa(len(res.Deleted))},
-		{Name: "deleted_tags", Value: strings.Join(res.DeletedTags(), ",")},
-		{Name: "skipped", Value: strconv.Itoa(len(res.Skipped))},
+		actionio.Int("deleted", len(res.Deleted)),
+		actionio.List("deleted_tags", res.DeletedTags()),
+		actionio.Int("skipped", len(res.Skipped)),
 	}
 	// stdout carries the result itself; the outputs go to GITHUB_OUTPUT.
 	return actionio.Report(a, io.Discard, stderr, false, "prune: "+res.Summary(), outs)

@@ -143,7 +143,7 @@ func TestHoldAsActionsStep(t *testing.T) {
 
 	r = steptest.Invoke(t, name, run, map[string]string{}, "hold", "release", "--repository", repo, "--actor", "octocat", "--json")
 	var got map[string]string
-	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || r.Code != 0 {
+	if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
 		t.Fatalf("hold release: exit %d, %v\n%s%s", r.Code, err, r.Stdout, r.Stderr)
 	}
 	if got["hold"] != "off" || got["tag"] != "hold-2" || got["changed"] != "true" {
@@ -156,7 +156,7 @@ func TestRollbackThenStatus(t *testing.T) {
 	_, repo, rcs := promoted(t)
 	r := steptest.Invoke(t, name, run, map[string]string{"USER": "oncall"}, "rollback", "--repository", repo, "--to", "aaaaaaa", "--reason", "b broke login", "--json")
 	var got map[string]string
-	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || r.Code != 0 {
+	if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
 		t.Fatalf("rollback: exit %d, %v\n%s%s", r.Code, err, r.Stdout, r.Stderr)
 	}
 	if got["version"] != "0.0.3" || got["digest"] != rcs[0].Digest || got["writes"] != "hold-1,0.0.3" || got["changed"] != "true" {
@@ -346,4 +346,43 @@ func TestStatusAndPruneAsActionsSteps(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Issue 14: --json was stringly typed ("promoted":"false", "tags":"a,b"), and status printed
+// "artifacts": null and a zero time for a repository with no artifact. Every subcommand's --json
+// is checked against a hand-written schema of its types (testdata/schema).
+func TestJSONSchemas(t *testing.T) {
+	t.Parallel()
+	schema := func(name string) string { return filepath.Join("..", "..", "testdata", "schema", "ocipromote-"+name+".json") }
+	_, repo, _ := promoted(t)
+	jsonOf := func(args ...string) string {
+		t.Helper()
+		r := steptest.Invoke(t, name, run, map[string]string{}, append(args, "--json")...)
+		if r.Code != 0 {
+			t.Fatalf("%v: exit %d\n%s", args, r.Code, r.Stderr)
+		}
+		return r.Stdout
+	}
+	out := jsonOf("status", "--repository", repo)
+	steptest.CheckSchema(t, out, schema("status"))
+	if strings.Contains(out, "0001-01-01") {
+		t.Errorf("status of a repository never held prints a zero time:\n%s", out)
+	}
+	steptest.CheckSchema(t, jsonOf("prune", "--repository", repo, "--keep-stable", "1", "--keep-rc-days", "7", "--now", "2026-12-01T00:00:00Z", "--dry-run"), schema("prune"))
+	steptest.CheckSchema(t, jsonOf("rollback", "--repository", repo, "--to", "aaaaaaa", "--reason", "r", "--actor", "a", "--dry-run"), schema("rollback"))
+	steptest.CheckSchema(t, jsonOf("rollback", "--repository", repo, "--to", "aaaaaaa", "--reason", "r", "--actor", "a"), schema("rollback"))
+	steptest.CheckSchema(t, jsonOf("status", "--repository", repo), schema("status"))
+	steptest.CheckSchema(t, jsonOf("hold", "release", "--repository", repo, "--actor", "a"), schema("hold"))
+	steptest.CheckSchema(t, jsonOf("hold", "set", "--repository", repo, "--actor", "a", "--reason", "freeze"), schema("hold"))
+
+	// A repository holding only hold records has no artifact: a list, empty, not null.
+	srv := ocitest.New(t)
+	empty := srv.Host + "/acme/empty"
+	jsonOf("hold", "set", "--repository", empty, "--actor", "a", "--reason", "freeze")
+	out = jsonOf("status", "--repository", empty)
+	steptest.CheckSchema(t, out, schema("status"))
+	if !strings.Contains(out, `"artifacts": []`) {
+		t.Errorf("status of a repository with no artifact:\n%s", out)
+	}
+	steptest.CheckSchema(t, jsonOf("prune", "--repository", empty, "--keep-stable", "1", "--keep-rc-days", "7", "--dry-run"), schema("prune"))
 }

@@ -32,7 +32,7 @@ var command = actionio.Command{
 
 func outputs(r pipeline.PromoteResult) actionio.Outputs {
 	return actionio.Outputs{
-		{Name: "promoted", Value: fmt.Sprint(r.Promoted)},
+		actionio.Bool("promoted", r.Promoted),
 		{Name: "reason", Value: r.Reason},
 		{Name: "version", Value: r.Version},
 		{Name: "digest", Value: r.Digest},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -64,9 +63,10 @@ func TestTagValidatedAsActionsStepThenReplay(t *testing.T) {
 	writes := len(srv.Writes())
 	r = steptest.Invoke(t, command.Name, run, map[string]string{}, "--repository", repo, "--sha", commit[:7], "--json")
 	var got map[string]string
-	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || r.Code != 0 {
+	if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
 		t.Fatalf("replay: exit %d, stdout %q: %v\n%s", r.Code, r.Stdout, err, r.Stderr)
 	}
+	steptest.CheckSchema(t, r.Stdout, filepath.Join("..", "..", "testdata", "schema", "tag-validated.json"))
 	if got["promoted"] != "false" || got["reason"] != "already-promoted" || got["version"] != "0.0.1" || got["sha"] != commit {
 		t.Errorf("replay outputs = %v", got)
 	}
@@ -217,7 +217,7 @@ func TestTagValidatedHeld(t *testing.T) {
 	args := []string{"--repository", repo, "--revision", rc.Version + "@" + rc.Digest, "--json"}
 	r := steptest.Invoke(t, command.Name, run, map[string]string{}, args...)
 	var got map[string]string
-	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || r.Code != 0 {
+	if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
 		t.Fatalf("held: exit %d, stdout %q: %v\n%s", r.Code, r.Stdout, err, r.Stderr)
 	}
 	if got["promoted"] != "false" || got["reason"] != "held" {
@@ -238,7 +238,7 @@ func TestTagValidatedHeld(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = steptest.Invoke(t, command.Name, run, map[string]string{}, args...)
-	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || r.Code != 0 {
+	if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
 		t.Fatalf("released: exit %d, stdout %q: %v\n%s", r.Code, r.Stdout, err, r.Stderr)
 	}
 	if got["promoted"] != "true" || got["version"] != "0.0.1" {
@@ -285,7 +285,7 @@ func TestTagValidatedSuccessPrintsNoSecrets(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", r.Code, r.Stderr)
 	}
 	var got map[string]string
-	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || got["promoted"] != "true" {
+	if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || got["promoted"] != "true" {
 		t.Fatalf("outputs %q (%v), want promoted=true", r.Stdout, err)
 	}
 	if len(gh.Writes()) == 0 {

@@ -224,10 +224,32 @@ func Parse(c Command, a *githubactions.Action, args []string, help io.Writer) (*
 	return v, nil
 }
 
-// Output is one named output of a step.
+// Output is one named output of a step. Value is the text GitHub Actions gets (every step output
+// is a string there); Typed, when set, is what --json prints instead: a bool, a number or a list,
+// so that `jq -e .promoted` is false when nothing was promoted.
 type Output struct {
 	Name  string
 	Value string
+	Typed any
+}
+
+// Bool is a true/false output: "true" or "false" in Actions, a JSON boolean with --json.
+func Bool(name string, b bool) Output {
+	return Output{Name: name, Value: strconv.FormatBool(b), Typed: b}
+}
+
+// Int is a numeric output.
+func Int(name string, n int) Output {
+	return Output{Name: name, Value: strconv.Itoa(n), Typed: n}
+}
+
+// List is a list output: comma-separated in Actions (the items never hold a comma), a JSON
+// array (never null) with --json.
+func List(name string, items []string) Output {
+	if items == nil {
+		items = []string{}
+	}
+	return Output{Name: name, Value: strings.Join(items, ","), Typed: items}
 }
 
 // Outputs are a step's outputs in the order they are documented.
@@ -242,9 +264,12 @@ func Emit(a *githubactions.Action, stdout io.Writer, jsonOut bool, outs Outputs)
 		}
 	}
 	if jsonOut {
-		m := make(map[string]string, len(outs))
+		m := make(map[string]any, len(outs))
 		for _, o := range outs {
 			m[o.Name] = o.Value
+			if o.Typed != nil {
+				m[o.Name] = o.Typed
+			}
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)

@@ -2,7 +2,6 @@ package actionio
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -122,30 +121,34 @@ func TestEmit(t *testing.T) {
 	outFile := filepath.Join(t.TempDir(), "out")
 	var w, stdout bytes.Buffer
 	a := action(map[string]string{"GITHUB_OUTPUT": outFile}, &w)
-	outs := Outputs{{"version", "0.0.1-rc.1"}, {"reason", "ignored: a\nb"}}
+	outs := Outputs{{Name: "version", Value: "0.0.1-rc.1"}, {Name: "reason", Value: "ignored: a\nb"},
+		Bool("promoted", false), List("tags", []string{"a", "b"}), List("none", nil), Int("deleted", 3)}
 	if err := Emit(a, &stdout, true, outs); err != nil {
 		t.Fatal(err)
 	}
-	var got map[string]string
-	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil || got["version"] != "0.0.1-rc.1" || got["reason"] != "ignored: a\nb" {
-		t.Errorf("JSON = %s, %v", stdout.String(), err)
+	// Typed with --json (issue 14: "promoted":"false" made `jq -e .promoted` true).
+	if got, want := stdout.String(), `{"deleted":3,"none":[],"promoted":false,"reason":"ignored: a\nb","tags":["a","b"],"version":"0.0.1-rc.1"}`+"\n"; got != want {
+		t.Errorf("JSON = %s, want %s", got, want)
 	}
+	// Strings in GITHUB_OUTPUT, as Actions requires.
 	b, _ := os.ReadFile(outFile)
-	if !strings.Contains(string(b), "version<<") || !strings.Contains(string(b), "0.0.1-rc.1") {
-		t.Errorf("GITHUB_OUTPUT = %q", b)
+	for _, want := range []string{"version<<", "0.0.1-rc.1", "promoted<<", "\nfalse\n", "tags<<", "\na,b\n", "deleted<<", "\n3\n"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("GITHUB_OUTPUT lacks %q:\n%s", want, b)
+		}
 	}
 	stdout.Reset()
 	if err := Emit(action(nil, &w), &stdout, false, outs); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := stdout.String(), "version=0.0.1-rc.1\nreason=ignored: a b\n"; got != want {
+	if got, want := stdout.String(), "version=0.0.1-rc.1\nreason=ignored: a b\npromoted=false\ntags=a,b\nnone=\ndeleted=3\n"; got != want {
 		t.Errorf("plain outputs = %q, want %q", got, want)
 	}
 }
 
 func TestTableEscapesCells(t *testing.T) {
 	t.Parallel()
-	got := Table("h", Outputs{{"reason", "a|b `c`\nd"}})
+	got := Table("h", Outputs{{Name: "reason", Value: "a|b `c`\nd"}})
 	if want := "| reason | `a\\|b 'c' d` |"; !strings.Contains(got, want) {
 		t.Errorf("Table = %q, want a row %q", got, want)
 	}
