@@ -353,7 +353,9 @@ func TestStatusAndPruneAsActionsSteps(t *testing.T) {
 // is checked against a hand-written schema of its types (testdata/schema).
 func TestJSONSchemas(t *testing.T) {
 	t.Parallel()
-	schema := func(name string) string { return filepath.Join("..", "..", "testdata", "schema", "ocipromote-"+name+".json") }
+	schema := func(name string) string {
+		return filepath.Join("..", "..", "testdata", "schema", "ocipromote-"+name+".json")
+	}
 	_, repo, _ := promoted(t)
 	jsonOf := func(args ...string) string {
 		t.Helper()
