@@ -90,7 +90,7 @@ func BuildRC(ctx context.Context, reg Registry, in BuildInput) (BuildResult, err
 	if err != nil {
 		return BuildResult{}, err
 	}
-	layer, err := artifact.PackWith(in.Dir, artifact.Options{Ignore: in.Ignore, AllowEmpty: in.AllowEmpty})
+	layer, err := artifact.PackWith(in.Dir, artifact.Options{Ignore: in.Ignore, AllowEmpty: in.AllowEmpty, Log: log})
 	if err != nil {
 		return BuildResult{}, err
 	}
