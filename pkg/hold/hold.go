@@ -324,9 +324,10 @@ type Change struct {
 // maxAttempts bounds how often a write retries when concurrent writers take its number.
 const maxAttempts = 5
 
-// Set turns the hold on with rec (its State is set to On), unless it is on already. A hold on
-// for another rollback target than rec.Digest is replaced by rec, so the record says why live
-// is where it is; list is a tag listing made during this run.
+// Set turns the hold on with rec (its State is set to On). A hold on already keeps its reason
+// and gains rec's (see joinReasons), unless it holds it already. A hold on for another rollback
+// target than rec.Digest is replaced by rec, so the record says why live is where it is; list is
+// a tag listing made during this run.
 func Set(ctx context.Context, reg Registry, list []string, rec Record, dryRun bool) (Change, error) {
 	rec.State = On
 	cur, err := Read(ctx, reg, list)
@@ -334,7 +335,9 @@ func Set(ctx context.Context, reg Registry, list []string, rec Record, dryRun bo
 		return Change{}, err
 	}
 	if cur.Held() && (rec.Digest == "" || rec.Digest == cur.Digest) {
-		return Change{State: cur}, nil
+		if rec, err = joinReasons(cur, rec); err != nil || rec.Reason == cur.Reason {
+			return Change{State: cur}, err
+		}
 	}
 	return write(ctx, reg, list, rec, dryRun)
 }
