@@ -2,7 +2,7 @@
 //
 //	ocipromote status   --repository R [--select NAME=CONSTRAINT]...   where each commit is, what each cluster selects
 //	ocipromote rollback --repository R --to VERSION|SHA|DIGEST --reason TEXT   put live back, and hold promotion
-//	ocipromote hold set|release --repository R --reason TEXT   stop or resume automatic promotion
+//	ocipromote hold set|release|show --repository R --reason TEXT   stop, resume or show automatic promotion
 //	ocipromote prune    --repository R --keep-stable N --keep-rc-days D [--dry-run]   remove old artifacts
 //
 // Inputs follow the other binaries: a flag, else INPUT_<NAME>, else the GitHub context; --json
@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,19 +60,12 @@ var (
 			step.DryRunInput,
 		),
 	}
-	holdSetCommand = actionio.Command{
-		Name:    name + " hold set",
-		Summary: "hold automatic promotion (a freeze): tag-validated and dispatch-receiver answer held until it is released",
+	holdCommand = actionio.Command{
+		Name:    name + " hold",
+		Summary: "set, release or show the hold on automatic promotion (a freeze): while it is on, tag-validated and dispatch-receiver answer held",
 		Inputs: withRegistry(
-			actionio.Input{Name: "reason", Required: true, Usage: "why, recorded in the hold"},
-			actorInput, step.DryRunInput,
-		),
-	}
-	holdReleaseCommand = actionio.Command{
-		Name:    name + " hold release",
-		Summary: "release the hold: the next validated candidate newer than live is promoted again",
-		Inputs: withRegistry(
-			actionio.Input{Name: "reason", Default: "released", Usage: "why, recorded in the release"},
+			actionio.Input{Name: "command", Usage: "set, release or show (on the command line, the word after hold: ocipromote hold set)"},
+			actionio.Input{Name: "reason", Usage: "why, recorded in the hold (required by set; release records \"released\" without it); a hold set while one is on keeps both reasons"},
 			actorInput, step.DryRunInput,
 		),
 	}
@@ -99,6 +93,7 @@ Usage:
   ocipromote rollback     --repository R --to VERSION|SHA|DIGEST --reason TEXT [--force] [--dry-run]
   ocipromote hold set     --repository R --reason TEXT [--dry-run]
   ocipromote hold release --repository R [--reason TEXT] [--dry-run]
+  ocipromote hold show    --repository R
   ocipromote prune        --repository R --keep-stable N --keep-rc-days D [--prune-stable] [--dry-run]
 
 Run "ocipromote COMMAND --help" for a command's inputs.
@@ -117,10 +112,7 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	case "rollback":
 		return runRollback(ctx, a, rest, stdout, stderr, env)
 	case "hold":
-		if len(rest) == 0 || (rest[0] != "set" && rest[0] != "release") {
-			return actionio.Usagef("hold takes set or release: %s hold set --reason TEXT, %s hold release", name, name)
-		}
-		return runHold(ctx, a, rest[0], rest[1:], stdout, stderr, env)
+		return runHold(ctx, a, rest, stdout, stderr, env)
 	case "prune":
 		return runPrune(ctx, a, rest, stdout, stderr, env)
 	default:
@@ -208,7 +200,7 @@ func encodeJSON(w io.Writer, v any) error {
 }
 
 // record is the hold record this run writes: who, when, why.
-func record(a *githubactions.Action, v *actionio.Values) (hold.Record, error) {
+func record(a *githubactions.Action, v *actionio.Values, reason string) (hold.Record, error) {
 	actor := v.Get("actor")
 	if actor == "" {
 		actor = a.Getenv("USER")
@@ -216,7 +208,7 @@ func record(a *githubactions.Action, v *actionio.Values) (hold.Record, error) {
 	if actor == "" {
 		return hold.Record{}, actionio.Usagef("say who you are with --actor (or INPUT_ACTOR); it is recorded in the hold")
 	}
-	rec := hold.Record{Reason: v.Get("reason"), Actor: actor, Time: time.Now().UTC()}
+	rec := hold.Record{Reason: reason, Actor: actor, Time: time.Now().UTC()}
 	if err := rec.Check(); err != nil {
 		return hold.Record{}, actionio.Usagef("%v", err)
 	}
@@ -231,7 +223,7 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 	if err := hold.CheckTo(v.Get("to")); err != nil {
 		return actionio.Usagef("to: %v", err)
 	}
-	rec, err := record(a, v)
+	rec, err := record(a, v, v.Get("reason"))
 	if err != nil {
 		return err
 	}
@@ -260,18 +252,50 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 	return actionio.Report(a, stdout, stderr, v.JSON, heading, outs)
 }
 
-func runHold(ctx context.Context, a *githubactions.Action, verb string, args []string, stdout, stderr io.Writer, env step.Env) error {
-	cmd := holdSetCommand
-	if verb == "release" {
-		cmd = holdReleaseCommand
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+// holdVerbs are the hold commands, in the order the usage lists them.
+var holdVerbs = []string{"set", "release", "show"}
+
+func runHold(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, env step.Env) error {
+	// The verb is the first argument on a command line, or the command input in a workflow.
+	if len(args) > 0 && slices.Contains(holdVerbs, args[0]) {
+		args = append([]string{"--command", args[0]}, args[1:]...)
 	}
-	v, err := actionio.Parse(cmd, a, args, stdout)
+	badVerb := func(verb string) error {
+		return actionio.Usagef("hold takes set, release or show, got %q: %s hold set --reason TEXT, %s hold release, %s hold show (in a workflow: the command input)", verb, name, name, name)
+	}
+	// A missing verb is the first thing to say, before any missing input.
+	if !slices.ContainsFunc(args, isHelp) && !slices.Contains(args, "--command") && !slices.Contains(holdVerbs, a.GetInput("command")) {
+		verb := a.GetInput("command")
+		if verb == "" && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			verb = args[0]
+		}
+		return badVerb(verb)
+	}
+	v, err := actionio.Parse(holdCommand, a, args, stdout)
 	if err != nil {
 		return err
 	}
-	rec, err := record(a, v)
-	if err != nil {
-		return err
+	verb := v.Get("command")
+	if !slices.Contains(holdVerbs, verb) {
+		return badVerb(verb)
+	}
+	// Inputs are checked before the registry is contacted.
+	var rec hold.Record
+	if verb != "show" {
+		reason := v.Get("reason")
+		switch {
+		case verb == "set" && reason == "":
+			return actionio.Usagef("hold set needs a reason: pass %s TEXT; it is recorded in the hold", v.Spell("reason"))
+		case verb == "release" && reason == "":
+			reason = "released"
+		}
+		if rec, err = record(a, v, reason); err != nil {
+			return err
+		}
 	}
 	reg, err := step.Open(a, v, env)
 	if err != nil {
@@ -281,11 +305,15 @@ func runHold(ctx context.Context, a *githubactions.Action, verb string, args []s
 	if err != nil {
 		return err
 	}
-	change := hold.Set
-	if verb == "release" {
-		change = hold.Release
+	var ch hold.Change
+	switch verb {
+	case "show":
+		ch.State, err = hold.Read(ctx, reg, list)
+	case "set":
+		ch, err = hold.Set(ctx, reg, list, rec, v.Bool("dry_run"))
+	case "release":
+		ch, err = hold.Release(ctx, reg, list, rec, v.Bool("dry_run"))
 	}
-	ch, err := change(ctx, reg, list, rec, v.Bool("dry_run"))
 	if err != nil {
 		return err
 	}
@@ -297,6 +325,8 @@ func runHold(ctx context.Context, a *githubactions.Action, verb string, args []s
 	}
 	heading := "hold " + verb + ": " + ch.State.Describe()
 	switch {
+	case verb == "show":
+		heading = "hold: " + ch.State.Describe()
 	case v.Bool("dry_run") && ch.Wrote:
 		heading = "hold " + verb + " (dry run): would write " + ch.State.Tag
 	case !ch.Wrote:

@@ -56,7 +56,12 @@ func TestUsage(t *testing.T) {
 		{"unknown command", []string{"deploy"}, 2, `unknown command "deploy"`},
 		{"help", []string{"--help"}, 0, "ocipromote prune"},
 		{"command help", []string{"rollback", "--help"}, 0, "-reason"},
-		{"hold without a verb", []string{"hold"}, 2, "set or release"},
+		{"hold without a verb", []string{"hold"}, 2, "set, release or show"},
+		{"hold with an unknown verb", []string{"hold", "lift", "--repository", "127.0.0.1:1/a/b"}, 2, `got "lift"`},
+		// Issue 14: ocipromote hold --help exited 2.
+		{"hold help", []string{"hold", "--help"}, 0, "-command"},
+		{"hold set help", []string{"hold", "set", "--help"}, 0, "-reason"},
+		{"hold set without a reason", []string{"hold", "set", "--repository", "127.0.0.1:1/a/b", "--actor", "a"}, 2, "hold set needs a reason: pass --reason"},
 		{"rollback without a reason", []string{"rollback", "--repository", "127.0.0.1:1/a/b", "--to", "0.0.1", "--actor", "a"}, 2, "--reason"},
 		{"rollback without an actor", []string{"rollback", "--repository", "127.0.0.1:1/a/b", "--to", "0.0.1", "--reason", "r"}, 2, "--actor"},
 		{"prune keeping no stable version", []string{"prune", "--repository", "127.0.0.1:1/a/b", "--keep-stable", "0", "--keep-rc-days", "3"}, 2, "at least 1"},
@@ -148,6 +153,14 @@ func TestHoldAsActionsStep(t *testing.T) {
 	}
 	if got["hold"] != "off" || got["tag"] != "hold-2" || got["changed"] != "true" {
 		t.Errorf("release outputs = %v", got)
+	}
+	// show reads the hold and writes nothing; in a workflow the verb is the command input.
+	r = steptest.Invoke(t, name, run, map[string]string{"INPUT_COMMAND": "show", "INPUT_REPOSITORY": repo}, "hold", "--json")
+	if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
+		t.Fatalf("hold show: exit %d, %v\n%s%s", r.Code, err, r.Stdout, r.Stderr)
+	}
+	if got["hold"] != "off" || got["tag"] != "hold-2" || got["changed"] != "false" || got["reason"] != "released" || !strings.Contains(r.Stderr, "hold: hold released by octocat") {
+		t.Errorf("show outputs = %v, stderr:\n%s", got, r.Stderr)
 	}
 }
 

@@ -116,7 +116,7 @@ func runBinaryEnv(t *testing.T, bin, name string, env []string, args ...string) 
 
 func jsonKeys(t *testing.T, name string, out []byte) []string {
 	t.Helper()
-	var m map[string]string
+	var m map[string]any
 	if err := json.Unmarshal(out, &m); err != nil {
 		t.Fatalf("%s --json printed %q: %v", name, out, err)
 	}
@@ -160,6 +160,7 @@ func binaryOutputs(t *testing.T, root, bin string) map[string][]string {
 	outFile := filepath.Join(t.TempDir(), "output")
 	runBinaryEnv(t, bin, "ocipromote", []string{"GITHUB_OUTPUT=" + outFile}, "status", "--repository", repo)
 	outs["ocipromote status"] = outputFileKeys(t, outFile)
+	outs["ocipromote hold"] = jsonKeys(t, "ocipromote hold", runBinary(t, bin, "ocipromote", "hold", "show", "--json", "--repository", repo))
 	return outs
 }
 
