@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -64,6 +65,9 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	}
 	in.Log = step.Logger(stderr)
 	res, err := pipeline.TagValidated(ctx, reg, in)
+	if errors.Is(err, pipeline.ErrDisagree) {
+		return actionio.Usagef("%v", err)
+	}
 	if err != nil {
 		return err
 	}
