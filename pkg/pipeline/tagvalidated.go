@@ -144,6 +144,9 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 			return PromoteResult{}, fmt.Errorf("%s: %w", reg.Name(), err)
 		}
 		res := PromoteResult{Reason: d.Reason, Detail: d.Detail, Version: d.Version, Digest: c.Digest, Sha: c.sha, RC: c.RCTag, Writes: d.Writes, DryRun: in.DryRun, Tags: list}
+		if in.DryRun && d.Promote() {
+			res.Reason = promote.WouldPromote
+		}
 		if in.DryRun || !d.Promote() {
 			return res, nil
 		}

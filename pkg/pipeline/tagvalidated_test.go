@@ -182,6 +182,10 @@ func TestTagValidatedDryRun(t *testing.T) {
 	if got.Promoted || !slices.Equal(got.Writes, []string{"0.0.1", "validated-" + rc1.Short}) {
 		t.Errorf("dry run = %+v, want the two planned writes and promoted=false", got)
 	}
+	// Issue 14: the dry run said reason=promoted beside promoted=false.
+	if got.Reason != "would-promote" {
+		t.Errorf("dry run reason = %q, want would-promote", got.Reason)
+	}
 	if w := f.srv.Writes()[before:]; len(w) != 0 {
 		t.Errorf("dry run wrote %v", w)
 	}
