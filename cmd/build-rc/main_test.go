@@ -120,7 +120,9 @@ func TestBuildRCUsage(t *testing.T) {
 		{"missing path", []string{"--repository", "example.com/a/b", "--sha", commit, "--path", filepath.Join(dir, "nope")}, 2, "not a directory"},
 		{"bad created", []string{"--repository", "example.com/a/b", "--sha", commit, "--path", dir, "--created", "yesterday"}, 2, "RFC 3339"},
 		{"short sha", []string{"--repository", "example.com/a/b", "--sha", "9f2c4e1", "--path", dir, "--created", "2026-08-01T10:00:00Z", "--dry-run"}, 2, "full 40-character"},
-		{"unknown flag", []string{"--repo", "x"}, 2, "flag provided but not defined"},
+		{"unknown flag", []string{"--repo", "x"}, 2, "unknown flag --repo (did you mean --repository?)"},
+		{"version", []string{"--version"}, 0, "build-rc "},
+		{"help lists exit codes", []string{"--help"}, 0, "2 on a usage error"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

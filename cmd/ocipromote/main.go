@@ -105,7 +105,10 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage+"\n"+actionio.ExitStatusHelp+"\n")
+		return actionio.ErrHelp
+	case "-version", "--version", "version":
+		fmt.Fprintf(stdout, "%s %s\n", name, actionio.Version())
 		return actionio.ErrHelp
 	case "status":
 		return runStatus(ctx, a, rest, stdout, stderr, env)

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -161,15 +162,28 @@ func Parse(c Command, a *githubactions.Action, args []string, help io.Writer) (*
 		fs.Var(stringValue{s: s, isBool: in.Bool, list: in.List, given: new(int)}, in.Flag(), usage)
 	}
 	jsonOut := fs.Bool("json", false, "print the outputs as one JSON object on stdout")
-	fs.Usage = func() {
-		fmt.Fprintf(help, "%s: %s\n\nUsage: %s [flags]\n\nEvery flag can also be given as the environment variable shown (as GitHub Actions does for inputs).\n\n", c.Name, c.Summary, c.Name)
-		fs.PrintDefaults()
-	}
+	version := fs.Bool("version", false, "print the version and exit")
+	// The flag package would print the usage before its error; the error is returned instead, to
+	// be printed last, where it is seen.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(help)
+			fmt.Fprintf(help, "%s: %s\n\nUsage: %s [flags]\n\nEvery flag can also be given as the environment variable shown (as GitHub Actions does for inputs).\n\n", c.Name, c.Summary, c.Name)
+			fs.PrintDefaults()
+			fmt.Fprintf(help, "\n%s\n", ExitStatusHelp)
 			return nil, ErrHelp
 		}
-		return nil, Usagef("%s; run %s --help", escapeControl(err.Error()), c.Name)
+		msg := escapeControl(err.Error())
+		if name, unknown := strings.CutPrefix(msg, "flag provided but not defined: -"); unknown {
+			msg = "unknown flag --" + strings.TrimLeft(name, "-") + suggest(err, fs)
+		}
+		return nil, Usagef("%s; run %s --help for every flag", msg, c.Name)
+	}
+	if *version {
+		fmt.Fprintf(help, "%s %s\n", c.Name, Version())
+		return nil, ErrHelp
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -222,6 +236,82 @@ func Parse(c Command, a *githubactions.Action, args []string, help io.Writer) (*
 		return nil, Usagef("unexpected argument %q; every input is a --flag", v.Args[0])
 	}
 	return v, nil
+}
+
+// ExitStatusHelp ends every --help.
+const ExitStatusHelp = "Exit status: 0 when the step did its job or decided there was nothing to do (such decisions,\n" +
+	"like ignored or already promoted, are outputs), 1 on a failure, 2 on a usage error."
+
+// Version is the version of the running binary: its module version (a release build's tag, or
+// (devel)) and the commit and time it was built from, as the Go toolchain records them.
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown version)"
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var extra []string
+	for _, st := range bi.Settings {
+		switch st.Key {
+		case "vcs.revision":
+			extra = append(extra, "commit "+st.Value)
+		case "vcs.time":
+			extra = append(extra, "built from a commit of "+st.Value)
+		case "vcs.modified":
+			if st.Value == "true" {
+				extra = append(extra, "with local changes")
+			}
+		}
+	}
+	extra = append(extra, bi.GoVersion)
+	return v + " (" + strings.Join(extra, ", ") + ")"
+}
+
+// suggest names the flag a mistyped one was probably meant to be: "; did you mean --dry-run?".
+func suggest(err error, fs *flag.FlagSet) string {
+	name, found := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !found {
+		return ""
+	}
+	name = strings.TrimLeft(name, "-")
+	best, bestDist := "", 3 // at most two edits away
+	fs.VisitAll(func(f *flag.Flag) {
+		d := editDistance(strings.ReplaceAll(name, "_", "-"), f.Name)
+		if strings.HasPrefix(f.Name, name) && len(name) >= 3 {
+			d = min(d, 1)
+		}
+		if d < bestDist {
+			best, bestDist = f.Name, d
+		}
+	})
+	if best == "" {
+		return ""
+	}
+	return " (did you mean --" + best + "?)"
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // Output is one named output of a step. Value is the text GitHub Actions gets (every step output

@@ -2,6 +2,8 @@ package actionio
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"errors"
 	"os"
 	"path/filepath"
@@ -80,7 +82,7 @@ func TestParseErrors(t *testing.T) {
 		{"required", nil, nil, "--repository (or INPUT_REPOSITORY)"},
 		{"bad bool", map[string]string{"INPUT_REPOSITORY": "r", "INPUT_DRY_RUN": "yes please"}, nil, "dry_run must be true or false"},
 		{"positional", map[string]string{"INPUT_REPOSITORY": "r"}, []string{"extra"}, "unexpected argument"},
-		{"unknown flag", nil, []string{"--nope"}, "not defined"},
+		{"unknown flag", nil, []string{"--nope"}, "unknown flag --nope"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -151,5 +153,44 @@ func TestTableEscapesCells(t *testing.T) {
 	got := Table("h", Outputs{{Name: "reason", Value: "a|b `c`\nd"}})
 	if want := "| reason | `a\\|b 'c' d` |"; !strings.Contains(got, want) {
 		t.Errorf("Table = %q, want a row %q", got, want)
+	}
+}
+
+// Issue 14: a mistyped flag's error scrolled away under the whole usage. It is now the only thing
+// printed, last, with the flag that was probably meant.
+func TestMistypedFlag(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ arg, say string }{
+		{"--dry-rn", "unknown flag --dry-rn (did you mean --dry-run?)"},
+		{"--igonre=x", "unknown flag --igonre (did you mean --ignore?)"},
+		{"--repo", "unknown flag --repo (did you mean --repository?)"},
+		{"--dry_run", "unknown flag --dry_run (did you mean --dry-run?)"},
+		{"--zzzzzz", "unknown flag --zzzzzz; run x --help"},
+	}
+	for _, tc := range tests {
+		var stdout, stderr bytes.Buffer
+		run := func(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer) error {
+			_, err := Parse(cmd, a, args, stdout)
+			return err
+		}
+		code := Main(context.Background(), "x", run, action(nil, &stderr), []string{tc.arg}, &stdout, &stderr)
+		if code != 2 || stdout.Len() != 0 {
+			t.Errorf("%s: exit %d, stdout %q; want 2 and no usage", tc.arg, code, stdout.String())
+		}
+		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+		if len(lines) != 1 || !strings.Contains(lines[0], tc.say) {
+			t.Errorf("%s: stderr %q, want one line saying %q", tc.arg, stderr.String(), tc.say)
+		}
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	t.Parallel()
+	for arg, want := range map[string]string{"--help": "Exit status: 0 when", "--version": "x (devel)"} {
+		var w bytes.Buffer
+		_, err := Parse(cmd, action(nil, &w), []string{arg}, &w)
+		if !errors.Is(err, ErrHelp) || !strings.Contains(w.String(), want) {
+			t.Errorf("%s: err %v, printed %q; want ErrHelp and %q", arg, err, w.String(), want)
+		}
 	}
 }
