@@ -3,8 +3,8 @@ package actionio
 import (
 	"bytes"
 	"context"
-	"io"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
