@@ -34,7 +34,7 @@ const name = "ocipromote"
 var selectInput = actionio.Input{Name: "select", List: true,
 	Usage: "a Flux OCIRepository selection NAME=CONSTRAINT or NAME=CONSTRAINT;SEMVER_FILTER; default integration=>= 0.0.0-0;.*-rc.* and live=>= 0.0.0, as the example clusters select"}
 
-var actorInput = actionio.Input{Name: "actor", ContextEnv: "GITHUB_ACTOR", Usage: "who does this, recorded in the hold (default $GITHUB_ACTOR, then $USER)"}
+var actorInput = actionio.Input{Name: "actor", ContextEnv: "GITHUB_ACTOR", Usage: "who does this, recorded in the hold (default $GITHUB_ACTOR, then $USER, $LOGNAME, the user the process runs as)"}
 
 func withRegistry(inputs ...actionio.Input) []actionio.Input {
 	return append(append([]actionio.Input{step.RepositoryInput}, inputs...), step.CredentialInputs...)
@@ -203,13 +203,19 @@ func encodeJSON(w io.Writer, v any) error {
 }
 
 // record is the hold record this run writes: who, when, why.
-func record(a *githubactions.Action, v *actionio.Values, reason string) (hold.Record, error) {
+func record(a *githubactions.Action, v *actionio.Values, env step.Env, reason string) (hold.Record, error) {
+	// Many containers set neither USER nor LOGNAME; the user database still names the user.
 	actor := v.Get("actor")
-	if actor == "" {
-		actor = a.Getenv("USER")
+	for _, name := range []string{"USER", "LOGNAME"} {
+		if actor == "" {
+			actor = a.Getenv(name)
+		}
+	}
+	if actor == "" && env.User != nil {
+		actor = env.User()
 	}
 	if actor == "" {
-		return hold.Record{}, actionio.Usagef("say who you are with --actor (or INPUT_ACTOR); it is recorded in the hold")
+		return hold.Record{}, actionio.Usagef("say who you are with %s; it is recorded in the hold", v.Spell("actor"))
 	}
 	rec := hold.Record{Reason: reason, Actor: actor, Time: time.Now().UTC()}
 	if err := rec.Check(); err != nil {
@@ -226,7 +232,7 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 	if err := hold.CheckTo(v.Get("to")); err != nil {
 		return actionio.Usagef("to: %v", err)
 	}
-	rec, err := record(a, v, v.Get("reason"))
+	rec, err := record(a, v, env, v.Get("reason"))
 	if err != nil {
 		return err
 	}
@@ -296,7 +302,7 @@ func runHold(ctx context.Context, a *githubactions.Action, args []string, stdout
 		case verb == "release" && reason == "":
 			reason = "released"
 		}
-		if rec, err = record(a, v, reason); err != nil {
+		if rec, err = record(a, v, env, reason); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
 	"github.com/ocipromote/ocipromote/pkg/status"
+	"github.com/ocipromote/ocipromote/pkg/step"
 	"github.com/ocipromote/ocipromote/pkg/step/steptest"
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
@@ -400,4 +402,45 @@ func TestJSONSchemas(t *testing.T) {
 		t.Errorf("status of a repository with no artifact:\n%s", out)
 	}
 	steptest.CheckSchema(t, jsonOf("prune", "--repository", empty, "--keep-stable", "1", "--keep-rc-days", "7", "--dry-run"), schema("prune"))
+}
+
+// Issue 14: --actor fell back only to $USER, unset in many containers, so a rollback refused
+// even a dry run. It falls back to $USER, $LOGNAME, then the user the process runs as.
+func TestActorFallbacks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		env     map[string]string
+		osUser  string
+		want    string
+		refused bool
+	}{
+		{"USER", map[string]string{"USER": "u", "LOGNAME": "l"}, "os", "u", false},
+		{"LOGNAME", map[string]string{"LOGNAME": "l"}, "os", "l", false},
+		{"the process's user", nil, "os", "os", false},
+		{"nobody known", nil, "", "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, repo, _ := promoted(t)
+			body := func(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, env step.Env) error {
+				env.User = func() string { return tc.osUser }
+				return run(ctx, a, args, stdout, stderr, env)
+			}
+			r := steptest.Invoke(t, name, body, tc.env, "hold", "set", "--repository", repo, "--reason", "freeze")
+			if tc.refused {
+				if r.Code != 2 || !strings.Contains(r.Stderr, "say who you are with --actor") {
+					t.Errorf("exit %d, want 2 asking for --actor; stderr:\n%s", r.Code, r.Stderr)
+				}
+				return
+			}
+			if r.Code != 0 {
+				t.Fatalf("exit %d:\n%s", r.Code, r.Stderr)
+			}
+			if got := statusOf(t, repo).Hold.Actor; got != tc.want {
+				t.Errorf("actor %q, want %q", got, tc.want)
+			}
+		})
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"os/user"
 	"syscall"
 
 	"github.com/sethvargo/go-githubactions"
@@ -38,6 +39,18 @@ type Env struct {
 	Transport http.RoundTripper
 	// Retry replaces the retry policy (tests).
 	Retry oci.RetryPolicy
+	// User names the user the process runs as, the last fallback of who does something (a
+	// hold's actor); nil in tests, where the process's user is no fact of the test.
+	User func() string
+}
+
+// osUser is the user name of the process, from the system's user database; "" when unknown.
+func osUser() string {
+	u, err := user.Current()
+	if err != nil {
+		return ""
+	}
+	return u.Username
 }
 
 // Open opens the repository named by the inputs with their credentials.
@@ -102,7 +115,7 @@ func Main(name string, body Body, args []string, stdout, stderr io.Writer, geten
 	defer stop()
 	a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stderr))
 	run := func(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer) error {
-		return body(ctx, a, args, stdout, stderr, Env{})
+		return body(ctx, a, args, stdout, stderr, Env{User: osUser})
 	}
 	return actionio.Main(ctx, name, run, a, args, stdout, stderr)
 }
