@@ -293,8 +293,9 @@ func TestTagValidatedSuccessPrintsNoSecrets(t *testing.T) {
 		t.Errorf("nothing was written to GitHub, so the token was not used; stderr:\n%s", r.Stderr)
 	}
 	for _, secret := range []string{password, token} {
-		if !strings.Contains(r.Stderr, "::add-mask::"+secret) {
-			t.Errorf("%q is not masked in the Actions log:\n%s", secret, r.Stderr)
+		// Once: issue 14 found the token masked twice (as github_token and as GITHUB_TOKEN).
+		if n := strings.Count(r.Stderr, "::add-mask::"+secret+"\n"); n != 1 {
+			t.Errorf("%q is masked %d times in the Actions log, want once:\n%s", secret, n, r.Stderr)
 		}
 		if where := steptest.Leaks(t, r, secret, out, summary); len(where) != 0 {
 			t.Errorf("%q leaked into %v:\nstdout:\n%s\nstderr:\n%s", secret, where, r.Stdout, r.Stderr)

@@ -71,6 +71,22 @@ type Values struct {
 	Args []string
 	// inActions: the step runs in GitHub Actions, where a user sets inputs, not flags.
 	inActions bool
+	// masked are the values already masked in this step's log.
+	masked map[string]bool
+}
+
+// Mask hides s in the Actions log, once: the runner needs one ::add-mask:: per value, and a
+// second one only adds noise. Outside Actions it does nothing, since masking is an Actions log
+// command that another log would print, secret included.
+func (v *Values) Mask(a *githubactions.Action, s string) {
+	if s == "" || !v.inActions || v.masked[s] {
+		return
+	}
+	if v.masked == nil {
+		v.masked = map[string]bool{}
+	}
+	v.masked[s] = true
+	a.AddMask(s)
 }
 
 // Spell names an input the way the user gives it: "input dry_run" in a GitHub Actions step
@@ -221,8 +237,8 @@ func Parse(c Command, a *githubactions.Action, args []string, help io.Writer) (*
 		}
 		// Masking is an Actions log command: on a terminal, or in another CI's log, it would
 		// print the secret instead of hiding it.
-		if in.Secret && val != "" && InActions(a) {
-			a.AddMask(val)
+		if in.Secret {
+			v.Mask(a, val)
 		}
 		if in.Required && val == "" {
 			missing = append(missing, fmt.Sprintf("--%s (or %s)", in.Flag(), in.Env()))

@@ -56,13 +56,13 @@ func osUser() string {
 // Open opens the repository named by the inputs with their credentials.
 func Open(a *githubactions.Action, v *actionio.Values, env Env) (*oci.Repository, error) {
 	token := a.Getenv("GITHUB_TOKEN")
-	if token != "" && actionio.InActions(a) {
-		a.AddMask(token)
-	}
+	v.Mask(a, token)
 	if (v.Get("username") == "") != (v.Get("password") == "") {
 		return nil, actionio.Usagef("username and password go together: give both, or neither to use the Docker config or GITHUB_TOKEN")
 	}
-	maskCredentials(a, v.Get("repository"))
+	if userinfo, found := ref.Userinfo(v.Get("repository")); found {
+		v.Mask(a, userinfo)
+	}
 	r, err := oci.Open(v.Get("repository"), oci.Options{
 		Username:    v.Get("username"),
 		Password:    v.Get("password"),
