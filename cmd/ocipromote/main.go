@@ -248,6 +248,8 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 		{Name: "version", Value: res.Version},
 		{Name: "digest", Value: res.Digest},
 		{Name: "sha", Value: res.Sha},
+		{Name: "candidate_version", Value: res.RC},
+		// Deprecated: the same as candidate_version, kept for workflows that read it.
 		{Name: "rc", Value: res.RC},
 		actionio.Bool("validated", res.Validated),
 		{Name: "hold", Value: res.Hold.Tag},

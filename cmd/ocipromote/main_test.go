@@ -174,7 +174,8 @@ func TestRollbackThenStatus(t *testing.T) {
 	if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
 		t.Fatalf("rollback: exit %d, %v\n%s%s", r.Code, err, r.Stdout, r.Stderr)
 	}
-	if got["version"] != "0.0.3" || got["digest"] != rcs[0].Digest || got["writes"] != "hold-1,0.0.3" || got["changed"] != "true" {
+	if got["version"] != "0.0.3" || got["digest"] != rcs[0].Digest || got["writes"] != "hold-1,0.0.3" || got["changed"] != "true" ||
+		got["candidate_version"] != "0.0.1-rc.1" || got["rc"] != got["candidate_version"] {
 		t.Errorf("rollback outputs = %v", got)
 	}
 	rep := statusOf(t, repo)
