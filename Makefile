@@ -10,7 +10,8 @@ all: build
 build:
 	$(GO) build -trimpath -o $(BIN)/ ./cmd/...
 
-# deps installs the real registry the end-to-end tests run against (Debian's docker-registry).
+# deps installs the real registry the end-to-end tests run against (Debian's docker-registry), as
+# root; anyone else is told what to install (it never runs sudo).
 deps:
 	./scripts/deps.sh
 
