@@ -393,6 +393,12 @@ func TestJSONSchemas(t *testing.T) {
 	steptest.CheckSchema(t, jsonOf("hold", "release", "--repository", repo, "--actor", "a"), schema("hold"))
 	steptest.CheckSchema(t, jsonOf("hold", "set", "--repository", repo, "--actor", "a", "--reason", "freeze"), schema("hold"))
 
+	// A repository that does not exist is said to be missing, exit 1.
+	r := steptest.Invoke(t, name, run, map[string]string{}, "status", "--repository", ocitest.New(t).Host+"/acme/typo")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "does not exist") {
+		t.Errorf("status of a missing repository: exit %d, want 1 saying it does not exist; stderr:\n%s", r.Code, r.Stderr)
+	}
+
 	// A repository holding only hold records has no artifact: a list, empty, not null.
 	srv := ocitest.New(t)
 	empty := srv.Host + "/acme/empty"
