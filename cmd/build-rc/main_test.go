@@ -444,3 +444,18 @@ func TestBuildRCChecksTheCheckout(t *testing.T) {
 		t.Errorf("dry runs wrote %v", srv.Writes())
 	}
 }
+
+// Issue 14: the step's line for people ("build-rc: pushed …") was repeated as a level=INFO log
+// line. Each run names its version once on stderr.
+func TestBuildRCSaysItOnce(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t)
+	r := invoke(t, nil, "--repository", srv.Host+"/acme/once", "--path", manifestsDir(t), "--sha", commit, "--ref", "main",
+		"--created", "2026-08-01T10:00:00Z")
+	if r.Code != 0 {
+		t.Fatalf("exit %d:\n%s", r.Code, r.Stderr)
+	}
+	if n := strings.Count(r.Stderr, "0.0.1-rc.1"); n != 1 {
+		t.Errorf("stderr names the version %d times, want once (the step's line):\n%s", n, r.Stderr)
+	}
+}

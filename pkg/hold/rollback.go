@@ -148,7 +148,6 @@ func Rollback(ctx context.Context, reg Writer, in RollbackInput) (RollbackResult
 		}
 		if done {
 			res.Detail = detail(res, wroteStable)
-			log.Info("rolled back", "version", stable, "digest", tg.digest, "hold", res.Hold.Tag)
 			return res, nil
 		}
 		wrote, contended, err := writeStable(ctx, reg, list, tg, stable, pause)

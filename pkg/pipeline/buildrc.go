@@ -189,7 +189,10 @@ func (b *build) complete(ctx context.Context, list []string) (BuildResult, error
 		}
 		res.Pushed = res.Pushed || wrote
 	}
-	b.log.Info("commit already built", "version", rc, "digest", m.Digest, "repaired", res.Pushed)
+	if res.Pushed {
+		// The step's own line says the commit was built; only the repair is news.
+		b.log.Info("completed the tags of a commit built by an earlier run", "version", rc, "digest", m.Digest)
+	}
 	return res, nil
 }
 
@@ -290,7 +293,6 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 		if err := g.Wait(); err != nil {
 			return BuildResult{}, err
 		}
-		b.log.Info("release candidate pushed", "version", rc, "digest", m.Digest)
 		return b.result(rc, m, true, highest), nil
 	}
 	return BuildResult{}, fmt.Errorf("%w: gave up after %d attempts in %s; run build-rc in a concurrency group per repository so builds queue instead of racing", ErrContended, attempts, b.reg.Name())

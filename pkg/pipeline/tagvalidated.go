@@ -158,7 +158,6 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 			continue
 		}
 		res.Promoted = len(res.Writes) > 0
-		log.Info("promotion decided", "reason", res.Reason, "version", res.Version, "digest", res.Digest, "wrote", strings.Join(res.Writes, ","))
 		return res, nil
 	}
 	return PromoteResult{}, fmt.Errorf("concurrent promotions of other candidates kept taking the stable version (last: %w); run tag-validated in a concurrency group per repository and run it again", contended)
