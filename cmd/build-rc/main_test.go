@@ -1,15 +1,20 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/sethvargo/go-githubactions"
+
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/records/githubtest"
+	"github.com/ocipromote/ocipromote/pkg/step"
 	"github.com/ocipromote/ocipromote/pkg/step/steptest"
 )
 
@@ -457,5 +462,37 @@ func TestBuildRCSaysItOnce(t *testing.T) {
 	}
 	if n := strings.Count(r.Stderr, "0.0.1-rc.1"); n != 1 {
 		t.Errorf("stderr names the version %d times, want once (the step's line):\n%s", n, r.Stderr)
+	}
+}
+
+// --password-stdin reads the password from standard input, as docker login does, so that it is
+// in neither the shell history nor the process list.
+func TestBuildRCPasswordStdin(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t)
+	args := []string{"--repository", srv.Host + "/acme/stdin", "--path", manifestsDir(t), "--sha", commit, "--ref", "main",
+		"--created", "2026-08-01T10:00:00Z", "--dry-run", "--username", "ci", "--password-stdin"}
+	tests := []struct {
+		name, stdin string
+		more        []string
+		code        int
+		say         string
+	}{
+		{"a password on stdin", "s3cr3t-from-stdin\n", nil, 0, "::add-mask::s3cr3t-from-stdin\n"},
+		{"nothing on stdin", "", nil, 2, "read no password from standard input"},
+		{"and --password too", "x\n", []string{"--password", "y"}, 2, "give one"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			body := func(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, env step.Env) error {
+				env.Stdin = strings.NewReader(tc.stdin)
+				return run(ctx, a, args, stdout, stderr, env)
+			}
+			r := steptest.Invoke(t, command.Name, body, map[string]string{"GITHUB_ACTIONS": "true"}, append(args, tc.more...)...)
+			if r.Code != tc.code || !strings.Contains(r.Stderr, tc.say) {
+				t.Errorf("exit %d, want %d saying %q; stderr:\n%s", r.Code, tc.code, tc.say, r.Stderr)
+			}
+		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -69,6 +70,10 @@ type Values struct {
 	JSON bool
 	// Args are the positional arguments left after the flags.
 	Args []string
+	// PasswordStdin is set by --password-stdin (for commands with a password input): the
+	// password is the first line of standard input, so it stays out of the shell history and the
+	// process list. Whoever reads it stores it with Set and clears this.
+	PasswordStdin bool
 	// inActions: the step runs in GitHub Actions, where a user sets inputs, not flags.
 	inActions bool
 	// masked are the values already masked in this step's log.
@@ -97,6 +102,10 @@ func (v *Values) Spell(name string) string {
 	}
 	return "--" + strings.ReplaceAll(name, "_", "-")
 }
+
+// Set replaces an input's value after parsing, for a value read from elsewhere (a password
+// given on standard input).
+func (v *Values) Set(name, value string) { v.values[name] = value }
 
 // Get returns an input's value ("" when unset).
 func (v *Values) Get(name string) string { return v.values[name] }
@@ -179,6 +188,10 @@ func Parse(c Command, a *githubactions.Action, args []string, help io.Writer) (*
 	}
 	jsonOut := fs.Bool("json", false, "print the outputs as one JSON object on stdout")
 	version := fs.Bool("version", false, "print the version and exit")
+	var passwordStdin *bool
+	if slices.ContainsFunc(c.Inputs, func(in Input) bool { return in.Name == "password" }) {
+		passwordStdin = fs.Bool("password-stdin", false, "read the registry password from the first line of standard input (instead of --password)")
+	}
 	// The flag package would print the usage before its error; the error is returned instead, to
 	// be printed last, where it is seen.
 	fs.SetOutput(io.Discard)
@@ -205,6 +218,9 @@ func Parse(c Command, a *githubactions.Action, args []string, help io.Writer) (*
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
 	v := &Values{values: make(map[string]string, len(c.Inputs)), JSON: *jsonOut, Args: fs.Args(), inActions: InActions(a)}
+	if passwordStdin != nil {
+		v.PasswordStdin = *passwordStdin
+	}
 	if s := a.GetInput("json"); s != "" && !set["json"] {
 		b, err := strconv.ParseBool(s)
 		if err != nil {

@@ -4,12 +4,14 @@ package step
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
 	"os/user"
+	"strings"
 	"syscall"
 
 	"github.com/sethvargo/go-githubactions"
@@ -39,6 +41,8 @@ type Env struct {
 	Transport http.RoundTripper
 	// Retry replaces the retry policy (tests).
 	Retry oci.RetryPolicy
+	// Stdin is the process's standard input, for --password-stdin; nil reads as empty.
+	Stdin io.Reader
 	// User names the user the process runs as, the last fallback of who does something (a
 	// hold's actor); nil in tests, where the process's user is no fact of the test.
 	User func() string
@@ -57,6 +61,9 @@ func osUser() string {
 func Open(a *githubactions.Action, v *actionio.Values, env Env) (*oci.Repository, error) {
 	token := a.Getenv("GITHUB_TOKEN")
 	v.Mask(a, token)
+	if err := ReadPassword(a, v, env); err != nil {
+		return nil, err
+	}
 	if (v.Get("username") == "") != (v.Get("password") == "") {
 		return nil, actionio.Usagef("username and password go together: give both, or neither to use the Docker config or GITHUB_TOKEN")
 	}
@@ -76,6 +83,37 @@ func Open(a *githubactions.Action, v *actionio.Values, env Env) (*oci.Repository
 		return nil, actionio.Usagef("%v", err)
 	}
 	return r, nil
+}
+
+// maxPassword bounds what --password-stdin reads: a token is far shorter.
+const maxPassword = 64 << 10
+
+// ReadPassword reads the password from standard input once, when --password-stdin asks for it
+// (as `docker login --password-stdin` does): its first line, without the line break.
+func ReadPassword(a *githubactions.Action, v *actionio.Values, env Env) error {
+	if !v.PasswordStdin {
+		return nil
+	}
+	v.PasswordStdin = false
+	if v.Get("password") != "" {
+		return actionio.Usagef("--password-stdin and a password (--password or INPUT_PASSWORD) were both given: give one")
+	}
+	in := env.Stdin
+	if in == nil {
+		in = strings.NewReader("")
+	}
+	b, err := io.ReadAll(io.LimitReader(in, maxPassword))
+	if err != nil {
+		return fmt.Errorf("read the password from standard input: %w", err)
+	}
+	pw, _, _ := strings.Cut(string(b), "\n")
+	pw = strings.TrimSuffix(pw, "\r")
+	if pw == "" {
+		return actionio.Usagef("--password-stdin read no password from standard input: pipe it in, e.g. printf '%%s' \"$TOKEN\" | ... --password-stdin")
+	}
+	v.Mask(a, pw)
+	v.Set("password", pw)
+	return nil
 }
 
 // CheckRepository checks the form of a repository input without contacting the registry, as a
@@ -115,7 +153,7 @@ func Main(name string, body Body, args []string, stdout, stderr io.Writer, geten
 	defer stop()
 	a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stderr))
 	run := func(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer) error {
-		return body(ctx, a, args, stdout, stderr, Env{User: osUser})
+		return body(ctx, a, args, stdout, stderr, Env{User: osUser, Stdin: os.Stdin})
 	}
 	return actionio.Main(ctx, name, run, a, args, stdout, stderr)
 }

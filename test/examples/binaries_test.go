@@ -37,13 +37,14 @@ var (
 
 // parseHelp reads the inputs from a binary's --help: each "-name" line (" value" unless it is a
 // boolean) followed by its usage, which ends in "[env INPUT_NAME, default $CONTEXT, default "x"]".
-// The names come back with underscores, as in action.yml; --json and --version are not inputs.
+// The names come back with underscores, as in action.yml; --json, --version and --password-stdin
+// are command-line flags, not inputs.
 func parseHelp(help string) (map[string]flagSpec, error) {
 	specs := map[string]flagSpec{}
 	lines := strings.Split(help, "\n")
 	for i, line := range lines {
 		m := helpFlag.FindStringSubmatch(line)
-		if m == nil || m[1] == "json" || m[1] == "version" {
+		if m == nil || m[1] == "json" || m[1] == "version" || m[1] == "password-stdin" {
 			continue
 		}
 		name := strings.ReplaceAll(m[1], "-", "_")
