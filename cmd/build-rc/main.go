@@ -168,7 +168,7 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 		return in, err
 	}
 	if in.ShortLen < 4 || in.ShortLen > 40 {
-		return in, actionio.Usagef("short_sha_length must be between 4 and 40, got %d", in.ShortLen)
+		return in, actionio.Usagef("%s must be between 4 and 40, got %d", v.Spell("short_sha_length"), in.ShortLen)
 	}
 	if in.Rules.Bump, err = version.ParseBump(v.Get("bump")); err != nil {
 		return in, actionio.Usagef("%v", err)

@@ -71,7 +71,7 @@ var (
 	}
 	pruneCommand = actionio.Command{
 		Name:    name + " prune",
-		Summary: "remove the artifacts of old release candidates (and with prune_stable, stable versions beyond the newest N)",
+		Summary: "remove the artifacts of old release candidates (and with --prune-stable, stable versions beyond the newest N)",
 		Inputs: withRegistry(
 			actionio.Input{Name: "keep_stable", Required: true, Usage: "keep the newest N stable versions (at least 1)"},
 			actionio.Input{Name: "keep_rc_days", Required: true, Usage: "keep every artifact created less than D days ago"},
@@ -364,7 +364,7 @@ func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdou
 		}
 	}
 	if err := o.Rules.Validate(); err != nil {
-		return actionio.Usagef("%v", err)
+		return actionio.Usagef("%s", v.Speak(err.Error(), "keep_stable", "keep_rc_days", "prune_stable"))
 	}
 	if o.Selectors, err = selectors(v); err != nil {
 		return err
@@ -376,7 +376,7 @@ func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdou
 	del, err := prune.NewDeleter(v.Get("repository"), prune.DeleterOptions{API: v.Get("delete_api"), Username: v.Get("username"), Password: v.Get("password"),
 		GitHubAPIURL: v.Get("github_api_url"), GitHubToken: v.Get("github_token"), Transport: env.Transport})
 	if err != nil {
-		return actionio.Usagef("%v", err)
+		return actionio.Usagef("%s", v.Speak(err.Error(), "delete_api", "github_token"))
 	}
 	res, err := prune.Run(ctx, reg, del, o)
 	if err != nil {

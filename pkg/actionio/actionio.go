@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"sort"
@@ -101,6 +102,19 @@ func (v *Values) Spell(name string) string {
 		return "input " + name
 	}
 	return "--" + strings.ReplaceAll(name, "_", "-")
+}
+
+// Speak rewrites msg, a message that names inputs as a workflow sets them (keep_stable), for the
+// user at hand: unchanged in Actions, with each of names spelled as a flag (--keep-stable) on a
+// command line.
+func (v *Values) Speak(msg string, names ...string) string {
+	if v.inActions {
+		return msg
+	}
+	for _, n := range names {
+		msg = regexp.MustCompile(`(^|[^A-Za-z0-9_$-])`+regexp.QuoteMeta(n)+`($|[^A-Za-z0-9_])`).ReplaceAllString(msg, "${1}"+v.Spell(n)+"${2}")
+	}
+	return msg
 }
 
 // Set replaces an input's value after parsing, for a value read from elsewhere (a password

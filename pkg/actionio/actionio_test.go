@@ -194,3 +194,22 @@ func TestHelpAndVersion(t *testing.T) {
 		}
 	}
 }
+
+// Issue 14: messages named inputs (keep_stable) where a terminal user types flags.
+func TestSpeak(t *testing.T) {
+	t.Parallel()
+	msg := "keep_stable must be at least 1 (see keep_stable_x, INPUT_KEEP_STABLE); or set keep_stable."
+	for env, want := range map[string]string{
+		"":     "--keep-stable must be at least 1 (see keep_stable_x, INPUT_KEEP_STABLE); or set --keep-stable.",
+		"true": msg,
+	} {
+		var w bytes.Buffer
+		v, err := Parse(cmd, action(map[string]string{"INPUT_REPOSITORY": "r", "GITHUB_ACTIONS": env}, &w), nil, &w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := v.Speak(msg, "keep_stable"); got != want {
+			t.Errorf("in Actions %q: Speak = %q, want %q", env, got, want)
+		}
+	}
+}
