@@ -195,7 +195,7 @@ func TestTagValidatedNeverPrintsSecrets(t *testing.T) {
 				t.Errorf("token printed: %s", out)
 			}
 		}
-		if !strings.Contains(r.Stderr, "not authenticated") {
+		if !strings.Contains(r.Stderr, "refused the username and password given") && !strings.Contains(r.Stderr, "no credentials for") {
 			t.Errorf("the error should say what to do about credentials:\n%s", r.Stderr)
 		}
 	}
