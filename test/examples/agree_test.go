@@ -186,9 +186,27 @@ func TestExamplesAgree(t *testing.T) {
 		}
 	}
 
-	fallback := regexp.MustCompile(`\|\|\s*'([^']+)'`).FindStringSubmatch(expr)
+	// Issue 14: with the variable unset, the workflows used a placeholder repository. Every job
+	// now stops first, naming the variable and an example repository, the one the Flux sources use.
+	if expr != "vars.OCI_REPOSITORY" {
+		t.Errorf("the workflows' repository is %q, want ${{ vars.OCI_REPOSITORY }} with no fallback", repository)
+	}
+	example := regexp.MustCompile(`e\.g\. (\S+)"`)
+	var fallback []string
+	for name, w := range examples {
+		for jn, j := range w.Jobs {
+			if len(j.Steps) == 0 || fmt.Sprint(j.Steps[0].If) != "vars.OCI_REPOSITORY == ''" || j.Steps[0].Run == nil ||
+				!strings.Contains(*j.Steps[0].Run, "::error title=OCI_REPOSITORY is not set::") || !strings.Contains(*j.Steps[0].Run, "exit 1") {
+				t.Errorf("%s: job %s does not start by stopping with an error when OCI_REPOSITORY is unset", name, jn)
+				continue
+			}
+			if m := example.FindStringSubmatch(*j.Steps[0].Run); m != nil {
+				fallback = m
+			}
+		}
+	}
 	if fallback == nil {
-		t.Fatalf("repository %q has no fallback literal to compare the Flux sources with", repository)
+		t.Fatal("no workflow names an example repository to compare the Flux sources with")
 	}
 	pins := map[string]bool{}
 	for _, s := range slices.Concat(build.allSteps(), promote.allSteps(), rollback.allSteps(), holdW.allSteps(), pruneW.allSteps()) {
