@@ -3,10 +3,14 @@
 # tag-validated, ...) on PATH for the root action and for actions/*. Each action runs it from its
 # own checkout of ocipromote:
 #
-#   install.sh fetch          reuse this job's earlier install, or download the release archive
+#   install.sh fetch [BIN..]  reuse this job's earlier install, or download the release archive
 #                             pinned in actions/checksums.txt, verify its SHA-256 and install it;
 #                             prints installed=true|false and need_go=true|false as step outputs
-#   install.sh build          build the binaries from this checkout with the runner's Go
+#   install.sh build [BIN..]  build the binaries from this checkout with the runner's Go
+#
+# BIN.. names the binaries the calling action runs (default: all of them): a build compiles only
+# those, so a job that runs one action compiles one binary, and a later action of the job that
+# needs another binary builds that one.
 #   install.sh source-digest  print the digest of the Go source the binaries are built from
 #
 # A download is used only when checksums.txt pins an archive for this OS/arch AND records the
@@ -140,7 +144,7 @@ publish() {
 complete() {
   local dir=$1 b
   [ -f "$dir/$stamp" ] || return 1
-  for b in "${binaries[@]}"; do
+  for b in "${wanted[@]}"; do
     [ -x "$dir/$b" ] || return 1
   done
 }
@@ -232,22 +236,35 @@ build() {
   dir=$(bin_dir)
   mkdir -p "$dir"
   echo "::group::Build ocipromote from $root with $(go version)"
-  (cd "$root" && CGO_ENABLED=0 GOWORK=off GOFLAGS=-buildvcs=false go build -trimpath -o "$dir/" ./cmd/...)
+  local pkgs=()
+  for b in "${wanted[@]}"; do
+    pkgs+=("./cmd/$b")
+  done
+  (cd "$root" && CGO_ENABLED=0 GOWORK=off GOFLAGS=-buildvcs=false go build -trimpath -o "$dir/" "${pkgs[@]}")
   echo "::endgroup::"
-  for b in "${binaries[@]}"; do
+  for b in "${wanted[@]}"; do
     [ -x "$dir/$b" ] || die "go build did not produce $b in $dir"
   done
   echo "built from source $(source_digest) with $(go version)" >"$dir/$stamp"
-  echo "ocipromote: built ${binaries[*]} in $dir"
+  echo "ocipromote: built ${wanted[*]} in $dir"
   publish "$dir"
 }
+
+# wanted are the binaries the caller needs (see BIN.. above), each one of cmd/.
+wanted=("${binaries[@]}")
+if [ $# -gt 1 ]; then
+  wanted=("${@:2}")
+  for b in "${wanted[@]}"; do
+    [[ " ${binaries[*]} " == *" $b "* ]] || die "install.sh: no binary $b in cmd/ (there are: ${binaries[*]})"
+  done
+fi
 
 case "${1:-}" in
 fetch) fetch ;;
 build) build ;;
 source-digest) source_digest ;;
 *)
-  echo "usage: $0 fetch | build | source-digest" >&2
+  echo "usage: $0 fetch [BINARY...] | build [BINARY...] | source-digest" >&2
   exit 2
   ;;
 esac

@@ -97,11 +97,11 @@ func compareSteps(ctx context.Context, runs int, t tools, env []string, reg *reg
 				if err != nil {
 					return err
 				}
-				var o map[string]string
+				var o struct{ Version, Digest string }
 				if err := json.Unmarshal([]byte(out), &o); err != nil {
 					return fmt.Errorf("build-rc output %q: %w", out, err)
 				}
-				s.rc, s.digest = o["version"], o["digest"]
+				s.rc, s.digest = o.Version, o.Digest
 				return nil
 			},
 			promote: func(ctx context.Context, s *scenario) error {

@@ -4,7 +4,7 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -30,7 +30,7 @@ var command = actionio.Command{
 	Inputs: slices.Concat([]actionio.Input{
 		step.RepositoryInput,
 		{Name: "path", Default: ".", Usage: "directory of manifests to package"},
-		{Name: "sha", ContextEnv: "GITHUB_SHA", Usage: "full commit sha the manifests come from"},
+		{Name: "sha", ContextEnv: "GITHUB_SHA", Usage: "full commit sha the manifests come from (default $GITHUB_SHA, else HEAD of the checkout path is in)"},
 		{Name: "ref", ContextEnv: "GITHUB_REF_NAME", Usage: "branch or tag name recorded in the revision annotation"},
 		{Name: "source", Usage: "source repository URL for the source annotation (default $GITHUB_SERVER_URL/$GITHUB_REPOSITORY)"},
 		{Name: "created", Usage: "creation time, RFC 3339 (default: the commit time of sha, read with git in path)"},
@@ -39,7 +39,9 @@ var command = actionio.Command{
 		{Name: "initial_version", Default: "0.0.0", Usage: "highest stable version to assume for an empty repository"},
 		{Name: "tag_prefix", Usage: "prefix of version tags: empty or v"},
 		{Name: "short_sha_length", Default: "7", Usage: "length of the short sha in sha-<s> and integration-<s> (4 to 40)"},
-		{Name: "ignore", Usage: "gitignore-style patterns to leave out of the artifact, one per line (.git is always left out)"},
+		{Name: "ignore", List: true, Usage: "gitignore-style patterns to leave out of the artifact, one per line (.git is always left out)"},
+		{Name: "allow_dirty", Bool: true, Usage: "build from a checkout whose files under path differ from the commit (edited, new or git-ignored files), or whose HEAD is not sha (refused by default: the artifact of a commit is immutable)"},
+		{Name: "allow_empty", Bool: true, Usage: "push an artifact with no file in it (refused by default: with prune: true, Flux would delete everything the Kustomization manages)"},
 	}, step.CredentialInputs, []actionio.Input{step.SettleInput, step.DryRunInput}, records.BuildInputs),
 }
 
@@ -48,9 +50,9 @@ func outputs(r pipeline.BuildResult) actionio.Outputs {
 	return actionio.Outputs{
 		{Name: "version", Value: r.Version},
 		{Name: "digest", Value: r.Digest},
-		{Name: "tags", Value: strings.Join(r.Tags, ",")},
+		actionio.List("tags", r.Tags),
 		{Name: "short_sha", Value: r.Short},
-		{Name: "pushed", Value: fmt.Sprint(r.Pushed)},
+		actionio.Bool("pushed", r.Pushed),
 	}
 }
 
@@ -73,6 +75,9 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	}
 	in.Log = step.Logger(stderr)
 	res, err := pipeline.BuildRC(ctx, reg, in)
+	if errors.Is(err, artifact.ErrEmpty) {
+		return actionio.Usagef("%v; to push it anyway, pass %s", err, v.Spell("allow_empty"))
+	}
 	if err != nil {
 		return err
 	}
@@ -94,19 +99,39 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 }
 
 func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values) (pipeline.BuildInput, error) {
-	in := pipeline.BuildInput{Dir: v.Get("path"), Sha: strings.ToLower(v.Get("sha")), Ref: v.Get("ref"), DryRun: v.Bool("dry_run")}
+	var ignore []string
+	if ig := v.Get("ignore"); ig != "" {
+		ignore = strings.Split(ig, "\n")
+		if err := artifact.CheckIgnore(ignore); err != nil {
+			return pipeline.BuildInput{}, actionio.Usagef("%v (%s)", err, v.Spell("ignore"))
+		}
+	}
+	in := pipeline.BuildInput{Dir: v.Get("path"), Sha: strings.ToLower(v.Get("sha")), Ref: v.Get("ref"), DryRun: v.Bool("dry_run"), AllowEmpty: v.Bool("allow_empty")}
+	st, err := os.Stat(in.Dir)
+	if err != nil || !st.IsDir() {
+		return in, actionio.Usagef("path %s is not a directory: give the directory of manifests to package with %s", ref.Quote(in.Dir), v.Spell("path"))
+	}
+	co, err := git.Inspect(ctx, in.Dir)
+	checkout := err == nil
+	if err != nil && !errors.Is(err, git.ErrNotCheckout) {
+		return in, actionio.Usagef("%v", err)
+	}
 	if in.Sha == "" {
-		return in, actionio.Usagef("sha is required: pass --sha or run in GitHub Actions (GITHUB_SHA)")
+		if !checkout {
+			return in, actionio.Usagef("sha is required outside a git checkout: pass %s (in GitHub Actions it defaults to $GITHUB_SHA)", v.Spell("sha"))
+		}
+		in.Sha = co.Head
 	}
 	if _, err := ref.Sha(in.Sha); err != nil || len(in.Sha) != 40 {
 		return in, actionio.Usagef("sha %s must be the full 40-character commit sha", ref.Quote(in.Sha))
 	}
 	if _, err := ref.NewOrigin(in.Ref, in.Sha); err != nil {
-		return in, actionio.Usagef("%v; pass it as --ref (INPUT_REF; default $GITHUB_REF_NAME)", err)
+		return in, actionio.Usagef("%v; pass it as %s (default $GITHUB_REF_NAME)", err, v.Spell("ref"))
 	}
-	st, err := os.Stat(in.Dir)
-	if err != nil || !st.IsDir() {
-		return in, actionio.Usagef("path %s is not a directory: give the directory of manifests to package with --path (INPUT_PATH)", ref.Quote(in.Dir))
+	if checkout && !v.Bool("allow_dirty") {
+		if err := pipeline.CheckCheckout(co, in.Sha, ignore); err != nil {
+			return in, actionio.Usagef("%v; to build it anyway, pass %s", err, v.Spell("allow_dirty"))
+		}
 	}
 	if ws := a.Getenv("GITHUB_WORKSPACE"); ws != "" {
 		if err := insideWorkspace(ws, in.Dir); err != nil {
@@ -146,7 +171,7 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 		return in, err
 	}
 	if in.ShortLen < 4 || in.ShortLen > 40 {
-		return in, actionio.Usagef("short_sha_length must be between 4 and 40, got %d", in.ShortLen)
+		return in, actionio.Usagef("%s must be between 4 and 40, got %d", v.Spell("short_sha_length"), in.ShortLen)
 	}
 	if in.Rules.Bump, err = version.ParseBump(v.Get("bump")); err != nil {
 		return in, actionio.Usagef("%v", err)
@@ -168,12 +193,7 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 	} else if err := in.Rules.Validate(); err != nil {
 		return in, actionio.Usagef("%v", err)
 	}
-	if ig := v.Get("ignore"); ig != "" {
-		in.Ignore = strings.Split(ig, "\n")
-		if err := artifact.CheckIgnore(in.Ignore); err != nil {
-			return in, actionio.Usagef("%v (--ignore, INPUT_IGNORE)", err)
-		}
-	}
+	in.Ignore = ignore
 	return in, nil
 }
 

@@ -1,14 +1,20 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/sethvargo/go-githubactions"
+
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/records/githubtest"
+	"github.com/ocipromote/ocipromote/pkg/step"
 	"github.com/ocipromote/ocipromote/pkg/step/steptest"
 )
 
@@ -83,9 +89,10 @@ func TestBuildRCCommandLine(t *testing.T) {
 		if r.Code != 0 {
 			t.Fatalf("run %d: exit %d, stderr:\n%s", i, r.Code, r.Stderr)
 		}
-		if err := json.Unmarshal([]byte(r.Stdout), dst); err != nil {
+		if err := steptest.DecodeOutputs(r.Stdout, dst); err != nil {
 			t.Fatalf("run %d: stdout is not one JSON object: %v\n%s", i, err, r.Stdout)
 		}
+		steptest.CheckSchema(t, r.Stdout, filepath.Join("..", "..", "testdata", "schema", "build-rc.json"))
 	}
 	if first["version"] != "0.0.1-rc.1" || first["pushed"] != "true" {
 		t.Errorf("first = %v", first)
@@ -112,13 +119,15 @@ func TestBuildRCUsage(t *testing.T) {
 		{"help", []string{"--help"}, 0, "-version-line"},
 		{"no repository", []string{"--sha", commit, "--path", dir}, 2, "repository"},
 		{"bad bump", []string{"--repository", "example.com/a/b", "--sha", commit, "--path", dir, "--created", "2026-08-01T10:00:00Z", "--bump", "huge"}, 2, "bump"},
-		{"bad short length", []string{"--repository", "example.com/a/b", "--sha", commit, "--path", dir, "--created", "2026-08-01T10:00:00Z", "--short-sha-length", "3"}, 2, "short_sha_length"},
+		{"bad short length", []string{"--repository", "example.com/a/b", "--sha", commit, "--path", dir, "--created", "2026-08-01T10:00:00Z", "--short-sha-length", "3"}, 2, "--short-sha-length"},
 		{"minor in a line", []string{"--repository", "example.com/a/b", "--sha", commit, "--path", dir, "--created", "2026-08-01T10:00:00Z", "--bump", "minor", "--version-line", "1.4"}, 2, "patch"},
 		{"tagged repository", []string{"--repository", "example.com/a/b:latest", "--sha", commit, "--path", dir, "--created", "2026-08-01T10:00:00Z"}, 2, "has a tag"},
 		{"missing path", []string{"--repository", "example.com/a/b", "--sha", commit, "--path", filepath.Join(dir, "nope")}, 2, "not a directory"},
 		{"bad created", []string{"--repository", "example.com/a/b", "--sha", commit, "--path", dir, "--created", "yesterday"}, 2, "RFC 3339"},
 		{"short sha", []string{"--repository", "example.com/a/b", "--sha", "9f2c4e1", "--path", dir, "--created", "2026-08-01T10:00:00Z", "--dry-run"}, 2, "full 40-character"},
-		{"unknown flag", []string{"--repo", "x"}, 2, "flag provided but not defined"},
+		{"unknown flag", []string{"--repo", "x"}, 2, "unknown flag --repo (did you mean --repository?)"},
+		{"version", []string{"--version"}, 0, "build-rc "},
+		{"help lists exit codes", []string{"--help"}, 0, "2 on a usage error"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -200,7 +209,7 @@ func TestBuildRCBadInputsWriteNothing(t *testing.T) {
 		{"bad initial version", nil, valid("--initial-version", "1.0"), []string{`initial version "1.0"`, "stable X.Y.Z version"}},
 		{"unknown prefix", nil, valid("--tag-prefix", "release-"), []string{`tag prefix "release-"`, `no prefix or with "v"`}},
 		{"short sha length not a number", nil, valid("--short-sha-length", "7;id"), []string{"short_sha_length must be a whole number", `"7;id"`}},
-		{"short sha length out of range", nil, valid("--short-sha-length", "41"), []string{"short_sha_length must be between 4 and 40", "41"}},
+		{"short sha length out of range", nil, valid("--short-sha-length", "41"), []string{"--short-sha-length must be between 4 and 40", "41"}},
 		{"created not RFC 3339", nil, base("--repository", repo, "--sha", commit, "--path", dir, "--created", "yesterday\n::error::x"), []string{"is not an RFC 3339 time", "such as 2026-08-01T10:00:00Z"}},
 		{"bad dry_run", map[string]string{"INPUT_DRY_RUN": "maybe"}, valid(), []string{"dry_run must be true or false", `"maybe"`}},
 		{"settle not a duration", map[string]string{"INPUT_SETTLE": "5"}, valid(), []string{`settle "5" must be a duration`, "such as 5s"}},
@@ -296,6 +305,195 @@ func TestBuildRCNeverPrintsSecrets(t *testing.T) {
 				if where := steptest.Leaks(t, r, secret, out, summary); len(where) != 0 {
 					t.Errorf("%q leaked into %v:\nstdout:\n%s\nstderr:\n%s", secret, where, r.Stdout, r.Stderr)
 				}
+			}
+		})
+	}
+}
+
+// A path with nothing to package is refused before anything is pushed (issue 14: an empty
+// candidate is deployed by integration, and with prune: true deletes everything there), unless
+// allow_empty says it is meant.
+func TestBuildRCRefusesEmptyArtifact(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t)
+	dir := manifestsDir(t)
+	args := []string{"--repository", srv.Host + "/acme/empty", "--path", dir, "--sha", commit, "--ref", "main",
+		"--created", "2026-08-01T10:00:00Z", "--ignore", "*.yaml"}
+	r := invoke(t, nil, args...)
+	if r.Code != 2 {
+		t.Fatalf("exit %d, want 2; stderr:\n%s", r.Code, r.Stderr)
+	}
+	for _, want := range []string{"no files to package after ignore", dir, `"*.yaml"`, "--allow-empty"} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
+		}
+	}
+	if w := srv.Writes(); len(w) != 0 {
+		t.Errorf("refused build wrote %v", w)
+	}
+	if r := invoke(t, nil, append(args, "--allow-empty")...); r.Code != 0 {
+		t.Errorf("--allow-empty: exit %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+	// In Actions the input is named as a workflow sets it.
+	env := map[string]string{"GITHUB_ACTIONS": "true", "INPUT_IGNORE": "*.yaml"}
+	r = invoke(t, env, args[:len(args)-2]...)
+	if r.Code != 2 || !strings.Contains(r.Stderr, "input allow_empty") {
+		t.Errorf("in Actions: exit %d, want 2 naming input allow_empty; stderr:\n%s", r.Code, r.Stderr)
+	}
+}
+
+// --ignore repeats: both patterns are left out (issue 14: only the last one was, and ignore
+// patterns exist to keep secrets out).
+func TestBuildRCIgnoreRepeats(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t)
+	dir := manifestsDir(t)
+	for _, f := range []string{"token.env", "key.pem"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("secret\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	digest := func(dir string, more ...string) any {
+		t.Helper()
+		r := invoke(t, nil, append([]string{"--repository", srv.Host + "/acme/ignore", "--path", dir, "--sha", commit, "--ref", "main",
+			"--created", "2026-08-01T10:00:00Z", "--dry-run", "--json"}, more...)...)
+		if r.Code != 0 {
+			t.Fatalf("exit %d, stderr:\n%s", r.Code, r.Stderr)
+		}
+		var got map[string]any
+		if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil {
+			t.Fatal(err)
+		}
+		return got["digest"]
+	}
+	// The same digest as a directory holding only the manifest: both files were left out.
+	if got, want := digest(dir, "--ignore", "*.env", "--ignore", "*.pem"), digest(manifestsDir(t)); got != want {
+		t.Errorf("digest %v, want %v (the manifest alone)", got, want)
+	}
+}
+
+// checkout makes a git repository with two commits of deploy/app.yaml and returns the
+// repository, the deploy directory and the two shas, oldest first.
+func checkout(t *testing.T) (repo, dir string, shas []string) {
+	t.Helper()
+	repo = t.TempDir()
+	dir = filepath.Join(repo, "deploy")
+	git := func(args ...string) string {
+		t.Helper()
+		c := exec.Command("git", append([]string{"-C", repo}, args...)...)
+		c.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.com")
+		out, err := c.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, content := range []string{"replicas: 1\n", "replicas: 2\n"} {
+		if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		git("add", ".")
+		git("commit", "-q", "-m", content)
+		shas = append(shas, git("rev-parse", "HEAD"))
+	}
+	return repo, dir, shas
+}
+
+// Issue 14: from a terminal, a dirty tree was pushed under any sha, permanently. In a checkout,
+// sha defaults to HEAD; another sha, or files under the path that differ from it, are refused
+// before anything is pushed, unless allow_dirty.
+func TestBuildRCChecksTheCheckout(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t)
+	_, dir, shas := checkout(t)
+	repository := srv.Host + "/acme/checkout"
+	args := func(more ...string) []string {
+		return append([]string{"--repository", repository, "--path", dir, "--ref", "main", "--dry-run", "--json"}, more...)
+	}
+	r := invoke(t, nil, args()...)
+	if r.Code != 0 {
+		t.Fatalf("clean checkout without --sha: exit %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+	if want := "sha-" + shas[1][:7]; !strings.Contains(r.Stdout, want) {
+		t.Errorf("without --sha the build is not HEAD's (%s): %s", want, r.Stdout)
+	}
+	r = invoke(t, nil, args("--sha", shas[0])...)
+	if r.Code != 2 || !strings.Contains(r.Stderr, "is not HEAD") || !strings.Contains(r.Stderr, "--allow-dirty") {
+		t.Errorf("--sha of HEAD~1: exit %d, want 2 saying it is not HEAD and naming --allow-dirty; stderr:\n%s", r.Code, r.Stderr)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte("replicas: 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "big.bin"), []byte("untracked"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = invoke(t, nil, args()...)
+	if r.Code != 2 {
+		t.Fatalf("dirty path: exit %d, want 2; stderr:\n%s", r.Code, r.Stderr)
+	}
+	for _, want := range []string{"app.yaml", "big.bin", "differ from commit " + shas[1], "--allow-dirty"} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("dirty path: stderr lacks %q:\n%s", want, r.Stderr)
+		}
+	}
+	if r := invoke(t, nil, args("--allow-dirty")...); r.Code != 0 {
+		t.Errorf("--allow-dirty: exit %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+	// Files the artifact leaves out do not count; the edited manifest still does.
+	if r := invoke(t, nil, args("--ignore", "*.bin")...); r.Code != 2 || strings.Contains(r.Stderr, "big.bin") {
+		t.Errorf("--ignore *.bin: exit %d, want 2 for app.yaml alone; stderr:\n%s", r.Code, r.Stderr)
+	}
+	if len(srv.Writes()) != 0 {
+		t.Errorf("dry runs wrote %v", srv.Writes())
+	}
+}
+
+// Issue 14: the step's line for people ("build-rc: pushed …") was repeated as a level=INFO log
+// line. Each run names its version once on stderr.
+func TestBuildRCSaysItOnce(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t)
+	r := invoke(t, nil, "--repository", srv.Host+"/acme/once", "--path", manifestsDir(t), "--sha", commit, "--ref", "main",
+		"--created", "2026-08-01T10:00:00Z")
+	if r.Code != 0 {
+		t.Fatalf("exit %d:\n%s", r.Code, r.Stderr)
+	}
+	if n := strings.Count(r.Stderr, "0.0.1-rc.1"); n != 1 {
+		t.Errorf("stderr names the version %d times, want once (the step's line):\n%s", n, r.Stderr)
+	}
+}
+
+// --password-stdin reads the password from standard input, as docker login does, so that it is
+// in neither the shell history nor the process list.
+func TestBuildRCPasswordStdin(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t)
+	args := []string{"--repository", srv.Host + "/acme/stdin", "--path", manifestsDir(t), "--sha", commit, "--ref", "main",
+		"--created", "2026-08-01T10:00:00Z", "--dry-run", "--username", "ci", "--password-stdin"}
+	tests := []struct {
+		name, stdin string
+		more        []string
+		code        int
+		say         string
+	}{
+		{"a password on stdin", "s3cr3t-from-stdin\n", nil, 0, "::add-mask::s3cr3t-from-stdin\n"},
+		{"nothing on stdin", "", nil, 2, "read no password from standard input"},
+		{"and --password too", "x\n", []string{"--password", "y"}, 2, "give one"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			body := func(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, env step.Env) error {
+				env.Stdin = strings.NewReader(tc.stdin)
+				return run(ctx, a, args, stdout, stderr, env)
+			}
+			r := steptest.Invoke(t, command.Name, body, map[string]string{"GITHUB_ACTIONS": "true"}, append(args, tc.more...)...)
+			if r.Code != tc.code || !strings.Contains(r.Stderr, tc.say) {
+				t.Errorf("exit %d, want %d saying %q; stderr:\n%s", r.Code, tc.code, tc.say, r.Stderr)
 			}
 		})
 	}

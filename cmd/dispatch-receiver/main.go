@@ -44,7 +44,7 @@ var repositoryInput = actionio.Input{Name: "repository",
 
 func outputs(d event.Decision) actionio.Outputs {
 	return actionio.Outputs{
-		{Name: "promote", Value: fmt.Sprint(d.Promote)},
+		actionio.Bool("promote", d.Promote),
 		{Name: "reason", Value: d.Reason},
 		{Name: "revision", Value: d.Revision},
 		{Name: "digest", Value: d.Digest},

@@ -45,9 +45,10 @@ func TestDispatchReceiverRoutes(t *testing.T) {
 				t.Fatalf("exit %d, want %d:\n%s", r.Code, tc.code, r.Stderr)
 			}
 			var got map[string]string
-			if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil {
+			if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil {
 				t.Fatalf("stdout is not JSON: %v\n%s", err, r.Stdout)
 			}
+			steptest.CheckSchema(t, r.Stdout, filepath.Join("..", "..", "testdata", "schema", "dispatch-receiver.json"))
 			if got["promote"] != tc.promote || !strings.HasPrefix(got["reason"], tc.reason) {
 				t.Errorf("outputs = %v, want promote=%s and a reason starting %q", got, tc.promote, tc.reason)
 			}
@@ -135,7 +136,7 @@ func TestDispatchReceiverHold(t *testing.T) {
 				return
 			}
 			var got map[string]string
-			if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil {
+			if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil {
 				t.Fatalf("stdout is not JSON: %v\n%s", err, r.Stdout)
 			}
 			if got["promote"] != tc.promote || !strings.HasPrefix(got["reason"], tc.reason) {
@@ -249,7 +250,7 @@ func TestDispatchReceiverCatastrophicPattern(t *testing.T) {
 		t.Errorf("deciding took %v", took)
 	}
 	var got map[string]string
-	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || r.Code != 0 {
+	if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
 		t.Fatalf("exit %d, stdout %q (%v):\n%s", r.Code, r.Stdout, err, r.Stderr)
 	}
 	if got["promote"] != "false" || !strings.Contains(got["reason"], "is not a success signal") {
@@ -272,7 +273,7 @@ func TestDispatchReceiverManualUpperCaseSha(t *testing.T) {
 		}
 		r := steptest.Invoke(t, command.Name, run, map[string]string{}, "--event-name", "workflow_dispatch", "--event-path", path, "--json")
 		var got map[string]string
-		if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || r.Code != 0 {
+		if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
 			t.Fatalf("sha %s: exit %d, stdout %q (%v):\n%s", in, r.Code, r.Stdout, err, r.Stderr)
 		}
 		if got["promote"] != "true" || got["sha"] != strings.ToLower(in) {
@@ -311,7 +312,7 @@ func TestDispatchReceiverNeverPrintsSecrets(t *testing.T) {
 			if r.Code != tc.code {
 				t.Fatalf("exit %d, want %d:\n%s", r.Code, tc.code, r.Stderr)
 			}
-			if tc.code == 0 && !strings.Contains(r.Stdout, `"promote":"true"`) {
+			if tc.code == 0 && !strings.Contains(r.Stdout, `"promote":true`) {
 				t.Errorf("stdout = %s, want promote=true", r.Stdout)
 			}
 			if len(srv.Requests()) == 0 {

@@ -2,7 +2,7 @@
 //
 //	ocipromote status   --repository R [--select NAME=CONSTRAINT]...   where each commit is, what each cluster selects
 //	ocipromote rollback --repository R --to VERSION|SHA|DIGEST --reason TEXT   put live back, and hold promotion
-//	ocipromote hold set|release --repository R --reason TEXT   stop or resume automatic promotion
+//	ocipromote hold set|release|show --repository R --reason TEXT   stop, resume or show automatic promotion
 //	ocipromote prune    --repository R --keep-stable N --keep-rc-days D [--dry-run]   remove old artifacts
 //
 // Inputs follow the other binaries: a flag, else INPUT_<NAME>, else the GitHub context; --json
@@ -16,7 +16,7 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,10 +32,10 @@ import (
 
 const name = "ocipromote"
 
-var selectInput = actionio.Input{Name: "select",
-	Usage: "a Flux OCIRepository selection NAME=CONSTRAINT or NAME=CONSTRAINT;SEMVER_FILTER; repeat the flag (or one per line in INPUT_SELECT); default integration=>= 0.0.0-0;.*-rc.* and live=>= 0.0.0, as the example clusters select"}
+var selectInput = actionio.Input{Name: "select", List: true,
+	Usage: "a Flux OCIRepository selection NAME=CONSTRAINT or NAME=CONSTRAINT;SEMVER_FILTER; default integration=>= 0.0.0-0;.*-rc.* and live=>= 0.0.0, as the example clusters select"}
 
-var actorInput = actionio.Input{Name: "actor", ContextEnv: "GITHUB_ACTOR", Usage: "who does this, recorded in the hold (default $GITHUB_ACTOR, then $USER)"}
+var actorInput = actionio.Input{Name: "actor", ContextEnv: "GITHUB_ACTOR", Usage: "who does this, recorded in the hold (default $GITHUB_ACTOR, then $USER, $LOGNAME, the user the process runs as)"}
 
 func withRegistry(inputs ...actionio.Input) []actionio.Input {
 	return append(append([]actionio.Input{step.RepositoryInput}, inputs...), step.CredentialInputs...)
@@ -61,25 +61,18 @@ var (
 			step.SettleInput, step.DryRunInput,
 		), records.RollbackInputs...),
 	}
-	holdSetCommand = actionio.Command{
-		Name:    name + " hold set",
-		Summary: "hold automatic promotion (a freeze): tag-validated and dispatch-receiver answer held until it is released",
+	holdCommand = actionio.Command{
+		Name:    name + " hold",
+		Summary: "set, release or show the hold on automatic promotion (a freeze): while it is on, tag-validated and dispatch-receiver answer held",
 		Inputs: withRegistry(
-			actionio.Input{Name: "reason", Required: true, Usage: "why, recorded in the hold"},
-			actorInput, step.SettleInput, step.DryRunInput,
-		),
-	}
-	holdReleaseCommand = actionio.Command{
-		Name:    name + " hold release",
-		Summary: "release the hold: the next validated candidate newer than live is promoted again",
-		Inputs: withRegistry(
-			actionio.Input{Name: "reason", Default: "released", Usage: "why, recorded in the release"},
+			actionio.Input{Name: "command", Usage: "set, release or show (on the command line, the word after hold: ocipromote hold set)"},
+			actionio.Input{Name: "reason", Usage: "why, recorded in the hold (required by set; release records \"released\" without it); a hold set while one is on keeps both reasons"},
 			actorInput, step.SettleInput, step.DryRunInput,
 		),
 	}
 	pruneCommand = actionio.Command{
 		Name:    name + " prune",
-		Summary: "remove the artifacts of old release candidates (and with prune_stable, stable versions beyond the newest N)",
+		Summary: "remove the artifacts of old release candidates (and with --prune-stable, stable versions beyond the newest N)",
 		Inputs: withRegistry(
 			actionio.Input{Name: "keep_stable", Required: true, Usage: "keep the newest N stable versions (at least 1)"},
 			actionio.Input{Name: "keep_rc_days", Required: true, Usage: "keep every artifact created less than D days ago"},
@@ -103,6 +96,7 @@ Usage:
   ocipromote rollback     --repository R --to VERSION|SHA|DIGEST --reason TEXT [--force] [--dry-run]
   ocipromote hold set     --repository R --reason TEXT [--dry-run]
   ocipromote hold release --repository R [--reason TEXT] [--dry-run]
+  ocipromote hold show    --repository R
   ocipromote prune        --repository R --keep-stable N --keep-rc-days D [--prune-stable] [--dry-run]
 
 Run "ocipromote COMMAND --help" for a command's inputs.
@@ -114,52 +108,22 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage+"\n"+actionio.ExitStatusHelp+"\n")
+		return actionio.ErrHelp
+	case "-version", "--version", "version":
+		fmt.Fprintf(stdout, "%s %s\n", name, actionio.Version())
 		return actionio.ErrHelp
 	case "status":
 		return runStatus(ctx, a, rest, stdout, stderr, env)
 	case "rollback":
 		return runRollback(ctx, a, rest, stdout, stderr, env)
 	case "hold":
-		if len(rest) == 0 || (rest[0] != "set" && rest[0] != "release") {
-			return actionio.Usagef("hold takes set or release: %s hold set --reason TEXT, %s hold release", name, name)
-		}
-		return runHold(ctx, a, rest[0], rest[1:], stdout, stderr, env)
+		return runHold(ctx, a, rest, stdout, stderr, env)
 	case "prune":
 		return runPrune(ctx, a, rest, stdout, stderr, env)
 	default:
 		return actionio.Usagef("unknown command %q; run %s --help", cmd, name)
 	}
-}
-
-// joinRepeated lets a flag be given more than once: its values are joined by newlines, the form
-// INPUT_<NAME> takes in a workflow.
-func joinRepeated(args []string, flagName string) []string {
-	var values, rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			rest = append(rest, args[i:]...)
-			break
-		}
-		switch {
-		case a == "--"+flagName || a == "-"+flagName:
-			if i+1 < len(args) {
-				values = append(values, args[i+1])
-				i++
-				continue
-			}
-		case strings.HasPrefix(a, "--"+flagName+"=") || strings.HasPrefix(a, "-"+flagName+"="):
-			_, v, _ := strings.Cut(a, "=")
-			values = append(values, v)
-			continue
-		}
-		rest = append(rest, a)
-	}
-	if len(values) == 0 {
-		return args
-	}
-	return append([]string{"--" + flagName, strings.Join(values, "\n")}, rest...)
 }
 
 func selectors(v *actionio.Values) ([]status.Selector, error) {
@@ -171,7 +135,7 @@ func selectors(v *actionio.Values) ([]status.Selector, error) {
 }
 
 func runStatus(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, env step.Env) error {
-	v, err := actionio.Parse(statusCommand, a, joinRepeated(args, "select"), stdout)
+	v, err := actionio.Parse(statusCommand, a, args, stdout)
 	if err != nil {
 		return err
 	}
@@ -242,15 +206,21 @@ func encodeJSON(w io.Writer, v any) error {
 }
 
 // record is the hold record this run writes: who, when, why.
-func record(a *githubactions.Action, v *actionio.Values) (hold.Record, error) {
+func record(a *githubactions.Action, v *actionio.Values, env step.Env, reason string) (hold.Record, error) {
+	// Many containers set neither USER nor LOGNAME; the user database still names the user.
 	actor := v.Get("actor")
-	if actor == "" {
-		actor = a.Getenv("USER")
+	for _, name := range []string{"USER", "LOGNAME"} {
+		if actor == "" {
+			actor = a.Getenv(name)
+		}
+	}
+	if actor == "" && env.User != nil {
+		actor = env.User()
 	}
 	if actor == "" {
-		return hold.Record{}, actionio.Usagef("say who you are with --actor (or INPUT_ACTOR); it is recorded in the hold")
+		return hold.Record{}, actionio.Usagef("say who you are with %s; it is recorded in the hold", v.Spell("actor"))
 	}
-	rec := hold.Record{Reason: v.Get("reason"), Actor: actor, Time: time.Now().UTC()}
+	rec := hold.Record{Reason: reason, Actor: actor, Time: time.Now().UTC()}
 	if err := rec.Check(); err != nil {
 		return hold.Record{}, actionio.Usagef("%v", err)
 	}
@@ -265,7 +235,7 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 	if err := hold.CheckTo(v.Get("to")); err != nil {
 		return actionio.Usagef("to: %v", err)
 	}
-	rec, err := record(a, v)
+	rec, err := record(a, v, env, v.Get("reason"))
 	if err != nil {
 		return err
 	}
@@ -293,11 +263,13 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 		{Name: "version", Value: res.Version},
 		{Name: "digest", Value: res.Digest},
 		{Name: "sha", Value: res.Sha},
+		{Name: "candidate_version", Value: res.RC},
+		// Deprecated: the same as candidate_version, kept for workflows that read it.
 		{Name: "rc", Value: res.RC},
-		{Name: "validated", Value: strconv.FormatBool(res.Validated)},
+		actionio.Bool("validated", res.Validated),
 		{Name: "hold", Value: res.Hold.Tag},
-		{Name: "writes", Value: strings.Join(res.Writes, ",")},
-		{Name: "changed", Value: strconv.FormatBool(res.Changed() && !res.DryRun)},
+		actionio.List("writes", res.Writes),
+		actionio.Bool("changed", res.Changed() && !res.DryRun),
 	}
 	heading := "rollback: " + res.Detail
 	if res.DryRun {
@@ -306,18 +278,50 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 	return actionio.Report(a, stdout, stderr, v.JSON, heading, outs)
 }
 
-func runHold(ctx context.Context, a *githubactions.Action, verb string, args []string, stdout, stderr io.Writer, env step.Env) error {
-	cmd := holdSetCommand
-	if verb == "release" {
-		cmd = holdReleaseCommand
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+// holdVerbs are the hold commands, in the order the usage lists them.
+var holdVerbs = []string{"set", "release", "show"}
+
+func runHold(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, env step.Env) error {
+	// The verb is the first argument on a command line, or the command input in a workflow.
+	if len(args) > 0 && slices.Contains(holdVerbs, args[0]) {
+		args = append([]string{"--command", args[0]}, args[1:]...)
 	}
-	v, err := actionio.Parse(cmd, a, args, stdout)
+	badVerb := func(verb string) error {
+		return actionio.Usagef("hold takes set, release or show, got %q: %s hold set --reason TEXT, %s hold release, %s hold show (in a workflow: the command input)", verb, name, name, name)
+	}
+	// A missing verb is the first thing to say, before any missing input.
+	if !slices.ContainsFunc(args, isHelp) && !slices.Contains(args, "--command") && !slices.Contains(holdVerbs, a.GetInput("command")) {
+		verb := a.GetInput("command")
+		if verb == "" && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			verb = args[0]
+		}
+		return badVerb(verb)
+	}
+	v, err := actionio.Parse(holdCommand, a, args, stdout)
 	if err != nil {
 		return err
 	}
-	rec, err := record(a, v)
-	if err != nil {
-		return err
+	verb := v.Get("command")
+	if !slices.Contains(holdVerbs, verb) {
+		return badVerb(verb)
+	}
+	// Inputs are checked before the registry is contacted.
+	var rec hold.Record
+	if verb != "show" {
+		reason := v.Get("reason")
+		switch {
+		case verb == "set" && reason == "":
+			return actionio.Usagef("hold set needs a reason: pass %s TEXT; it is recorded in the hold", v.Spell("reason"))
+		case verb == "release" && reason == "":
+			reason = "released"
+		}
+		if rec, err = record(a, v, env, reason); err != nil {
+			return err
+		}
 	}
 	settle, err := step.Settle(v)
 	if err != nil {
@@ -331,22 +335,28 @@ func runHold(ctx context.Context, a *githubactions.Action, verb string, args []s
 	if err != nil {
 		return err
 	}
-	change := hold.Set
-	if verb == "release" {
-		change = hold.Release
+	var ch hold.Change
+	switch verb {
+	case "show":
+		ch.State, err = hold.Read(ctx, reg, list)
+	case "set":
+		ch, err = hold.Set(ctx, reg, list, rec, hold.Options{DryRun: v.Bool("dry_run"), Settle: settle})
+	case "release":
+		ch, err = hold.Release(ctx, reg, list, rec, hold.Options{DryRun: v.Bool("dry_run"), Settle: settle})
 	}
-	ch, err := change(ctx, reg, list, rec, hold.Options{DryRun: v.Bool("dry_run"), Settle: settle})
 	if err != nil {
 		return err
 	}
 	outs := actionio.Outputs{
 		{Name: "hold", Value: onOff(ch.State.Held())},
 		{Name: "tag", Value: ch.State.Tag},
-		{Name: "changed", Value: strconv.FormatBool(ch.Wrote && !v.Bool("dry_run"))},
+		actionio.Bool("changed", ch.Wrote && !v.Bool("dry_run")),
 		{Name: "reason", Value: ch.State.Reason},
 	}
 	heading := "hold " + verb + ": " + ch.State.Describe()
 	switch {
+	case verb == "show":
+		heading = "hold: " + ch.State.Describe()
 	case v.Bool("dry_run") && ch.Wrote:
 		heading = "hold " + verb + " (dry run): would write " + ch.State.Tag
 	case !ch.Wrote:
@@ -356,7 +366,7 @@ func runHold(ctx context.Context, a *githubactions.Action, verb string, args []s
 }
 
 func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, env step.Env) error {
-	v, err := actionio.Parse(pruneCommand, a, joinRepeated(args, "select"), stdout)
+	v, err := actionio.Parse(pruneCommand, a, args, stdout)
 	if err != nil {
 		return err
 	}
@@ -373,7 +383,7 @@ func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdou
 		}
 	}
 	if err := o.Rules.Validate(); err != nil {
-		return actionio.Usagef("%v", err)
+		return actionio.Usagef("%s", v.Speak(err.Error(), "keep_stable", "keep_rc_days", "prune_stable"))
 	}
 	if o.Selectors, err = selectors(v); err != nil {
 		return err
@@ -396,7 +406,7 @@ func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdou
 		GitHubAPIURL: v.Get("github_api_url"), GitHubToken: v.Get("github_token"), GitHubServerURL: a.Getenv("GITHUB_SERVER_URL"),
 		WriteInterval: interval, Transport: env.Transport})
 	if err != nil {
-		return actionio.Usagef("%v", err)
+		return actionio.Usagef("%s", v.Speak(err.Error(), "delete_api", "github_token"))
 	}
 	res, err := prune.Run(ctx, reg, del, o)
 	if err != nil {
@@ -412,10 +422,10 @@ func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdou
 		return err
 	}
 	outs := actionio.Outputs{
-		{Name: "deleted", Value: strconv.Itoa(len(res.Deleted))},
-		{Name: "deleted_tags", Value: strings.Join(res.DeletedTags(), ",")},
-		{Name: "skipped", Value: strconv.Itoa(len(res.Skipped))},
-		{Name: "left", Value: strconv.Itoa(len(res.Left))},
+		actionio.Int("deleted", len(res.Deleted)),
+		actionio.List("deleted_tags", res.DeletedTags()),
+		actionio.Int("skipped", len(res.Skipped)),
+		actionio.Int("left", len(res.Left)),
 	}
 	if res.Stopped != "" {
 		if actionio.InActions(a) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -11,34 +12,37 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/ocipromote/ocipromote/pkg/actionio"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
 	"github.com/ocipromote/ocipromote/pkg/status"
+	"github.com/ocipromote/ocipromote/pkg/step"
 	"github.com/ocipromote/ocipromote/pkg/step/steptest"
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
 
-func TestJoinRepeated(t *testing.T) {
+// --select is repeatable: each occurrence is one selection.
+func TestSelectRepeats(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		args []string
-		want []string
-	}{
-		{"absent", []string{"--repository", "r"}, []string{"--repository", "r"}},
-		{"once", []string{"--select", "live=>= 0.0.0", "--json"}, []string{"--select", "live=>= 0.0.0", "--json"}},
-		{"twice, both spellings", []string{"--select", "a=>= 0.0.0-0", "--repository", "r", "-select=b=>= 0.0.0"},
-			[]string{"--select", "a=>= 0.0.0-0\nb=>= 0.0.0", "--repository", "r"}},
-		{"after --", []string{"--", "--select", "x"}, []string{"--", "--select", "x"}},
+	var w strings.Builder
+	v, err := actionio.Parse(statusCommand, githubactions.New(githubactions.WithGetenv(func(string) string { return "" })),
+		[]string{"--select", "a=>= 0.0.0-0", "--repository", "r.example/a/b", "-select=b=>= 0.0.0"}, &w)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			if got := joinRepeated(tc.args, "select"); !slices.Equal(got, tc.want) {
-				t.Errorf("joinRepeated(%q) = %q, want %q", tc.args, got, tc.want)
-			}
-		})
+	sel, err := selectors(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range sel {
+		got = append(got, s.Name)
+	}
+	if want := []string{"a", "b"}; !slices.Equal(got, want) {
+		t.Errorf("selections %q, want %q", got, want)
 	}
 }
 
@@ -54,12 +58,17 @@ func TestUsage(t *testing.T) {
 		{"unknown command", []string{"deploy"}, 2, `unknown command "deploy"`},
 		{"help", []string{"--help"}, 0, "ocipromote prune"},
 		{"command help", []string{"rollback", "--help"}, 0, "-reason"},
-		{"hold without a verb", []string{"hold"}, 2, "set or release"},
+		{"hold without a verb", []string{"hold"}, 2, "set, release or show"},
+		{"hold with an unknown verb", []string{"hold", "lift", "--repository", "127.0.0.1:1/a/b"}, 2, `got "lift"`},
+		// Issue 14: ocipromote hold --help exited 2.
+		{"hold help", []string{"hold", "--help"}, 0, "-command"},
+		{"hold set help", []string{"hold", "set", "--help"}, 0, "-reason"},
+		{"hold set without a reason", []string{"hold", "set", "--repository", "127.0.0.1:1/a/b", "--actor", "a"}, 2, "hold set needs a reason: pass --reason"},
 		{"rollback without a reason", []string{"rollback", "--repository", "127.0.0.1:1/a/b", "--to", "0.0.1", "--actor", "a"}, 2, "--reason"},
 		{"rollback without an actor", []string{"rollback", "--repository", "127.0.0.1:1/a/b", "--to", "0.0.1", "--reason", "r"}, 2, "--actor"},
 		{"prune keeping no stable version", []string{"prune", "--repository", "127.0.0.1:1/a/b", "--keep-stable", "0", "--keep-rc-days", "3"}, 2, "at least 1"},
 		{"prune with a bad time", []string{"prune", "--repository", "127.0.0.1:1/a/b", "--keep-stable", "1", "--keep-rc-days", "3", "--now", "yesterday"}, 2, "RFC 3339"},
-		{"prune on GitHub without a token", []string{"prune", "--repository", "ghcr.io/acme/app", "--keep-stable", "1", "--keep-rc-days", "3"}, 2, "github_token"},
+		{"prune on GitHub without a token", []string{"prune", "--repository", "ghcr.io/acme/app", "--keep-stable", "1", "--keep-rc-days", "3"}, 2, "--github-token"},
 		{"status with a bad format", []string{"status", "--repository", "127.0.0.1:1/a/b", "--format", "html"}, 2, "text or markdown"},
 		{"status with a bad selection", []string{"status", "--repository", "127.0.0.1:1/a/b", "--select", "live"}, 2, "NAME=CONSTRAINT"},
 	}
@@ -141,11 +150,19 @@ func TestHoldAsActionsStep(t *testing.T) {
 
 	r = steptest.Invoke(t, name, run, map[string]string{}, "hold", "release", "--repository", repo, "--actor", "octocat", "--json")
 	var got map[string]string
-	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || r.Code != 0 {
+	if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
 		t.Fatalf("hold release: exit %d, %v\n%s%s", r.Code, err, r.Stdout, r.Stderr)
 	}
 	if got["hold"] != "off" || got["tag"] != "hold-2" || got["changed"] != "true" {
 		t.Errorf("release outputs = %v", got)
+	}
+	// show reads the hold and writes nothing; in a workflow the verb is the command input.
+	r = steptest.Invoke(t, name, run, map[string]string{"INPUT_COMMAND": "show", "INPUT_REPOSITORY": repo}, "hold", "--json")
+	if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
+		t.Fatalf("hold show: exit %d, %v\n%s%s", r.Code, err, r.Stdout, r.Stderr)
+	}
+	if got["hold"] != "off" || got["tag"] != "hold-2" || got["changed"] != "false" || got["reason"] != "released" || !strings.Contains(r.Stderr, "hold: hold released by octocat") {
+		t.Errorf("show outputs = %v, stderr:\n%s", got, r.Stderr)
 	}
 }
 
@@ -154,10 +171,11 @@ func TestRollbackThenStatus(t *testing.T) {
 	_, repo, rcs := promoted(t)
 	r := steptest.Invoke(t, name, run, map[string]string{"USER": "oncall"}, "rollback", "--repository", repo, "--to", "aaaaaaa", "--reason", "b broke login", "--json")
 	var got map[string]string
-	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || r.Code != 0 {
+	if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
 		t.Fatalf("rollback: exit %d, %v\n%s%s", r.Code, err, r.Stdout, r.Stderr)
 	}
-	if got["version"] != "0.0.3" || got["digest"] != rcs[0].Digest || got["writes"] != "hold-1,0.0.3" || got["changed"] != "true" {
+	if got["version"] != "0.0.3" || got["digest"] != rcs[0].Digest || got["writes"] != "hold-1,0.0.3" || got["changed"] != "true" ||
+		got["candidate_version"] != "0.0.1-rc.1" || got["rc"] != got["candidate_version"] {
 		t.Errorf("rollback outputs = %v", got)
 	}
 	rep := statusOf(t, repo)
@@ -228,11 +246,11 @@ func TestHostileInputs(t *testing.T) {
 			map[string]string{"GITHUB_ACTOR": "a\n::error::b"}, 2, []string{"actor", "line break"}},
 		{"hold set with a reason on two lines", []string{"hold", "set", "--repository", repo, "--reason", "r\n::warning::x", "--actor", "a"}, nil, 2, []string{"line break"}},
 		{"hold release with an actor on two lines", []string{"hold", "release", "--repository", repo, "--actor", "a\rb"}, nil, 2, []string{"actor", "line break"}},
-		{"prune keeping a negative number of stable versions", prune("--keep-stable", "-1"), nil, 2, []string{"keep_stable must be at least 1"}},
+		{"prune keeping a negative number of stable versions", prune("--keep-stable", "-1"), nil, 2, []string{"--keep-stable must be at least 1"}},
 		{"prune keeping a word of stable versions", prune("--keep-stable", "ten"), nil, 2, []string{`keep_stable must be a whole number, got "ten"`}},
-		{"prune with negative days", prune("--keep-rc-days", "-3"), nil, 2, []string{"keep_rc_days must not be negative"}},
+		{"prune with negative days", prune("--keep-rc-days", "-3"), nil, 2, []string{"--keep-rc-days must not be negative"}},
 		{"prune with days and a unit", prune("--keep-rc-days", "3d"), nil, 2, []string{`keep_rc_days must be a whole number, got "3d"`}},
-		{"prune with an unknown deletion API", prune("--delete-api", "s3"), nil, 2, []string{`delete_api must be auto, oci or github, got "s3"`}},
+		{"prune with an unknown deletion API", prune("--delete-api", "s3"), nil, 2, []string{`--delete-api must be auto, oci or github, got "s3"`}},
 		{"prune with a GitHub API URL that is not one", prune("--delete-api", "github", "--github-token", "t", "--github-api-url", "javascript:alert(1)"), nil, 2, []string{"is not an http(s) URL"}},
 		{"status in an unknown format", []string{"status", "--repository", repo, "--format", "html"}, nil, 2, []string{"format must be text or markdown"}},
 		{"status with a selection without a constraint", []string{"status", "--repository", repo, "--select", "live"}, nil, 2, []string{"is not NAME=CONSTRAINT"}},
@@ -341,6 +359,94 @@ func TestStatusAndPruneAsActionsSteps(t *testing.T) {
 				if !strings.Contains(string(s), want) {
 					t.Errorf("summary lacks %q:\n%s", want, s)
 				}
+			}
+		})
+	}
+}
+
+// Issue 14: --json was stringly typed ("promoted":"false", "tags":"a,b"), and status printed
+// "artifacts": null and a zero time for a repository with no artifact. Every subcommand's --json
+// is checked against a hand-written schema of its types (testdata/schema).
+func TestJSONSchemas(t *testing.T) {
+	t.Parallel()
+	schema := func(name string) string {
+		return filepath.Join("..", "..", "testdata", "schema", "ocipromote-"+name+".json")
+	}
+	_, repo, _ := promoted(t)
+	jsonOf := func(args ...string) string {
+		t.Helper()
+		r := steptest.Invoke(t, name, run, map[string]string{}, append(args, "--json")...)
+		if r.Code != 0 {
+			t.Fatalf("%v: exit %d\n%s", args, r.Code, r.Stderr)
+		}
+		return r.Stdout
+	}
+	out := jsonOf("status", "--repository", repo)
+	steptest.CheckSchema(t, out, schema("status"))
+	if strings.Contains(out, "0001-01-01") {
+		t.Errorf("status of a repository never held prints a zero time:\n%s", out)
+	}
+	steptest.CheckSchema(t, jsonOf("prune", "--repository", repo, "--keep-stable", "1", "--keep-rc-days", "7", "--now", "2026-12-01T00:00:00Z", "--dry-run"), schema("prune"))
+	steptest.CheckSchema(t, jsonOf("rollback", "--repository", repo, "--to", "aaaaaaa", "--reason", "r", "--actor", "a", "--dry-run"), schema("rollback"))
+	steptest.CheckSchema(t, jsonOf("rollback", "--repository", repo, "--to", "aaaaaaa", "--reason", "r", "--actor", "a"), schema("rollback"))
+	steptest.CheckSchema(t, jsonOf("status", "--repository", repo), schema("status"))
+	steptest.CheckSchema(t, jsonOf("hold", "release", "--repository", repo, "--actor", "a"), schema("hold"))
+	steptest.CheckSchema(t, jsonOf("hold", "set", "--repository", repo, "--actor", "a", "--reason", "freeze"), schema("hold"))
+
+	// A repository that does not exist is said to be missing, exit 1.
+	r := steptest.Invoke(t, name, run, map[string]string{}, "status", "--repository", ocitest.New(t).Host+"/acme/typo")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "does not exist") {
+		t.Errorf("status of a missing repository: exit %d, want 1 saying it does not exist; stderr:\n%s", r.Code, r.Stderr)
+	}
+
+	// A repository holding only hold records has no artifact: a list, empty, not null.
+	srv := ocitest.New(t)
+	empty := srv.Host + "/acme/empty"
+	jsonOf("hold", "set", "--repository", empty, "--actor", "a", "--reason", "freeze")
+	out = jsonOf("status", "--repository", empty)
+	steptest.CheckSchema(t, out, schema("status"))
+	if !strings.Contains(out, `"artifacts": []`) {
+		t.Errorf("status of a repository with no artifact:\n%s", out)
+	}
+	steptest.CheckSchema(t, jsonOf("prune", "--repository", empty, "--keep-stable", "1", "--keep-rc-days", "7", "--dry-run"), schema("prune"))
+}
+
+// Issue 14: --actor fell back only to $USER, unset in many containers, so a rollback refused
+// even a dry run. It falls back to $USER, $LOGNAME, then the user the process runs as.
+func TestActorFallbacks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		env     map[string]string
+		osUser  string
+		want    string
+		refused bool
+	}{
+		{"USER", map[string]string{"USER": "u", "LOGNAME": "l"}, "os", "u", false},
+		{"LOGNAME", map[string]string{"LOGNAME": "l"}, "os", "l", false},
+		{"the process's user", nil, "os", "os", false},
+		{"nobody known", nil, "", "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, repo, _ := promoted(t)
+			body := func(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, env step.Env) error {
+				env.User = func() string { return tc.osUser }
+				return run(ctx, a, args, stdout, stderr, env)
+			}
+			r := steptest.Invoke(t, name, body, tc.env, "hold", "set", "--repository", repo, "--reason", "freeze")
+			if tc.refused {
+				if r.Code != 2 || !strings.Contains(r.Stderr, "say who you are with --actor") {
+					t.Errorf("exit %d, want 2 asking for --actor; stderr:\n%s", r.Code, r.Stderr)
+				}
+				return
+			}
+			if r.Code != 0 {
+				t.Fatalf("exit %d:\n%s", r.Code, r.Stderr)
+			}
+			if got := statusOf(t, repo).Hold.Actor; got != tc.want {
+				t.Errorf("actor %q, want %q", got, tc.want)
 			}
 		})
 	}

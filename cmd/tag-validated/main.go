@@ -83,7 +83,7 @@ func verifier(v *actionio.Values, reg *oci.Repository, log *slog.Logger) (func(c
 
 func outputs(r pipeline.PromoteResult) actionio.Outputs {
 	return actionio.Outputs{
-		{Name: "promoted", Value: fmt.Sprint(r.Promoted)},
+		actionio.Bool("promoted", r.Promoted),
 		{Name: "reason", Value: r.Reason},
 		{Name: "version", Value: r.Version},
 		{Name: "digest", Value: r.Digest},
@@ -121,6 +121,9 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 		return err
 	}
 	res, err := pipeline.TagValidated(ctx, reg, in)
+	if errors.Is(err, pipeline.ErrDisagree) {
+		return actionio.Usagef("%v", err)
+	}
 	if refused := (*sign.RefusedError)(nil); errors.As(err, &refused) {
 		outs := outputs(pipeline.PromoteResult{Reason: string(refused.Verdict.Outcome), Digest: res.Digest, Sha: res.Sha})
 		if rerr := actionio.Report(a, stdout, stderr, v.JSON, "tag-validated: refused: "+string(refused.Verdict.Outcome), outs); rerr != nil {

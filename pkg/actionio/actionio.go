@@ -11,6 +11,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
+	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,6 +46,9 @@ type Input struct {
 	Secret bool
 	// Bool inputs take true/false and may be given as a bare flag.
 	Bool bool
+	// List inputs hold one value per line (as a workflow's multi-line input does); the flag may be
+	// repeated, each occurrence adding a line (another flag given twice takes the last value).
+	List bool
 }
 
 // Flag is the command-line spelling of the input.
@@ -65,7 +71,55 @@ type Values struct {
 	JSON bool
 	// Args are the positional arguments left after the flags.
 	Args []string
+	// PasswordStdin is set by --password-stdin (for commands with a password input): the
+	// password is the first line of standard input, so it stays out of the shell history and the
+	// process list. Whoever reads it stores it with Set and clears this.
+	PasswordStdin bool
+	// inActions: the step runs in GitHub Actions, where a user sets inputs, not flags.
+	inActions bool
+	// masked are the values already masked in this step's log.
+	masked map[string]bool
 }
+
+// Mask hides s in the Actions log, once: the runner needs one ::add-mask:: per value, and a
+// second one only adds noise. Outside Actions it does nothing, since masking is an Actions log
+// command that another log would print, secret included.
+func (v *Values) Mask(a *githubactions.Action, s string) {
+	if s == "" || !v.inActions || v.masked[s] {
+		return
+	}
+	if v.masked == nil {
+		v.masked = map[string]bool{}
+	}
+	v.masked[s] = true
+	a.AddMask(s)
+}
+
+// Spell names an input the way the user gives it: "input dry_run" in a GitHub Actions step
+// (where with: sets inputs), "--dry-run" on a command line.
+func (v *Values) Spell(name string) string {
+	if v != nil && v.inActions {
+		return "input " + name
+	}
+	return "--" + strings.ReplaceAll(name, "_", "-")
+}
+
+// Speak rewrites msg, a message that names inputs as a workflow sets them (keep_stable), for the
+// user at hand: unchanged in Actions, with each of names spelled as a flag (--keep-stable) on a
+// command line.
+func (v *Values) Speak(msg string, names ...string) string {
+	if v.inActions {
+		return msg
+	}
+	for _, n := range names {
+		msg = regexp.MustCompile(`(^|[^A-Za-z0-9_$-])`+regexp.QuoteMeta(n)+`($|[^A-Za-z0-9_])`).ReplaceAllString(msg, "${1}"+v.Spell(n)+"${2}")
+	}
+	return msg
+}
+
+// Set replaces an input's value after parsing, for a value read from elsewhere (a password
+// given on standard input).
+func (v *Values) Set(name, value string) { v.values[name] = value }
 
 // Get returns an input's value ("" when unset).
 func (v *Values) Get(name string) string { return v.values[name] }
@@ -91,6 +145,9 @@ type boolFlag interface{ IsBoolFlag() bool }
 type stringValue struct {
 	s      *string
 	isBool bool
+	list   bool
+	// given counts the flag's occurrences.
+	given *int
 }
 
 func (v stringValue) String() string {
@@ -99,8 +156,18 @@ func (v stringValue) String() string {
 	}
 	return *v.s
 }
-func (v stringValue) Set(s string) error { *v.s = s; return nil }
-func (v stringValue) IsBoolFlag() bool   { return v.isBool }
+
+func (v stringValue) Set(s string) error {
+	*v.given++
+	if v.list && *v.given > 1 {
+		*v.s += "\n" + s
+	} else {
+		*v.s = s
+	}
+	return nil
+}
+
+func (v stringValue) IsBoolFlag() bool { return v.isBool }
 
 var _ boolFlag = stringValue{}
 
@@ -120,6 +187,9 @@ func Parse(c Command, a *githubactions.Action, args []string, help io.Writer) (*
 		if in.Required {
 			usage += " (required)"
 		}
+		if in.List {
+			usage += " (repeat the flag for more; one per line in the environment variable)"
+		}
 		usage += fmt.Sprintf(" [env %s", in.Env())
 		if in.ContextEnv != "" {
 			usage += ", default $" + in.ContextEnv
@@ -128,23 +198,43 @@ func Parse(c Command, a *githubactions.Action, args []string, help io.Writer) (*
 			usage += fmt.Sprintf(", default %q", in.Default)
 		}
 		usage += "]"
-		fs.Var(stringValue{s: s, isBool: in.Bool}, in.Flag(), usage)
+		fs.Var(stringValue{s: s, isBool: in.Bool, list: in.List, given: new(int)}, in.Flag(), usage)
 	}
 	jsonOut := fs.Bool("json", false, "print the outputs as one JSON object on stdout")
-	fs.Usage = func() {
-		fmt.Fprintf(help, "%s: %s\n\nUsage: %s [flags]\n\nEvery flag can also be given as the environment variable shown (as GitHub Actions does for inputs).\n\n", c.Name, c.Summary, c.Name)
-		fs.PrintDefaults()
+	version := fs.Bool("version", false, "print the version and exit")
+	var passwordStdin *bool
+	if slices.ContainsFunc(c.Inputs, func(in Input) bool { return in.Name == "password" }) {
+		passwordStdin = fs.Bool("password-stdin", false, "read the registry password from the first line of standard input (instead of --password)")
 	}
+	// The flag package would print the usage before its error; the error is returned instead, to
+	// be printed last, where it is seen.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(help)
+			fmt.Fprintf(help, "%s: %s\n\nUsage: %s [flags]\n\nEvery flag can also be given as the environment variable shown (as GitHub Actions does for inputs).\n\n", c.Name, c.Summary, c.Name)
+			fs.PrintDefaults()
+			fmt.Fprintf(help, "\n%s\n", ExitStatusHelp)
 			return nil, ErrHelp
 		}
-		return nil, Usagef("%s; run %s --help", escapeControl(err.Error()), c.Name)
+		msg := escapeControl(err.Error())
+		if name, unknown := strings.CutPrefix(msg, "flag provided but not defined: -"); unknown {
+			msg = "unknown flag --" + strings.TrimLeft(name, "-") + suggest(err, fs)
+		}
+		return nil, Usagef("%s; run %s --help for every flag", msg, c.Name)
+	}
+	if *version {
+		fmt.Fprintf(help, "%s %s\n", c.Name, Version())
+		return nil, ErrHelp
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
-	v := &Values{values: make(map[string]string, len(c.Inputs)), JSON: *jsonOut, Args: fs.Args()}
+	v := &Values{values: make(map[string]string, len(c.Inputs)), JSON: *jsonOut, Args: fs.Args(), inActions: InActions(a)}
+	if passwordStdin != nil {
+		v.PasswordStdin = *passwordStdin
+	}
 	if s := a.GetInput("json"); s != "" && !set["json"] {
 		b, err := strconv.ParseBool(s)
 		if err != nil {
@@ -177,8 +267,8 @@ func Parse(c Command, a *githubactions.Action, args []string, help io.Writer) (*
 		}
 		// Masking is an Actions log command: on a terminal, or in another CI's log, it would
 		// print the secret instead of hiding it.
-		if in.Secret && val != "" && InActions(a) {
-			a.AddMask(val)
+		if in.Secret {
+			v.Mask(a, val)
 		}
 		if in.Required && val == "" {
 			missing = append(missing, fmt.Sprintf("--%s (or %s)", in.Flag(), in.Env()))
@@ -194,10 +284,108 @@ func Parse(c Command, a *githubactions.Action, args []string, help io.Writer) (*
 	return v, nil
 }
 
-// Output is one named output of a step.
+// ExitStatusHelp ends every --help.
+const ExitStatusHelp = "Exit status: 0 when the step did its job or decided there was nothing to do (such decisions,\n" +
+	"like ignored or already promoted, are outputs), 1 on a failure, 2 on a usage error."
+
+// Version is the version of the running binary: its module version (a release build's tag, or
+// (devel)) and the commit and time it was built from, as the Go toolchain records them.
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown version)"
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var extra []string
+	for _, st := range bi.Settings {
+		switch st.Key {
+		case "vcs.revision":
+			extra = append(extra, "commit "+st.Value)
+		case "vcs.time":
+			extra = append(extra, "built from a commit of "+st.Value)
+		case "vcs.modified":
+			if st.Value == "true" {
+				extra = append(extra, "with local changes")
+			}
+		}
+	}
+	extra = append(extra, bi.GoVersion)
+	return v + " (" + strings.Join(extra, ", ") + ")"
+}
+
+// suggest names the flag a mistyped one was probably meant to be: "; did you mean --dry-run?".
+func suggest(err error, fs *flag.FlagSet) string {
+	name, found := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !found {
+		return ""
+	}
+	name = strings.TrimLeft(name, "-")
+	best, bestDist := "", 3 // at most two edits away
+	fs.VisitAll(func(f *flag.Flag) {
+		d := editDistance(strings.ReplaceAll(name, "_", "-"), f.Name)
+		if strings.HasPrefix(f.Name, name) && len(name) >= 3 {
+			d = min(d, 1)
+		}
+		if d < bestDist {
+			best, bestDist = f.Name, d
+		}
+	})
+	if best == "" {
+		return ""
+	}
+	return " (did you mean --" + best + "?)"
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// Output is one named output of a step. Value is the text GitHub Actions gets (every step output
+// is a string there); Typed, when set, is what --json prints instead: a bool, a number or a list,
+// so that `jq -e .promoted` is false when nothing was promoted.
 type Output struct {
 	Name  string
 	Value string
+	Typed any
+}
+
+// Bool is a true/false output: "true" or "false" in Actions, a JSON boolean with --json.
+func Bool(name string, b bool) Output {
+	return Output{Name: name, Value: strconv.FormatBool(b), Typed: b}
+}
+
+// Int is a numeric output.
+func Int(name string, n int) Output {
+	return Output{Name: name, Value: strconv.Itoa(n), Typed: n}
+}
+
+// List is a list output: comma-separated in Actions (the items never hold a comma), a JSON
+// array (never null) with --json.
+func List(name string, items []string) Output {
+	if items == nil {
+		items = []string{}
+	}
+	return Output{Name: name, Value: strings.Join(items, ","), Typed: items}
 }
 
 // Outputs are a step's outputs in the order they are documented.
@@ -212,9 +400,12 @@ func Emit(a *githubactions.Action, stdout io.Writer, jsonOut bool, outs Outputs)
 		}
 	}
 	if jsonOut {
-		m := make(map[string]string, len(outs))
+		m := make(map[string]any, len(outs))
 		for _, o := range outs {
 			m[o.Name] = o.Value
+			if o.Typed != nil {
+				m[o.Name] = o.Typed
+			}
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)

@@ -2,8 +2,9 @@ package actionio
 
 import (
 	"bytes"
-	"encoding/json"
+	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ var cmd = Command{Name: "x", Summary: "test", Inputs: []Input{
 	{Name: "bump", Default: "patch"},
 	{Name: "dry_run", Bool: true},
 	{Name: "password", Secret: true},
+	{Name: "ignore", List: true},
 }}
 
 func action(env map[string]string, w *bytes.Buffer) *githubactions.Action {
@@ -44,6 +46,13 @@ func TestParsePrecedence(t *testing.T) {
 			map[string]string{"dry_run": "true"}},
 		{"bool input", map[string]string{"INPUT_REPOSITORY": "r", "INPUT_DRY_RUN": "TRUE"}, nil,
 			map[string]string{"dry_run": "true"}},
+		// Issue 14: --ignore given twice kept only the last pattern, letting a secret in.
+		{"list flag repeated", map[string]string{"INPUT_REPOSITORY": "r"}, []string{"--ignore", "*.env", "-ignore=secrets/"},
+			map[string]string{"ignore": "*.env\nsecrets/"}},
+		{"single flag given twice takes the last", map[string]string{"INPUT_REPOSITORY": "r"}, []string{"--sha", "a", "--sha", "b"},
+			map[string]string{"sha": "b"}},
+		{"list flag beats list input", map[string]string{"INPUT_REPOSITORY": "r", "INPUT_IGNORE": "a\nb"}, []string{"--ignore", "c"},
+			map[string]string{"ignore": "c"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,7 +82,7 @@ func TestParseErrors(t *testing.T) {
 		{"required", nil, nil, "--repository (or INPUT_REPOSITORY)"},
 		{"bad bool", map[string]string{"INPUT_REPOSITORY": "r", "INPUT_DRY_RUN": "yes please"}, nil, "dry_run must be true or false"},
 		{"positional", map[string]string{"INPUT_REPOSITORY": "r"}, []string{"extra"}, "unexpected argument"},
-		{"unknown flag", nil, []string{"--nope"}, "not defined"},
+		{"unknown flag", nil, []string{"--nope"}, "unknown flag --nope"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,31 +123,93 @@ func TestEmit(t *testing.T) {
 	outFile := filepath.Join(t.TempDir(), "out")
 	var w, stdout bytes.Buffer
 	a := action(map[string]string{"GITHUB_OUTPUT": outFile}, &w)
-	outs := Outputs{{"version", "0.0.1-rc.1"}, {"reason", "ignored: a\nb"}}
+	outs := Outputs{{Name: "version", Value: "0.0.1-rc.1"}, {Name: "reason", Value: "ignored: a\nb"},
+		Bool("promoted", false), List("tags", []string{"a", "b"}), List("none", nil), Int("deleted", 3)}
 	if err := Emit(a, &stdout, true, outs); err != nil {
 		t.Fatal(err)
 	}
-	var got map[string]string
-	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil || got["version"] != "0.0.1-rc.1" || got["reason"] != "ignored: a\nb" {
-		t.Errorf("JSON = %s, %v", stdout.String(), err)
+	// Typed with --json (issue 14: "promoted":"false" made `jq -e .promoted` true).
+	if got, want := stdout.String(), `{"deleted":3,"none":[],"promoted":false,"reason":"ignored: a\nb","tags":["a","b"],"version":"0.0.1-rc.1"}`+"\n"; got != want {
+		t.Errorf("JSON = %s, want %s", got, want)
 	}
+	// Strings in GITHUB_OUTPUT, as Actions requires.
 	b, _ := os.ReadFile(outFile)
-	if !strings.Contains(string(b), "version<<") || !strings.Contains(string(b), "0.0.1-rc.1") {
-		t.Errorf("GITHUB_OUTPUT = %q", b)
+	for _, want := range []string{"version<<", "0.0.1-rc.1", "promoted<<", "\nfalse\n", "tags<<", "\na,b\n", "deleted<<", "\n3\n"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("GITHUB_OUTPUT lacks %q:\n%s", want, b)
+		}
 	}
 	stdout.Reset()
 	if err := Emit(action(nil, &w), &stdout, false, outs); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := stdout.String(), "version=0.0.1-rc.1\nreason=ignored: a b\n"; got != want {
+	if got, want := stdout.String(), "version=0.0.1-rc.1\nreason=ignored: a b\npromoted=false\ntags=a,b\nnone=\ndeleted=3\n"; got != want {
 		t.Errorf("plain outputs = %q, want %q", got, want)
 	}
 }
 
 func TestTableEscapesCells(t *testing.T) {
 	t.Parallel()
-	got := Table("h", Outputs{{"reason", "a|b `c`\nd"}})
+	got := Table("h", Outputs{{Name: "reason", Value: "a|b `c`\nd"}})
 	if want := "| reason | `a\\|b 'c' d` |"; !strings.Contains(got, want) {
 		t.Errorf("Table = %q, want a row %q", got, want)
+	}
+}
+
+// Issue 14: a mistyped flag's error scrolled away under the whole usage. It is now the only thing
+// printed, last, with the flag that was probably meant.
+func TestMistypedFlag(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ arg, say string }{
+		{"--dry-rn", "unknown flag --dry-rn (did you mean --dry-run?)"},
+		{"--igonre=x", "unknown flag --igonre (did you mean --ignore?)"},
+		{"--repo", "unknown flag --repo (did you mean --repository?)"},
+		{"--dry_run", "unknown flag --dry_run (did you mean --dry-run?)"},
+		{"--zzzzzz", "unknown flag --zzzzzz; run x --help"},
+	}
+	for _, tc := range tests {
+		var stdout, stderr bytes.Buffer
+		run := func(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer) error {
+			_, err := Parse(cmd, a, args, stdout)
+			return err
+		}
+		code := Main(context.Background(), "x", run, action(nil, &stderr), []string{tc.arg}, &stdout, &stderr)
+		if code != 2 || stdout.Len() != 0 {
+			t.Errorf("%s: exit %d, stdout %q; want 2 and no usage", tc.arg, code, stdout.String())
+		}
+		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+		if len(lines) != 1 || !strings.Contains(lines[0], tc.say) {
+			t.Errorf("%s: stderr %q, want one line saying %q", tc.arg, stderr.String(), tc.say)
+		}
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	t.Parallel()
+	for arg, want := range map[string]string{"--help": "Exit status: 0 when", "--version": "x (devel)"} {
+		var w bytes.Buffer
+		_, err := Parse(cmd, action(nil, &w), []string{arg}, &w)
+		if !errors.Is(err, ErrHelp) || !strings.Contains(w.String(), want) {
+			t.Errorf("%s: err %v, printed %q; want ErrHelp and %q", arg, err, w.String(), want)
+		}
+	}
+}
+
+// Issue 14: messages named inputs (keep_stable) where a terminal user types flags.
+func TestSpeak(t *testing.T) {
+	t.Parallel()
+	msg := "keep_stable must be at least 1 (see keep_stable_x, INPUT_KEEP_STABLE); or set keep_stable."
+	for env, want := range map[string]string{
+		"":     "--keep-stable must be at least 1 (see keep_stable_x, INPUT_KEEP_STABLE); or set --keep-stable.",
+		"true": msg,
+	} {
+		var w bytes.Buffer
+		v, err := Parse(cmd, action(map[string]string{"INPUT_REPOSITORY": "r", "GITHUB_ACTIONS": env}, &w), nil, &w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := v.Speak(msg, "keep_stable"); got != want {
+			t.Errorf("in Actions %q: Speak = %q, want %q", env, got, want)
+		}
 	}
 }

@@ -58,7 +58,7 @@ func TestReportHostileHeading(t *testing.T) {
 	summary := filepath.Join(t.TempDir(), "summary")
 	var log, stdout, stderr bytes.Buffer
 	a := action(map[string]string{"GITHUB_STEP_SUMMARY": summary}, &log)
-	if err := Report(a, &stdout, &stderr, false, "dispatch-receiver: "+hostileReason, Outputs{{"reason", hostileReason}}); err != nil {
+	if err := Report(a, &stdout, &stderr, false, "dispatch-receiver: "+hostileReason, Outputs{{Name: "reason", Value: hostileReason}}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(summary)

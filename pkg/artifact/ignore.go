@@ -3,6 +3,7 @@ package artifact
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -286,4 +287,14 @@ func quoteClassRune(r rune) string {
 		return `\` + string(r)
 	}
 	return string(r)
+}
+
+// LeftOut reports whether Pack leaves the file rel (slash-separated, relative to the packed
+// directory) out of the artifact: under version-control metadata, or excluded by ignore.
+func LeftOut(ignore []string, rel string) bool {
+	parts := strings.Split(rel, "/")
+	if slices.ContainsFunc(parts, func(p string) bool { return vcsMetadata[p] }) {
+		return true
+	}
+	return compileIgnore(ignore).excludes(rel, false)
 }

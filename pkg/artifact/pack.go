@@ -11,11 +11,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -24,6 +27,12 @@ import (
 )
 
 var (
+	// ErrEmpty is returned (wrapped, naming the directory and the ignore patterns) when the
+	// directory holds no regular file once ignore patterns are applied. Such an artifact is
+	// almost always a mistake (a wrong path, an ignore pattern that matches everything), and it
+	// is a dangerous one: a Kustomization with prune: true deletes everything it manages when
+	// it applies an empty artifact.
+	ErrEmpty = errors.New("no files to package after ignore")
 	// ErrSymlinkEscapes is returned (wrapped, naming the link and its target) when a symlink
 	// in the packed directory leads outside it.
 	ErrSymlinkEscapes = errors.New("symlink points outside the packed directory")
@@ -56,27 +65,83 @@ var epoch = time.Unix(0, 0).UTC()
 //
 // All problems found in the tree (symlinks leading outside it, special files) are reported
 // together, so that one run shows everything to fix.
+//
+// A directory with no regular file to package is refused with ErrEmpty; PackWith can allow it.
 func Pack(dir string, ignore []string) (v1.Layer, error) {
-	if err := CheckIgnore(ignore); err != nil {
+	return PackWith(dir, Options{Ignore: ignore})
+}
+
+// Options tune PackWith.
+type Options struct {
+	// Ignore holds gitignore-syntax patterns, as for Pack.
+	Ignore []string
+	// AllowEmpty packs a directory that holds no regular file (after Ignore) instead of
+	// refusing it with ErrEmpty.
+	AllowEmpty bool
+	// Log, when set, is told what is left out that a user may not expect (symlinks) and, every
+	// ProgressEvery (default 5 s) of a long pack, how far it got.
+	Log           *slog.Logger
+	ProgressEvery time.Duration
+}
+
+// PackWith is Pack with options.
+func PackWith(dir string, o Options) (v1.Layer, error) {
+	if err := CheckIgnore(o.Ignore); err != nil {
 		return nil, err
 	}
 	root, err := packRoot(dir)
 	if err != nil {
 		return nil, err
 	}
-	w := &walker{root: root, ignore: compileIgnore(ignore)}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	w := &walker{root: root, ignore: compileIgnore(o.Ignore)}
 	if err := w.walk(""); err != nil {
 		return nil, err
 	}
 	if len(w.problems) > 0 {
 		return nil, errors.Join(w.problems...)
 	}
+	for _, l := range w.symlinks {
+		// Flux's builder leaves symlinks out too, and source-controller skips them: say so, since
+		// the cluster will not get what the link points at under the link's name.
+		log.Info("symlink left out of the artifact, as Flux does; copy its target in if the cluster needs it", "path", l)
+	}
+	if !o.AllowEmpty && !slices.ContainsFunc(w.entries, func(e entry) bool { return !e.dir }) {
+		return nil, emptyError(dir, o.Ignore)
+	}
 	slices.SortFunc(w.entries, func(a, b entry) int { return strings.Compare(a.name, b.name) })
-	layer, err := writeLayer(w.entries)
+	every := o.ProgressEvery
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	p := &progress{log: log, every: every, start: time.Now(), files: len(w.entries), bytes: w.bytes}
+	p.last = p.start
+	layer, err := writeLayer(w.entries, p)
 	if err != nil {
 		return nil, err
 	}
 	return layer, nil
+}
+
+func emptyError(dir string, ignore []string) error {
+	var patterns []string
+	for _, element := range ignore {
+		for _, line := range strings.Split(element, "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				patterns = append(patterns, strconv.Quote(line))
+			}
+		}
+	}
+	applied := "no ignore patterns"
+	if len(patterns) > 0 {
+		applied = "ignore patterns " + strings.Join(patterns, ", ")
+	}
+	return fmt.Errorf("artifact: %w: %q holds no regular file once .git and the %s are left out; "+
+		"an empty artifact would make a Kustomization with prune: true delete everything it manages: "+
+		"check the path and the ignore patterns", ErrEmpty, dir, applied)
 }
 
 // packRoot returns dir as an absolute path free of symlinks, so that "inside dir" has one
@@ -113,6 +178,9 @@ type walker struct {
 	ignore   *ignoreMatcher
 	entries  []entry
 	problems []error
+	// symlinks are the links left out (inside the tree); bytes is the size of the files found.
+	symlinks []string
+	bytes    int64
 }
 
 // walk records the entries below the directory rel ("" is the root). I/O errors stop it;
@@ -147,10 +215,15 @@ func (w *walker) walk(rel string) error {
 			}
 		case t.IsRegular():
 			w.entries = append(w.entries, entry{name: r, path: p})
+			if fi, err := de.Info(); err == nil {
+				w.bytes += fi.Size()
+			}
 		case t&fs.ModeSymlink != 0:
 			// Left out like Flux does; only a link that leads outside is an error.
 			if err := w.checkSymlink(r, p); err != nil {
 				w.problems = append(w.problems, err)
+			} else {
+				w.symlinks = append(w.symlinks, r)
 			}
 		default:
 			w.problems = append(w.problems, fmt.Errorf("artifact: %w: %s is a %s; delete it or add %s to ignore", ErrUnsupportedFile, r, describeType(t), ignoreHint(r)))
@@ -275,21 +348,55 @@ func within(root, p string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-func writeLayer(entries []entry) (*packedLayer, error) {
+// progress logs how far a long pack got, at most once per every.
+type progress struct {
+	log              *slog.Logger
+	every            time.Duration
+	start, last      time.Time
+	files, filesDone int
+	bytes, bytesDone int64
+}
+
+// Write counts file content as it goes into the tar stream.
+func (p *progress) Write(b []byte) (int, error) {
+	p.bytesDone += int64(len(b))
+	p.tick()
+	return len(b), nil
+}
+
+func (p *progress) fileDone() {
+	p.filesDone++
+	p.tick()
+}
+
+func (p *progress) tick() {
+	if now := time.Now(); now.Sub(p.last) >= p.every {
+		p.last = now
+		p.log.Info("packing", "files", fmt.Sprintf("%d/%d", p.filesDone, p.files),
+			"MiB", fmt.Sprintf("%d/%d", p.bytesDone>>20, p.bytes>>20), "elapsed", now.Sub(p.start).Round(time.Second).String())
+	}
+}
+
+// memoryLimit is how much of a compressed layer is held in memory; a larger one is spooled to
+// a temporary file, so that packing takes the same memory whatever the size of the files.
+const memoryLimit = 2 << 20
+
+func writeLayer(entries []entry, p *progress) (*packedLayer, error) {
 	// Compression is most of the work: it runs on its own goroutine, fed 1 MiB chunks of the tar
 	// stream, while this one reads the files, writes the tar stream and hashes it. The bytes are
-	// the same as compressing in line; only the two halves overlap.
-	chunks := make(chan []byte, 4)
+	// the same as compressing in line; only the two halves overlap. At most a few chunks are in
+	// flight, and the compressed output goes to a spool, so memory does not grow with the input.
+	chunks := make(chan *[]byte, 4)
 	type compressed struct {
-		layer  []byte
+		spool  *spool
 		digest []byte
 		err    error
 	}
 	done := make(chan compressed, 1)
 	go func() {
-		var out bytes.Buffer
+		out := &spool{}
 		digest := sha256.New()
-		zw, err := gzip.NewWriterLevel(io.MultiWriter(&out, digest), gzip.DefaultCompression)
+		zw, err := gzip.NewWriterLevel(io.MultiWriter(out, digest), gzip.DefaultCompression)
 		if err == nil {
 			// Name and ModTime stay empty so that neither the file name nor the build time is
 			// recorded.
@@ -297,22 +404,27 @@ func writeLayer(entries []entry) (*packedLayer, error) {
 		}
 		for c := range chunks {
 			if err == nil {
-				_, err = zw.Write(c)
+				_, err = zw.Write(*c)
 			}
+			chunkPool.Put(c)
 		}
 		if err == nil {
 			err = zw.Close()
 		}
-		done <- compressed{out.Bytes(), digest.Sum(nil), err}
+		if err != nil {
+			out.discard()
+		}
+		done <- compressed{out, digest.Sum(nil), err}
 	}()
 	buf := bufio.NewWriterSize(chunkWriter(chunks), 1<<20)
 	diffID := sha256.New()
 	tw := tar.NewWriter(io.MultiWriter(buf, diffID))
 	var err error
 	for _, e := range entries {
-		if err = writeEntry(tw, e); err != nil {
+		if err = writeEntry(tw, e, p); err != nil {
 			break
 		}
+		p.fileDone()
 	}
 	if err == nil {
 		if err = tw.Close(); err != nil {
@@ -325,27 +437,90 @@ func writeLayer(entries []entry) (*packedLayer, error) {
 	close(chunks)
 	c := <-done
 	if err != nil {
+		c.spool.discard()
 		return nil, err
 	}
 	if c.err != nil {
 		return nil, fmt.Errorf("artifact: compressing the layer: %w", c.err)
 	}
+	if time.Since(p.start) >= p.every {
+		p.log.Info("packed", "files", p.files, "MiB", p.bytes>>20, "compressed MiB", c.spool.size>>20, "elapsed", time.Since(p.start).Round(time.Second).String())
+	}
 	return &packedLayer{
-		compressed: c.layer,
+		compressed: c.spool,
 		digest:     v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(c.digest)},
 		diffID:     v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(diffID.Sum(nil))},
 	}, nil
 }
 
-// chunkWriter hands each write, copied, to the compressing goroutine.
-type chunkWriter chan<- []byte
+// spool holds the compressed layer: in memory up to memoryLimit, then in a temporary file. The
+// file is unlinked as soon as it is created (it lives as long as the open descriptor, which the
+// runtime closes when the layer is garbage collected), so no run leaves one behind.
+type spool struct {
+	mem  []byte
+	file *os.File
+	size int64
+	err  error
+}
+
+func (s *spool) Write(b []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	if s.file == nil && len(s.mem)+len(b) > memoryLimit {
+		f, err := os.CreateTemp("", "ocipromote-layer-*")
+		if err != nil {
+			s.err = fmt.Errorf("spool the compressed layer to a temporary file (set TMPDIR to a writable directory): %w", err)
+			return 0, s.err
+		}
+		_ = os.Remove(f.Name()) // where unlinking an open file fails, the OS cleans its temp dir
+		if _, err := f.Write(s.mem); err != nil {
+			f.Close()
+			s.err = err
+			return 0, err
+		}
+		s.file, s.mem = f, nil
+	}
+	if s.file != nil {
+		if _, err := s.file.Write(b); err != nil {
+			s.err = fmt.Errorf("spool the compressed layer to %s: %w", s.file.Name(), err)
+			return 0, s.err
+		}
+	} else {
+		s.mem = append(s.mem, b...)
+	}
+	s.size += int64(len(b))
+	return len(b), nil
+}
+
+func (s *spool) discard() {
+	if s.file != nil {
+		s.file.Close()
+	}
+}
+
+// reader reads the whole spool from the start; readers are independent.
+func (s *spool) reader() io.Reader {
+	if s.file != nil {
+		return io.NewSectionReader(s.file, 0, s.size)
+	}
+	return bytes.NewReader(s.mem)
+}
+
+// chunkWriter hands each write, copied into a pooled buffer, to the compressing goroutine.
+type chunkWriter chan<- *[]byte
+
+// chunkPool recycles the chunks, so that a long stream makes no garbage.
+var chunkPool = sync.Pool{New: func() any { return new([]byte) }}
 
 func (w chunkWriter) Write(p []byte) (int, error) {
-	w <- bytes.Clone(p)
+	c := chunkPool.Get().(*[]byte)
+	*c = append((*c)[:0], p...)
+	w <- c
 	return len(p), nil
 }
 
-func writeEntry(tw *tar.Writer, e entry) error {
+func writeEntry(tw *tar.Writer, e entry, p *progress) error {
 	// The format is chosen explicitly: left unset, archive/tar picks one per header.
 	hdr := &tar.Header{Name: e.name, ModTime: epoch, Format: tar.FormatPAX}
 	if e.dir {
@@ -377,7 +552,7 @@ func writeEntry(tw *tar.Writer, e entry) error {
 	if err := tw.WriteHeader(hdr); err != nil {
 		return fmt.Errorf("artifact: writing %s: %w", e.name, err)
 	}
-	n, err := io.Copy(tw, f)
+	n, err := io.Copy(io.MultiWriter(tw, p), f)
 	if err != nil && !errors.Is(err, tar.ErrWriteTooLong) {
 		return fmt.Errorf("artifact: writing %s: %w", e.name, err)
 	}
@@ -387,11 +562,10 @@ func writeEntry(tw *tar.Writer, e entry) error {
 	return nil
 }
 
-// packedLayer holds the compressed layer in memory with its digests, so that wrapping it in an
-// image and pushing it never re-reads the directory or hashes it again. Directories Flux
-// deploys from hold manifests, small enough for this.
+// packedLayer holds the compressed layer (see spool) with its digests, so that wrapping it in an
+// image and pushing it never re-reads the directory or hashes it again.
 type packedLayer struct {
-	compressed []byte
+	compressed *spool
 	digest     v1.Hash
 	diffID     v1.Hash
 }
@@ -403,13 +577,13 @@ func (l *packedLayer) Digest() (v1.Hash, error) { return l.digest, nil }
 func (l *packedLayer) DiffID() (v1.Hash, error) { return l.diffID, nil }
 
 func (l *packedLayer) Compressed() (io.ReadCloser, error) {
-	return io.NopCloser(bytes.NewReader(l.compressed)), nil
+	return io.NopCloser(l.compressed.reader()), nil
 }
 
 func (l *packedLayer) Uncompressed() (io.ReadCloser, error) {
-	return gzip.NewReader(bytes.NewReader(l.compressed))
+	return gzip.NewReader(l.compressed.reader())
 }
 
-func (l *packedLayer) Size() (int64, error) { return int64(len(l.compressed)), nil }
+func (l *packedLayer) Size() (int64, error) { return l.compressed.size, nil }
 
 func (l *packedLayer) MediaType() (types.MediaType, error) { return ContentMediaType, nil }

@@ -748,3 +748,50 @@ func TestHelperPackDigest(t *testing.T) {
 	md, _ := img.Digest()
 	os.Stdout.WriteString("digests " + time.Now().Format("-0700") + " " + ld.String() + " " + md.String() + "\n")
 }
+
+// An artifact with no file in it is a trap (issue 14): with prune: true, Flux deletes everything
+// the Kustomization manages when it applies one. Pack refuses it, naming the directory and the
+// patterns that emptied it, unless the caller allows it.
+func TestPackRefusesEmpty(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		tree   map[string]file
+		ignore []string
+		say    []string
+		// entries is what the artifact holds when it is allowed.
+		entries []string
+	}{
+		{"empty directory", map[string]file{}, nil, []string{"no ignore patterns"}, nil},
+		{"only directories", map[string]file{"a/b": dir(), "c": dir()}, nil, []string{"no ignore patterns"}, []string{"a/", "a/b/", "c/"}},
+		{"only version control", map[string]file{".git/config": regular("x")}, nil, []string{".git"}, nil},
+		{"everything ignored", map[string]file{"app.yaml": regular("x"), "secret.env": regular("y")},
+			[]string{"*.yaml", "# a comment\n*.env"}, []string{`"*.yaml"`, `"*.env"`}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			root := t.TempDir()
+			writeTree(t, root, tc.tree)
+			_, err := artifact.Pack(root, tc.ignore)
+			if !errors.Is(err, artifact.ErrEmpty) {
+				t.Fatalf("Pack error = %v, want one wrapping ErrEmpty", err)
+			}
+			for _, want := range append([]string{"no files to package after ignore", root}, tc.say...) {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("Pack error = %q, want it to say %q", err, want)
+				}
+			}
+			if strings.Contains(err.Error(), "comment") {
+				t.Errorf("Pack error = %q lists a comment line as a pattern", err)
+			}
+			layer, err := artifact.PackWith(root, artifact.Options{Ignore: tc.ignore, AllowEmpty: true})
+			if err != nil {
+				t.Fatalf("PackWith(AllowEmpty) = %v", err)
+			}
+			if got := names(readLayer(t, layer)); !slices.Equal(got, tc.entries) {
+				t.Errorf("allowed empty artifact holds %q, want %q", got, tc.entries)
+			}
+		})
+	}
+}

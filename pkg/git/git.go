@@ -4,6 +4,7 @@ package git
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -47,4 +48,78 @@ func Messages(ctx context.Context, dir, since, to string) ([]string, error) {
 		}
 	}
 	return msgs, nil
+}
+
+// ErrNotCheckout is returned by Inspect when dir is not inside a Git work tree (or git is not
+// installed): there is no HEAD to default to and nothing to compare the content with.
+var ErrNotCheckout = errors.New("not inside a git checkout")
+
+// Checkout is what build-rc needs to know about the work tree a path is in.
+type Checkout struct {
+	// Head is the full sha of the commit checked out.
+	Head string
+	// Changed lists the files under the path that differ from HEAD: modified, added, deleted,
+	// untracked, or ignored by .gitignore (Pack would still take an ignored file). Paths are
+	// slash-separated and relative to the path inspected.
+	Changed []string
+}
+
+// Inspect reads HEAD and the changed files under dir. It runs `git status --porcelain=v1 -z`,
+// whose format is stable across Git versions (git-status(1), "Porcelain Format Version 1"),
+// with --untracked-files=all and --ignored so that each new file is named, not its directory.
+func Inspect(ctx context.Context, dir string) (Checkout, error) {
+	// Only "no repository here" and "no git" mean there is nothing to check: any other failure,
+	// such as Git refusing a repository owned by another user ("dubious ownership"), must not
+	// quietly turn the check off.
+	inside, err := output(ctx, dir, "rev-parse", "--is-inside-work-tree")
+	switch {
+	case errors.Is(err, exec.ErrNotFound) || (err != nil && strings.Contains(err.Error(), "not a git repository")):
+		return Checkout{}, fmt.Errorf("%w: %s", ErrNotCheckout, dir)
+	case err != nil:
+		return Checkout{}, fmt.Errorf("ask git whether %s is in a checkout: %v", dir, err)
+	case strings.TrimSpace(inside) != "true":
+		return Checkout{}, fmt.Errorf("%w: %s is inside a repository's metadata, not its work tree", ErrNotCheckout, dir)
+	}
+	head, err := output(ctx, dir, "rev-parse", "--verify", "HEAD^{commit}")
+	if err != nil {
+		return Checkout{}, fmt.Errorf("read HEAD with git in %s: %v (a repository with no commit yet has no HEAD)", dir, err)
+	}
+	prefix, err := output(ctx, dir, "rev-parse", "--show-prefix")
+	if err != nil {
+		return Checkout{}, fmt.Errorf("read the path of %s in its repository: %v", dir, err)
+	}
+	status, err := output(ctx, dir, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored", "--no-renames", "--", ".")
+	if err != nil {
+		return Checkout{}, fmt.Errorf("read the state of the work tree with git in %s: %v", dir, err)
+	}
+	return Checkout{Head: strings.TrimSpace(head), Changed: parseStatus(status, strings.TrimSpace(prefix))}, nil
+}
+
+// parseStatus reads `git status --porcelain=v1 -z --no-renames` output: entries "XY path"
+// separated by NUL, paths relative to the repository root (porcelain ignores
+// status.relativePaths), returned relative to prefix.
+func parseStatus(out, prefix string) []string {
+	var changed []string
+	for _, e := range strings.Split(out, "\x00") {
+		if len(e) < 4 {
+			continue
+		}
+		p := strings.TrimPrefix(e[3:], prefix)
+		changed = append(changed, p)
+	}
+	return changed
+}
+
+func output(ctx context.Context, dir string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			return "", fmt.Errorf("%v: %s", err, msg)
+		}
+		return "", err
+	}
+	return string(out), nil
 }

@@ -2,8 +2,11 @@ package git
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,5 +49,63 @@ func TestCommitTime(t *testing.T) {
 	}
 	if _, err := Messages(context.Background(), dir, "1111111111111111111111111111111111111111", head); err == nil || !strings.Contains(err.Error(), "fetch-depth: 0") {
 		t.Errorf("unknown base: err = %v, want advice about fetch-depth", err)
+	}
+}
+
+func TestInspect(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	repo := t.TempDir()
+	run := func(args ...string) {
+		t.Helper()
+		c := exec.Command("git", append([]string{"-C", repo}, args...)...)
+		c.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.com")
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	write := func(name, content string) {
+		t.Helper()
+		p := filepath.Join(repo, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Inspect(ctx, repo); !errors.Is(err, ErrNotCheckout) {
+		t.Errorf("Inspect of a plain directory = %v, want ErrNotCheckout", err)
+	}
+	run("init", "-q")
+	write("deploy/app.yaml", "a")
+	write("deploy/old.yaml", "o")
+	write("deploy/.gitignore", "*.env\n")
+	write("docs/readme.md", "r")
+	run("add", ".")
+	run("commit", "-q", "-m", "x")
+	head, err := exec.Command("git", "-C", repo, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(repo, "deploy")
+	co, err := Inspect(ctx, dir)
+	if err != nil || co.Head != strings.TrimSpace(string(head)) || len(co.Changed) != 0 {
+		t.Fatalf("clean checkout: Inspect = %+v, %v; want HEAD %s and no change", co, err, head)
+	}
+	write("deploy/app.yaml", "edited")
+	write("deploy/new dir/new file.yaml", "n")
+	write("deploy/secret.env", "s")
+	write("docs/readme.md", "outside the path")
+	if err := os.Remove(filepath.Join(dir, "old.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	co, err = Inspect(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(co.Changed)
+	if want := []string{"app.yaml", "new dir/new file.yaml", "old.yaml", "secret.env"}; !slices.Equal(co.Changed, want) {
+		t.Errorf("Changed = %q, want %q (relative to the path, nothing outside it)", co.Changed, want)
 	}
 }

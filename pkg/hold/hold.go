@@ -371,9 +371,10 @@ const maxAttempts = 10
 // be: no later record could be written, and a record nobody reads must never be written.
 var ErrCounterExhausted = errors.New("the hold record counter is exhausted")
 
-// Set turns the hold on with rec (its State is set to On), unless it is on already. A hold on
-// for another rollback target than rec.Digest is replaced by rec, so the record says why live
-// is where it is; list is a tag listing made during this run.
+// Set turns the hold on with rec (its State is set to On). A hold on already keeps its reason
+// and gains rec's (see joinReasons), unless it holds it already. A hold on for another rollback
+// target than rec.Digest is replaced by rec, so the record says why live is where it is; list is
+// a tag listing made during this run.
 func Set(ctx context.Context, reg Writer, list []string, rec Record, o Options) (Change, error) {
 	rec.State = On
 	cur, err := Read(ctx, reg, list)
@@ -381,7 +382,9 @@ func Set(ctx context.Context, reg Writer, list []string, rec Record, o Options) 
 		return Change{}, err
 	}
 	if cur.Held() && (rec.Digest == "" || rec.Digest == cur.Digest) {
-		return Change{State: cur}, nil
+		if rec, err = joinReasons(cur, rec); err != nil || rec.Reason == cur.Reason {
+			return Change{State: cur}, err
+		}
 	}
 	return write(ctx, reg, list, rec, o)
 }

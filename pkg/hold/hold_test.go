@@ -104,12 +104,17 @@ func TestSetAndRelease(t *testing.T) {
 		held   bool
 		tag    string
 		wrote  bool
+		// recorded is the reason the hold then gives, when not reason.
+		recorded string
 	}{
-		{"set", hold.Set, "freeze for the migration", true, "hold-1", true},
-		{"set again", hold.Set, "another reason", true, "hold-1", false},
-		{"release", hold.Release, "migration done", false, "hold-2", true},
-		{"release again", hold.Release, "", false, "hold-2", false},
-		{"set after release", hold.Set, "incident 42", true, "hold-3", true},
+		{"set", hold.Set, "freeze for the migration", true, "hold-1", true, ""},
+		{"set again", hold.Set, "freeze for the migration", true, "hold-1", false, ""},
+		// Issue 14: a second cause used to be dropped with "nothing to do"; the hold keeps both.
+		{"set for another reason", hold.Set, "another reason", true, "hold-2", true, "freeze for the migration; another reason"},
+		{"set again for either reason", hold.Set, "another reason", true, "hold-2", false, ""},
+		{"release", hold.Release, "migration done", false, "hold-3", true, ""},
+		{"release again", hold.Release, "", false, "hold-3", false, ""},
+		{"set after release", hold.Set, "incident 42", true, "hold-4", true, ""},
 	}
 	for _, s := range steps {
 		ch, err := s.change(ctx, reg, tagsOf(t, reg), hold.Record{Reason: s.reason, Actor: "alice", Time: when}, hold.Options{})
@@ -129,8 +134,11 @@ func TestSetAndRelease(t *testing.T) {
 		if got, want := cur.Tag, s.tag; got != want {
 			t.Errorf("%s: tag = %s, want %s", s.name, got, want)
 		}
+		if s.recorded == "" {
+			s.recorded = s.reason
+		}
 		if s.wrote {
-			if got, want := cur.Reason, s.reason; got != want {
+			if got, want := cur.Reason, s.recorded; got != want {
 				t.Errorf("%s: reason = %q, want %q", s.name, got, want)
 			}
 			if got, want := cur.Actor, "alice"; got != want {
@@ -395,5 +403,36 @@ func TestCheckTo(t *testing.T) {
 				t.Errorf("CheckTo(%q) = %v, want one line containing %q", tc.to, err, tc.want)
 			}
 		})
+	}
+}
+
+// A freeze set during a rollback's hold keeps the rollback's reason and target and adds its own;
+// a reason that would make the record too long is refused, and nothing is written.
+func TestSetDuringRollbackHold(t *testing.T) {
+	t.Parallel()
+	_, reg := open(t)
+	ctx := context.Background()
+	const digest = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	const sha = "9f2c4e1a7b3d5f60718293a4b5c6d7e8f9012345"
+	if _, err := hold.Set(ctx, reg, tagsOf(t, reg), hold.Record{Reason: "0.4.2 broke login", Actor: "oncall", Time: when, Digest: digest, Sha: sha}, hold.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := hold.Set(ctx, reg, tagsOf(t, reg), hold.Record{Reason: "freeze", Actor: "lead", Time: when}, hold.Options{})
+	if err != nil || !ch.Wrote {
+		t.Fatalf("freeze during the rollback's hold: %+v, %v; want a new record", ch, err)
+	}
+	cur, err := hold.Read(ctx, reg, tagsOf(t, reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur.Reason != "0.4.2 broke login; freeze" || cur.Digest != digest || cur.Sha != sha || cur.Actor != "lead" || !cur.Held() {
+		t.Errorf("hold after the freeze = %+v, want both reasons, the rollback's target and the new actor", cur)
+	}
+	long := strings.Repeat("x", hold.MaxReason-10)
+	if _, err := hold.Set(ctx, reg, tagsOf(t, reg), hold.Record{Reason: long, Actor: "lead", Time: when}, hold.Options{}); err == nil || !strings.Contains(err.Error(), "release the hold and set it again") {
+		t.Errorf("a reason too long to join: err = %v", err)
+	}
+	if after, _ := hold.Read(ctx, reg, tagsOf(t, reg)); after.Tag != cur.Tag {
+		t.Errorf("a refused join wrote %s", after.Tag)
 	}
 }

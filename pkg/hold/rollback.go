@@ -168,7 +168,6 @@ func Rollback(ctx context.Context, reg Writer, in RollbackInput) (RollbackResult
 				res.Hold = later
 				res.Detail += "; but the hold was released after it (" + later.Describe() + "), so automatic promotion is on again"
 			}
-			log.Info("rolled back", "version", stable, "digest", tg.digest, "hold", res.Hold.Tag)
 			return res, nil
 		}
 		wrote, contended, err := writeStable(ctx, reg, list, tg, stable, in.Settle, pause)

@@ -3,6 +3,7 @@ package oci
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // dockerConfig stands in for the Docker config keychain: credentials per registry host.
@@ -205,6 +207,57 @@ func TestGitHubTokenOnTheWire(t *testing.T) {
 			}
 			if log.carries(jobToken) {
 				t.Errorf("the job token was sent to %s: %v", tc.repository, log.seen)
+			}
+		})
+	}
+}
+
+// Issue 14: the authentication error ended with a Go map dump, and a wrong password read like
+// none at all. Each case now says what was tried and what to do, and the registry's error is
+// still inspectable with errors.As.
+func TestAuthenticationErrors(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); ok && u == "ci" && p == "right" {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"name":"acme/app","tags":["0.0.1"]}`))
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		// distribution's body, detail included (registry/api/errcode).
+		w.Write([]byte(`{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":[{"Type":"repository","Class":"","Name":"acme/app","Action":"pull"}]}]}`))
+	}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	tests := []struct {
+		name string
+		o    Options
+		say  string
+	}{
+		{"no credentials", Options{Keychain: dockerConfig{}}, "no credentials for " + host + " were found"},
+		{"a wrong password", Options{Username: "ci", Password: "wrong"}, "refused the username and password given: the password or token is wrong"},
+		{"stale Docker config", Options{Keychain: dockerConfig{host: {Username: "ci", Password: "old"}}}, "refused the credentials found for " + host},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.o.Retry = RetryPolicy{Attempts: 1}
+			r, err := Open(host+"/acme/app", tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = r.Tags(context.Background())
+			if err == nil || !strings.Contains(err.Error(), tc.say) || !strings.Contains(err.Error(), "UNAUTHORIZED: authentication required") {
+				t.Errorf("err = %v, want it to say %q and the registry's code", err, tc.say)
+			}
+			if err != nil && strings.Contains(err.Error(), "map[") {
+				t.Errorf("err = %v: a Go map dump", err)
+			}
+			var te *transport.Error
+			if !errors.As(err, &te) || te.StatusCode != http.StatusUnauthorized {
+				t.Errorf("err = %v, want a *transport.Error with status 401 inside", err)
 			}
 		})
 	}

@@ -467,15 +467,51 @@ func (r *Repository) wrap(err error, doing string) error {
 	if errors.As(err, &te) {
 		switch {
 		case te.StatusCode == http.StatusUnauthorized || hasCode(err, transport.UnauthorizedErrorCode):
-			return fmt.Errorf("%s %s: not authenticated; set username/password, log in with docker login, or give GITHUB_TOKEN for ghcr.io: %w", doing, r.Name(), err)
+			return fmt.Errorf("%s %s: %s: %w", doing, r.Name(), r.refused(), plainError{te})
 		case te.StatusCode == http.StatusForbidden || hasCode(err, transport.DeniedErrorCode):
-			return fmt.Errorf("%s %s: access denied; the credentials need read and write (packages: write) on this repository: %w", doing, r.Name(), err)
+			return fmt.Errorf("%s %s: access denied; the credentials need read and write (packages: write) on this repository: %w", doing, r.Name(), plainError{te})
 		case te.StatusCode == http.StatusTooManyRequests:
-			return fmt.Errorf("%s %s: the registry is still rate-limiting after %d tries; run the step again later: %w", doing, r.Name(), r.policy.Attempts, err)
+			return fmt.Errorf("%s %s: the registry is still rate-limiting after %d tries; run the step again later: %w", doing, r.Name(), r.policy.Attempts, plainError{te})
 		}
 	}
 	return fmt.Errorf("%s %s: %w", doing, r.Name(), err)
 }
+
+// refused says why the registry did not authenticate: a wrong password reads differently from
+// none at all.
+func (r *Repository) refused() string {
+	host := r.ref.RegistryStr()
+	if _, given := r.keychain.(staticKeychain); given {
+		return "the registry refused the username and password given: the password or token is wrong, expired or revoked; check it (a GitHub token needs read:packages, and write:packages to push)"
+	}
+	if auth, err := r.keychain.Resolve(r.ref); err == nil && auth != authn.Anonymous {
+		return "the registry refused the credentials found for " + host + " (the Docker config, or GITHUB_TOKEN for ghcr.io): log in again with docker login " + host + ", or give username and password"
+	}
+	return "no credentials for " + host + " were found and the registry requires them: give username and password (--password-stdin on a command line), log in with docker login " + host + ", or give GITHUB_TOKEN for ghcr.io"
+}
+
+// plainError prints a registry error as its codes and messages. go-containerregistry's own
+// message ends with each diagnostic's detail formatted with %v, a Go map dump such as
+// "map[Action:pull Class: Name:acme/app Type:repository]" that tells a user nothing. It unwraps
+// to the *transport.Error, so callers still inspect codes with errors.As.
+type plainError struct{ te *transport.Error }
+
+func (e plainError) Error() string {
+	var parts []string
+	for _, d := range e.te.Errors {
+		p := string(d.Code)
+		if d.Message != "" {
+			p += ": " + d.Message
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("HTTP %d", e.te.StatusCode)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (e plainError) Unwrap() error { return e.te }
 
 // ManifestOf describes a locally built image the way Get describes a stored one.
 func ManifestOf(img v1.Image) (*Manifest, error) {

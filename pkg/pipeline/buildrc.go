@@ -24,6 +24,8 @@ import (
 type BuildInput struct {
 	Dir    string
 	Ignore []string
+	// AllowEmpty packs a directory with no file in it (see artifact.ErrEmpty).
+	AllowEmpty bool
 	// Sha is the full commit sha; Ref, Source and Created go into the annotations.
 	Sha      string
 	Ref      string
@@ -92,7 +94,7 @@ func BuildRC(ctx context.Context, reg Registry, in BuildInput) (BuildResult, err
 	if err != nil {
 		return BuildResult{}, err
 	}
-	layer, err := artifact.Pack(in.Dir, in.Ignore)
+	layer, err := artifact.PackWith(in.Dir, artifact.Options{Ignore: in.Ignore, AllowEmpty: in.AllowEmpty, Log: log})
 	if err != nil {
 		return BuildResult{}, err
 	}
@@ -191,7 +193,10 @@ func (b *build) complete(ctx context.Context, list []string) (BuildResult, error
 		}
 		res.Pushed = res.Pushed || wrote
 	}
-	b.log.Info("commit already built", "version", rc, "digest", m.Digest, "repaired", res.Pushed)
+	if res.Pushed {
+		// The step's own line says the commit was built; only the repair is news.
+		b.log.Info("completed the tags of a commit built by an earlier run", "version", rc, "digest", m.Digest)
+	}
 	return res, nil
 }
 
@@ -295,7 +300,6 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 		if err := g.Wait(); err != nil {
 			return BuildResult{}, err
 		}
-		b.log.Info("release candidate pushed", "version", rc, "digest", m.Digest)
 		return b.result(rc, m, true, highest), nil
 	}
 	return BuildResult{}, fmt.Errorf("%w: gave up after %d attempts in %s; run build-rc in a concurrency group per repository so builds queue instead of racing", ErrContended, attempts, b.reg.Name())

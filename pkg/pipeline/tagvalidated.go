@@ -60,6 +60,11 @@ type PromoteResult struct {
 // offered to integration, or the identifiers disagree.
 var ErrInvalidCandidate = errors.New("refusing to promote")
 
+// ErrDisagree is returned (with ErrInvalidCandidate) when the identifiers given name different
+// artifacts: a sha and a digest, or a revision's tag and its digest. It is the caller's mistake
+// (or a forged event), never the registry's, so the binaries treat it as a usage error.
+var ErrDisagree = errors.New("the identifiers name different artifacts")
+
 // Validate checks the form of the identifiers, before anything touches the registry.
 func (in PromoteInput) Validate() error {
 	if in.Revision == "" && in.Digest == "" && in.Sha == "" {
@@ -152,6 +157,9 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 				return PromoteResult{Digest: c.Digest, Sha: c.sha}, fmt.Errorf("%w: %w; nothing written", ErrInvalidCandidate, err)
 			}
 		}
+		if in.DryRun && d.Promote() {
+			res.Reason = promote.WouldPromote
+		}
 		if in.DryRun || !d.Promote() {
 			return res, nil
 		}
@@ -163,7 +171,6 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 			continue
 		}
 		res.Promoted = len(res.Writes) > 0
-		log.Info("promotion decided", "reason", res.Reason, "version", res.Version, "digest", res.Digest, "wrote", strings.Join(res.Writes, ","))
 		return res, nil
 	}
 	return PromoteResult{}, fmt.Errorf("concurrent promotions of other candidates kept taking the stable version (last: %w); run tag-validated in a concurrency group per repository and run it again", contended)
@@ -256,7 +263,7 @@ func resolveCandidate(ctx context.Context, reg Registry, list []string, in Promo
 		return candidate{}, fmt.Errorf("artifact %s has no usable %s annotation, so its commit is unknown: %w", digest, artifact.AnnotationRevision, err)
 	}
 	if in.Sha != "" && !strings.HasPrefix(origin.Sha, in.Sha) {
-		return candidate{}, fmt.Errorf("%w: sha %s and artifact %s disagree: the artifact was built from %s", ErrInvalidCandidate, in.Sha, digest, origin.Sha)
+		return candidate{}, fmt.Errorf("%w: %w: sha %s and artifact %s disagree: the artifact was built from %s", ErrInvalidCandidate, ErrDisagree, in.Sha, digest, origin.Sha)
 	}
 	if short == "" {
 		if short, err = integrationOfDigest(ctx, reg, list, digest, origin.Sha, describe(in)); err != nil {
@@ -266,6 +273,10 @@ func resolveCandidate(ctx context.Context, reg Registry, list []string, in Promo
 	rc, err := rcVersion(ctx, reg, list, meta.Version, rev.Tag, digest)
 	if err != nil {
 		return candidate{}, err
+	}
+	if version.IsRCTag(rev.Tag) && rev.Tag != rc {
+		return candidate{}, fmt.Errorf("%w: %w: revision %s names release candidate %s, but its digest is the artifact of %s (commit %s): a Flux revision is the tag and digest of one artifact, so this one was not reported by Flux as is; give the revision Flux reported, or the digest alone",
+			ErrInvalidCandidate, ErrDisagree, ref.Quote(in.Revision), rev.Tag, rc, origin.Sha)
 	}
 	line, err := version.ParseLine(meta.Line)
 	if err != nil {

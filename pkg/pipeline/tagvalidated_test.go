@@ -123,7 +123,9 @@ func TestTagValidatedRefuses(t *testing.T) {
 		want string
 		is   error
 	}{
-		{"sha and digest disagree", PromoteInput{Digest: rc2.Digest, Sha: sha(1)}, "disagree", ErrInvalidCandidate},
+		{"sha and digest disagree", PromoteInput{Digest: rc2.Digest, Sha: sha(1)}, "disagree", ErrDisagree},
+		// Issue 14: the tag part named another candidate than the digest, and was promoted.
+		{"revision's tag names another candidate", PromoteInput{Revision: rc2.Version + "@" + rc1.Digest}, "names release candidate " + rc2.Version + ", but its digest is the artifact of " + rc1.Version, ErrDisagree},
 		{"revision and digest disagree", PromoteInput{Revision: revision(rc1), Digest: rc2.Digest}, "different artifacts", ErrInvalidCandidate},
 		{"unknown digest", PromoteInput{Revision: "0.0.1-rc.9@" + unknown}, unknown, oci.ErrNotFound},
 		{"unknown sha", PromoteInput{Sha: "deadbeef"}, "integration-deadbeef", oci.ErrNotFound},
@@ -179,6 +181,10 @@ func TestTagValidatedDryRun(t *testing.T) {
 	got := mustPromote(t, reg, PromoteInput{Revision: revision(rc1), DryRun: true})
 	if got.Promoted || !slices.Equal(got.Writes, []string{"0.0.1", "validated-" + rc1.Short}) {
 		t.Errorf("dry run = %+v, want the two planned writes and promoted=false", got)
+	}
+	// Issue 14: the dry run said reason=promoted beside promoted=false.
+	if got.Reason != "would-promote" {
+		t.Errorf("dry run reason = %q, want would-promote", got.Reason)
 	}
 	if w := f.srv.Writes()[before:]; len(w) != 0 {
 		t.Errorf("dry run wrote %v", w)

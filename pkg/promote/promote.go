@@ -23,6 +23,9 @@ const (
 	// Held: an operator's hold (a freeze, or a rollback) stops automatic promotion; nothing is
 	// written until it is released.
 	Held = "held"
+	// WouldPromote is a dry run's answer where a run would write: promoted stays false, since
+	// nothing was written, and the reason does not claim otherwise.
+	WouldPromote = "would-promote"
 )
 
 // Candidate is the artifact integration validated.

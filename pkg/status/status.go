@@ -7,6 +7,7 @@ package status
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -129,6 +130,10 @@ type Report struct {
 	Omitted int `json:"omitted,omitempty"`
 }
 
+// ErrNoRepository is returned by Gather for a repository with no tag: registries answer so for a
+// repository that does not exist, and a mistyped name is far likelier than an emptied one.
+var ErrNoRepository = errors.New("no such repository")
+
 // Gather reads the repository once: one tag listing, a HEAD for each sha-<s>, validated-<s>, stable
 // and selected tag (and for each claim on a stable version not written yet), a GET for each
 // distinct manifest, and every hold record (a HEAD and a GET each).
@@ -136,6 +141,9 @@ func Gather(ctx context.Context, reg Registry, selectors []Selector) (Report, er
 	list, err := reg.Tags(ctx)
 	if err != nil {
 		return Report{}, err
+	}
+	if len(list) == 0 {
+		return Report{}, fmt.Errorf("%w: %s lists no tag at all, so it does not exist (or nothing was ever pushed to it): check the repository name; build-rc creates it with the first release candidate", ErrNoRepository, reg.Name())
 	}
 	picked := make([]string, len(selectors))
 	for i, s := range selectors {

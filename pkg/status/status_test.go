@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -339,5 +340,19 @@ func TestGatherShowsEveryHoldRecord(t *testing.T) {
 		if !strings.Contains(text.String(), line) || !strings.Contains(r.Markdown(), strings.TrimPrefix(line, "earlier: ")) {
 			t.Errorf("text or markdown does not show %q:\n%s\n%s", line, text.String(), r.Markdown())
 		}
+	}
+}
+
+// Issue 14: status of a repository that does not exist said "(no commit artifacts)", exit 0.
+func TestGatherNoRepository(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t)
+	reg, err := oci.Open(srv.Host+"/acme/typo", oci.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = status.Gather(context.Background(), reg, status.DefaultSelectors)
+	if !errors.Is(err, status.ErrNoRepository) || !strings.Contains(err.Error(), "acme/typo") || !strings.Contains(err.Error(), "check the repository name") {
+		t.Errorf("Gather of a missing repository = %v, want ErrNoRepository naming it", err)
 	}
 }

@@ -4,11 +4,14 @@ package step
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
+	"os/user"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -69,6 +72,11 @@ type Env struct {
 	Transport http.RoundTripper
 	// Retry replaces the retry policy (tests).
 	Retry oci.RetryPolicy
+	// Stdin is the process's standard input, for --password-stdin; nil reads as empty.
+	Stdin io.Reader
+	// User names the user the process runs as, the last fallback of who does something (a
+	// hold's actor); nil in tests, where the process's user is no fact of the test.
+	User func() string
 
 	// bound, set by Bind, ends the run's context once the timeout input has passed.
 	bound func(time.Duration)
@@ -119,16 +127,28 @@ func Timeouts(v *actionio.Values) (step, request time.Duration, err error) {
 	return step, request, nil
 }
 
+// osUser is the user name of the process, from the system's user database; "" when unknown.
+func osUser() string {
+	u, err := user.Current()
+	if err != nil {
+		return ""
+	}
+	return u.Username
+}
+
 // Open opens the repository named by the inputs with their credentials.
 func Open(a *githubactions.Action, v *actionio.Values, env Env) (*oci.Repository, error) {
 	token := a.Getenv("GITHUB_TOKEN")
-	if token != "" && actionio.InActions(a) {
-		a.AddMask(token)
+	v.Mask(a, token)
+	if err := ReadPassword(a, v, env); err != nil {
+		return nil, err
 	}
 	if (v.Get("username") == "") != (v.Get("password") == "") {
 		return nil, actionio.Usagef("username and password go together: give both, or neither to use the Docker config or GITHUB_TOKEN")
 	}
-	maskCredentials(a, v.Get("repository"))
+	if userinfo, found := ref.Userinfo(v.Get("repository")); found {
+		v.Mask(a, userinfo)
+	}
 	timeout, requestTimeout, err := Timeouts(v)
 	if err != nil {
 		return nil, err
@@ -153,6 +173,37 @@ func Open(a *githubactions.Action, v *actionio.Values, env Env) (*oci.Repository
 		return nil, actionio.Usagef("%v", err)
 	}
 	return r, nil
+}
+
+// maxPassword bounds what --password-stdin reads: a token is far shorter.
+const maxPassword = 64 << 10
+
+// ReadPassword reads the password from standard input once, when --password-stdin asks for it
+// (as `docker login --password-stdin` does): its first line, without the line break.
+func ReadPassword(a *githubactions.Action, v *actionio.Values, env Env) error {
+	if !v.PasswordStdin {
+		return nil
+	}
+	v.PasswordStdin = false
+	if v.Get("password") != "" {
+		return actionio.Usagef("--password-stdin and a password (--password or INPUT_PASSWORD) were both given: give one")
+	}
+	in := env.Stdin
+	if in == nil {
+		in = strings.NewReader("")
+	}
+	b, err := io.ReadAll(io.LimitReader(in, maxPassword))
+	if err != nil {
+		return fmt.Errorf("read the password from standard input: %w", err)
+	}
+	pw, _, _ := strings.Cut(string(b), "\n")
+	pw = strings.TrimSuffix(pw, "\r")
+	if pw == "" {
+		return actionio.Usagef("--password-stdin read no password from standard input: pipe it in, e.g. printf '%%s' \"$TOKEN\" | ... --password-stdin")
+	}
+	v.Mask(a, pw)
+	v.Set("password", pw)
+	return nil
 }
 
 // CheckRepository checks the form of a repository input without contacting the registry, as a
@@ -192,7 +243,7 @@ func Main(name string, body Body, args []string, stdout, stderr io.Writer, geten
 	defer stop()
 	a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stderr))
 	run := func(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer) error {
-		ctx, env, cancel := Bind(ctx, Env{})
+		ctx, env, cancel := Bind(ctx, Env{User: osUser, Stdin: os.Stdin})
 		defer cancel()
 		return body(ctx, a, args, stdout, stderr, env)
 	}

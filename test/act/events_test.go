@@ -125,6 +125,17 @@ func (p *pipeline) rollbackEvent(to, reason string) map[string]any {
 	}
 }
 
+// manualRun is the workflow_dispatch event of a workflow run by hand with inputs.
+func (p *pipeline) manualRun(workflow, actor string, inputs map[string]any) map[string]any {
+	return map[string]any{
+		"inputs":     inputs,
+		"ref":        "refs/heads/main",
+		"repository": repositoryPayload(),
+		"sender":     map[string]any{"login": actor, "type": "User"},
+		"workflow":   ".github/workflows/" + workflow,
+	}
+}
+
 // tags returns the artifact repository's tags, sorted.
 func (p *pipeline) tags(t *testing.T) []string {
 	t.Helper()

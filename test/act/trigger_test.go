@@ -37,13 +37,19 @@ func githubWouldRun(workflow []byte, event string, payload map[string]any) error
 			return fmt.Errorf("on: %v has no %s", events, event)
 		}
 	case yaml.MappingNode:
-		var events map[string]map[string]any
+		// An event's value is a map of filters, or a list (schedule's cron entries).
+		var events map[string]yaml.Node
 		if err := doc.On.Decode(&events); err != nil {
 			return err
 		}
-		var ok bool
-		if filters, ok = events[event]; !ok {
+		node, ok := events[event]
+		if !ok {
 			return fmt.Errorf("on: has no %s", event)
+		}
+		if node.Kind == yaml.MappingNode {
+			if err := node.Decode(&filters); err != nil {
+				return err
+			}
 		}
 	default:
 		return fmt.Errorf("no on: key")
@@ -152,7 +158,7 @@ func TestGitHubWouldRun(t *testing.T) {
 		}
 		return b
 	}
-	buildRC, promote := read(buildRCWorkflow), read(promoteWorkflow)
+	buildRC, promote, prune := read(buildRCWorkflow), read(promoteWorkflow), read(pruneWorkflow)
 	push := func(ref string, files ...string) map[string]any {
 		return map[string]any{"ref": ref, "commits": []any{map[string]any{"modified": files}}}
 	}
@@ -172,6 +178,9 @@ func TestGitHubWouldRun(t *testing.T) {
 		{"any commit status", promote, "status", map[string]any{"context": "ci/build"}, true},
 		{"manual run with a sha", promote, "workflow_dispatch", map[string]any{"inputs": map[string]any{"sha": "abc"}}, true},
 		{"manual run with an undeclared input", promote, "workflow_dispatch", map[string]any{"inputs": map[string]any{"to": "0.0.1"}}, false},
+		{"prune on its schedule", prune, "schedule", map[string]any{}, true},
+		{"prune by hand", prune, "workflow_dispatch", map[string]any{"inputs": map[string]any{"dry_run": "true"}}, true},
+		{"prune on a push", prune, "push", push("refs/heads/main", "deploy/deployment.yaml"), false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,10 +1,11 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/ocipromote/ocipromote/pkg/step/steptest"
 )
 
 // promoteOnEvent runs what the promote workflow runs for a Flux event: dispatch-receiver decides,
@@ -90,7 +91,7 @@ func parseOutputs(r result) (map[string]string, error) {
 		return nil, fmt.Errorf("%s", r)
 	}
 	var out map[string]string
-	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+	if err := steptest.DecodeOutputs(r.stdout, &out); err != nil {
 		return nil, fmt.Errorf("%s: stdout is not one JSON object of strings: %w\n%s", r.cmd, err, r)
 	}
 	return out, nil

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +24,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/ocipromote/ocipromote/pkg/claim"
+	"github.com/ocipromote/ocipromote/pkg/step/steptest"
 	"github.com/ocipromote/ocipromote/test/registrytest"
 )
 
@@ -203,7 +203,7 @@ func start(env map[string]string, bin string, args ...string) (result, error) {
 func outputs(t *testing.T, r result) map[string]string {
 	t.Helper()
 	var out map[string]string
-	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+	if err := steptest.DecodeOutputs(r.stdout, &out); err != nil {
 		t.Fatalf("%s: stdout is not one JSON object of strings: %v\n%s", r.cmd, err, r)
 	}
 	return out

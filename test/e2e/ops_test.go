@@ -202,14 +202,19 @@ func TestOpsHoldFreeze(t *testing.T) {
 	if set["hold"] != "on" || set["tag"] != "hold-1" || set["changed"] != "true" {
 		t.Errorf("hold set = %v", set)
 	}
-	if again := mustRun(t, nil, "ocipromote", "hold", "set", "--repository", repo, "--reason", "again", "--actor", "x"); again["changed"] != "false" {
-		t.Errorf("second hold set = %v, want nothing written", again)
+	// A second reason joins the first (issue 14: it was dropped with "nothing to do"); the same
+	// reason again writes nothing.
+	if again := mustRun(t, nil, "ocipromote", "hold", "set", "--repository", repo, "--reason", "incident 7", "--actor", "x"); again["changed"] != "true" || again["reason"] != "quarter-end freeze; incident 7" {
+		t.Errorf("second hold set = %v, want both reasons written", again)
+	}
+	if again := mustRun(t, nil, "ocipromote", "hold", "set", "--repository", repo, "--reason", "incident 7", "--actor", "x"); again["changed"] != "false" {
+		t.Errorf("the same hold set again = %v, want nothing written", again)
 	}
 	wantDecision(t, tagValidated(t, repo, "--digest", rc["digest"]), "false", "held", "")
 	mustRun(t, nil, "ocipromote", "hold", "release", "--repository", repo, "--actor", "release-manager")
 	wantDecision(t, tagValidated(t, repo, "--digest", rc["digest"]), "true", "promoted", "0.0.1")
-	if tags := listTags(t, repo); !slices.Contains(tags, "hold-1") || !slices.Contains(tags, "hold-2") {
-		t.Errorf("hold records = %v, want hold-1 and hold-2 kept", tags)
+	if tags := listTags(t, repo); !slices.Contains(tags, "hold-1") || !slices.Contains(tags, "hold-2") || !slices.Contains(tags, "hold-3") {
+		t.Errorf("hold records = %v, want hold-1 to hold-3 kept", tags)
 	}
 }
 

@@ -148,6 +148,7 @@ func TestTagValidatedRefuses(t *testing.T) {
 	}{
 		{
 			name: "digest of another commit than sha",
+			code: 2, // the identifiers disagree: the caller's mistake, as a revision and a digest that disagree
 			args: func(t *testing.T, repo string, rcs []map[string]string) ([]string, []string) {
 				a := commit(t, "a")
 				return []string{"--digest", rcs[1]["digest"], "--sha", a}, []string{rcs[1]["digest"], a}
@@ -228,7 +229,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	before := listTags(t, repo)
 
 	out := tagValidated(t, repo, "--revision", rc["version"]+"@"+rc["digest"], "--dry-run")
-	wantDecision(t, out, "false", "promoted", "0.0.1")
+	wantDecision(t, out, "false", "would-promote", "0.0.1")
 
 	b := commit(t, "b")
 	planned := buildRC(t, repo, manifestsDir(t, "b"), b, "--dry-run")

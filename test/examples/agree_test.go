@@ -74,6 +74,8 @@ func TestExamplesAgree(t *testing.T) {
 	build := loadWorkflow(t, root, "examples/github/workflows/build-rc.yaml")
 	promote := loadWorkflow(t, root, "examples/github/workflows/promote.yaml")
 	rollback := loadWorkflow(t, root, "examples/github/workflows/rollback.yaml")
+	holdW := loadWorkflow(t, root, "examples/github/workflows/hold.yaml")
+	pruneW := loadWorkflow(t, root, "examples/github/workflows/prune.yaml")
 
 	buildStep, buildJob, ok := ocipromoteStep(build, "build-rc")
 	if !ok {
@@ -100,6 +102,9 @@ func TestExamplesAgree(t *testing.T) {
 	if got := fmt.Sprint(decide.With["repository"]); got != repository {
 		t.Errorf("dispatch-receiver repository %q, want %q: without it an event is not answered held during a rollback", got, repository)
 	}
+	if holdStep, _, ok := ocipromoteStep(holdW, "hold"); !ok || fmt.Sprint(holdStep.With["repository"]) != repository {
+		t.Errorf("hold.yaml: no actions/hold step on the repository %q", repository)
+	}
 	expr := strings.TrimSuffix(strings.TrimPrefix(repository, "${{ "), " }}")
 	buildGroup, promotionGroup := "ocipromote-build-${{ "+expr+" }}", "ocipromote-promote-${{ "+expr+" }}"
 	for _, g := range []struct {
@@ -111,6 +116,8 @@ func TestExamplesAgree(t *testing.T) {
 		{"promote.yaml", decideJob, promote, ""},
 		{"promote.yaml", promoteJob, promote, promotionGroup},
 		{"rollback.yaml", "rollback", rollback, promotionGroup},
+		{"hold.yaml", "hold", holdW, ""},
+		{"prune.yaml", "prune", pruneW, "ocipromote-prune-${{ " + expr + " }}"},
 	} {
 		j, ok := g.w.Jobs[g.job]
 		if !ok {
@@ -124,7 +131,8 @@ func TestExamplesAgree(t *testing.T) {
 			t.Errorf("%s: job %s may be cancelled while it writes tags (cancel-in-progress: %v)", g.file, g.job, c["cancel-in-progress"])
 		}
 	}
-	for name, w := range map[string]workflowFile{"build-rc.yaml": build, "promote.yaml": promote, "rollback.yaml": rollback} {
+	examples := map[string]workflowFile{"build-rc.yaml": build, "promote.yaml": promote, "rollback.yaml": rollback, "hold.yaml": holdW, "prune.yaml": pruneW}
+	for name, w := range examples {
 		if w.Concurrency != nil {
 			t.Errorf("%s has a workflow-level concurrency group: it would hold back every job, deciding too", name)
 		}
@@ -163,7 +171,7 @@ func TestExamplesAgree(t *testing.T) {
 	if tagStep.If != nil {
 		t.Errorf("promote.yaml: tag-validated has its own if: %v; the job's if decides", tagStep.If)
 	}
-	for name, w := range map[string]workflowFile{"build-rc.yaml": build, "promote.yaml": promote, "rollback.yaml": rollback} {
+	for name, w := range examples {
 		if w.Permissions == nil || fmt.Sprint(w.Permissions) != "map[]" {
 			t.Errorf("%s: workflow-level permissions %v, want {} (each job asks for its own)", name, w.Permissions)
 		}
@@ -196,12 +204,30 @@ func TestExamplesAgree(t *testing.T) {
 		}
 	}
 
-	fallback := regexp.MustCompile(`\|\|\s*'([^']+)'`).FindStringSubmatch(expr)
+	// Issue 14: with the variable unset, the workflows used a placeholder repository. Every job
+	// now stops first, naming the variable and an example repository, the one the Flux sources use.
+	if expr != "vars.OCI_REPOSITORY" {
+		t.Errorf("the workflows' repository is %q, want ${{ vars.OCI_REPOSITORY }} with no fallback", repository)
+	}
+	example := regexp.MustCompile(`e\.g\. (\S+)"`)
+	var fallback []string
+	for name, w := range examples {
+		for jn, j := range w.Jobs {
+			if len(j.Steps) == 0 || fmt.Sprint(j.Steps[0].If) != "vars.OCI_REPOSITORY == ''" || j.Steps[0].Run == nil ||
+				!strings.Contains(*j.Steps[0].Run, "::error title=OCI_REPOSITORY is not set::") || !strings.Contains(*j.Steps[0].Run, "exit 1") {
+				t.Errorf("%s: job %s does not start by stopping with an error when OCI_REPOSITORY is unset", name, jn)
+				continue
+			}
+			if m := example.FindStringSubmatch(*j.Steps[0].Run); m != nil {
+				fallback = m
+			}
+		}
+	}
 	if fallback == nil {
-		t.Fatalf("repository %q has no fallback literal to compare the Flux sources with", repository)
+		t.Fatal("no workflow names an example repository to compare the Flux sources with")
 	}
 	pins := map[string]bool{}
-	for _, s := range slices.Concat(build.allSteps(), promote.allSteps(), rollback.allSteps()) {
+	for _, s := range slices.Concat(build.allSteps(), promote.allSteps(), rollback.allSteps(), holdW.allSteps(), pruneW.allSteps()) {
 		if action, ref, ok := strings.Cut(s.Uses, "@"); ok && (action == "ocipromote/ocipromote" || strings.HasPrefix(action, "ocipromote/ocipromote/")) {
 			pins[ref] = true
 		}

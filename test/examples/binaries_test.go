@@ -37,13 +37,14 @@ var (
 
 // parseHelp reads the inputs from a binary's --help: each "-name" line (" value" unless it is a
 // boolean) followed by its usage, which ends in "[env INPUT_NAME, default $CONTEXT, default "x"]".
-// The names come back with underscores, as in action.yml; --json is not an input.
+// The names come back with underscores, as in action.yml; --json, --version and --password-stdin
+// are command-line flags, not inputs.
 func parseHelp(help string) (map[string]flagSpec, error) {
 	specs := map[string]flagSpec{}
 	lines := strings.Split(help, "\n")
 	for i, line := range lines {
 		m := helpFlag.FindStringSubmatch(line)
-		if m == nil || m[1] == "json" {
+		if m == nil || m[1] == "json" || m[1] == "version" || m[1] == "password-stdin" {
 			continue
 		}
 		name := strings.ReplaceAll(m[1], "-", "_")
@@ -116,7 +117,7 @@ func runBinaryEnv(t *testing.T, bin, name string, env []string, args ...string) 
 
 func jsonKeys(t *testing.T, name string, out []byte) []string {
 	t.Helper()
-	var m map[string]string
+	var m map[string]any
 	if err := json.Unmarshal(out, &m); err != nil {
 		t.Fatalf("%s --json printed %q: %v", name, out, err)
 	}
@@ -160,6 +161,7 @@ func binaryOutputs(t *testing.T, root, bin string) map[string][]string {
 	outFile := filepath.Join(t.TempDir(), "output")
 	runBinaryEnv(t, bin, "ocipromote", []string{"GITHUB_OUTPUT=" + outFile}, "status", "--repository", repo)
 	outs["ocipromote status"] = outputFileKeys(t, outFile)
+	outs["ocipromote hold"] = jsonKeys(t, "ocipromote hold", runBinary(t, bin, "ocipromote", "hold", "show", "--json", "--repository", repo))
 	return outs
 }
 

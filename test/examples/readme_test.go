@@ -180,6 +180,8 @@ func TestExampleFilesAreRequired(t *testing.T) {
 		"examples/github/workflows/build-rc.yaml",
 		"examples/github/workflows/promote.yaml",
 		"examples/github/workflows/rollback.yaml",
+		"examples/github/workflows/hold.yaml",
+		"examples/github/workflows/prune.yaml",
 		"examples/flux/integration-status/provider.yaml",
 		"examples/flux/live/sync.yaml",
 	} {

@@ -336,3 +336,33 @@ func stepOutputs(t *testing.T, file string) map[string]string {
 	}
 	return outputs
 }
+
+// Issue 14: every action built all four binaries, so promote.yaml's decide job compiled three it
+// never runs, and the promote job compiled them all again. An action builds the binary it runs;
+// a later action of the job that needs another binary builds that one.
+func TestInstallBuildsWhatTheActionRuns(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	runnerTemp, files := t.TempDir(), t.TempDir()
+	env := []string{"RUNNER_TEMP=" + runnerTemp, "GITHUB_OUTPUT=" + filepath.Join(files, "output"), "GITHUB_PATH=" + filepath.Join(files, "path")}
+	if r := run(t, root, env, "bash", "actions/install.sh", "build", "dispatch-receiver"); r.err != nil {
+		t.Fatalf("install.sh build dispatch-receiver: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+	bins, err := filepath.Glob(filepath.Join(runnerTemp, "ocipromote", "*", "bin", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, b := range bins {
+		names = append(names, filepath.Base(b))
+	}
+	if want := []string{".ocipromote-installed", "dispatch-receiver"}; !slices.Equal(names, want) {
+		t.Errorf("built %q, want %q", names, want)
+	}
+	for bin, reused := range map[string]bool{"dispatch-receiver": true, "tag-validated": false} {
+		r := run(t, root, env, "bash", "actions/install.sh", "fetch", bin)
+		if got := strings.Contains(r.stdout, "reusing the binaries installed earlier"); r.err != nil || got != reused {
+			t.Errorf("install.sh fetch %s: reused %v, want %v (%v)\n%s%s", bin, got, reused, r.err, r.stdout, r.stderr)
+		}
+	}
+}

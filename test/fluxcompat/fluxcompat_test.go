@@ -262,9 +262,14 @@ func runJSON(t *testing.T, bin string, args ...string) map[string]string {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("%s %s: %v\nstderr:\n%s", filepath.Base(bin), strings.Join(args, " "), err, stderr.String())
 	}
-	var out map[string]string
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+	// --json is typed (booleans, lists); the strings the tests compare are taken as they are.
+	var typed map[string]any
+	if err := json.Unmarshal(stdout.Bytes(), &typed); err != nil {
 		t.Fatalf("%s: stdout is not a JSON object: %v\n%s", filepath.Base(bin), err, stdout.String())
+	}
+	out := map[string]string{}
+	for k, v := range typed {
+		out[k] = fmt.Sprint(v)
 	}
 	return out
 }

@@ -5,11 +5,14 @@ package steptest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -112,4 +115,43 @@ func Refused(t *testing.T, name string, body step.Body, env map[string]string, a
 	if b, _ := os.ReadFile(out); len(b) != 0 {
 		t.Errorf("a refused run set outputs:\n%s", b)
 	}
+}
+
+// DecodeOutputs reads the outputs a binary printed with --json into dst in the form GitHub
+// Actions gets them (each a string: a boolean as true/false, a number in decimal, a list
+// comma-separated), after checking that each value is a string, a boolean, a number or an
+// array of strings and not a string that spells one of those.
+func DecodeOutputs(stdout string, dst *map[string]string) error {
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(stdout), &raw); err != nil {
+		return err
+	}
+	out := make(map[string]string, len(raw))
+	for k, v := range raw {
+		switch v := v.(type) {
+		case string:
+			if v == "true" || v == "false" {
+				return fmt.Errorf("output %s is the string %q, not a JSON boolean", k, v)
+			}
+			out[k] = v
+		case bool:
+			out[k] = strconv.FormatBool(v)
+		case float64:
+			out[k] = strconv.FormatFloat(v, 'f', -1, 64)
+		case []any:
+			items := make([]string, len(v))
+			for i, item := range v {
+				s, ok := item.(string)
+				if !ok {
+					return fmt.Errorf("output %s holds %v (%T), not a string", k, item, item)
+				}
+				items[i] = s
+			}
+			out[k] = strings.Join(items, ",")
+		default:
+			return fmt.Errorf("output %s is %v (%T), not a string, boolean, number or list", k, v, v)
+		}
+	}
+	*dst = out
+	return nil
 }
