@@ -30,6 +30,8 @@ type DeleterOptions struct {
 	API string
 	// Username and Password are the registry credentials for the OCI API (else the Docker config).
 	Username, Password string
+	// Insecure reaches the registry over plain HTTP (the insecure input).
+	Insecure bool
 	// GitHubAPIURL (default https://api.github.com/) and GitHubToken are for GitHub's Packages API.
 	GitHubAPIURL, GitHubToken string
 	// Transport replaces the HTTP transport (tests).
@@ -38,7 +40,7 @@ type DeleterOptions struct {
 
 // NewDeleter picks how manifests of repository are deleted. Its errors are all about the inputs.
 func NewDeleter(repository string, o DeleterOptions) (Deleter, error) {
-	repo, err := oci.ParseRepository(repository, false)
+	repo, err := oci.ParseRepository(repository, o.Insecure)
 	if err != nil {
 		return nil, err
 	}

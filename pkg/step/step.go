@@ -23,11 +23,19 @@ var RepositoryInput = actionio.Input{Name: "repository", Required: true,
 	Usage: "OCI repository of the artifact, e.g. ghcr.io/acme/platform-manifests (oci:// accepted)"}
 
 // CredentialInputs are the registry credentials; without them the Docker config and, for
-// ghcr.io, GITHUB_TOKEN are used.
+// ghcr.io, GITHUB_TOKEN are used. insecure goes with them: it is how the registry is reached.
 var CredentialInputs = []actionio.Input{
 	{Name: "username", Usage: "registry user name (default: Docker config, then GITHUB_ACTOR with GITHUB_TOKEN for ghcr.io)"},
 	{Name: "password", Usage: "registry password or token", Secret: true},
+	InsecureInput,
 }
+
+// InsecureInput reaches the registry over plain HTTP, as a Flux OCIRepository's spec.insecure
+// does. Without it, plain HTTP is used only for loopback and private addresses (localhost,
+// 127.0.0.1, 10.x, 192.168.x, …: go-containerregistry's name.Registry.Scheme); any other name,
+// such as registry.internal:5000, is reached over HTTPS.
+var InsecureInput = actionio.Input{Name: "insecure", Bool: true,
+	Usage: "reach the registry over plain HTTP, as a Flux OCIRepository's spec.insecure (loopback and private addresses use HTTP without it)"}
 
 // DryRunInput makes a step print its plan and write nothing.
 var DryRunInput = actionio.Input{Name: "dry_run", Bool: true, Usage: "print what would be written and write nothing"}
@@ -55,6 +63,7 @@ func Open(a *githubactions.Action, v *actionio.Values, env Env) (*oci.Repository
 		Password:    v.Get("password"),
 		GitHubToken: token,
 		GitHubActor: a.Getenv("GITHUB_ACTOR"),
+		Insecure:    v.Bool("insecure"),
 		Transport:   env.Transport,
 		Retry:       env.Retry,
 		UserAgent:   "ocipromote",
