@@ -32,8 +32,8 @@ var CredentialInputs = []actionio.Input{
 
 // InsecureInput reaches the registry over plain HTTP, as a Flux OCIRepository's spec.insecure
 // does. Without it, plain HTTP is used only for loopback and private addresses (localhost,
-// 127.0.0.1, 10.x, 192.168.x, …: go-containerregistry's name.Registry.Scheme); any other name,
-// such as registry.internal:5000, is reached over HTTPS.
+// 127.0.0.1, 10.x, 192.168.x, …) and *.localhost names (go-containerregistry's
+// name.Registry.Scheme); any other name, such as registry.internal:5000, is reached over HTTPS.
 var InsecureInput = actionio.Input{Name: "insecure", Bool: true,
 	Usage: "reach the registry over plain HTTP, as a Flux OCIRepository's spec.insecure (loopback and private addresses use HTTP without it)"}
 
