@@ -182,10 +182,17 @@ func TestFlux(t *testing.T) {
 	ok = t.Run("candidate that never becomes healthy promotes nothing on either route", func(t *testing.T) {
 		before := p.stableTags(t)
 		broken := p.commit(t, "feat: a deployment", map[string]string{"deploy/deployment.yaml": neverReady})
-		outs := p.await(t, "health check failure on both routes for "+broken.version, func(ds []delivery) bool {
-			return dispatchFor(ds, broken.revision(), "health check failed") && statusFor(ds, broken.sha, "failure")
+		// The dispatch Alert's inclusionList lets only "Health check passed" through, so the
+		// failure reaches GitHub as the failure status alone.
+		outs := p.await(t, "failure status for "+broken.version, func(ds []delivery) bool {
+			return statusFor(ds, broken.sha, "failure")
 		})
 		nothingPromoted(t, outs, before)
+		for _, o := range outs {
+			if dispatchFor([]delivery{o.delivery}, broken.revision(), "") {
+				t.Errorf("a dispatch for the candidate that never became healthy: %s", o)
+			}
+		}
 		live, _ := p.selected(t, "live")
 		if live != "0.0.3@"+noChange.digest {
 			t.Errorf("live selects %s, want 0.0.3@%s", live, noChange.digest)
@@ -221,7 +228,9 @@ func TestFlux(t *testing.T) {
 		inputs := map[string]string{}
 		for k, v := range p.inputs(t, s.Env, map[string]string{"inputs.to": "0.0.2", "inputs.reason": "release 3 breaks checkout",
 			"inputs.force": "false", "inputs.dry_run": "false", "github.actor": "oncall", "github.token": ""}) {
-			inputs[strings.TrimPrefix(strings.ToLower(k), "input_")] = v
+			if name, ok := strings.CutPrefix(k, "INPUT_"); ok {
+				inputs[strings.ToLower(name)] = v
+			}
 		}
 		args := strings.Fields(s.Run)
 		r := runStep(t, p.bin+"/"+args[0], t.TempDir(), inputs, nil, args[1:]...)

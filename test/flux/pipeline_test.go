@@ -347,12 +347,12 @@ func (p *pipeline) applied(t *testing.T, ns, revision string) {
 }
 
 // selected is what the controllers of ns have now: the OCIRepository's artifact revision and the
-// Kustomization's last applied revision.
-func (p *pipeline) selected(t *testing.T, ns string) (source, applied string) {
+// revision the Kustomization last attempted (applied, or failed to prove healthy).
+func (p *pipeline) selected(t *testing.T, ns string) (source, attempted string) {
 	t.Helper()
 	source = p.k.kubectl(t, "", "-n", ns, "get", "ocirepository", "platform", "-o", "jsonpath={.status.artifact.revision}")
-	applied = p.k.kubectl(t, "", "-n", ns, "get", "kustomization", "platform", "-o", "jsonpath={.status.lastAppliedRevision}")
-	return source, applied
+	attempted = p.k.kubectl(t, "", "-n", ns, "get", "kustomization", "platform", "-o", "jsonpath={.status.lastAttemptedRevision}")
+	return source, attempted
 }
 
 // statusReport runs `ocipromote status --json` as rollback.yaml's status step does.
@@ -389,7 +389,7 @@ func (p *pipeline) checkStatus(t *testing.T) statusReport {
 		t.Fatalf("ocipromote status --json: %v: %s", err, out)
 	}
 	for _, c := range []struct{ name, ns string }{{"integration", "flux-system"}, {"live", "live"}} {
-		source, applied := p.selected(t, c.ns)
+		source, attempted := p.selected(t, c.ns)
 		i := slices.IndexFunc(r.Selections, func(s struct {
 			Name   string `json:"name"`
 			Tag    string `json:"tag"`
@@ -402,8 +402,8 @@ func (p *pipeline) checkStatus(t *testing.T) statusReport {
 			t.Fatalf("ocipromote status names no %s selection: %s", c.name, out)
 		}
 		got := r.Selections[i].Tag + "@" + r.Selections[i].Digest
-		if got != source || got != applied {
-			t.Errorf("ocipromote status says %s selects %s; its OCIRepository has %s and its Kustomization applied %s", c.name, got, source, applied)
+		if got != source || got != attempted {
+			t.Errorf("ocipromote status says %s selects %s; its OCIRepository has %s and its Kustomization attempted %s", c.name, got, source, attempted)
 		}
 	}
 	return r

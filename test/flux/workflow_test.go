@@ -85,6 +85,10 @@ func expand(t *testing.T, s string, values map[string]string) string {
 			expr = "vars.OCI_REPOSITORY"
 		}
 		v, ok := values[expr]
+		if !ok && strings.HasPrefix(expr, "needs.") {
+			// GitHub gives an output a job did not set as the empty string.
+			return ""
+		}
 		if !ok {
 			t.Fatalf("example workflow expression %s has no value in the test", m)
 		}

@@ -14,32 +14,40 @@ GO=${GO:-go}
 cache=${OCIPROMOTE_FLUX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ocipromote-flux}
 gover=$($GO env GOVERSION)
 
+# key_of DIR is the cache key of a wrapper module: its go.mod (which pins every module version,
+# so go.sum adds nothing), tools.go and the Go version.
+key_of() {
+	(cd "$here/$1" && cat go.mod tools.go && echo "$gover") | sha256sum | cut -c1-16
+}
+
 # build_component DIR PACKAGE... builds each main PACKAGE of the wrapper module in DIR into
 # $cache/<DIR>-<key>/bin and copies the module's config/crd/bases into crds/.
 build_component() {
 	dir=$1
 	shift
-	key=$(cd "$here/$dir" && cat go.mod tools.go | { cat; echo "$gover"; } | sha256sum | cut -c1-16)
-	out=$cache/$dir-$key
+	out=$cache/$dir-$(key_of "$dir")
 	if [ -f "$out/.done" ]; then
 		echo "$out"
 		return
 	fi
-	rm -rf "$out.tmp"
-	mkdir -p "$out.tmp/bin" "$out.tmp/crds"
+	mkdir -p "$cache"
+	tmp=$(mktemp -d "$cache/$dir.XXXXXX")
+	mkdir -p "$tmp/bin" "$tmp/crds"
 	start=$(date +%s)
 	for pkg in "$@"; do
-		(cd "$here/$dir" && GOFLAGS=-mod=mod $GO build -o "$out.tmp/bin/$(basename "$pkg")" "$pkg") >&2
+		(cd "$here/$dir" && GOFLAGS=-mod=mod $GO build -o "$tmp/bin/$(basename "$pkg")" "$pkg") >&2
 		moddir=$(cd "$here/$dir" && GOFLAGS=-mod=mod $GO list -m -f '{{.Dir}}' "$pkg")
 		if [ -d "$moddir/config/crd/bases" ]; then
-			cp "$moddir"/config/crd/bases/*.yaml "$out.tmp/crds/"
-			chmod u+w "$out.tmp/crds/"*.yaml
+			cp "$moddir"/config/crd/bases/*.yaml "$tmp/crds/"
+			chmod u+w "$tmp/crds/"*.yaml
 		fi
 	done
 	echo "built $dir in $(($(date +%s) - start)) s" >&2
-	touch "$out.tmp/.done"
+	touch "$tmp/.done"
+	# -mod=mod may have completed go.mod: key the result by the go.mod it was built from.
+	out=$cache/$dir-$(key_of "$dir")
 	rm -rf "$out"
-	mv "$out.tmp" "$out"
+	mv "$tmp" "$out"
 	echo "$out"
 }
 
