@@ -239,8 +239,8 @@ func TestFlux(t *testing.T) {
 		if got := p.configMapRelease(t, "live"); got != "2" {
 			t.Errorf("live ConfigMap release after the rollback = %q, want 2", got)
 		}
-		if st := p.checkStatus(t); !st.Hold.Held {
-			t.Errorf("ocipromote status shows no hold after the rollback")
+		if st := p.checkStatus(t); st.Hold.State != "on" {
+			t.Errorf("ocipromote status shows hold %q after the rollback, want on", st.Hold.State)
 		}
 
 		before := p.stableTags(t)

@@ -364,7 +364,7 @@ type statusReport struct {
 		Held   bool   `json:"held"`
 	} `json:"selections"`
 	Hold struct {
-		Held bool `json:"held"`
+		State string `json:"state"`
 	} `json:"hold"`
 }
 
