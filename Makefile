@@ -36,14 +36,16 @@ test: deps vet
 # kube-apiserver v1.37.2, source- and kustomize-controller v1.9.6 and notification-controller
 # v1.9.3 reconcile and deliver, a stand-in GitHub API receives the deliveries, and the example
 # workflows' steps answer them. The first run builds the components into the user cache (about
-# 20 minutes on 2 idle cores); later runs reuse them.
+# 20 minutes on 2 idle cores, before the test and outside its timeout); later runs reuse them.
 e2e-flux: deps
-	cd test/flux && $(GO) test -count=1 -timeout 60m ./...
+	GO=$(GO) ./test/flux/components/build.sh all >/dev/null
+	cd test/flux && $(GO) test -count=1 -timeout 30m ./...
 
 # e2e-flux-capture is e2e-flux writing the payloads real Flux sent into testdata/events (with the
 # fixtures' placeholder sha, digest, version and uids), to refresh the captured fixtures.
 e2e-flux-capture: deps
-	cd test/flux && OCIPROMOTE_FLUX_CAPTURE=$(CURDIR)/testdata/events $(GO) test -count=1 -timeout 60m ./...
+	GO=$(GO) ./test/flux/components/build.sh all >/dev/null
+	cd test/flux && OCIPROMOTE_FLUX_CAPTURE=$(CURDIR)/testdata/events $(GO) test -count=1 -timeout 30m ./...
 
 # e2e runs the example workflows (examples/github/workflows, as the README shows them) with
 # nektos/act on this host against a real distribution registry: builds, the three promotion
