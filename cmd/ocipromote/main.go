@@ -402,7 +402,7 @@ func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdou
 	if err != nil {
 		return err
 	}
-	del, err := prune.NewDeleter(v.Get("repository"), prune.DeleterOptions{API: v.Get("delete_api"), Username: v.Get("username"), Password: v.Get("password"),
+	del, err := prune.NewDeleter(v.Get("repository"), prune.DeleterOptions{API: v.Get("delete_api"), Username: v.Get("username"), Password: v.Get("password"), Insecure: v.Bool("insecure"),
 		GitHubAPIURL: v.Get("github_api_url"), GitHubToken: v.Get("github_token"), GitHubServerURL: a.Getenv("GITHUB_SERVER_URL"),
 		WriteInterval: interval, Transport: env.Transport})
 	if err != nil {

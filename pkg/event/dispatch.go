@@ -167,7 +167,10 @@ func decideDispatch(payload []byte, c Criteria) (Decision, error) {
 		return ignore("severity %s is not info; only info events report success", quote(ev.Severity)), nil
 	}
 	if !crit.success.MatchString(ev.Message) {
-		return ignore(`message %s is not a success signal (pattern %s); Flux sends "Health check passed" only when the Kustomization has wait: true or spec.healthChecks`,
+		// Observed with kustomize-controller v1.9.6 (test/flux): a candidate that changes no
+		// object gets no "Health check passed" at all, only "Reconciliation finished", which
+		// reaches commit-status Providers alone.
+		return ignore(`message %s is not a success signal (pattern %s); Flux sends "Health check passed" only when the Kustomization has wait: true or spec.healthChecks, and only for a candidate whose apply changed an object: the status route (a github Provider and Alert, examples/flux/integration-status/) promotes one that changes none`,
 			quote(ev.Message), quote(crit.success.String())), nil
 	}
 

@@ -24,6 +24,8 @@ type DeleterOptions struct {
 	API string
 	// Username and Password are the registry credentials for the OCI API (else the Docker config).
 	Username, Password string
+	// Insecure reaches the registry over plain HTTP (the insecure input).
+	Insecure bool
 	// GitHubAPIURL (default https://api.github.com/) and GitHubToken are for GitHub's Packages API.
 	GitHubAPIURL, GitHubToken string
 	// GitHubServerURL (GITHUB_SERVER_URL) tells auto a GitHub Enterprise Server's registry,
@@ -37,7 +39,7 @@ type DeleterOptions struct {
 
 // NewDeleter picks how manifests of repository are deleted. Its errors are all about the inputs.
 func NewDeleter(repository string, o DeleterOptions) (Deleter, error) {
-	repo, err := oci.ParseRepository(repository, false)
+	repo, err := oci.ParseRepository(repository, o.Insecure)
 	if err != nil {
 		return nil, err
 	}

@@ -33,13 +33,21 @@ var RepositoryInput = actionio.Input{Name: "repository", Required: true,
 // minutes when a registry rate-limits (five tries, Retry-After capped at a minute), so the
 // ten-minute default timeout ends a stalled step long before GitHub's six-hour job timeout, and
 // before a hung promotion holds the concurrency group that rollback shares for long; the request
-// timeout is oci.DefaultRequestTimeout.
+// timeout is oci.DefaultRequestTimeout. insecure goes with them: it is how the registry is reached.
 var CredentialInputs = []actionio.Input{
 	{Name: "username", Usage: "registry user name (default: Docker config, then GITHUB_ACTOR with GITHUB_TOKEN for ghcr.io)"},
 	{Name: "password", Usage: "registry password or token", Secret: true},
 	{Name: "timeout", Default: "10m", Usage: "the step's time budget (Go duration such as 10m); the step ends with an error when it runs out"},
 	{Name: "request_timeout", Default: "30s", Usage: "time one registry request may take, answer included, before it is retried (Go duration such as 30s)"},
+	InsecureInput,
 }
+
+// InsecureInput reaches the registry over plain HTTP, as a Flux OCIRepository's spec.insecure
+// does. Without it, plain HTTP is used only for loopback and private addresses (localhost,
+// 127.0.0.1, 10.x, 192.168.x, …) and *.localhost names (go-containerregistry's
+// name.Registry.Scheme); any other name, such as registry.internal:5000, is reached over HTTPS.
+var InsecureInput = actionio.Input{Name: "insecure", Bool: true,
+	Usage: "reach the registry over plain HTTP, as a Flux OCIRepository's spec.insecure (loopback and private addresses use HTTP without it)"}
 
 // DryRunInput makes a step print its plan and write nothing.
 var DryRunInput = actionio.Input{Name: "dry_run", Bool: true, Usage: "print what would be written and write nothing"}
@@ -161,6 +169,7 @@ func Open(a *githubactions.Action, v *actionio.Values, env Env) (*oci.Repository
 		Password:    v.Get("password"),
 		GitHubToken: token,
 		GitHubActor: a.Getenv("GITHUB_ACTOR"),
+		Insecure:    v.Bool("insecure"),
 		Transport:   env.Transport,
 		Retry:       env.Retry,
 		UserAgent:   "ocipromote",
