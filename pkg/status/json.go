@@ -21,6 +21,9 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	if out.Selections == nil {
 		out.Selections = []Selection{}
 	}
+	if out.HoldRecords == nil {
+		out.HoldRecords = []hold.State{}
+	}
 	if r.Hold.Tag == "" {
 		out.Hold = struct {
 			State string `json:"state"`
