@@ -36,7 +36,7 @@ build_component() {
 	start=$(date +%s)
 	for pkg in "$@"; do
 		(cd "$here/$dir" && GOFLAGS=-mod=mod $GO build -o "$tmp/bin/$(basename "$pkg")" "$pkg") >&2
-		moddir=$(cd "$here/$dir" && GOFLAGS=-mod=mod $GO list -m -f '{{.Dir}}' "$pkg")
+		moddir=$(cd "$here/$dir" && GOFLAGS=-mod=mod $GO list -f '{{.Module.Dir}}' "$pkg")
 		if [ -d "$moddir/config/crd/bases" ]; then
 			cp "$moddir"/config/crd/bases/*.yaml "$tmp/crds/"
 			chmod u+w "$tmp/crds/"*.yaml
