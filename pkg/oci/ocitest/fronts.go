@@ -376,3 +376,49 @@ func (h *headerRewriter) Write(b []byte) (int, error) {
 	}
 	return h.ResponseWriter.Write(b)
 }
+
+// listingQuirk is a way a registry's tags/list departs from the spec's lexical order and paging.
+type listingQuirk int
+
+const (
+	ignoreLast listingQuirk = iota + 1
+	pushOrder
+)
+
+// IgnoreLast answers every tag listing with all tags in one page, lexically ordered, whatever n
+// and last ask: distribution before 2.8 did (n and last on tags/list came with
+// distribution/distribution#3143), and a client that asks for the tags after last gets them all,
+// from the first.
+func IgnoreLast() Option { return func(s *Server) { s.listing = ignoreLast } }
+
+// PushOrderListing lists tags in the order they were first written rather than lexically, paged
+// by n, with last taken as a position in that order (a last that is no tag answers from the
+// first tag). Harbor ordered tags by push time (goharbor/harbor#151, "By default, the tags are
+// ordered by time"), GHCR's order is undocumented and clients sort its answers themselves
+// (crazy-max/diun#518), and the OCI conformance suite did not check the order
+// (opencontainers/distribution-spec#583).
+func PushOrderListing() Option { return func(s *Server) { s.listing = pushOrder } }
+
+// byPush orders tags of repo by their first write (tags never written through this server last,
+// lexically).
+func (s *Server) byPush(repo string, tags []string) {
+	first := map[string]int{}
+	for i, a := range s.Assignments() {
+		if _, ok := first[a.Tag]; !ok && a.Repository == repo {
+			first[a.Tag] = i
+		}
+	}
+	slices.SortStableFunc(tags, func(a, b string) int {
+		ia, oka := first[a]
+		ib, okb := first[b]
+		switch {
+		case oka && okb:
+			return ia - ib
+		case oka:
+			return -1
+		case okb:
+			return 1
+		}
+		return 0
+	})
+}
