@@ -385,10 +385,11 @@ const (
 	pushOrder
 )
 
-// IgnoreLast answers every tag listing with all tags in one page, lexically ordered, whatever n
-// and last ask: distribution before 2.8 did (n and last on tags/list came with
-// distribution/distribution#3143), and a client that asks for the tags after last gets them all,
-// from the first.
+// IgnoreLast lists tags in lexical order, paged by n, but pages by a cursor of its own
+// (next_page=<k> in the Link header) and ignores last: a client that asks for the tags after last
+// gets them from the first. Quay pages by next_page (camallo/dkregistry-rs#236), regclient
+// had to follow Quay's Link rather than page by last (regclient/regclient#274), and distribution
+// itself honoured last on tags/list only from distribution/distribution#3143 on.
 func IgnoreLast() Option { return func(s *Server) { s.listing = ignoreLast } }
 
 // PushOrderListing lists tags in the order they were first written rather than lexically, paged

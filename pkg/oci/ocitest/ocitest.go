@@ -296,13 +296,17 @@ func (s *Server) listTags(w http.ResponseWriter, r *http.Request) {
 		s.byPush(repo, list.Tags)
 	}
 	n := s.pageSize
-	if n <= 0 || s.listing == ignoreLast {
+	if n <= 0 {
 		n = max(len(list.Tags), 1)
 	}
-	if q, err := strconv.Atoi(r.URL.Query().Get("n")); err == nil && q > 0 && q < n && s.listing != ignoreLast {
+	if q, err := strconv.Atoi(r.URL.Query().Get("n")); err == nil && q > 0 && q < n {
 		n = q
 	}
 	start := 0
+	cursor, _ := strconv.Atoi(r.URL.Query().Get("next_page"))
+	if s.listing == ignoreLast && cursor > 1 {
+		start = min((cursor-1)*n, len(list.Tags))
+	}
 	if last := r.URL.Query().Get("last"); last != "" {
 		switch s.listing {
 		case ignoreLast:
@@ -320,6 +324,9 @@ func (s *Server) listTags(w http.ResponseWriter, r *http.Request) {
 	page := list.Tags[start:end]
 	if end < len(list.Tags) {
 		next := url.Values{"n": {strconv.Itoa(n)}, "last": {page[len(page)-1]}}
+		if s.listing == ignoreLast {
+			next = url.Values{"n": {strconv.Itoa(n)}, "next_page": {strconv.Itoa(max(cursor, 1) + 1)}}
+		}
 		w.Header().Set("Link", fmt.Sprintf(`<%s?%s>; rel="next"`, r.URL.Path, next.Encode()))
 	}
 	w.Header().Set("Content-Type", "application/json")
