@@ -53,12 +53,13 @@ func (r *Repository) Ranged() bool { return r.order.Load() == orderLexical }
 // The distribution API lists tags "lexically after" a last parameter
 // (GET tags/list?n=N&last=T, opencontainers/distribution-spec, "Listing Tags"), so on a registry
 // that does, a prefix costs one request (a page) instead of the whole listing. That is detected,
-// never assumed: the spec asks for lexical order, yet the OCI conformance suite does not check it
-// (opencontainers/distribution-spec#583 added the check and found registries failing it), Harbor
-// ordered tags by push time (goharbor/harbor#151), GHCR's order is undocumented and tools sort
-// its answers themselves (crazy-max/diun#518), and some page by a cursor of their own instead of
-// last (Quay's next_page, camallo/dkregistry-rs#236; a registry that ignores last answers from the
-// first tag, distribution's pull request distribution/distribution#3143 added it). So the
+// never assumed: the spec asks for lexical order, yet the OCI conformance suite did not check it
+// (opencontainers/distribution-spec#583 adds the check, and its first run failed on a registry),
+// Harbor ordered tags by push time (goharbor/harbor#151), GHCR's order is undocumented and tools
+// sort its answers themselves (crazy-max/diun#518), some registries page by a cursor of their own
+// instead of last (Quay's next_page, camallo/dkregistry-rs#236), and distribution itself honours
+// last on tags/list only since distribution/distribution#3143; a registry that ignores last
+// answers from its first tag. So the
 // ranged listing is used only after a full listing of this Repository came back in byte-wise
 // lexical order, and every ranged answer is checked: each tag after last and after the one before
 // it. Anything else falls back to a full listing, for this call and every later one.
