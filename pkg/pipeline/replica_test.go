@@ -178,6 +178,6 @@ func TestReliabilityRangedClaimsUnderReplicaLag(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	t.Logf("reliability: %d builds, then %d promotions, at once, on %d tags; 2 replicas 0-%s behind, PUTs 0-30ms late | rounds %d | ranged listings %d | settle %s: versions taken by two artifacts or tags moved %d",
+	t.Logf("reliability: %d builds, then %d promotions, at once, on %d tags; 2 replicas 0-%s behind | PUTs 0-30ms late | rounds %d | ranged listings %d | settle %s: versions taken by two artifacts or tags moved %d",
 		n, n, history, lag, rounds, ranged, settle, total)
 }
