@@ -58,3 +58,41 @@ func TestTagValidatedRangedConfirmation(t *testing.T) {
 		})
 	}
 }
+
+// build-rc confirms its claim on a ranged listing too, of every claim (its Check reads this
+// commit's own claims, whatever their version) and of sha-<s> and integration-<s>, where that
+// takes fewer requests than a second full listing; elsewhere it lists every tag again.
+func TestBuildRCRangedConfirmation(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{300, 3000} {
+		t.Run(fmt.Sprintf("tags=%d", n), func(t *testing.T) {
+			t.Parallel()
+			requests := map[bool]int{}
+			lists := map[bool]int{}
+			for _, lexical := range []bool{true, false} {
+				history := ocitest.History(n)
+				slices.Reverse(history)
+				var opts []ocitest.Option
+				if !lexical {
+					opts = append(opts, ocitest.PushOrderListing())
+				}
+				srv := seeded(t, history, opts...)
+				before := len(srv.Requests())
+				build(t, openFresh(t, srv, oci.Options{}), tree(t, "a"), 1_000_000)
+				got := kinds(srv, before)
+				requests[lexical] = len(got)
+				for _, k := range got {
+					if k == "list" {
+						lists[lexical]++
+					}
+				}
+			}
+			// Every claim is a long range: at 300 tags (one page of claims, three of tags) the
+			// ranges cost as much as a full listing, which is then used; at 3,000 they cost less.
+			if lists[true] > lists[false] || (n >= 3000 && lists[true] >= lists[false]) {
+				t.Errorf("build-rc listed %d pages on the lexical registry, %d on the push-order one", lists[true], lists[false])
+			}
+			t.Logf("build-rc at %d tags: %d requests (%d lists) with the ranged confirmation, %d (%d lists) with a full one", n, requests[true], lists[true], requests[false], lists[false])
+		})
+	}
+}
