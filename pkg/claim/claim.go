@@ -28,7 +28,8 @@
 //
 // The deciding listing need not list the whole repository: it must show every tag the decision
 // reads of it, here rival claims (claim-<version>-… for both spellings of the version, with and
-// without v, or claim-hold-<n>-…) and what a Take's Check reads (tag-validated: every hold-<n>).
+// without v, or claim-hold-<n>-…) and what a Take's Check reads (tag-validated: every hold-<n>;
+// build-rc: every claim, sha-<s> and integration-<s>).
 // A registry that orders its listing lexically and answers GET tags/list?last=T with the tags
 // after T (the distribution spec's paging) lists exactly the tags with prefix P from last = P
 // without its final '-' (the lowest byte a tag holds after its first) up to the first tag past P:
