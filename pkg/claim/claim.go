@@ -26,6 +26,19 @@
 // exclusion among an unknown number of writers with only reads and writes needs either the set
 // of writers (the listing, which lags) or a bound on time (this L).
 //
+// The deciding listing need not list the whole repository: it must show every tag the decision
+// reads of it, here rival claims (claim-<version>-… for both spellings of the version, with and
+// without v, or claim-hold-<n>-…) and what a Take's Check reads (tag-validated: every hold-<n>;
+// build-rc: every claim, sha-<s> and integration-<s>).
+// A registry that orders its listing lexically and answers GET tags/list?last=T with the tags
+// after T (the distribution spec's paging) lists exactly the tags with prefix P from last = P
+// without its final '-' (the lowest byte a tag holds after its first) up to the first tag past P:
+// the same tags with P as a full listing made then, from the same index, so within the same
+// bound L. Such a ranged listing (Take.Ranged) is one request where a full one is a page per 100
+// tags on GHCR. It is used only where oci.Repository.TagsWith has seen the registry list in
+// lexical order and answer last as asked, and checks every answer; anywhere else the
+// confirmation lists every tag, as before.
+//
 // A claim tag is written by one artifact only (its name holds the artifact's digest), so writing
 // it never moves anything. Flux ignores it: it is not a version. A claim left by a run that
 // crashed is taken up again by that run's re-run; everyone else treats it as taken.
@@ -139,6 +152,19 @@ func (c Claim) Stable() bool { return c.v != nil && version.IsStable(c.v) }
 // SemVer is the claimed version.
 func (c Claim) SemVer() *semver.Version { return c.v }
 
+// RivalPrefixes are the prefixes of every tag that may be a claim on c's version or record, c's
+// own included: claim-<version>- with the version spelled without and with a v (v1.0.0 and 1.0.0
+// are one version, and a tag holds neither build metadata nor another spelling of a strict
+// semantic version), or claim-hold-<n>-. A prefix may also match claims on other versions
+// (claim-1.0.0- matches claim-1.0.0-rc.1-…); Rival tells them apart.
+func (c Claim) RivalPrefixes() []string {
+	if c.v == nil {
+		return []string{Prefix + c.Version + "-"}
+	}
+	plain := c.v.String()
+	return []string{Prefix + plain + "-", Prefix + "v" + plain + "-"}
+}
+
 // same is true for claims by one claimant: one artifact of one commit.
 func (c Claim) same(o Claim) bool { return c.Short == o.Short && c.Digest == o.Digest }
 
@@ -242,6 +268,12 @@ type Registry interface {
 	Tags(ctx context.Context) ([]string, error)
 }
 
+// RangeLister lists only the tags that start with one of prefixes, all of them (what a full
+// listing filtered by the prefixes would show); *oci.Repository implements it.
+type RangeLister interface {
+	TagsWith(ctx context.Context, prefixes ...string) ([]string, error)
+}
+
 // Writer also reads and writes tags; *oci.Repository implements it.
 type Writer interface {
 	Registry
@@ -264,12 +296,20 @@ type Take struct {
 	// a listing made Settle after the claim was first listed. 0 for a registry whose listing shows
 	// every write at once.
 	Settle time.Duration
+	// Ranged confirms the claim on a listing of only the tags the decision reads, rival claims
+	// (RivalPrefixes) and CheckReads, where the registry lists by range (RangeLister; see the
+	// package comment): Taken.After then holds only those. Unset, the claim is confirmed on a
+	// full listing.
+	Ranged bool
+	// CheckReads are the prefixes of every tag Check reads in the listing it is given (Ranged).
+	CheckReads []string
 }
 
 // Taken is what an attempt did.
 type Taken struct {
-	// After is the listing the attempt decided on: the one that confirmed its claim, or the
-	// listing it was given when the claim was in it already (an earlier run's).
+	// After is the listing the attempt decided on: the one that confirmed its claim (with
+	// Take.Ranged, possibly of the claim's and Check's prefixes only), or the listing it was
+	// given when the claim was in it already (an earlier run's).
 	After []string
 	// Wrote is true when this attempt wrote the version tag (false when it was the artifact's
 	// already).
@@ -295,7 +335,7 @@ func (t Take) Run(ctx context.Context, reg Writer, list []string, pause Pause) (
 		if err != nil {
 			return Taken{}, err
 		}
-		if res.After, err = Confirm(ctx, reg, t.Claim, t.Settle, pause); err != nil {
+		if res.After, err = listed(ctx, reg.Name(), t.lister(reg), []string{t.Claim.Tag()}, t.Settle, pause); err != nil {
 			return Taken{}, err
 		}
 	}
@@ -317,6 +357,16 @@ func (t Take) Run(ctx context.Context, reg Writer, list []string, pause Pause) (
 	}
 	res.Wrote = wrote
 	return res, err
+}
+
+// lister is how the attempt lists to confirm its claim: by range when asked and reg can.
+func (t Take) lister(reg Registry) func(ctx context.Context) ([]string, error) {
+	rl, ok := reg.(RangeLister)
+	if !t.Ranged || !ok {
+		return reg.Tags
+	}
+	prefixes := append(t.Claim.RivalPrefixes(), t.CheckReads...)
+	return func(ctx context.Context) ([]string, error) { return rl.TagsWith(ctx, prefixes...) }
 }
 
 // Pause waits between attempts; tests replace it.
@@ -377,9 +427,14 @@ func Confirm(ctx context.Context, reg Registry, self Claim, settle time.Duration
 // (Shown), which must still show them (else ErrLagOverSettle): a decision made on it sees every
 // write acknowledged settle or more before it, on a registry within that bound.
 func Listed(ctx context.Context, reg Registry, written []string, settle time.Duration, pause Pause) ([]string, error) {
-	list, err := Shown(ctx, reg, written, settle, pause)
+	return listed(ctx, reg.Name(), reg.Tags, written, settle, pause)
+}
+
+// listed is Listed with the listing made by list.
+func listed(ctx context.Context, name string, list func(context.Context) ([]string, error), written []string, settle time.Duration, pause Pause) ([]string, error) {
+	tags, err := shown(ctx, name, list, written, settle, pause)
 	if err != nil || settle <= 0 {
-		return list, err
+		return tags, err
 	}
 	t := time.NewTimer(settle)
 	defer t.Stop()
@@ -388,19 +443,24 @@ func Listed(ctx context.Context, reg Registry, written []string, settle time.Dur
 		return nil, ctx.Err()
 	case <-t.C:
 	}
-	if list, err = reg.Tags(ctx); err != nil {
+	if tags, err = list(ctx); err != nil {
 		return nil, err
 	}
-	if missing := missingFrom(list, written); len(missing) != 0 {
-		return nil, fmt.Errorf("%w: %s listed %s, then %s later did not; raise settle above the registry's listing lag and run the step again (nothing else was written)", ErrLagOverSettle, reg.Name(), strings.Join(missing, ","), settle)
+	if missing := missingFrom(tags, written); len(missing) != 0 {
+		return nil, fmt.Errorf("%w: %s listed %s, then %s later did not; raise settle above the registry's listing lag and run the step again (nothing else was written)", ErrLagOverSettle, name, strings.Join(missing, ","), settle)
 	}
-	return list, nil
+	return tags, nil
 }
 
 // Shown lists the tags until a listing shows every tag of written, pausing between listings, and
 // returns that listing. It gives up with ErrNotListed after confirmAttempts listings and at least
 // within (the registry's listing bound, within which a registry that keeps it lists them).
 func Shown(ctx context.Context, reg Registry, written []string, within time.Duration, pause Pause) ([]string, error) {
+	return shown(ctx, reg.Name(), reg.Tags, written, within, pause)
+}
+
+// shown is Shown with the listing made by list.
+func shown(ctx context.Context, name string, list func(context.Context) ([]string, error), written []string, within time.Duration, pause Pause) ([]string, error) {
 	if pause == nil {
 		pause = JitteredPause
 	}
@@ -408,16 +468,16 @@ func Shown(ctx context.Context, reg Registry, written []string, within time.Dura
 	for attempt := 1; ; attempt++ {
 		// The bound is on when a listing is asked for: one asked within of the write shows it.
 		asked := time.Now()
-		list, err := reg.Tags(ctx)
+		tags, err := list(ctx)
 		if err != nil {
 			return nil, err
 		}
-		missing := missingFrom(list, written)
+		missing := missingFrom(tags, written)
 		if len(missing) == 0 {
-			return list, nil
+			return tags, nil
 		}
 		if attempt >= confirmAttempts && asked.Sub(start) >= within {
-			return nil, fmt.Errorf("%w: %s:%s was written but is still missing from the listing after %d listings in %s (settle %s); nothing else was written, run the step again, with a larger settle if the registry lags more", ErrNotListed, reg.Name(), strings.Join(missing, ","), attempt, time.Since(start).Round(time.Millisecond), within)
+			return nil, fmt.Errorf("%w: %s:%s was written but is still missing from the listing after %d listings in %s (settle %s); nothing else was written, run the step again, with a larger settle if the registry lags more", ErrNotListed, name, strings.Join(missing, ","), attempt, time.Since(start).Round(time.Millisecond), within)
 		}
 		if err := pause(ctx, attempt); err != nil {
 			return nil, err

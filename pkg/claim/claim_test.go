@@ -268,3 +268,38 @@ func TestBackoff(t *testing.T) {
 		t.Errorf("Backoff on a cancelled context = %v, want context.Canceled", err)
 	}
 }
+
+// RivalPrefixes cover every claim Rival counts as a rival: both spellings of a version, one
+// record's claims, and nothing a rival could be named outside.
+func TestRivalPrefixesCoverEveryRival(t *testing.T) {
+	t.Parallel()
+	const d = "sha256:abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+	tests := []struct {
+		self   Claim
+		rivals []string
+	}{
+		{must(New("1.0.0", "aaaaaaa", d)), []string{"claim-1.0.0-bbbbbbb-0123456789ab", "claim-v1.0.0-bbbbbbb-0123456789ab"}},
+		{must(New("v1.0.0-rc.2", "aaaaaaa", d)), []string{"claim-1.0.0-rc.2-bbbbbbb-0123456789ab", "claim-v1.0.0-rc.2-bbbbbbb-0123456789ab"}},
+		{must(NewRecord("hold-12", d)), []string{"claim-hold-12-0123456-0123456789ab"}},
+	}
+	for _, tc := range tests {
+		prefixes := tc.self.RivalPrefixes()
+		for _, tag := range append(tc.rivals, tc.self.Tag()) {
+			if !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(tag, p) }) {
+				t.Errorf("%s: rival %s matches none of %q", tc.self.Tag(), tag, prefixes)
+			}
+		}
+		for _, tag := range tc.rivals {
+			if _, ok := All([]string{tag}).Rival(tc.self); !ok {
+				t.Errorf("%s: %s is not a rival; the table is wrong", tc.self.Tag(), tag)
+			}
+		}
+	}
+}
+
+func must(c Claim, err error) Claim {
+	if err != nil {
+		panic(err)
+	}
+	return c
+}

@@ -96,6 +96,12 @@ type Repository struct {
 	logf     func(format string, args ...any)
 	// noHead is set once the registry has refused HEAD with 405: reads use GET from then on.
 	noHead atomic.Bool
+	// order is how the registry was seen to order tag listings (orderUnknown, …): TagsWith lists
+	// by range only on one seen to order them lexically.
+	order atomic.Int32
+	// full is the last full listing, with the pages it took and how many tags the registry puts
+	// on a page: what TagsWith weighs a ranged listing against.
+	full fullListing
 
 	mu sync.Mutex
 	// client is authenticated for push and pull; nil until the first request.
@@ -216,13 +222,14 @@ func (r *Repository) Retries() int64 { return r.retries.Load() }
 // Tags lists every tag, across all pages. A repository that does not exist yet lists as empty;
 // any other failure is an error, never an empty list.
 func (r *Repository) Tags(ctx context.Context) ([]string, error) {
-	tags, err := r.listTags(ctx)
+	tags, pages, first, err := r.listTags(ctx)
 	if err != nil {
 		if hasCode(err, transport.NameUnknownErrorCode) {
 			return nil, nil
 		}
 		return nil, r.wrap(err, "list tags of")
 	}
+	r.noteListing(tags, pages, first)
 	return tags, nil
 }
 

@@ -128,28 +128,49 @@ var ErrEndlessListing = errors.New("the registry's tag list does not end")
 // listTags reads every page of the tag list: GET tags/list?n=<page size>, then the Link header's
 // next page until there is none. A registry that links to pages forever is stopped: a page that
 // brings no tag not listed before while linking to yet another, or more than MaxPages pages.
-func (r *Repository) listTags(ctx context.Context) ([]string, error) {
+// It also returns how many pages it took and how many tags the first held.
+func (r *Repository) listTags(ctx context.Context) (tags []string, pages, first int, err error) {
+	err = r.listPages(ctx, "", func(page []string) bool {
+		if pages == 0 {
+			first = len(page)
+		}
+		pages++
+		tags = append(tags, page...)
+		return true
+	})
+	if err == nil && tags == nil {
+		tags = []string{}
+	}
+	return tags, pages, first, err
+}
+
+// listPages reads the tag list page by page from the tag after last ("" for the first), handing
+// each page's tags not listed before to visit until it returns false or no page follows.
+func (r *Repository) listPages(ctx context.Context, last string, visit func(page []string) bool) error {
 	next := r.url("tags/list")
-	next.RawQuery = url.Values{"n": {strconv.Itoa(r.pageSize)}}.Encode()
-	var tags []string
+	q := url.Values{"n": {strconv.Itoa(r.pageSize)}}
+	if last != "" {
+		q.Set("last", last)
+	}
+	next.RawQuery = q.Encode()
 	seen := map[string]bool{}
 	listed := map[string]bool{}
 	for pages := 0; next != nil; pages++ {
 		if pages == MaxPages {
-			return nil, fmt.Errorf("%w: tag list of %s still links to another page after %d pages (%d tags); the registry's paging is broken, or the repository holds far more tags than a pipeline writes: prune it", ErrEndlessListing, r.Name(), pages, len(tags))
+			return fmt.Errorf("%w: tag list of %s still links to another page after %d pages (%d tags); the registry's paging is broken, or the repository holds far more tags than a pipeline writes: prune it", ErrEndlessListing, r.Name(), pages, len(listed))
 		}
 		// A registry that links back to a page it served would make the listing endless.
 		if seen[next.String()] {
-			return nil, fmt.Errorf("%w: tag list of %s: the registry links back to page %s it already served; the listing would never end", ErrEndlessListing, r.Name(), next.Redacted())
+			return fmt.Errorf("%w: tag list of %s: the registry links back to page %s it already served; the listing would never end", ErrEndlessListing, r.Name(), next.Redacted())
 		}
 		seen[next.String()] = true
 		resp, err := r.do(ctx, request{method: http.MethodGet, url: next, want: []int{http.StatusOK}})
 		if err != nil {
-			if tags != nil && hasCode(err, transport.NameUnknownErrorCode) {
+			if pages > 0 && hasCode(err, transport.NameUnknownErrorCode) {
 				// A repository gone between two pages is a failure, not an empty list.
-				return nil, fmt.Errorf("repository disappeared while listing its tags: %w", err)
+				return fmt.Errorf("repository disappeared while listing its tags: %w", err)
 			}
-			return nil, err
+			return err
 		}
 		var page struct {
 			Tags []string `json:"tags"`
@@ -157,28 +178,27 @@ func (r *Repository) listTags(ctx context.Context) ([]string, error) {
 		err = json.NewDecoder(io.LimitReader(resp.Body, manifestLimit)).Decode(&page)
 		drain(resp)
 		if err != nil {
-			return nil, fmt.Errorf("tag list page %s: %w", next.Redacted(), err)
+			return fmt.Errorf("tag list page %s: %w", next.Redacted(), err)
 		}
-		if tags == nil {
-			tags = make([]string, 0, len(page.Tags))
-		}
-		fresh := 0
+		fresh := make([]string, 0, len(page.Tags))
 		for _, t := range page.Tags {
 			if !listed[t] {
 				listed[t] = true
-				tags = append(tags, t)
-				fresh++
+				fresh = append(fresh, t)
 			}
+		}
+		if !visit(fresh) {
+			return nil
 		}
 		current := next
 		if next, err = nextPage(resp, next); err != nil {
-			return nil, err
+			return err
 		}
-		if next != nil && fresh == 0 && !seen[next.String()] {
-			return nil, fmt.Errorf("%w: page %s of the tag list of %s has no tag not listed before, yet links to page %s; a registry pages by the last tag listed, so this listing would never end", ErrEndlessListing, current.Redacted(), r.Name(), next.Redacted())
+		if next != nil && len(fresh) == 0 && !seen[next.String()] {
+			return fmt.Errorf("%w: page %s of the tag list of %s has no tag not listed before, yet links to page %s; a registry pages by the last tag listed, so this listing would never end", ErrEndlessListing, current.Redacted(), r.Name(), next.Redacted())
 		}
 	}
-	return tags, nil
+	return nil
 }
 
 // nextPage follows a Link: <...>; rel="next" header, only to the same registry.

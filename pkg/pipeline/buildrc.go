@@ -273,7 +273,9 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 		if err != nil {
 			return BuildResult{}, err
 		}
-		// The claim is the artifact's first write: its push uploads the blobs too.
+		// The claim is the artifact's first write: its push uploads the blobs too. The listing
+		// that confirms it is read for claims (rivals, and this commit's own) and for sha-<s> and
+		// integration-<s>: on a registry that lists by range it lists those alone (package claim).
 		took, err := claim.Take{
 			Claim: cl, Manifest: m, Settle: b.in.Settle,
 			WriteClaim: func(ctx context.Context) error { _, err := b.reg.Push(ctx, img, cl.Tag()); return err },
@@ -281,6 +283,7 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 				_, err := b.ownClaims(claim.In(after))
 				return nil, err
 			},
+			Ranged: true, CheckReads: []string{claim.Prefix, tags.Sha(b.short), tags.Integration(b.short)},
 		}.Run(ctx, b.reg, list, pause)
 		if err != nil {
 			return BuildResult{}, err

@@ -14,6 +14,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/promote"
+	"github.com/ocipromote/ocipromote/pkg/version"
 )
 
 // rigged is a registry whose listings can be doctored: hide drops tags from a listing, and add
@@ -299,6 +300,45 @@ func TestTagValidatedStopsWhenAHoldAppearsDuringItsClaim(t *testing.T) {
 	}
 	for _, a := range f.srv.Assignments() {
 		if a.Tag == "0.0.1" || a.Tag == "validated-"+rc.Short {
+			t.Errorf("wrote %s although a hold was set before it could", a.Tag)
+		}
+	}
+}
+
+// rangedHoldOnClaim is holdOnClaim on a registry that lists by range: the confirmation lists
+// rival claims and hold records only.
+type rangedHoldOnClaim struct {
+	*holdOnClaim
+	reg *oci.Repository
+}
+
+func (r rangedHoldOnClaim) TagsWith(ctx context.Context, prefixes ...string) ([]string, error) {
+	return r.reg.TagsWith(ctx, prefixes...)
+}
+
+// The same on a 300-tag repository paged by 100, where the claim is confirmed on a ranged listing:
+// it shows the hold record, so the promotion stops as it does on a full listing.
+func TestTagValidatedStopsWhenAHoldAppearsDuringItsRangedClaim(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	counter := &lastCounter{}
+	reg, err := oci.Open(f.srv.Host+"/acme/held-meanwhile", oci.Options{Retry: oci.RetryPolicy{Attempts: 1}, Transport: counter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedHistory(t, reg, 300)
+	rc := mustBuild(t, reg, buildIn(manifests(t, "a"), sha(1)))
+	before := counter.n.Load()
+	res := mustPromote(t, rangedHoldOnClaim{&holdOnClaim{Registry: reg, t: t}, reg}, PromoteInput{Revision: revision(rc)})
+	if res.Reason != promote.Held || res.Promoted {
+		t.Fatalf("promotion = %+v, want held with nothing written", res)
+	}
+	if counter.n.Load() == before {
+		t.Error("the claim was not confirmed on a ranged listing")
+	}
+	for _, a := range f.srv.Assignments() {
+		v, isVersion := version.Parse(a.Tag)
+		if a.Digest == rc.Digest && (a.Tag == "validated-"+rc.Short || isVersion && version.IsStable(v)) {
 			t.Errorf("wrote %s although a hold was set before it could", a.Tag)
 		}
 	}

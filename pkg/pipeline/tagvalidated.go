@@ -195,7 +195,12 @@ func write(ctx context.Context, reg Registry, list []string, c candidate, d prom
 		if err != nil {
 			return nil, err
 		}
-		took, err := claim.Take{Claim: cl, Manifest: c.manifest, Check: heldMeanwhile(reg, list), Settle: settle}.Run(ctx, reg, list, pause)
+		// The confirmation reads rival claims and hold records only: on a registry that lists by
+		// range it lists those alone (package claim), not the whole repository again.
+		took, err := claim.Take{
+			Claim: cl, Manifest: c.manifest, Settle: settle,
+			Check: heldMeanwhile(reg, list), Ranged: true, CheckReads: []string{hold.TagPrefix},
+		}.Run(ctx, reg, list, pause)
 		if err != nil || took.Contended != nil {
 			return took.Contended, err
 		}

@@ -376,3 +376,50 @@ func (h *headerRewriter) Write(b []byte) (int, error) {
 	}
 	return h.ResponseWriter.Write(b)
 }
+
+// listingQuirk is a way a registry's tags/list departs from the spec's lexical order and paging.
+type listingQuirk int
+
+const (
+	ignoreLast listingQuirk = iota + 1
+	pushOrder
+)
+
+// IgnoreLast lists tags in lexical order, paged by n, but pages by a cursor of its own
+// (next_page=<k> in the Link header) and ignores last: a client that asks for the tags after last
+// gets them from the first. Quay pages by next_page (camallo/dkregistry-rs#236), regclient
+// had to follow Quay's Link rather than page by last (regclient/regclient#274), and distribution
+// itself honoured last on tags/list only from distribution/distribution#3143 on.
+func IgnoreLast() Option { return func(s *Server) { s.listing = ignoreLast } }
+
+// PushOrderListing lists tags in the order they were first written rather than lexically, paged
+// by n, with last taken as a position in that order (a last that is no tag answers from the
+// first tag). Harbor ordered tags by push time (goharbor/harbor#151, "By default, the tags are
+// ordered by time"), GHCR's order is undocumented and clients sort its answers themselves
+// (crazy-max/diun#518), and the OCI conformance suite did not check the order
+// (opencontainers/distribution-spec#583).
+func PushOrderListing() Option { return func(s *Server) { s.listing = pushOrder } }
+
+// byPush orders tags of repo by their first write (tags never written through this server last,
+// lexically).
+func (s *Server) byPush(repo string, tags []string) {
+	first := map[string]int{}
+	for i, a := range s.Assignments() {
+		if _, ok := first[a.Tag]; !ok && a.Repository == repo {
+			first[a.Tag] = i
+		}
+	}
+	slices.SortStableFunc(tags, func(a, b string) int {
+		ia, oka := first[a]
+		ib, okb := first[b]
+		switch {
+		case oka && okb:
+			return ia - ib
+		case oka:
+			return -1
+		case okb:
+			return 1
+		}
+		return 0
+	})
+}

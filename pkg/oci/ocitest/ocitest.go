@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,9 +51,12 @@ type Server struct {
 	// fronts wrap what serve answers with the misbehaviours of fronts.go, outermost first; front
 	// is serve behind them. lag delays tag listings (ListingLag, ReplicaLag). release is closed
 	// when the test ends, so that stalled requests return and the server can close.
-	fronts  []func(http.Handler) http.Handler
-	front   http.Handler
-	lag     *lag
+	fronts []func(http.Handler) http.Handler
+	front  http.Handler
+	lag    *lag
+	// listing is how tags/list departs from the distribution spec's paging (IgnoreLast,
+	// PushOrderListing); 0 for none.
+	listing listingQuirk
 	release chan struct{}
 	stalled atomic.Int64
 	dropped atomic.Int64
@@ -185,7 +189,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
-	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/tags/list") && (s.pageSize > 0 || s.lag != nil):
+	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/tags/list") && (s.pageSize > 0 || s.lag != nil || s.listing != 0):
 		s.listTags(w, r)
 	case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/"):
 		s.putManifest(w, r)
@@ -284,9 +288,12 @@ func (s *Server) listTags(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sort.Strings(list.Tags)
+	repo, _ := repositoryOf(r.URL.Path)
 	if s.lag != nil {
-		repo, _ := repositoryOf(r.URL.Path)
 		list.Tags = s.lag.listed(repo, list.Tags)
+	}
+	if s.listing == pushOrder {
+		s.byPush(repo, list.Tags)
 	}
 	n := s.pageSize
 	if n <= 0 {
@@ -296,16 +303,30 @@ func (s *Server) listTags(w http.ResponseWriter, r *http.Request) {
 		n = q
 	}
 	start := 0
+	cursor, _ := strconv.Atoi(r.URL.Query().Get("next_page"))
+	if s.listing == ignoreLast && cursor > 1 {
+		start = min((cursor-1)*n, len(list.Tags))
+	}
 	if last := r.URL.Query().Get("last"); last != "" {
-		start = sort.SearchStrings(list.Tags, last)
-		if start < len(list.Tags) && list.Tags[start] == last {
-			start++
+		switch s.listing {
+		case ignoreLast:
+		case pushOrder:
+			// The tag after last in push order; a last that is no tag answers from the first.
+			start = slices.Index(list.Tags, last) + 1
+		default:
+			start = sort.SearchStrings(list.Tags, last)
+			if start < len(list.Tags) && list.Tags[start] == last {
+				start++
+			}
 		}
 	}
 	end := min(start+n, len(list.Tags))
 	page := list.Tags[start:end]
 	if end < len(list.Tags) {
 		next := url.Values{"n": {strconv.Itoa(n)}, "last": {page[len(page)-1]}}
+		if s.listing == ignoreLast {
+			next = url.Values{"n": {strconv.Itoa(n)}, "next_page": {strconv.Itoa(max(cursor, 1) + 1)}}
+		}
 		w.Header().Set("Link", fmt.Sprintf(`<%s?%s>; rel="next"`, r.URL.Path, next.Encode()))
 	}
 	w.Header().Set("Content-Type", "application/json")
