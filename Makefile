@@ -92,7 +92,7 @@ fuzz:
 
 # bench measures build-rc and tag-validated against the same steps scripted with Flux's OCI client
 # and with crane, on Debian's docker-registry on 127.0.0.1 behind a request-counting front, and
-# prints the tables of the README's performance section (about 1.5 minutes; 3 from a cold cache),
+# prints the tables of docs/performance.md (about 1.5 minutes; 3 from a cold cache),
 # then the peak memory of packing a 1 GiB sparse file and a 256 MiB incompressible one (30 s).
 bench: deps
 	cd bench && $(GO) run .
