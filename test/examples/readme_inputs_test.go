@@ -52,6 +52,18 @@ func TestReferenceDocumentsEveryInputAndOutput(t *testing.T) {
 	}
 }
 
+// README.md links the reference, so a reader finds every input from it.
+func TestREADMELinksTheReference(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "]("+referenceDoc+")") {
+		t.Errorf("README.md does not link %s", referenceDoc)
+	}
+}
+
 // readmeSection is the text of a Markdown file from a heading line to the next heading of the same or a higher
 // level, or "" when there is no such heading.
 func readmeSection(readme, heading string) string {
