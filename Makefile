@@ -48,7 +48,7 @@ e2e-flux-capture: deps
 	GO=$(GO) ./test/flux/components/build.sh all >/dev/null
 	cd test/flux && OCIPROMOTE_FLUX_CAPTURE=$(CURDIR)/testdata/events $(GO) test -count=1 -timeout 30m ./...
 
-# e2e runs the example workflows (examples/github/workflows, as the README shows them) with
+# e2e runs the example workflows (examples/github/workflows, as README.md links them) with
 # nektos/act on this host against a real distribution registry: builds, the three promotion
 # routes, ignored events and a rollback, checking tags and step outputs after each run. The first
 # run installs act v0.2.89 into the user cache with go install (about 40 s).
@@ -92,7 +92,7 @@ fuzz:
 
 # bench measures build-rc and tag-validated against the same steps scripted with Flux's OCI client
 # and with crane, on Debian's docker-registry on 127.0.0.1 behind a request-counting front, and
-# prints the tables of the README's performance section (about 1.5 minutes; 3 from a cold cache),
+# prints the tables of docs/performance.md (about 1.5 minutes; 3 from a cold cache),
 # then the peak memory of packing a 1 GiB sparse file and a 256 MiB incompressible one (30 s).
 bench: deps
 	cd bench && $(GO) run .

@@ -26,7 +26,7 @@ import (
 )
 
 // These tests pin every request a step sends to the in-memory registry, in order. The counts are
-// the ones the README's performance section reports; a change that adds a request fails here.
+// the ones docs/performance.md reports; a change that adds a request fails here.
 
 // kinds names each request after the n-th by its ocitest.Kind, with the reference for manifests
 // (digests written as "@digest", claim tags as "claim <version> of <short sha>"). Blob uploads run side by side, so a run of them is sorted.

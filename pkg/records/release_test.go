@@ -361,11 +361,11 @@ func TestCommentRequests(t *testing.T) {
 	}
 }
 
-// The README shows a release's notes and a pull request comment as GitHub renders them from these
-// very goldens; a change to either must reach the README too.
-func TestREADMEShowsTheGoldens(t *testing.T) {
+// docs/github.md shows a release's notes and a pull request comment as GitHub renders them from
+// these very goldens; a change to either must reach docs/github.md too.
+func TestDocsShowTheGoldens(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	readme, err := os.ReadFile(filepath.Join("..", "..", "docs", "github.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,7 +375,7 @@ func TestREADMEShowsTheGoldens(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !strings.Contains(string(readme), "```markdown\n"+string(golden)+"```") {
-			t.Errorf("README.md does not show testdata/%s verbatim in a markdown block; copy it there", name)
+			t.Errorf("docs/github.md does not show testdata/%s verbatim in a markdown block; copy it there", name)
 		}
 	}
 }

@@ -1,6 +1,6 @@
-// Package act runs the example workflows of examples/github/workflows, unchanged (the README shows
-// them byte for byte; test/examples checks that), with nektos/act on this host against a real
-// distribution registry on loopback: a push builds a release candidate, Flux-shaped
+// Package act runs the example workflows of examples/github/workflows, unchanged (README.md
+// links them; test/examples checks any block of README.md or docs/ that shows one byte for
+// byte), with nektos/act on this host against a real distribution registry on loopback: a push builds a release candidate, Flux-shaped
 // repository_dispatch and status events and a manual workflow_dispatch promote, events that must
 // not promote are ignored, a re-run of each workflow writes nothing, a rollback puts live back,
 // and while its hold is on a report of a new candidate is answered held and writes nothing. The

@@ -34,8 +34,8 @@ func repoRoot(t *testing.T) string {
 const workflowsDir = "examples/github/workflows"
 
 // exampleWorkflows reads every example workflow, checking that the test has a scenario for each
-// (the names in scenarios). The README shows them byte for byte (test/examples checks that), so
-// what people copy from the README is what runs here.
+// (the names in scenarios). README.md links them (test/examples checks that), so
+// what people copy from it is what runs here.
 func exampleWorkflows(t *testing.T, root string, scenarios []string) map[string][]byte {
 	t.Helper()
 	workflows := map[string][]byte{}

@@ -7,41 +7,64 @@ import (
 	"testing"
 )
 
-// The README's "Inputs and outputs" section documents every input and output of each pipeline
-// binary, in that binary's subsection: each name appears there in backticks.
-func TestREADMEDocumentsEveryInputAndOutput(t *testing.T) {
+// referenceDoc is where every input and output of each binary is documented: docs/reference.md,
+// which README.md links.
+const referenceDoc = "docs/reference.md"
+
+// docs/reference.md documents every input and output of each binary and ocipromote subcommand,
+// in that command's subsection: each name appears there in backticks.
+func TestReferenceDocumentsEveryInputAndOutput(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	doc, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(referenceDoc)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	bin := buildBinaries(t, root)
 	outputs := binaryOutputs(t, root, bin)
-	for _, name := range []string{"build-rc", "dispatch-receiver", "tag-validated"} {
-		section := readmeSection(string(readme), "### "+name)
+	for _, argv := range [][]string{
+		{"build-rc"}, {"dispatch-receiver"}, {"tag-validated"},
+		{"ocipromote", "status"}, {"ocipromote", "rollback"}, {"ocipromote", "hold"}, {"ocipromote", "prune"},
+	} {
+		name := strings.Join(argv, " ")
+		section := readmeSection(string(doc), "### "+name)
 		if section == "" {
-			t.Errorf("README.md has no section ### %s", name)
+			t.Errorf("%s has no section ### %s", referenceDoc, name)
 			continue
 		}
-		specs, err := parseHelp(string(runBinary(t, bin, name, "--help")))
+		specs, err := parseHelp(string(runBinary(t, bin, argv[0], append(argv[1:], "--help")...)))
 		if err != nil {
 			t.Fatal(err)
 		}
+		if len(specs) == 0 {
+			t.Errorf("%s --help lists no input: the check would pass on nothing", name)
+		}
 		for input := range specs {
 			if !strings.Contains(section, "`"+input+"`") {
-				t.Errorf("README.md ### %s does not document the input `%s`", name, input)
+				t.Errorf("%s ### %s does not document the input `%s`", referenceDoc, name, input)
 			}
 		}
 		for _, output := range outputs[name] {
 			if !strings.Contains(section, "`"+output+"`") {
-				t.Errorf("README.md ### %s does not document the output `%s`", name, output)
+				t.Errorf("%s ### %s does not document the output `%s`", referenceDoc, name, output)
 			}
 		}
 	}
 }
 
-// readmeSection is the text from a heading line to the next heading of the same or a higher
+// README.md links the reference, so a reader finds every input from it.
+func TestREADMELinksTheReference(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "]("+referenceDoc+")") {
+		t.Errorf("README.md does not link %s", referenceDoc)
+	}
+}
+
+// readmeSection is the text of a Markdown file from a heading line to the next heading of the same or a higher
 // level, or "" when there is no such heading.
 func readmeSection(readme, heading string) string {
 	start := strings.Index(readme, "\n"+heading+"\n")

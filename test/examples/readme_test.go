@@ -3,7 +3,9 @@ package examples
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -12,14 +14,14 @@ import (
 )
 
 var (
-	// examplePath is the first line of a README block that shows an example file.
+	// examplePath is the first line of a README or docs/ block that shows an example file.
 	examplePath = regexp.MustCompile(`^# (examples/[A-Za-z0-9._/-]+)$`)
 	// wholeFile marks a yaml block that shows a whole workflow or Kubernetes object: such a block
 	// must name its file, or it could drift from every tested file unnoticed.
 	wholeFile = regexp.MustCompile(`(?m)^(jobs|apiVersion):`)
 )
 
-// readmeBlock is one fenced yaml block of a README.
+// readmeBlock is one fenced yaml block of a README or docs/ page.
 type readmeBlock struct {
 	line    int    // the line of its first content line, 1-based
 	path    string // the example file its first line names, "" when it names none
@@ -84,8 +86,8 @@ func readmeProblems(root string, readme []byte, required []string) []string {
 	return problems
 }
 
-// exampleFiles are the files the README must show: every workflow of examples/github/workflows
-// and every Flux object of examples/flux.
+// exampleFiles are the files README.md must link, and docs/ show or link: every workflow of
+// examples/github/workflows and every Flux object of examples/flux.
 func exampleFiles(t *testing.T, root string) []string {
 	t.Helper()
 	files := findFiles(t, root, filepath.Join("examples", "github", "workflows"), ".yaml", ".yml")
@@ -96,17 +98,84 @@ func exampleFiles(t *testing.T, root string) []string {
 	return files
 }
 
-// The README shows every example workflow and Flux object byte for byte, so what people copy
-// from the README is what the tests check, and no example is left out of it.
-func TestREADMEShowsExamplesAsTheyAre(t *testing.T) {
+// mdLink matches the target of a Markdown link: [text](target).
+var mdLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+
+// linked returns the repository paths a Markdown file at dir (relative to the repository root,
+// "." for the root) links to, anchors left off.
+func linked(dir string, doc []byte) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range mdLink.FindAllSubmatch(doc, -1) {
+		target, _, _ := strings.Cut(string(m[1]), "#")
+		if target == "" || strings.Contains(target, "://") {
+			continue
+		}
+		out[path.Clean(path.Join(dir, target))] = true
+	}
+	return out
+}
+
+// docsProblems checks README.md and the docs/ pages against the example files under root: in
+// every page, each block that names a file shows it byte for byte and each block that shows a
+// whole workflow or object names its file (readmeProblems); README.md links every file of
+// required, so what people copy is the tested file itself; and docs/ shows or links each one.
+// pages maps a page's repository path to its content.
+func docsProblems(root string, pages map[string][]byte, required []string) []string {
+	var problems []string
+	inDocs := map[string]bool{}
+	for _, name := range slices.Sorted(maps.Keys(pages)) {
+		for _, p := range readmeProblems(root, pages[name], nil) {
+			problems = append(problems, name+": "+p)
+		}
+		if !strings.HasPrefix(name, "docs/") {
+			continue
+		}
+		for l := range linked(path.Dir(name), pages[name]) {
+			inDocs[l] = true
+		}
+		blocks, _ := readmeBlocks(pages[name])
+		for _, b := range blocks {
+			if b.path != "" {
+				inDocs[b.path] = true
+			}
+		}
+	}
+	readme := linked(".", pages["README.md"])
+	for _, f := range required {
+		if !readme[f] {
+			problems = append(problems, fmt.Sprintf("README.md: no link to %s (write [...](%s))", f, f))
+		}
+		if !inDocs[f] {
+			problems = append(problems, fmt.Sprintf("docs/: no page shows or links %s", f))
+		}
+	}
+	return problems
+}
+
+// README.md links every example workflow and Flux object, docs/ shows or links each, and any
+// block of README.md or docs/ that shows one shows it byte for byte: what people copy is what the
+// tests check, and no example is left out.
+func TestDocsShowExamplesAsTheyAre(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	pages := map[string][]byte{}
+	names := []string{"README.md"}
+	docs, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range readmeProblems(root, readme, exampleFiles(t, root)) {
-		t.Errorf("README.md: %s", p)
+	for _, d := range docs {
+		names = append(names, "docs/"+filepath.Base(d))
+	}
+	for _, name := range names {
+		b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages[name] = b
+	}
+	for _, p := range docsProblems(root, pages, exampleFiles(t, root)) {
+		t.Error(p)
 	}
 }
 
@@ -172,7 +241,43 @@ func TestREADMEExampleBlocks(t *testing.T) {
 	}
 }
 
-// Every example file the README must show is found, wherever it sits under the two directories.
+func TestDocsExampleLinks(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "examples"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const content = "# examples/a.yaml\napiVersion: v1\nkind: A\n"
+	if err := os.WriteFile(filepath.Join(root, "examples", "a.yaml"), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	required := []string{"examples/a.yaml"}
+	tests := []struct {
+		name         string
+		readme, docs string
+		wantErr      string // "" when the pages are consistent
+	}{
+		{"linked from both", "see [a](examples/a.yaml)\n", "see [a](../examples/a.yaml#L2)\n", ""},
+		{"shown in docs", "[a](examples/a.yaml)\n", "```yaml\n" + content + "```\n", ""},
+		{"not linked from README", "examples/a.yaml\n", "[a](../examples/a.yaml)\n", "README.md: no link to examples/a.yaml"},
+		{"README links it relative to docs", "[a](../examples/a.yaml)\n", "[a](../examples/a.yaml)\n", "README.md: no link"},
+		{"docs link it relative to the root", "[a](examples/a.yaml)\n", "[a](examples/a.yaml)\n", "docs/: no page shows or links"},
+		{"docs show it wrong", "[a](examples/a.yaml)\n", "```yaml\n# examples/a.yaml\nkind: B\n```\n", "docs/x.md: line 2: the block differs"},
+		{"README shows a whole file unnamed", "[a](examples/a.yaml)\n```yaml\napiVersion: v1\n```\n", "[a](../examples/a.yaml)\n", "README.md: line 3: a yaml block"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pages := map[string][]byte{"README.md": []byte(tc.readme), "docs/x.md": []byte(tc.docs)}
+			got := strings.Join(docsProblems(root, pages, required), "\n")
+			if tc.wantErr == "" && got != "" || tc.wantErr != "" && !strings.Contains(got, tc.wantErr) {
+				t.Errorf("problems %q, want %q", got, tc.wantErr)
+			}
+		})
+	}
+}
+
+// Every example file README.md must link is found, wherever it sits under the two directories.
 func TestExampleFilesAreRequired(t *testing.T) {
 	t.Parallel()
 	files := exampleFiles(t, repoRoot(t))

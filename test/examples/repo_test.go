@@ -1,6 +1,7 @@
 // Package examples checks what users copy from ocipromote: the Flux objects under examples/flux
 // decode into Flux's own API types, the action and workflow files follow the project's Actions
-// rules and match the binaries, and the README shows the example files as they are.
+// rules and match the binaries, README.md links the example files, and docs/ shows them as they
+// are or links them.
 //
 // It is a module of its own so that Flux's API modules never become dependencies of ocipromote.
 package examples
