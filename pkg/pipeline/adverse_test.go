@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -264,5 +265,38 @@ func adverseRound(t *testing.T, sc registryScenario, seed uint64, fig *roundFigu
 		if rolled.Hold.Tag == "" {
 			t.Error("the rollback reports no hold record")
 		}
+	}
+}
+
+// Issue 12: on a registry whose tag list lags behind its writes, tag-validated run right after
+// build-rc refused the candidate as "never offered to integration": integration-<s> was not
+// listed yet, though a read by tag saw it. It reads that tag before refusing.
+func TestTagValidatedRightAfterBuildOnALaggingListing(t *testing.T) {
+	t.Parallel()
+	const lag = time.Second
+	f := newFixture(t, ocitest.ListingLag(lag))
+	reg := f.repo("acme/lagging")
+	ctx := context.Background()
+	in := buildIn(manifests(t, "lagging"), sha(1))
+	in.Settle = lag + 100*time.Millisecond
+	b, err := BuildRC(ctx, reg, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// build-rc waits out the settle time after its claim, before its last writes: a listing
+	// made at once does not show integration-<s> yet.
+	list, err := reg.Tags(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(list, "integration-"+sha(1)[:7]) {
+		t.Fatalf("the listing shows integration-<s> %s after its write; the test needs a lagging listing", lag)
+	}
+	p, err := TagValidated(ctx, reg, PromoteInput{Revision: revision(b), Settle: lag + 100*time.Millisecond, Pause: quickPause})
+	if err != nil {
+		t.Fatalf("tag-validated right after build-rc: %v", err)
+	}
+	if p.Reason != promote.Promoted {
+		t.Errorf("reason = %s, want %s", p.Reason, promote.Promoted)
 	}
 }

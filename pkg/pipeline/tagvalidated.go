@@ -330,6 +330,9 @@ func integrationOfSha(ctx context.Context, reg Registry, list []string, sha stri
 	return "", "", fmt.Errorf("sha %s is ambiguous in %s (%s): give more characters or the full sha", sha, reg.Name(), strings.Join(names, ", "))
 }
 
+// defaultShortLen is build-rc's default short_sha_length.
+const defaultShortLen = 7
+
 // integrationOfDigest checks that the artifact was offered to integration: an integration-<s> of
 // its commit points at it. It returns <s>.
 func integrationOfDigest(ctx context.Context, reg Registry, list []string, digest, sha, what string) (string, error) {
@@ -340,6 +343,17 @@ func integrationOfDigest(ctx context.Context, reg Registry, list []string, diges
 		}
 	}
 	if len(shorts) == 0 {
+		// A registry whose tag list lags behind its writes (docs/reliability.md) may not list an
+		// integration-<s> build-rc wrote a moment ago, while a read by tag sees it: read the one
+		// of the default short sha length before refusing.
+		s := sha[:min(len(sha), defaultShortLen)]
+		at, err := reg.Resolve(ctx, tags.Integration(s))
+		switch {
+		case err == nil && at == digest:
+			return s, nil
+		case err != nil && !errors.Is(err, oci.ErrNotFound):
+			return "", err
+		}
 		return "", fmt.Errorf("%w: artifact %s (commit %s) has no %s<sha> tag in %s: it was never offered to integration", ErrInvalidCandidate, digest, sha, tags.IntegrationPrefix, reg.Name())
 	}
 	var elsewhere []string
