@@ -112,6 +112,10 @@ current-context: loopback
 	controller("notification-controller", filepath.Join(c.notification, "bin", "notification-controller"),
 		"--events-addr="+k.notificationAddr, "--receiverAddr="+freeAddr(t))
 	storage := freeAddr(t)
+	// source-controller refuses a storage path that does not exist ("invalid dir path").
+	if err := os.MkdirAll(filepath.Join(dir, "storage"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	events := "--events-addr=http://" + k.notificationAddr + "/"
 	controller("source-controller", filepath.Join(c.controllers, "bin", "source-controller"), events,
 		"--storage-path="+filepath.Join(dir, "storage"), "--storage-addr="+storage, "--storage-adv-addr="+storage)

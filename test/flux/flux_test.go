@@ -232,6 +232,9 @@ func TestFlux(t *testing.T) {
 				inputs[strings.ToLower(name)] = v
 			}
 		}
+		// No GitHub records API here, as for build-rc and tag-validated: test/act and test/e2e
+		// check the live deployment the rollback writes.
+		inputs["deployments"] = "false"
 		args := strings.Fields(s.Run)
 		r := runStep(t, p.bin+"/"+args[0], t.TempDir(), inputs, nil, args[1:]...)
 		t.Logf("rollback: %v", r)
