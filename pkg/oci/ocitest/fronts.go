@@ -140,11 +140,7 @@ func Stall(method, path string) Option {
 	return func(s *Server) {
 		front(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 			if (method == "" || r.Method == method) && re.MatchString(r.URL.Path) {
-				s.stalled.Add(1)
-				select {
-				case <-s.release:
-				case <-r.Context().Done():
-				}
+				s.stall(r)
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -159,7 +155,6 @@ func StallBody(method, path string) Option {
 	return func(s *Server) {
 		front(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 			if (method == "" || r.Method == method) && re.MatchString(r.URL.Path) {
-				s.stalled.Add(1)
 				w.Header().Set("Content-Type", "application/json")
 				w.Header().Set("Content-Length", "4096")
 				w.WriteHeader(http.StatusOK)
@@ -167,14 +162,20 @@ func StallBody(method, path string) Option {
 				if f, ok := w.(http.Flusher); ok {
 					f.Flush()
 				}
-				select {
-				case <-s.release:
-				case <-r.Context().Done():
-				}
+				s.stall(r)
 				return
 			}
 			next.ServeHTTP(w, r)
 		})(s)
+	}
+}
+
+// stall holds r unanswered until the test ends (ReleaseStalls) or the client gives up, counting it.
+func (s *Server) stall(r *http.Request) {
+	s.stalled.Add(1)
+	select {
+	case <-s.release:
+	case <-r.Context().Done():
 	}
 }
 
@@ -264,11 +265,7 @@ func StallSome(fraction float64, seed uint64) Option {
 			stall := rnd.Float64() < fraction
 			mu.Unlock()
 			if stall {
-				s.stalled.Add(1)
-				select {
-				case <-s.release:
-				case <-r.Context().Done():
-				}
+				s.stall(r)
 				return
 			}
 			next.ServeHTTP(w, r)
