@@ -121,6 +121,9 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 		pause = claim.JitteredPause
 	}
 	var contended error
+	// verified is the digest whose signature was checked: a contended attempt decides again but
+	// checks the same artifact, which would cost its registry requests again.
+	verified := ""
 	for attempt := 1; attempt <= promoteAttempts; attempt++ {
 		if attempt > 1 {
 			if err := claim.Backoff(ctx, attempt-1, in.Settle, pause); err != nil {
@@ -152,10 +155,11 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 			return PromoteResult{}, fmt.Errorf("%s: %w", reg.Name(), err)
 		}
 		res := PromoteResult{Reason: d.Reason, Detail: d.Detail, Version: d.Version, Digest: c.Digest, Sha: c.sha, RC: c.RCTag, Writes: d.Writes, DryRun: in.DryRun, Tags: list}
-		if d.Promote() && in.Verify != nil {
+		if d.Promote() && in.Verify != nil && verified != c.Digest {
 			if err := in.Verify(ctx, c.Digest, c.manifest.Annotations()); err != nil {
 				return PromoteResult{Digest: c.Digest, Sha: c.sha}, fmt.Errorf("%w: %w; nothing written", ErrInvalidCandidate, err)
 			}
+			verified = c.Digest
 		}
 		if in.DryRun && d.Promote() {
 			res.Reason = promote.WouldPromote
