@@ -374,7 +374,11 @@ type Pause func(ctx context.Context, attempt int) error
 
 // JitteredPause spreads concurrent claimants apart so that they stop colliding.
 func JitteredPause(ctx context.Context, attempt int) error {
-	d := time.Duration(50+rand.IntN(200*attempt)) * time.Millisecond
+	return wait(ctx, time.Duration(50+rand.IntN(200*attempt))*time.Millisecond)
+}
+
+// wait sleeps for d, or until ctx ends.
+func wait(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -394,14 +398,7 @@ func Backoff(ctx context.Context, attempt int, settle time.Duration, pause Pause
 	if err := pause(ctx, attempt); err != nil || settle <= 0 {
 		return err
 	}
-	t := time.NewTimer(time.Duration(rand.Int64N(int64(2*settle) * int64(attempt))))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return wait(ctx, time.Duration(rand.Int64N(int64(2*settle)*int64(attempt))))
 }
 
 // confirmAttempts bounds how often Listed lists while the registry's listing lags behind the
@@ -436,12 +433,8 @@ func listed(ctx context.Context, name string, list func(context.Context) ([]stri
 	if err != nil || settle <= 0 {
 		return tags, err
 	}
-	t := time.NewTimer(settle)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-t.C:
+	if err := wait(ctx, settle); err != nil {
+		return nil, err
 	}
 	if tags, err = list(ctx); err != nil {
 		return nil, err
