@@ -203,32 +203,41 @@ func sameAsFile(root, path string, block []byte) error {
 	return fmt.Errorf("the block differs from %s", path)
 }
 
-func TestREADMEExampleBlocks(t *testing.T) {
-	t.Parallel()
+// exampleContent is the one example file of exampleRoot, examples/a.yaml.
+const exampleContent = "# examples/a.yaml\napiVersion: v1\nkind: A\n"
+
+// exampleRoot is a repository holding one example file, examples/a.yaml.
+func exampleRoot(t *testing.T) string {
+	t.Helper()
 	root := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(root, "examples"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	const content = "# examples/a.yaml\napiVersion: v1\nkind: A\n"
-	if err := os.WriteFile(filepath.Join(root, "examples", "a.yaml"), []byte(content), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(root, "examples", "a.yaml"), []byte(exampleContent), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return root
+}
+
+func TestREADMEExampleBlocks(t *testing.T) {
+	t.Parallel()
+	root := exampleRoot(t)
 	required := []string{"examples/a.yaml"}
 	tests := []struct {
 		name    string
 		readme  string
 		wantErr string // "" when the README is consistent
 	}{
-		{"same", "text\n```yaml\n" + content + "```\n", ""},
-		{"snippets are free", "```yaml\n" + content + "```\n```yaml\nkind: B\n```\n```yaml\n  jobs:\n```\n```sh\n# examples/a.yaml\n```\n", ""},
+		{"same", "text\n```yaml\n" + exampleContent + "```\n", ""},
+		{"snippets are free", "```yaml\n" + exampleContent + "```\n```yaml\nkind: B\n```\n```yaml\n  jobs:\n```\n```sh\n# examples/a.yaml\n```\n", ""},
 		{"differs", "```yaml\n# examples/a.yaml\napiVersion: v1\nkind: B\n```\n", "differs"},
 		{"missing trailing line", "```yaml\n# examples/a.yaml\n```\n", "differs"},
-		{"names a missing file", "```yaml\n" + content + "```\n```yml\n# examples/b.yaml\nkind: A\n```\n", "names examples/b.yaml"},
+		{"names a missing file", "```yaml\n" + exampleContent + "```\n```yml\n# examples/b.yaml\nkind: A\n```\n", "names examples/b.yaml"},
 		{"unclosed", "```yaml\n# examples/a.yaml\nkind: A\n", "never closed"},
 		{"block deleted", "text\n", "no yaml block shows examples/a.yaml"},
 		{"header line deleted", "```yaml\napiVersion: v1\nkind: A\n```\n", "lacks its first line"},
-		{"workflow without header", "```yaml\n" + content + "```\n```yaml\nname: x\njobs:\n  a: {}\n```\n", "lacks its first line"},
-		{"header not first", "```yaml\n\n" + content + "```\n", "lacks its first line"},
+		{"workflow without header", "```yaml\n" + exampleContent + "```\n```yaml\nname: x\njobs:\n  a: {}\n```\n", "lacks its first line"},
+		{"header not first", "```yaml\n\n" + exampleContent + "```\n", "lacks its first line"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -243,14 +252,7 @@ func TestREADMEExampleBlocks(t *testing.T) {
 
 func TestDocsExampleLinks(t *testing.T) {
 	t.Parallel()
-	root := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(root, "examples"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	const content = "# examples/a.yaml\napiVersion: v1\nkind: A\n"
-	if err := os.WriteFile(filepath.Join(root, "examples", "a.yaml"), []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	root := exampleRoot(t)
 	required := []string{"examples/a.yaml"}
 	tests := []struct {
 		name         string
@@ -258,7 +260,7 @@ func TestDocsExampleLinks(t *testing.T) {
 		wantErr      string // "" when the pages are consistent
 	}{
 		{"linked from both", "see [a](examples/a.yaml)\n", "see [a](../examples/a.yaml#L2)\n", ""},
-		{"shown in docs", "[a](examples/a.yaml)\n", "```yaml\n" + content + "```\n", ""},
+		{"shown in docs", "[a](examples/a.yaml)\n", "```yaml\n" + exampleContent + "```\n", ""},
 		{"not linked from README", "examples/a.yaml\n", "[a](../examples/a.yaml)\n", "README.md: no link to examples/a.yaml"},
 		{"README links it relative to docs", "[a](../examples/a.yaml)\n", "[a](../examples/a.yaml)\n", "README.md: no link"},
 		{"docs link it relative to the root", "[a](examples/a.yaml)\n", "[a](examples/a.yaml)\n", "docs/: no page shows or links"},
