@@ -16,7 +16,6 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/ocipromote/ocipromote/pkg/actionio"
-	"github.com/ocipromote/ocipromote/pkg/artifact"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
 	"github.com/ocipromote/ocipromote/pkg/records"
@@ -55,30 +54,7 @@ func verifier(v *actionio.Values, reg *oci.Repository, log *slog.Logger) (func(c
 	if _, err := sign.GitHubPolicy(v.Get("signer_repository"), v.Get("signer_workflow"), ""); err != nil {
 		return nil, actionio.Usagef("%v", err)
 	}
-	tr, err := sign.LoadTrustedRoot(v.Get("trusted_root"))
-	if err != nil {
-		return nil, err
-	}
-	ver, err := sign.NewVerifier(tr)
-	if err != nil {
-		return nil, err
-	}
-	repo, opts := reg.Remote()
-	return func(ctx context.Context, digest string, annotations map[string]string) error {
-		p, err := sign.GitHubPolicy(v.Get("signer_repository"), v.Get("signer_workflow"), annotations[artifact.AnnotationRevision])
-		if err != nil {
-			return err
-		}
-		verdict, err := sign.Check(ctx, ver, repo.Digest(digest), p, opts...)
-		if err != nil {
-			return err
-		}
-		if verdict.Outcome != sign.Signed {
-			return &sign.RefusedError{Digest: digest, Verdict: verdict}
-		}
-		log.Info("signature verified", "digest", digest, "signer", verdict.Signer.Identity, "commit", verdict.Signer.Commit)
-		return nil
-	}, nil
+	return sign.Candidates(v.Get("trusted_root"), v.Get("signer_repository"), v.Get("signer_workflow"), reg, log)
 }
 
 func outputs(r pipeline.PromoteResult) actionio.Outputs {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -12,6 +13,9 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/verify"
+
+	"github.com/ocipromote/ocipromote/pkg/artifact"
+	"github.com/ocipromote/ocipromote/pkg/oci"
 )
 
 // LoadTrustedRoot reads a Sigstore trusted_root.json (the public-good one is the
@@ -107,4 +111,34 @@ func (v *Verifier) findings(d name.Digest, refs []Referrer) []Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// Candidates checks, before a promotion writes, that the candidate with this digest (and these
+// manifest annotations) is signed by workflow on main of repository at the commit of its revision
+// annotation: a *RefusedError says what was found instead. trustedRoot is a trusted_root.json.
+func Candidates(trustedRoot, repository, workflow string, reg *oci.Repository, log *slog.Logger) (func(ctx context.Context, digest string, annotations map[string]string) error, error) {
+	tr, err := LoadTrustedRoot(trustedRoot)
+	if err != nil {
+		return nil, err
+	}
+	ver, err := NewVerifier(tr)
+	if err != nil {
+		return nil, err
+	}
+	repo, opts := reg.Remote()
+	return func(ctx context.Context, digest string, annotations map[string]string) error {
+		p, err := GitHubPolicy(repository, workflow, annotations[artifact.AnnotationRevision])
+		if err != nil {
+			return err
+		}
+		verdict, err := Check(ctx, ver, repo.Digest(digest), p, opts...)
+		if err != nil {
+			return err
+		}
+		if verdict.Outcome != Signed {
+			return &RefusedError{Digest: digest, Verdict: verdict}
+		}
+		log.Info("signature verified", "digest", digest, "signer", verdict.Signer.Identity, "commit", verdict.Signer.Commit)
+		return nil
+	}, nil
 }
