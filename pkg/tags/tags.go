@@ -30,11 +30,21 @@ func Validated(short string) string { return ValidatedPrefix + short }
 // sha of 4 to 40 lower-case hex characters. It returns the tag's prefix and <s>.
 func ParseMarker(tag string) (prefix, short string, ok bool) {
 	for _, p := range []string{ShaPrefix, IntegrationPrefix, ValidatedPrefix} {
-		if s, found := strings.CutPrefix(tag, p); found && ref.IsHex(s) && len(s) >= 4 && len(s) <= 40 {
+		if s, ok := CutMarker(tag, p); ok {
 			return p, s, true
 		}
 	}
 	return "", "", false
+}
+
+// CutMarker reads tag as the marker prefix+<s>, <s> a short sha of 4 to 40 lower-case hex
+// characters, and returns <s>. It is ParseMarker for one prefix, such as a stage's (package stage).
+func CutMarker(tag, prefix string) (short string, ok bool) {
+	s, found := strings.CutPrefix(tag, prefix)
+	if !found || !ref.IsHex(s) || len(s) < 4 || len(s) > 40 {
+		return "", false
+	}
+	return s, true
 }
 
 // Short is the first n characters of a full sha.

@@ -407,6 +407,10 @@ const (
 	IntegrationFilter     = ".*-rc.*"
 )
 
+// StableConstraint is the live cluster's selection in the shipped Flux examples, and the last
+// stage's in any chain: the highest stable version, with no semverFilter.
+const StableConstraint = ">= 0.0.0"
+
 // Foreign returns the tags a selection (constraint and optional semverFilter, as Select takes
 // them) would consider that the pipeline did not write in its own forms: a release candidate is
 // X.Y.Z-rc.N (N from 1, no build metadata) and a stable version X.Y.Z, each with an optional "v".
