@@ -137,7 +137,7 @@ func Gate(in GateInput) Verdict {
 		}
 		deferred = append(deferred, Deferral{Gate: gate, Detail: why + "; it must pass there again"})
 		timed = false
-	case in.Pass.At.Add(in.Soak).After(in.Now):
+	case in.Soak > 0 && in.Pass.At.Add(in.Soak).After(in.Now):
 		end := in.Pass.At.Add(in.Soak)
 		deferred = append(deferred, Deferral{Gate: GateSoak, Until: end,
 			Detail: fmt.Sprintf("soaking for %s since %s; it ends at %s", in.Soak, stamp(in.Pass.At), stamp(end))})
