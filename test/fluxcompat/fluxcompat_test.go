@@ -183,18 +183,7 @@ func selectTag(ctx context.Context, t *testing.T, client *fluxoci.Client, repo, 
 	if err != nil {
 		t.Fatalf("list tags of %s: %v", repo, err)
 	}
-	if filter != "" {
-		re := regexp.MustCompile(filter)
-		tags = slices.DeleteFunc(tags, func(tag string) bool { return !re.MatchString(tag) })
-	}
-	c, err := semver.NewConstraint(constraint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s selected
-	if sorted := fluxversion.Sort(c, tags); len(sorted) > 0 {
-		s.tag = sorted[0]
-	}
+	s := selected{tag: fluxPick(t, tags, constraint, filter)}
 
 	all, err := crane.ListTags(repo)
 	if err != nil {
@@ -229,6 +218,24 @@ func selectTag(ctx context.Context, t *testing.T, client *fluxoci.Client, repo, 
 		}
 	}
 	return s
+}
+
+// fluxPick is the tag an OCIRepository with this semver (and semverFilter) picks among tags, by
+// Flux's code: the filter first, then fluxcd/pkg/version's parse, constraint check and sort.
+func fluxPick(t *testing.T, tags []string, constraint, filter string) string {
+	t.Helper()
+	if filter != "" {
+		re := regexp.MustCompile(filter)
+		tags = slices.DeleteFunc(slices.Clone(tags), func(tag string) bool { return !re.MatchString(tag) })
+	}
+	c, err := semver.NewConstraint(constraint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sorted := fluxversion.Sort(c, tags); len(sorted) > 0 {
+		return sorted[0]
+	}
+	return ""
 }
 
 // buildBinaries builds the shipped binaries from the main module (with its own go.mod and
