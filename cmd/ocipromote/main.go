@@ -4,6 +4,7 @@
 //	ocipromote rollback --repository R --to VERSION|SHA|DIGEST --reason TEXT   put live back, and hold promotion
 //	ocipromote hold set|release|show --repository R --reason TEXT   stop, resume or show automatic promotion
 //	ocipromote prune    --repository R --keep-stable N --keep-rc-days D [--dry-run]   remove old artifacts
+//	ocipromote stages   [--stages dev,preprod,prod] [--format text|yaml]   each stage's tags and Flux selection
 //
 // Inputs follow the other binaries: a flag, else INPUT_<NAME>, else the GitHub context; --json
 // prints the result as JSON.
@@ -26,6 +27,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/prune"
 	"github.com/ocipromote/ocipromote/pkg/records"
+	"github.com/ocipromote/ocipromote/pkg/stage"
 	"github.com/ocipromote/ocipromote/pkg/status"
 	"github.com/ocipromote/ocipromote/pkg/step"
 )
@@ -87,6 +89,17 @@ var (
 			step.DryRunInput,
 		),
 	}
+	stagesCommand = actionio.Command{
+		Name:    name + " stages",
+		Summary: "print each stage's tags, marker and Flux OCIRepository selection (semver, semverFilter), and check the stages, windows and soak inputs; reads no registry",
+		Inputs: []actionio.Input{
+			{Name: "stages", Default: stage.Default, Usage: "the stages in promotion order, separated by commas: the first takes every build (X.Y.Z-rc.N), the last is stable (X.Y.Z), one between gets X.Y.Z-<stage>.N"},
+			{Name: "windows", List: true, Usage: "change windows of the promotions into a stage, STAGE=DAYS HH:MM-HH:MM ZONE, e.g. prod=Mon-Thu 09:00-16:00 Europe/London; several per stage allowed"},
+			{Name: "soak", List: true, Usage: "how long a candidate runs healthy in a stage before it leaves it, STAGE=DURATION, e.g. preprod=2h"},
+			{Name: "tag_prefix", Usage: "prefix of version tags: empty or v (as build-rc's)"},
+			{Name: "format", Default: "text", Usage: "text (a table) or yaml (each stage's OCIRepository spec.ref); --json prints JSON"},
+		},
+	}
 )
 
 const usage = `ocipromote: operate the promotion pipeline of one artifact repository
@@ -98,6 +111,7 @@ Usage:
   ocipromote hold release --repository R [--reason TEXT] [--dry-run]
   ocipromote hold show    --repository R
   ocipromote prune        --repository R --keep-stable N --keep-rc-days D [--prune-stable] [--dry-run]
+  ocipromote stages       [--stages dev,preprod,prod] [--windows STAGE=WINDOW]... [--soak STAGE=DURATION]... [--format text|yaml] [--json]
 
 Run "ocipromote COMMAND --help" for a command's inputs.
 `
@@ -121,6 +135,8 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 		return runHold(ctx, a, rest, stdout, stderr, env)
 	case "prune":
 		return runPrune(ctx, a, rest, stdout, stderr, env)
+	case "stages":
+		return runStages(a, rest, stdout, stderr)
 	default:
 		return actionio.Usagef("unknown command %q; run %s --help", cmd, name)
 	}
@@ -436,6 +452,47 @@ func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdou
 	}
 	// stdout carries the result itself; the outputs go to GITHUB_OUTPUT.
 	return actionio.Report(a, io.Discard, stderr, false, "prune: "+res.Summary(), outs)
+}
+
+func runStages(a *githubactions.Action, args []string, stdout, stderr io.Writer) error {
+	v, err := actionio.Parse(stagesCommand, a, args, stdout)
+	if err != nil {
+		return err
+	}
+	format := v.Get("format")
+	if format != "text" && format != "yaml" {
+		return actionio.Usagef("format must be text or yaml, got %q (--json prints JSON)", format)
+	}
+	chain, err := stage.Parse(v.Get("stages"))
+	if err != nil {
+		return actionio.Usagef("stages: %v", err)
+	}
+	windows, err := stage.ParseWindows(chain, strings.Split(v.Get("windows"), "\n"))
+	if err != nil {
+		return actionio.Usagef("%v", err)
+	}
+	soaks, err := stage.ParseSoak(chain, strings.Split(v.Get("soak"), "\n"))
+	if err != nil {
+		return actionio.Usagef("%v", err)
+	}
+	r, err := chain.Describe(v.Get("tag_prefix"), windows, soaks)
+	if err != nil {
+		return actionio.Usagef("tag_prefix: %v", err)
+	}
+	switch {
+	case v.JSON:
+		err = encodeJSON(stdout, r)
+	case format == "yaml":
+		err = r.YAML(stdout)
+	default:
+		err = r.Text(stdout)
+	}
+	if err != nil {
+		return err
+	}
+	outs := actionio.Outputs{actionio.List("stages", chain.Names()), {Name: "first", Value: chain.First()}, {Name: "last", Value: chain.Last()}}
+	// stdout carries the report itself; the outputs go to GITHUB_OUTPUT.
+	return actionio.Report(a, io.Discard, stderr, false, "stages: "+r.Summary(), outs)
 }
 
 func main() { os.Exit(step.Main(name, run, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) }

@@ -24,7 +24,7 @@ func TestReferenceDocumentsEveryInputAndOutput(t *testing.T) {
 	outputs := binaryOutputs(t, root, bin)
 	for _, argv := range [][]string{
 		{"build-rc"}, {"dispatch-receiver"}, {"tag-validated"},
-		{"ocipromote", "status"}, {"ocipromote", "rollback"}, {"ocipromote", "hold"}, {"ocipromote", "prune"},
+		{"ocipromote", "status"}, {"ocipromote", "rollback"}, {"ocipromote", "hold"}, {"ocipromote", "prune"}, {"ocipromote", "stages"},
 	} {
 		name := strings.Join(argv, " ")
 		section := readmeSection(string(doc), "### "+name)
