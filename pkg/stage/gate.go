@@ -175,12 +175,12 @@ func Gate(in GateInput) Verdict {
 	}
 	v := Verdict{Reason: deferred[0].Gate, Deferred: deferred, Detail: deferred[0].Detail}
 	if !in.Held && timed {
-		at, ok := in.Windows.NextOpen(earliest)
-		if ok {
+		// A zone that leaves no window open in the weeks searched leaves no time to give.
+		if at, ok := in.Windows.NextOpen(earliest); ok {
 			v.At = at
-		}
-		if len(deferred) > 1 || !at.Equal(deferred[0].Until) {
-			v.Detail = fmt.Sprintf("%s; it may go at %s", gateDetails(deferred), stamp(at))
+			if len(deferred) > 1 || !at.Equal(deferred[0].Until) {
+				v.Detail = fmt.Sprintf("%s; it may go at %s", gateDetails(deferred), stamp(at))
+			}
 		}
 	}
 	return v
