@@ -89,6 +89,7 @@ fuzz:
 	$(GO) test -run=NONE -fuzz='^FuzzParseRepository$$' -fuzztime=$(FUZZTIME) ./pkg/oci
 	$(GO) test -run=NONE -fuzz='^FuzzCheckRepository$$' -fuzztime=$(FUZZTIME) ./pkg/step
 	$(GO) test -run=NONE -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./pkg/actionio
+	$(GO) test -run=NONE -fuzz='^FuzzStageTags$$' -fuzztime=$(FUZZTIME) ./pkg/stage
 
 # bench measures build-rc and tag-validated against the same steps scripted with Flux's OCI client
 # and with crane, on Debian's docker-registry on 127.0.0.1 behind a request-counting front, and
