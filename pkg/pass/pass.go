@@ -198,8 +198,8 @@ func ParseTag(tag string) (name, short string, n uint64, ok bool) {
 // IsTag reports whether tag is a pass record tag.
 func IsTag(tag string) bool { _, _, _, ok := ParseTag(tag); return ok }
 
-// numbers returns the numbers of the record tags in list that start with prefix, and of the
-// claims on such tags, ascending, each once; tags are the record tags among them.
+// numbers returns the record tags in list that start with prefix, ascending by number, and the
+// highest number claimed for such a tag (0 when none).
 func numbers(list []string, prefix string) (records []numbered, claimed uint64) {
 	for _, t := range list {
 		if _, _, n, ok := ParseTag(t); ok && strings.HasPrefix(t, prefix) {
