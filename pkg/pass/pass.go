@@ -264,6 +264,31 @@ func History(ctx context.Context, reg Reader, list []string, name, digest string
 	return out, nil
 }
 
+// Evidence is what the records of one candidate in one stage say (Standing), with the records.
+type Evidence struct {
+	Stage   string  `json:"stage"`
+	Digest  string  `json:"digest"`
+	Records []Entry `json:"records"`
+	// Passed is true when a pass came after the last failure; PassedAt is the first such pass,
+	// which a soak counts from.
+	Passed   bool      `json:"passed"`
+	PassedAt time.Time `json:"passed_at,omitzero"`
+	// Cancelled is true when a failure came after a pass and no pass since.
+	Cancelled bool `json:"cancelled"`
+}
+
+// Read reads the records of candidate digest in stage name from list (History) and what they say
+// (Standing).
+func Read(ctx context.Context, reg Reader, list []string, name, digest string) (Evidence, error) {
+	entries, err := History(ctx, reg, list, name, digest)
+	if err != nil {
+		return Evidence{}, err
+	}
+	ev := Evidence{Stage: name, Digest: digest, Records: entries}
+	ev.PassedAt, ev.Passed, ev.Cancelled = Standing(Records(entries))
+	return ev, nil
+}
+
 // Records are the records of entries.
 func Records(entries []Entry) []Record {
 	out := make([]Record, len(entries))

@@ -115,6 +115,10 @@ func TestWriteHistoryAndReplay(t *testing.T) {
 	if passedAt, passed, _ := pass.Standing(pass.Records(hist)); !passed || !passedAt.Equal(at(40)) {
 		t.Errorf("Standing = %s, %v; want passed at %s", passedAt, passed, at(40))
 	}
+	ev, err := pass.Read(ctx, reg, tagsOf(t, reg), "preprod", digest)
+	if err != nil || !ev.Passed || ev.Cancelled || !ev.PassedAt.Equal(at(40)) || len(ev.Records) != 3 {
+		t.Errorf("Read = %+v, %v; want passed at %s on 3 records", ev, err, at(40))
+	}
 	if other, err := pass.History(ctx, reg, tagsOf(t, reg), "prod", digest); err != nil || len(other) != 0 {
 		t.Errorf("prod's history = %v, %v; want none", other, err)
 	}
