@@ -2,7 +2,7 @@
 //
 //	ocipromote status   --repository R [--select NAME=CONSTRAINT]...   where each commit is, what each cluster selects
 //	ocipromote rollback --repository R --to VERSION|SHA|DIGEST --reason TEXT   put live back, and hold promotion
-//	ocipromote hold set|release|show --repository R --reason TEXT   stop, resume or show automatic promotion
+//	ocipromote hold set|release|show --repository R --reason TEXT [--stage S]   stop, resume or show automatic promotion
 //	ocipromote prune    --repository R --keep-stable N --keep-rc-days D [--dry-run]   remove old artifacts
 //	ocipromote stages   [--stages dev,preprod,prod] [--format text|yaml]   each stage's tags and Flux selection
 //
@@ -69,7 +69,10 @@ var (
 		Inputs: withRegistry(
 			actionio.Input{Name: "command", Usage: "set, release or show (on the command line, the word after hold: ocipromote hold set)"},
 			actionio.Input{Name: "reason", Usage: "why, recorded in the hold (required by set; release records \"released\" without it); a hold set while one is on keeps both reasons"},
-			actorInput, step.SettleInput, step.DryRunInput,
+			actorInput,
+			actionio.Input{Name: "stage", Usage: "the stage whose hold to set, release or show: a hold on a stage defers promotions into it (default: the last of stages, live by default, whose hold is hold-<n>)"},
+			actionio.Input{Name: "stages", Default: stage.Default, Usage: "the stages in promotion order, comma-separated; stage must be one of them"},
+			step.SettleInput, step.DryRunInput,
 		),
 	}
 	pruneCommand = actionio.Command{
@@ -107,9 +110,9 @@ const usage = `ocipromote: operate the promotion pipeline of one artifact reposi
 Usage:
   ocipromote status       --repository R [--select NAME=CONSTRAINT]... [--format text|markdown] [--json]
   ocipromote rollback     --repository R --to VERSION|SHA|DIGEST --reason TEXT [--force] [--dry-run]
-  ocipromote hold set     --repository R --reason TEXT [--dry-run]
-  ocipromote hold release --repository R [--reason TEXT] [--dry-run]
-  ocipromote hold show    --repository R
+  ocipromote hold set     --repository R --reason TEXT [--stage S] [--dry-run]
+  ocipromote hold release --repository R [--reason TEXT] [--stage S] [--dry-run]
+  ocipromote hold show    --repository R [--stage S]
   ocipromote prune        --repository R --keep-stable N --keep-rc-days D [--prune-stable] [--dry-run]
   ocipromote stages       [--stages dev,preprod,prod] [--windows STAGE=WINDOW]... [--soak STAGE=DURATION]... [--format text|yaml] [--json]
 
@@ -326,6 +329,18 @@ func runHold(ctx context.Context, a *githubactions.Action, args []string, stdout
 		return badVerb(verb)
 	}
 	// Inputs are checked before the registry is contacted.
+	chain, err := stage.Parse(v.Get("stages"))
+	if err != nil {
+		return actionio.Usagef("stages: %v", err)
+	}
+	stageName := v.Get("stage")
+	if stageName == "" {
+		stageName = chain.Last()
+	}
+	held, err := hold.StageOf(chain, stageName)
+	if err != nil {
+		return actionio.Usagef("stage: %v", err)
+	}
 	var rec hold.Record
 	if verb != "show" {
 		reason := v.Get("reason")
@@ -354,11 +369,11 @@ func runHold(ctx context.Context, a *githubactions.Action, args []string, stdout
 	var ch hold.Change
 	switch verb {
 	case "show":
-		ch.State, err = hold.Read(ctx, reg, list)
+		ch.State, err = held.Read(ctx, reg, list)
 	case "set":
-		ch, err = hold.Set(ctx, reg, list, rec, hold.Options{DryRun: v.Bool("dry_run"), Settle: settle})
+		ch, err = held.Set(ctx, reg, list, rec, hold.Options{DryRun: v.Bool("dry_run"), Settle: settle})
 	case "release":
-		ch, err = hold.Release(ctx, reg, list, rec, hold.Options{DryRun: v.Bool("dry_run"), Settle: settle})
+		ch, err = held.Release(ctx, reg, list, rec, hold.Options{DryRun: v.Bool("dry_run"), Settle: settle})
 	}
 	if err != nil {
 		return err
@@ -368,15 +383,21 @@ func runHold(ctx context.Context, a *githubactions.Action, args []string, stdout
 		{Name: "tag", Value: ch.State.Tag},
 		actionio.Bool("changed", ch.Wrote && !v.Bool("dry_run")),
 		{Name: "reason", Value: ch.State.Reason},
+		{Name: "stage", Value: stageName},
 	}
-	heading := "hold " + verb + ": " + ch.State.Describe()
+	// The last stage's hold is the hold, as it always was; another stage's is named.
+	subject := "hold"
+	if held != hold.Last {
+		subject = "hold of stage " + stageName
+	}
+	heading := subject + " " + verb + ": " + ch.State.Describe()
 	switch {
 	case verb == "show":
-		heading = "hold: " + ch.State.Describe()
+		heading = subject + ": " + ch.State.Describe()
 	case v.Bool("dry_run") && ch.Wrote:
-		heading = "hold " + verb + " (dry run): would write " + ch.State.Tag
+		heading = subject + " " + verb + " (dry run): would write " + ch.State.Tag
 	case !ch.Wrote:
-		heading = "hold " + verb + ": nothing to do, " + ch.State.Describe()
+		heading = subject + " " + verb + ": nothing to do, " + ch.State.Describe()
 	}
 	return actionio.Report(a, stdout, stderr, v.JSON, heading, outs)
 }

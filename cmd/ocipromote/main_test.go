@@ -451,3 +451,58 @@ func TestActorFallbacks(t *testing.T) {
 		})
 	}
 }
+
+// hold --stage freezes one stage of a chain: the last stage's hold is hold-<n> as always, another
+// stage's is hold-<stage>-<n>, and status shows both. A stage outside the chain, or a malformed
+// chain, is refused before the registry is contacted.
+func TestHoldPerStage(t *testing.T) {
+	t.Parallel()
+	_, repo, _ := promoted(t)
+	outputs := func(args ...string) map[string]string {
+		t.Helper()
+		r := steptest.Invoke(t, name, run, map[string]string{}, append(append([]string{"hold"}, args...), "--repository", repo, "--actor", "octocat", "--json")...)
+		var got map[string]string
+		if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
+			t.Fatalf("hold %v: exit %d, %v\n%s%s", args, r.Code, err, r.Stdout, r.Stderr)
+		}
+		return got
+	}
+	three := "dev, preprod ,prod"
+	if got := outputs("set", "--stage", "preprod", "--stages", three, "--reason", "load test"); got["tag"] != "hold-preprod-1" || got["hold"] != "on" || got["stage"] != "preprod" {
+		t.Errorf("set preprod = %v", got)
+	}
+	if got := outputs("set", "--stages", three, "--reason", "change freeze"); got["tag"] != "hold-1" || got["stage"] != "prod" {
+		t.Errorf("set without a stage = %v, want the last stage's hold-1", got)
+	}
+	if got := outputs("show"); got["tag"] != "hold-1" || got["hold"] != "on" || got["stage"] != "live" {
+		t.Errorf("show of the default chain = %v, want the last stage's hold-1", got)
+	}
+	if got := outputs("release", "--stage", "preprod", "--stages", three); got["tag"] != "hold-preprod-2" || got["hold"] != "off" {
+		t.Errorf("release preprod = %v", got)
+	}
+	if got := outputs("show", "--stage", "integration"); got["tag"] != "" || got["hold"] != "off" {
+		t.Errorf("show integration = %v, want never set", got)
+	}
+	r := steptest.Invoke(t, name, run, map[string]string{}, "status", "--repository", repo, "--json")
+	if r.Code != 0 {
+		t.Fatalf("status: exit %d\n%s", r.Code, r.Stderr)
+	}
+	steptest.CheckSchema(t, r.Stdout, filepath.Join("..", "..", "testdata", "schema", "ocipromote-status.json"))
+	rep := statusOf(t, repo)
+	if !rep.Hold.Held() || len(rep.StageHolds) != 1 || rep.StageHolds[0].Stage != "preprod" || rep.StageHolds[0].Held() {
+		t.Errorf("status: hold %+v, stage holds %+v", rep.Hold, rep.StageHolds)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--stage", "staging"}, `"staging" is not a stage of "integration,live"`},
+		{[]string{"--stages", "dev"}, "at least two stages"},
+		{[]string{"--stages", "dev,hold,prod"}, `stage "hold" is a word`},
+	} {
+		r := steptest.Invoke(t, name, run, map[string]string{}, append([]string{"hold", "show", "--repository", "127.0.0.1:1/none"}, tc.args...)...)
+		if r.Code != 2 || !strings.Contains(r.Stderr, tc.want) {
+			t.Errorf("hold show %v: exit %d, want 2 saying %q; stderr:\n%s", tc.args, r.Code, tc.want, r.Stderr)
+		}
+	}
+}

@@ -11,7 +11,8 @@
 // written by two artifacts. Both may back off; they then count each other's claims as taken and
 // choose again (Backoff).
 //
-// Hold records (hold-<n>, package hold) are claimed the same way, with the record's artifact as
+// Hold records (hold-<n> and hold-<stage>-<n>, package hold) and pass records
+// (pass-<stage>-<hex>-<n>, package pass) are claimed the same way, with the record's artifact as
 // claimant: claim-hold-<n>-<first 7 hex>-<first 12 hex of the record's digest>.
 //
 // The protocol needs one assumption of the registry, its listing bound L: a listing made at least
@@ -57,6 +58,7 @@ import (
 
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/ref"
+	"github.com/ocipromote/ocipromote/pkg/stage"
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
 
@@ -94,7 +96,11 @@ func New(version, short, digest string) (Claim, error) {
 // RecordPrefix starts the numbered records claimed like versions: hold-<n> (package hold).
 const RecordPrefix = "hold-"
 
-// NewRecord is the claim of record tag (hold-<n>) for the record artifact with manifest digest.
+// PassPrefix starts the pass records (package pass), claimed like hold records.
+const PassPrefix = "pass-"
+
+// NewRecord is the claim of a record tag (hold-<n>, hold-<stage>-<n> or pass-<stage>-<hex>-<n>)
+// for the record artifact with manifest digest.
 func NewRecord(tag, digest string) (Claim, error) {
 	hex, ok := strings.CutPrefix(digest, "sha256:")
 	if !ok || len(hex) < digestLen || !ref.IsHex(hex) {
@@ -102,16 +108,34 @@ func NewRecord(tag, digest string) (Claim, error) {
 	}
 	c, ok := Parse(Prefix + tag + "-" + hex[:7] + "-" + hex[:digestLen])
 	if !ok || c.v != nil {
-		return Claim{}, fmt.Errorf("cannot claim %q: not a record tag %s<n>", tag, RecordPrefix)
+		return Claim{}, fmt.Errorf("cannot claim %q: not a record tag (%s<n>, %s<stage>-<n> or %s<stage>-<hex>-<n>)", tag, RecordPrefix, RecordPrefix, PassPrefix)
 	}
 	return c, nil
 }
 
-// isRecord reports whether name is a record tag: RecordPrefix and a positive decimal without
-// leading zeros.
+// isRecord reports whether name is a record tag: a hold record of the last stage (hold-<n>) or
+// of another stage (hold-<stage>-<n>), or a pass record (pass-<stage>-<12 hex>-<n>), n a positive
+// decimal without leading zeros. Stage names have no '-' (package stage), so each form reads
+// one way only.
 func isRecord(name string) bool {
-	n, ok := strings.CutPrefix(name, RecordPrefix)
-	return ok && n != "" && n[0] != '0' && len(n) <= 20 && strings.Trim(n, "0123456789") == ""
+	parts := strings.Split(name, "-")
+	if !positive(parts[len(parts)-1]) {
+		return false
+	}
+	switch {
+	case parts[0]+"-" == RecordPrefix && len(parts) == 2:
+		return true
+	case parts[0]+"-" == RecordPrefix && len(parts) == 3:
+		return stage.ValidName(parts[1]) == nil
+	case parts[0]+"-" == PassPrefix && len(parts) == 4:
+		return stage.ValidName(parts[1]) == nil && len(parts[2]) == digestLen && ref.IsHex(parts[2])
+	}
+	return false
+}
+
+// positive reports whether s is a positive decimal without leading zeros, of at most 20 digits.
+func positive(s string) bool {
+	return s != "" && s[0] != '0' && len(s) <= 20 && strings.Trim(s, "0123456789") == ""
 }
 
 // Parse reads a claim tag.
@@ -155,7 +179,7 @@ func (c Claim) SemVer() *semver.Version { return c.v }
 // RivalPrefixes are the prefixes of every tag that may be a claim on c's version or record, c's
 // own included: claim-<version>- with the version spelled without and with a v (v1.0.0 and 1.0.0
 // are one version, and a tag holds neither build metadata nor another spelling of a strict
-// semantic version), or claim-hold-<n>-. A prefix may also match claims on other versions
+// semantic version), or claim-<record tag>-. A prefix may also match claims on other versions
 // (claim-1.0.0- matches claim-1.0.0-rc.1-…); Rival tells them apart.
 func (c Claim) RivalPrefixes() []string {
 	if c.v == nil {
@@ -168,7 +192,7 @@ func (c Claim) RivalPrefixes() []string {
 // same is true for claims by one claimant: one artifact of one commit.
 func (c Claim) same(o Claim) bool { return c.Short == o.Short && c.Digest == o.Digest }
 
-// Record reports whether the claim is on a record tag (hold-<n>) rather than a version.
+// Record reports whether the claim is on a record tag (a hold or pass record) rather than a version.
 func (c Claim) Record() bool { return c.v == nil }
 
 // sameName is true for claims on one version (v1.0.0 and 1.0.0 are one, as for Flux) or one record.

@@ -50,6 +50,16 @@ func TestParse(t *testing.T) {
 		{"claim-hold-0-aaaaaaa-aaaaaaaaaaaa", "", "", "", false},
 		{"claim-hold--aaaaaaa-aaaaaaaaaaaa", "", "", "", false},
 		{"claim-hold-x-aaaaaaa-aaaaaaaaaaaa", "", "", "", false},
+		{"claim-hold-prod-3-aaaaaaa-aaaaaaaaaaaa", "hold-prod-3", "aaaaaaa", "aaaaaaaaaaaa", true}, // a stage's hold
+		{"claim-hold-prod-03-aaaaaaa-aaaaaaaaaaaa", "", "", "", false},
+		{"claim-hold-Prod-3-aaaaaaa-aaaaaaaaaaaa", "", "", "", false},   // not a stage name
+		{"claim-hold-rc-3-aaaaaaa-aaaaaaaaaaaa", "", "", "", false},     // a reserved word
+		{"claim-hold-prod-x-3-aaaaaaa-aaaaaaaaaaaa", "", "", "", false}, // stage names have no '-'
+		{"claim-pass-dev-0123456789ab-1-aaaaaaa-aaaaaaaaaaaa", "pass-dev-0123456789ab-1", "aaaaaaa", "aaaaaaaaaaaa", true},
+		{"claim-pass-dev-0123456789a-1-aaaaaaa-aaaaaaaaaaaa", "", "", "", false}, // 11 hex
+		{"claim-pass-dev-0123456789ab-0-aaaaaaa-aaaaaaaaaaaa", "", "", "", false},
+		{"claim-pass-dev-1-aaaaaaa-aaaaaaaaaaaa", "", "", "", false},
+		{"claim-pass-3-aaaaaaa-aaaaaaaaaaaa", "", "", "", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.tag, func(t *testing.T) {

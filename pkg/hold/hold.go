@@ -1,4 +1,4 @@
-// Package hold lets operators take live out of the pipeline's hands. A hold stops automatic
+// Package hold lets operators take live, or any stage, out of the pipeline's hands. A hold stops automatic
 // promotion (tag-validated and dispatch-receiver answer "held" and write nothing) until it is
 // released; a rollback puts live back on a known-good artifact and sets a hold, so that a late
 // validation event cannot promote past it.
@@ -8,6 +8,12 @@
 // hold-<n> with n one more than the highest written or claimed so far, and the record with the
 // highest n is the current state. Record numbers are claimed like versions (package claim), so
 // two concurrent changes never write one hold-<n>. Flux ignores hold-<n> tags (they are not versions) and prune never removes them.
+//
+// With a chain of stages (package stage), each stage has its own hold, a change freeze on
+// promotions into it: the last (stable) stage keeps the hold-<n> records above, so the default
+// chain's hold is today's, and every other stage s has records hold-<s>-<n>, numbered, claimed
+// and read the same way but apart (Stage). A stage name has no '-' and starts with a letter, so
+// no tag is a record of two stages.
 package hold
 
 import (
@@ -33,6 +39,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/ref"
+	"github.com/ocipromote/ocipromote/pkg/stage"
 )
 
 // TagPrefix starts every hold record tag: hold-1, hold-2, …
@@ -157,39 +164,123 @@ func (s State) Describe() string {
 	return d
 }
 
-// Tag formats the tag of the n-th record.
-func Tag(n uint64) string { return TagPrefix + strconv.FormatUint(n, 10) }
+// Stage is the stage a hold is on, as its records spell it. The zero value, Last, is the last
+// (stable) stage of any chain, whose records are hold-<n>: today's hold of live. Any other stage
+// s is Stage(s), with records hold-<s>-<n>. StageOf gives it for a stage of a chain.
+type Stage string
 
-// ParseTag reads n from hold-<n>; n is a positive decimal without leading zeros, so that one
-// number has one tag.
-func ParseTag(tag string) (uint64, bool) {
-	s, ok := strings.CutPrefix(tag, TagPrefix)
+// Last is the hold of a chain's last stage: the hold-<n> records.
+const Last Stage = ""
+
+// StageOf is the hold of stage name in chain c: Last for its last stage, Stage(name) for another.
+func StageOf(c stage.Chain, name string) (Stage, error) {
+	if !c.Has(name) {
+		return "", fmt.Errorf("%w: %q is not a stage of %q; give one of them", stage.ErrInvalid, name, c.String())
+	}
+	if name == c.Last() {
+		return Last, nil
+	}
+	return Stage(name), nil
+}
+
+// Name is the stage's name in chain c (Last is c's last stage).
+func (s Stage) Name(c stage.Chain) string {
+	if s == Last {
+		return c.Last()
+	}
+	return string(s)
+}
+
+// Prefix starts every record tag of the stage's hold and no other hold's: hold- for Last (with a
+// number after it, see ParseTag), hold-<stage>- for another stage.
+func (s Stage) Prefix() string {
+	if s == Last {
+		return TagPrefix
+	}
+	return TagPrefix + string(s) + "-"
+}
+
+// Tag formats the tag of the stage's n-th record.
+func (s Stage) Tag(n uint64) string { return s.Prefix() + strconv.FormatUint(n, 10) }
+
+// ParseTag reads n from a record tag of the stage's hold; n is a positive decimal without
+// leading zeros, so that one number has one tag. hold-<stage>-<n> is no tag of Last, and
+// hold-<n> no tag of a stage.
+func (s Stage) ParseTag(tag string) (uint64, bool) {
+	rest, ok := strings.CutPrefix(tag, s.Prefix())
 	if !ok {
 		return 0, false
 	}
-	n, err := strconv.ParseUint(s, 10, 64)
-	if err != nil || n == 0 || strconv.FormatUint(n, 10) != s {
+	n, err := strconv.ParseUint(rest, 10, 64)
+	if err != nil || n == 0 || strconv.FormatUint(n, 10) != rest {
 		return 0, false
 	}
 	return n, true
 }
 
-// IsTag reports whether tag is a hold record tag.
-func IsTag(tag string) bool { _, ok := ParseTag(tag); return ok }
-
-// Latest returns the highest hold record tag in list and its number ("" and 0 when none).
-func Latest(list []string) (string, uint64) {
+// Latest returns the highest record tag of the stage's hold in list and its number ("" and 0
+// when none).
+func (s Stage) Latest(list []string) (string, uint64) {
 	var best uint64
 	for _, t := range list {
-		if n, ok := ParseTag(t); ok && n > best {
+		if n, ok := s.ParseTag(t); ok && n > best {
 			best = n
 		}
 	}
 	if best == 0 {
 		return "", 0
 	}
-	return Tag(best), best
+	return s.Tag(best), best
 }
+
+// StageOfTag reads whose hold record tag is: hold-<n> is Last's, hold-<stage>-<n> the stage's
+// (a valid stage name, package stage).
+func StageOfTag(tag string) (Stage, uint64, bool) {
+	if n, ok := Last.ParseTag(tag); ok {
+		return Last, n, true
+	}
+	rest, ok := strings.CutPrefix(tag, TagPrefix)
+	if !ok {
+		return "", 0, false
+	}
+	name, _, ok := strings.Cut(rest, "-")
+	if !ok || stage.ValidName(name) != nil {
+		return "", 0, false
+	}
+	n, ok := Stage(name).ParseTag(tag)
+	if !ok {
+		return "", 0, false
+	}
+	return Stage(name), n, true
+}
+
+// Stages are the stages with a hold record in list, Last first if it has one, then by name.
+func Stages(list []string) []Stage {
+	seen := map[Stage]bool{}
+	for _, t := range list {
+		if s, _, ok := StageOfTag(t); ok {
+			seen[s] = true
+		}
+	}
+	out := make([]Stage, 0, len(seen))
+	for s := range seen {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Tag formats the tag of the n-th record of the last stage's hold (hold-<n>).
+func Tag(n uint64) string { return Last.Tag(n) }
+
+// ParseTag reads n from hold-<n>, a record of the last stage's hold (Last.ParseTag).
+func ParseTag(tag string) (uint64, bool) { return Last.ParseTag(tag) }
+
+// IsTag reports whether tag is a hold record tag of any stage: hold-<n> or hold-<stage>-<n>.
+func IsTag(tag string) bool { _, _, ok := StageOfTag(tag); return ok }
+
+// Latest returns the highest hold-<n> tag in list and its number (Last.Latest).
+func Latest(list []string) (string, uint64) { return Last.Latest(list) }
 
 // Reader is what reading the hold needs of a repository.
 type Reader interface {
@@ -212,10 +303,15 @@ var _ Registry = (*oci.Repository)(nil)
 // cannot read.
 var ErrNotARecord = errors.New("not a hold record")
 
-// Read returns the current hold given the repository's tag list. It costs nothing when no hold
-// was ever set, and one HEAD and one GET otherwise.
+// Read returns the current hold of the last stage given the repository's tag list (Last.Read).
 func Read(ctx context.Context, reg Reader, list []string) (State, error) {
-	tag, _ := Latest(list)
+	return Last.Read(ctx, reg, list)
+}
+
+// Read returns the stage's current hold given the repository's tag list. It costs nothing when
+// no hold was ever set, and one HEAD and one GET otherwise.
+func (s Stage) Read(ctx context.Context, reg Reader, list []string) (State, error) {
+	tag, _ := s.Latest(list)
 	if tag == "" {
 		return State{Record: Record{State: Off}}, nil
 	}
@@ -229,28 +325,34 @@ func Read(ctx context.Context, reg Reader, list []string) (State, error) {
 	}
 	rec, err := recordFrom(m)
 	if err != nil {
-		return State{}, fmt.Errorf("%s:%s (%s): %w; every hold-<n> tag must point at a record written by ocipromote", reg.Name(), tag, digest, err)
+		return State{}, fmt.Errorf("%s:%s (%s): %w; every %s<n> tag must point at a record written by ocipromote", reg.Name(), tag, digest, err, s.Prefix())
 	}
 	return State{Record: rec, Tag: tag}, nil
 }
 
-// History reads every hold record in list, highest number (the current hold) first: what each
-// change said, and who made it when. Like Read, it fails on a hold-<n> tag that is not a record.
+// History reads every record of the last stage's hold in list (Last.History).
 func History(ctx context.Context, reg Reader, list []string) ([]State, error) {
+	return Last.History(ctx, reg, list)
+}
+
+// History reads every record of the stage's hold in list, highest number (the current hold)
+// first: what each change said, and who made it when. Like Read, it fails on a record tag that
+// is not a record.
+func (s Stage) History(ctx context.Context, reg Reader, list []string) ([]State, error) {
 	type numbered struct {
 		n   uint64
 		tag string
 	}
 	var found []numbered
 	for _, t := range list {
-		if n, ok := ParseTag(t); ok {
+		if n, ok := s.ParseTag(t); ok {
 			found = append(found, numbered{n, t})
 		}
 	}
 	slices.SortFunc(found, func(a, b numbered) int { return cmp.Compare(b.n, a.n) })
 	out := make([]State, 0, len(found))
 	for _, f := range found {
-		st, err := Read(ctx, reg, []string{f.tag})
+		st, err := s.Read(ctx, reg, []string{f.tag})
 		if err != nil {
 			return nil, err
 		}
@@ -259,13 +361,16 @@ func History(ctx context.Context, reg Reader, list []string) ([]State, error) {
 	return out, nil
 }
 
-// Current lists the repository's tags and reads the current hold.
-func Current(ctx context.Context, reg Reader) (State, error) {
+// Current lists the repository's tags and reads the last stage's current hold.
+func Current(ctx context.Context, reg Reader) (State, error) { return Last.Current(ctx, reg) }
+
+// Current lists the repository's tags and reads the stage's current hold.
+func (s Stage) Current(ctx context.Context, reg Reader) (State, error) {
 	list, err := reg.Tags(ctx)
 	if err != nil {
 		return State{}, err
 	}
-	return Read(ctx, reg, list)
+	return s.Read(ctx, reg, list)
 }
 
 // recordFrom reads a record from its manifest. Its reason and actor are cleaned (cleanText), and a
@@ -371,13 +476,23 @@ const maxAttempts = 10
 // be: no later record could be written, and a record nobody reads must never be written.
 var ErrCounterExhausted = errors.New("the hold record counter is exhausted")
 
-// Set turns the hold on with rec (its State is set to On). A hold on already keeps its reason
-// and gains rec's (see joinReasons), unless it holds it already. A hold on for another rollback
-// target than rec.Digest is replaced by rec, so the record says why live is where it is; list is
-// a tag listing made during this run.
+// Set turns the last stage's hold on (Last.Set).
 func Set(ctx context.Context, reg Writer, list []string, rec Record, o Options) (Change, error) {
+	return Last.Set(ctx, reg, list, rec, o)
+}
+
+// Release turns the last stage's hold off (Last.Release).
+func Release(ctx context.Context, reg Writer, list []string, rec Record, o Options) (Change, error) {
+	return Last.Release(ctx, reg, list, rec, o)
+}
+
+// Set turns the stage's hold on with rec (its State is set to On). A hold on already keeps its
+// reason and gains rec's (see joinReasons), unless it holds it already. A hold on for another
+// rollback target than rec.Digest is replaced by rec, so the record says why the stage is where
+// it is; list is a tag listing made during this run.
+func (s Stage) Set(ctx context.Context, reg Writer, list []string, rec Record, o Options) (Change, error) {
 	rec.State = On
-	cur, err := Read(ctx, reg, list)
+	cur, err := s.Read(ctx, reg, list)
 	if err != nil {
 		return Change{}, err
 	}
@@ -386,34 +501,34 @@ func Set(ctx context.Context, reg Writer, list []string, rec Record, o Options) 
 			return Change{State: cur}, err
 		}
 	}
-	return write(ctx, reg, list, rec, o)
+	return s.write(ctx, reg, list, rec, o)
 }
 
-// Release turns the hold off with rec (its State is set to Off), unless it is off already.
-func Release(ctx context.Context, reg Writer, list []string, rec Record, o Options) (Change, error) {
+// Release turns the stage's hold off with rec (its State is set to Off), unless it is off already.
+func (s Stage) Release(ctx context.Context, reg Writer, list []string, rec Record, o Options) (Change, error) {
 	rec.State = Off
-	cur, err := Read(ctx, reg, list)
+	cur, err := s.Read(ctx, reg, list)
 	if err != nil {
 		return Change{}, err
 	}
 	if !cur.Held() {
 		return Change{State: cur}, nil
 	}
-	return write(ctx, reg, list, rec, o)
+	return s.write(ctx, reg, list, rec, o)
 }
 
 // next is the number of the next record: one above every record written and every record claimed
 // (a claimed number is taken, as a claimed version is).
-func next(reg Reader, list []string) (uint64, error) {
-	_, n := Latest(list)
+func (s Stage) next(reg Reader, list []string) (uint64, error) {
+	_, n := s.Latest(list)
 	for _, c := range claim.All(list) {
-		if m, ok := ParseTag(c.Version); ok && c.Record() && m > n {
+		if m, ok := s.ParseTag(c.Version); ok && c.Record() && m > n {
 			n = m
 		}
 	}
 	if n == math.MaxUint64 {
-		return 0, fmt.Errorf("%w: %s holds %s (or a claim on it), the highest number a hold record can have, so no record can follow it and the hold can no longer change. ocipromote numbers records one by one from hold-1, so someone else wrote it: check what it says, delete that tag and its claim-%s-… tag from the repository, and run again",
-			ErrCounterExhausted, reg.Name(), Tag(n), Tag(n))
+		return 0, fmt.Errorf("%w: %s holds %s (or a claim on it), the highest number a hold record can have, so no record can follow it and the hold can no longer change. ocipromote numbers records one by one from %s, so someone else wrote it: check what it says, delete that tag and its claim-%s-… tag from the repository, and run again",
+			ErrCounterExhausted, reg.Name(), s.Tag(n), s.Tag(1), s.Tag(n))
 	}
 	return n + 1, nil
 }
@@ -424,7 +539,7 @@ func next(reg Reader, list []string) (uint64, error) {
 // therefore never write one record tag, and the one with the higher number decides. It returns
 // once a listing made o.Settle after the record was listed shows it, so every step that lists
 // afterwards sees the change.
-func write(ctx context.Context, reg Writer, list []string, rec Record, o Options) (Change, error) {
+func (s Stage) write(ctx context.Context, reg Writer, list []string, rec Record, o Options) (Change, error) {
 	img, err := Image(rec)
 	if err != nil {
 		return Change{}, err
@@ -443,11 +558,11 @@ func write(ctx context.Context, reg Writer, list []string, rec Record, o Options
 	}
 	var rivals []string
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		n, err := next(reg, list)
+		n, err := s.next(reg, list)
 		if err != nil {
 			return Change{}, err
 		}
-		tag := Tag(n)
+		tag := s.Tag(n)
 		if o.DryRun {
 			return Change{State: State{Record: rec, Tag: tag}, Wrote: true}, nil
 		}

@@ -1,8 +1,8 @@
 // Package prune keeps an artifact repository from filling up. It removes the artifacts of old
 // release candidates and, beyond the newest N, old stable versions, and never what a cluster
 // selects, what is still pending (a release candidate tag-validated would still promote, by the
-// promote package's rules), what is young, what carries a tag the pipeline did not write, or a
-// hold record.
+// promote package's rules), what is young, what carries a tag the pipeline did not write, a hold
+// record of any stage, or a pass record.
 //
 // Registries delete whole manifests, not single tags: distribution's DELETE of a manifest takes
 // every tag on it along, and GitHub's Packages API deletes a package version with all its tags.
@@ -21,6 +21,7 @@ import (
 
 	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/hold"
+	"github.com/ocipromote/ocipromote/pkg/pass"
 	"github.com/ocipromote/ocipromote/pkg/tags"
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
@@ -95,7 +96,8 @@ func (p Plan) Tags() []string {
 
 // Decide applies the rules to every manifest of the repository; list is its complete tag list.
 // An entry stays, with the first reason that applies, when:
-//   - a tag on it is a hold record;
+//   - a tag on it is a hold record of any stage (hold-<n>, hold-<stage>-<n>) or a pass record
+//     (pass-<stage>-<hex>-<n>), or a claim on one;
 //   - it is protected (a selection picks it, or it is the current rollback target);
 //   - a tag on it is not one the pipeline writes (anything but X.Y.Z-rc.N, X.Y.Z, sha-,
 //     integration-, validated- and claim- tags), since another tool or a person relies on it;
@@ -132,8 +134,12 @@ func Decide(list []string, entries []Entry, r Rules) (Plan, error) {
 
 func keepReason(list []string, e Entry, r Rules, newest map[string]bool) string {
 	for _, t := range e.Tags {
-		if c, ok := claim.Parse(t); hold.IsTag(t) || ok && c.Record() {
+		c, ok := claim.Parse(t)
+		switch {
+		case hold.IsTag(t) || ok && c.Record() && hold.IsTag(c.Version):
 			return "hold record " + t + " (hold records are never removed)"
+		case pass.IsTag(t) || ok && c.Record():
+			return "pass record " + t + " (pass records are never removed: promotions rest on them)"
 		}
 	}
 	if why, ok := r.Protect[e.Digest]; ok {

@@ -91,12 +91,18 @@ func Run(ctx context.Context, reg status.Registry, del Deleter, o Options) (Resu
 			rules.Protect[d] = fmt.Sprintf("selected by %s (%s picks %s)", s.Name, s.Constraint, tag)
 		}
 	}
-	h, err := hold.Read(ctx, reg, list)
-	if err != nil {
-		return Result{}, err
-	}
-	if h.Held() && h.Digest != "" {
-		rules.Protect[h.Digest] = "live was rolled back to it and the hold is on (" + h.Tag + ")"
+	for _, st := range hold.Stages(list) {
+		h, err := st.Read(ctx, reg, list)
+		if err != nil {
+			return Result{}, err
+		}
+		if h.Held() && h.Digest != "" {
+			where := "live"
+			if st != hold.Last {
+				where = "stage " + string(st)
+			}
+			rules.Protect[h.Digest] = where + " was rolled back to it and the hold is on (" + h.Tag + ")"
+		}
 	}
 	var entries []Entry
 	for d, ts := range idx.ByDigest() {

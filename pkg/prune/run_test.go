@@ -19,6 +19,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
+	"github.com/ocipromote/ocipromote/pkg/pass"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
 	"github.com/ocipromote/ocipromote/pkg/prune"
 	"github.com/ocipromote/ocipromote/pkg/prune/packagestest"
@@ -520,5 +521,60 @@ func TestNewDeleter(t *testing.T) {
 				t.Errorf("NewDeleter(%s, %+v) = %s, want %s", tc.repo, tc.o, got, tc.want)
 			}
 		})
+	}
+}
+
+// A stage's hold and the pass records are never pruned, however old: a stage's hold that names
+// an artifact (a rollback of that stage) keeps it as live's does, and the evidence of every stage
+// stays with the claims on its numbers.
+func TestRunKeepsStageRecords(t *testing.T) {
+	t.Parallel()
+	_, reg, digests := history(t)
+	ctx := context.Background()
+	list, err := reg.Tags(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	freeze, err := hold.Stage("preprod").Set(ctx, reg, list, hold.Record{Reason: "preprod rolled back", Actor: "a", Time: day, Digest: digests["b"]}, hold.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evidence, err := pass.Write(ctx, reg, list, pass.Record{Stage: "dev", Digest: digests["d"], Kind: pass.Pass, Revision: "0.0.3-rc.1", Cluster: "dev", Time: day}, pass.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := prune.Run(ctx, reg, &recorder{}, prune.Options{Rules: prune.Rules{KeepStable: 1, KeepRCDays: 1, Now: now}, Selectors: status.DefaultSelectors})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Deleted) != 0 {
+		t.Errorf("deleted %+v, want nothing", res.Deleted)
+	}
+	reasons := map[string]string{}
+	for _, it := range res.Plan.Keep {
+		for _, tag := range it.Tags {
+			reasons[tag] = it.Reason
+		}
+	}
+	for tag, want := range map[string]string{
+		freeze.State.Tag:   "hold record",
+		evidence.Entry.Tag: "pass record",
+		"sha-bbbbbbb":      "stage preprod was rolled back to it and the hold is on (hold-preprod-1)",
+	} {
+		if !strings.Contains(reasons[tag], want) {
+			t.Errorf("%s kept for %q, want %q", tag, reasons[tag], want)
+		}
+	}
+	claims := 0
+	for tag, why := range reasons {
+		if c, ok := claim.Parse(tag); ok && c.Record() {
+			claims++
+			if !strings.Contains(why, "record") {
+				t.Errorf("claim %s kept for %q", tag, why)
+			}
+		}
+	}
+	if claims != 2 {
+		t.Errorf("%d record claims kept, want 2 (one per record)", claims)
 	}
 }

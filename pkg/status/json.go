@@ -24,6 +24,9 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	if out.HoldRecords == nil {
 		out.HoldRecords = []hold.State{}
 	}
+	if out.StageHolds == nil {
+		out.StageHolds = []StageHold{}
+	}
 	if r.Hold.Tag == "" {
 		out.Hold = struct {
 			State string `json:"state"`

@@ -12,18 +12,20 @@ import (
 )
 
 // HoldLine is the hold in one line.
-func (r Report) HoldLine() string {
+func (r Report) HoldLine() string { return holdLine(r.Hold) }
+
+func holdLine(h hold.State) string {
 	switch {
-	case r.Hold.Tag == "":
+	case h.Tag == "":
 		return "off (never set)"
-	case r.Hold.Held():
-		s := "ON: " + r.Hold.Describe()
-		if r.Hold.Digest != "" {
-			s += fmt.Sprintf("; rolled back to %s", r.Hold.Digest)
+	case h.Held():
+		s := "ON: " + h.Describe()
+		if h.Digest != "" {
+			s += fmt.Sprintf("; rolled back to %s", h.Digest)
 		}
 		return s
 	}
-	return "off: " + r.Hold.Describe()
+	return "off: " + h.Describe()
 }
 
 // Headline is the report in one line: the hold, and what each selection picks.
@@ -39,6 +41,11 @@ func (r Report) Headline() string {
 		}
 		parts = append(parts, p)
 	}
+	for _, h := range r.StageHolds {
+		if h.Held() {
+			parts = append(parts, "hold of stage "+h.Stage+" "+hold.On)
+		}
+	}
 	return strings.Join(parts, "; ")
 }
 
@@ -47,6 +54,9 @@ func (r Report) Text(w io.Writer) error {
 	fmt.Fprintf(w, "repository %s\nhold: %s\n", r.Repository, r.HoldLine())
 	for _, h := range r.earlierHolds() {
 		fmt.Fprintf(w, "  earlier: %s\n", h.Describe())
+	}
+	for _, h := range r.StageHolds {
+		fmt.Fprintf(w, "hold of stage %s: %s\n", h.Stage, holdLine(h.State))
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -87,6 +97,9 @@ func (r Report) Markdown() string {
 			fmt.Fprintf(&b, "- %s\n", cell(h.Describe()))
 		}
 		b.WriteString("\n")
+	}
+	for _, h := range r.StageHolds {
+		fmt.Fprintf(&b, "**hold of stage %s:** %s\n\n", code(h.Stage), cell(holdLine(h.State)))
 	}
 	b.WriteString("| selection | constraint | tag | commit | digest | hold |\n|---|---|---|---|---|---|\n")
 	for _, s := range r.Selections {

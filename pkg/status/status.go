@@ -126,8 +126,18 @@ type Report struct {
 	Hold       hold.State  `json:"hold"`
 	// HoldRecords are every hold record, highest number (the current hold) first.
 	HoldRecords []hold.State `json:"hold_records"`
+	// StageHolds are the current holds of the other stages of a chain (hold-<stage>-<n>), one
+	// for each stage that has a hold record, by stage name; Hold is the last stage's.
+	StageHolds []StageHold `json:"stage_holds"`
 	// Omitted counts the older artifacts left out by a limit.
 	Omitted int `json:"omitted,omitempty"`
+}
+
+// StageHold is the current hold of a stage other than the last: a change freeze on promotions
+// into it.
+type StageHold struct {
+	Stage string `json:"stage"`
+	hold.State
 }
 
 // ErrNoRepository is returned by Gather for a repository with no tag: registries answer so for a
@@ -136,7 +146,8 @@ var ErrNoRepository = errors.New("no such repository")
 
 // Gather reads the repository once: one tag listing, a HEAD for each sha-<s>, validated-<s>, stable
 // and selected tag (and for each claim on a stable version not written yet), a GET for each
-// distinct manifest, and every hold record (a HEAD and a GET each).
+// distinct manifest, every hold record of the last stage and the current one of each other stage
+// (a HEAD and a GET each).
 func Gather(ctx context.Context, reg Registry, selectors []Selector) (Report, error) {
 	list, err := reg.Tags(ctx)
 	if err != nil {
@@ -168,6 +179,16 @@ func Gather(ctx context.Context, reg Registry, selectors []Selector) (Report, er
 		h = records[0]
 	}
 	r := Report{Repository: reg.Name(), Hold: h, HoldRecords: records, Artifacts: artifacts(idx)}
+	for _, st := range hold.Stages(list) {
+		if st == hold.Last {
+			continue
+		}
+		cur, err := st.Read(ctx, reg, list)
+		if err != nil {
+			return Report{}, err
+		}
+		r.StageHolds = append(r.StageHolds, StageHold{Stage: string(st), State: cur})
+	}
 	byDigest := map[string]*Artifact{}
 	for i := range r.Artifacts {
 		byDigest[r.Artifacts[i].Digest] = &r.Artifacts[i]

@@ -356,3 +356,67 @@ func TestGatherNoRepository(t *testing.T) {
 		t.Errorf("Gather of a missing repository = %v, want ErrNoRepository naming it", err)
 	}
 }
+
+// Each stage's hold shows beside live's, and neither is taken for the other: a freeze of preprod
+// leaves live's hold off, and the report names the stage in every format.
+func TestGatherShowsStageHolds(t *testing.T) {
+	t.Parallel()
+	_, reg, _ := repo(t)
+	ctx := context.Background()
+	for _, c := range []struct {
+		stage  hold.Stage
+		change func(hold.Stage, context.Context, hold.Writer, []string, hold.Record, hold.Options) (hold.Change, error)
+		rec    hold.Record
+	}{
+		{"preprod", hold.Stage.Set, hold.Record{Reason: "load test", Actor: "alice", Time: day}},
+		{"dev", hold.Stage.Set, hold.Record{Reason: "cluster upgrade", Actor: "bob", Time: day}},
+		{"dev", hold.Stage.Release, hold.Record{Reason: "upgraded", Actor: "bob", Time: day.Add(time.Hour)}},
+	} {
+		list, err := reg.Tags(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.change(c.stage, ctx, reg, list, c.rec, hold.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := status.Gather(ctx, reg, status.DefaultSelectors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Hold.Held() || r.Hold.Tag != "" || len(r.HoldRecords) != 0 {
+		t.Errorf("live's hold = %+v, records %v; want never set", r.Hold, r.HoldRecords)
+	}
+	var got []string
+	for _, h := range r.StageHolds {
+		got = append(got, fmt.Sprintf("%s %s %s", h.Stage, h.Tag, h.State.State))
+	}
+	if want := []string{"dev hold-dev-2 off", "preprod hold-preprod-1 on"}; !slices.Equal(got, want) {
+		t.Errorf("stage holds = %v, want %v", got, want)
+	}
+	for _, s := range r.Selections {
+		if s.Held {
+			t.Errorf("selection %s held by another stage's hold", s.Name)
+		}
+	}
+	var text bytes.Buffer
+	if err := r.Text(&text); err != nil {
+		t.Fatal(err)
+	}
+	if want := "hold of stage preprod: ON: hold set by alice"; !strings.Contains(text.String(), want) {
+		t.Errorf("text lacks %q:\n%s", want, text.String())
+	}
+	if want := "**hold of stage `preprod`:** ON: hold set by alice"; !strings.Contains(r.Markdown(), want) {
+		t.Errorf("markdown lacks %q:\n%s", want, r.Markdown())
+	}
+	if h := r.Headline(); !strings.Contains(h, "hold of stage preprod on") || strings.Contains(h, "stage dev") {
+		t.Errorf("headline %q: want preprod's hold on, dev's (released) not named", h)
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"stage_holds":[{"stage":"dev","state":"off"`; !strings.Contains(string(b), want) {
+		t.Errorf("JSON lacks %s:\n%s", want, b)
+	}
+}
