@@ -253,7 +253,7 @@ func TestHostileInputs(t *testing.T) {
 		{"prune with an unknown deletion API", prune("--delete-api", "s3"), nil, 2, []string{`--delete-api must be auto, oci or github, got "s3"`}},
 		{"prune with a GitHub API URL that is not one", prune("--delete-api", "github", "--github-token", "t", "--github-api-url", "javascript:alert(1)"), nil, 2, []string{"is not an http(s) URL"}},
 		{"status in an unknown format", []string{"status", "--repository", repo, "--format", "html"}, nil, 2, []string{"format must be text or markdown"}},
-		{"status with a selection without a constraint", []string{"status", "--repository", repo, "--select", "live"}, nil, 2, []string{"is not NAME=CONSTRAINT"}},
+		{"status with a selection without a constraint", []string{"status", "--repository", repo, "--select", "live"}, nil, 2, []string{"--select: selection \"live\" is not NAME=CONSTRAINT"}},
 		{"status with a malformed constraint", []string{"status", "--repository", repo, "--select", "live=>>1"}, nil, 2, []string{"semver constraint"}},
 		{"status with a malformed filter", []string{"status", "--repository", repo, "--select", "live=>= 0.0.0;("}, nil, 2, []string{"semver filter"}},
 		{"status with a negative limit", []string{"status", "--repository", repo, "--limit", "-1"}, nil, 2, []string{"limit must be 0"}},
