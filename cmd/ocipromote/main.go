@@ -434,7 +434,7 @@ func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdou
 		if actionio.InActions(a) {
 			a.Warningf("prune stopped: %s", res.Stopped)
 		} else {
-			fmt.Fprintln(stderr, "warning: prune stopped: "+res.Stopped)
+			fmt.Fprintln(stderr, "warning: prune stopped: "+binary.Speak(res.Stopped))
 		}
 	}
 	// stdout carries the result itself; the outputs go to GITHUB_OUTPUT.
