@@ -94,11 +94,14 @@ fuzz:
 # bench measures build-rc and tag-validated against the same steps scripted with Flux's OCI client
 # and with crane, on Debian's docker-registry on 127.0.0.1 behind a request-counting front, and
 # prints the tables of docs/performance.md (about 1.5 minutes; 3 from a cold cache),
-# then the peak memory of packing a 1 GiB sparse file and a 256 MiB incompressible one (30 s).
+# then the peak memory of packing a 1 GiB sparse file and a 256 MiB incompressible one (30 s)
+# and of pushing a 1 GiB layer (20 s).
 bench: deps
 	cd bench && $(GO) run .
 	@echo "packing memory (peak heap growth; must not follow the file size):"
 	@$(GO) test -run=NONE -bench=PackLargeFile -benchtime=1x ./pkg/artifact | grep -o 'PackLargeFile/[^ ]*\|[0-9.]* peak-heap-MiB' | paste - -
+	@echo "upload memory (peak heap growth; must not follow the layer size):"
+	@$(GO) test -run=NONE -bench=PushLargeFile -benchtime=1x ./pkg/oci | grep -o 'PushLargeFile[^ ]*\|[0-9.]* peak-heap-MiB' | paste - -
 
 # release-archives builds the release archives into dist/ as release.yml does, with the Go on PATH
 # (OCIPROMOTE_TARGETS=host: for this platform only).

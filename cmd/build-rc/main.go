@@ -76,7 +76,7 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	in.Log = step.Logger(stderr)
 	res, err := pipeline.BuildRC(ctx, reg, in)
 	if errors.Is(err, artifact.ErrEmpty) {
-		return actionio.Usagef("%v; to push it anyway, pass %s", err, v.Spell("allow_empty"))
+		return actionio.Usagef("%v; to push it anyway, pass input allow_empty", err)
 	}
 	if err != nil {
 		return err
@@ -103,13 +103,13 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 	if ig := v.Get("ignore"); ig != "" {
 		ignore = strings.Split(ig, "\n")
 		if err := artifact.CheckIgnore(ignore); err != nil {
-			return pipeline.BuildInput{}, actionio.Usagef("%v (%s)", err, v.Spell("ignore"))
+			return pipeline.BuildInput{}, actionio.Usagef("%v (input ignore)", err)
 		}
 	}
 	in := pipeline.BuildInput{Dir: v.Get("path"), Sha: strings.ToLower(v.Get("sha")), Ref: v.Get("ref"), DryRun: v.Bool("dry_run"), AllowEmpty: v.Bool("allow_empty")}
 	st, err := os.Stat(in.Dir)
 	if err != nil || !st.IsDir() {
-		return in, actionio.Usagef("path %s is not a directory: give the directory of manifests to package with %s", ref.Quote(in.Dir), v.Spell("path"))
+		return in, actionio.Usagef("input path %s is not a directory: give the directory of manifests to package", ref.Quote(in.Dir))
 	}
 	co, err := git.Inspect(ctx, in.Dir)
 	checkout := err == nil
@@ -118,19 +118,19 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 	}
 	if in.Sha == "" {
 		if !checkout {
-			return in, actionio.Usagef("sha is required outside a git checkout: pass %s (in GitHub Actions it defaults to $GITHUB_SHA)", v.Spell("sha"))
+			return in, actionio.Usagef("input sha is required outside a git checkout: pass it (in GitHub Actions it defaults to $GITHUB_SHA)")
 		}
 		in.Sha = co.Head
 	}
 	if _, err := ref.Sha(in.Sha); err != nil || len(in.Sha) != 40 {
-		return in, actionio.Usagef("sha %s must be the full 40-character commit sha", ref.Quote(in.Sha))
+		return in, actionio.Usagef("input sha %s must be the full 40-character commit sha", ref.Quote(in.Sha))
 	}
 	if _, err := ref.NewOrigin(in.Ref, in.Sha); err != nil {
-		return in, actionio.Usagef("%v; pass it as %s (default $GITHUB_REF_NAME)", err, v.Spell("ref"))
+		return in, actionio.Usagef("%v; pass it as input ref (default $GITHUB_REF_NAME)", err)
 	}
 	if checkout && !v.Bool("allow_dirty") {
 		if err := pipeline.CheckCheckout(co, in.Sha, ignore); err != nil {
-			return in, actionio.Usagef("%v; to build it anyway, pass %s", err, v.Spell("allow_dirty"))
+			return in, actionio.Usagef("%v; to build it anyway, pass input allow_dirty", err)
 		}
 	}
 	if ws := a.Getenv("GITHUB_WORKSPACE"); ws != "" {
@@ -146,21 +146,21 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 		}
 		in.Source = strings.TrimSuffix(server, "/") + "/" + a.Getenv("GITHUB_REPOSITORY")
 		if _, err := ref.SourceURL(in.Source); err != nil {
-			return in, actionio.Usagef("%v; it was made from GITHUB_SERVER_URL and GITHUB_REPOSITORY: pass --source (INPUT_SOURCE) instead", err)
+			return in, actionio.Usagef("%v; it was made from GITHUB_SERVER_URL and GITHUB_REPOSITORY: pass input source instead", err)
 		}
 	} else if _, err := ref.SourceURL(in.Source); err != nil {
-		return in, actionio.Usagef("%v; pass it as --source (INPUT_SOURCE), or leave it empty for $GITHUB_SERVER_URL/$GITHUB_REPOSITORY", err)
+		return in, actionio.Usagef("%v; pass it as input source, or leave it empty for $GITHUB_SERVER_URL/$GITHUB_REPOSITORY", err)
 	}
 	if c := v.Get("created"); c != "" {
 		t, err := time.Parse(time.RFC3339, c)
 		if err != nil {
-			return in, actionio.Usagef("created %q is not an RFC 3339 time such as 2026-08-01T10:00:00Z", c)
+			return in, actionio.Usagef("input created %q is not an RFC 3339 time such as 2026-08-01T10:00:00Z", c)
 		}
 		in.Created = t.UTC()
 	} else {
 		t, err := git.CommitTime(ctx, in.Dir, in.Sha)
 		if err != nil {
-			return in, actionio.Usagef("created is required when git cannot read the commit time (%v): give --created (INPUT_CREATED, RFC 3339) or check out the commit (actions/checkout) before build-rc", err)
+			return in, actionio.Usagef("input created is required when git cannot read the commit time (%v): give it (RFC 3339) or check out the commit (actions/checkout) before build-rc", err)
 		}
 		in.Created = t
 	}
@@ -171,7 +171,7 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 		return in, err
 	}
 	if in.ShortLen < 4 || in.ShortLen > 40 {
-		return in, actionio.Usagef("%s must be between 4 and 40, got %d", v.Spell("short_sha_length"), in.ShortLen)
+		return in, actionio.Usagef("short_sha_length must be between 4 and 40, got %d", in.ShortLen)
 	}
 	if in.Rules.Bump, err = version.ParseBump(v.Get("bump")); err != nil {
 		return in, actionio.Usagef("%v", err)
@@ -209,9 +209,9 @@ func insideWorkspace(workspace, path string) error {
 		return actionio.Usagef("cannot resolve path %q: %v", path, err2)
 	}
 	if rel, err := filepath.Rel(ws, p); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return actionio.Usagef("path %q is outside the checkout %s: give a directory of the repository being built", path, ws)
+		return actionio.Usagef("input path %q is outside the checkout %s: give a directory of the repository being built", path, ws)
 	}
 	return nil
 }
 
-func main() { os.Exit(step.Main(command.Name, run, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) }
+func main() { os.Exit(step.Main(command, run, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) }

@@ -20,7 +20,7 @@ import (
 
 func invoke(t *testing.T, env map[string]string, args ...string) steptest.Result {
 	t.Helper()
-	return steptest.Invoke(t, command.Name, run, env, args...)
+	return steptest.Invoke(t, command, run, env, args...)
 }
 
 func manifestsDir(t *testing.T) string {
@@ -183,7 +183,7 @@ func TestBuildRCBadInputsWriteNothing(t *testing.T) {
 		{"repository in upper case", nil, base("--repository", srv.Host+"/Acme/App", "--sha", commit, "--path", dir), []string{"is not a valid OCI repository reference", "in lower case"}},
 		{"repository with a tag", nil, base("--repository", repo+":latest", "--sha", commit, "--path", dir), []string{"has a tag", "give the repository only"}},
 		{"malformed ignore pattern", nil, valid("--ignore", "*.tmp\n[abc"), []string{`"[abc"`, "is malformed", "fix it"}},
-		{"no created time and no git history", nil, []string{"--repository", repo, "--sha", commit, "--path", dir}, []string{"created is required", "give --created", "check out the commit"}},
+		{"no created time and no git history", nil, []string{"--repository", repo, "--sha", commit, "--path", dir}, []string{"created is required", "--created is required", "check out the commit"}},
 		{"repository with a digest", nil, base("--repository", repo+"@sha256:"+strings.Repeat("0", 64), "--sha", commit, "--path", dir), []string{"is not REGISTRY/PATH", "for example"}},
 		{"repository with credentials", nil, base("--repository", "ci:"+token+"@"+repo, "--sha", commit, "--path", dir), []string{"carries credentials", "pass the credentials as username and password"}},
 		{"oversized repository", nil, base("--repository", srv.Host+"/"+strings.Repeat("a", 600), "--sha", commit, "--path", dir), []string{"over the 512-byte limit", "give REGISTRY/PATH"}},
@@ -208,26 +208,26 @@ func TestBuildRCBadInputsWriteNothing(t *testing.T) {
 		{"bad version line", nil, valid("--version-line", "1.4.x"), []string{`version line "1.4.x" is not MAJOR.MINOR`, "for example 1.4"}},
 		{"bad initial version", nil, valid("--initial-version", "1.0"), []string{`initial version "1.0"`, "stable X.Y.Z version"}},
 		{"unknown prefix", nil, valid("--tag-prefix", "release-"), []string{`tag prefix "release-"`, `no prefix or with "v"`}},
-		{"short sha length not a number", nil, valid("--short-sha-length", "7;id"), []string{"short_sha_length must be a whole number", `"7;id"`}},
+		{"short sha length not a number", nil, valid("--short-sha-length", "7;id"), []string{"--short-sha-length must be a whole number", `"7;id"`}},
 		{"short sha length out of range", nil, valid("--short-sha-length", "41"), []string{"--short-sha-length must be between 4 and 40", "41"}},
 		{"created not RFC 3339", nil, base("--repository", repo, "--sha", commit, "--path", dir, "--created", "yesterday\n::error::x"), []string{"is not an RFC 3339 time", "such as 2026-08-01T10:00:00Z"}},
-		{"bad dry_run", map[string]string{"INPUT_DRY_RUN": "maybe"}, valid(), []string{"dry_run must be true or false", `"maybe"`}},
+		{"bad dry_run", map[string]string{"INPUT_DRY_RUN": "maybe"}, valid(), []string{"--dry-run must be true or false", `"maybe"`}},
 		{"settle not a duration", map[string]string{"INPUT_SETTLE": "5"}, valid(), []string{`settle "5" must be a duration`, "such as 5s"}},
 		{"settle negative", nil, valid("--settle", "-1s"), []string{`settle "-1s" must be a duration from 0s to 10m`}},
 		{"bad deployments", map[string]string{"INPUT_DEPLOYMENTS": "maybe"}, valid(), []string{"deployments must be true or false", `"maybe"`}},
 		{"GitHub API URL not a URL", merge(records, map[string]string{"INPUT_GITHUB_API_URL": "not-a-url"}), valid(), []string{`GitHub API URL "not-a-url" is not an http(s) URL`, "such as https://api.github.com"}},
-		{"records without a token", map[string]string{"INPUT_DEPLOYMENTS": "true", "GITHUB_REPOSITORY": "acme/platform"}, valid(), []string{"github_token is required", "pass a token"}},
+		{"records without a token", map[string]string{"INPUT_DEPLOYMENTS": "true", "GITHUB_REPOSITORY": "acme/platform"}, valid(), []string{"--github-token is required", "pass a token"}},
 		{"path outside the checkout", map[string]string{"GITHUB_WORKSPACE": workspace}, base("--repository", repo, "--sha", commit, "--path", escaping), []string{"outside the checkout", "give a directory of the repository being built"}},
 		{"path that is not a directory", nil, base("--repository", repo, "--sha", commit, "--path", filepath.Join(dir, "app.yaml")), []string{"is not a directory", "give the directory of manifests to package"}},
 		{"symlink escaping the manifests", nil, base("--repository", repo, "--sha", commit, "--path", leaky), []string{"link.yaml", "symlink points outside the packed directory", "replace the link with a copy of its target"}},
-		{"password without username", map[string]string{"INPUT_PASSWORD": token}, valid(), []string{"username and password go together", "give both, or neither"}},
-		{"username without password", map[string]string{"INPUT_USERNAME": "ci"}, valid(), []string{"username and password go together", "give both, or neither"}},
+		{"password without username", map[string]string{"INPUT_PASSWORD": token}, valid(), []string{"--username and --password go together", "give both, or neither"}},
+		{"username without password", map[string]string{"INPUT_USERNAME": "ci"}, valid(), []string{"--username and --password go together", "give both, or neither"}},
 		{"unexpected argument", nil, valid("extra"), []string{`unexpected argument "extra"`, "every input is a --flag"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			steptest.Refused(t, command.Name, run, tc.env, tc.args, steptest.Refusal{Say: tc.want, Secret: token})
+			steptest.Refused(t, command, run, tc.env, tc.args, steptest.Refusal{Say: tc.want, Secret: token})
 		})
 	}
 	t.Cleanup(func() {
@@ -491,7 +491,7 @@ func TestBuildRCPasswordStdin(t *testing.T) {
 				env.Stdin = strings.NewReader(tc.stdin)
 				return run(ctx, a, args, stdout, stderr, env)
 			}
-			r := steptest.Invoke(t, command.Name, body, map[string]string{"GITHUB_ACTIONS": "true"}, append(args, tc.more...)...)
+			r := steptest.Invoke(t, command, body, map[string]string{"GITHUB_ACTIONS": "true"}, append(args, tc.more...)...)
 			if r.Code != tc.code || !strings.Contains(r.Stderr, tc.say) {
 				t.Errorf("exit %d, want %d saying %q; stderr:\n%s", r.Code, tc.code, tc.say, r.Stderr)
 			}

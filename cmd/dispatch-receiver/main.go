@@ -70,7 +70,7 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	}
 	name, path := v.Get("event_name"), v.Get("event_path")
 	if name == "" || path == "" {
-		return actionio.Usagef("event_name and event_path are required: run in GitHub Actions (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH) or pass --event-name and --event-path")
+		return actionio.Usagef("event_name and event_path are required: run in GitHub Actions (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH) or pass both")
 	}
 	payload, err := readBounded(path, event.MaxPayloadBytes)
 	if err != nil {
@@ -132,4 +132,4 @@ func readBounded(path string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-func main() { os.Exit(step.Main(command.Name, run, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) }
+func main() { os.Exit(step.Main(command, run, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) }

@@ -40,7 +40,7 @@ func TestDispatchReceiverRoutes(t *testing.T) {
 				"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": tc.event, "GITHUB_EVENT_PATH": fixture(tc.file),
 				"GITHUB_OUTPUT": out, "INPUT_OBJECT": "Kustomization/platform.flux-system", "INPUT_CLUSTER": "integration",
 			}
-			r := steptest.Invoke(t, command.Name, run, env, "--json")
+			r := steptest.Invoke(t, command, run, env, "--json")
 			if r.Code != tc.code {
 				t.Fatalf("exit %d, want %d:\n%s", r.Code, tc.code, r.Stderr)
 			}
@@ -76,17 +76,17 @@ func TestDispatchReceiverErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no event", nil, 2, "event_name and event_path"},
+		{"no event", nil, 2, "--event-name and --event-path"},
 		{"malformed JSON", []string{"--event-name", "repository_dispatch", "--event-path", bad, "--object", "Kustomization/platform.flux-system"}, 1, "JSON"},
 		{"oversized", []string{"--event-name", "repository_dispatch", "--event-path", huge, "--object", "Kustomization/platform.flux-system"}, 1, "larger than"},
 		{"missing file", []string{"--event-name", "status", "--event-path", bad + ".nope"}, 1, "no such file"},
 		{"other event", []string{"--event-name", "push", "--event-path", bad}, 2, "push"},
-		{"bad pattern", []string{"--event-name", "repository_dispatch", "--event-path", fixture("repository_dispatch.health-check-passed.json"), "--object", "Kustomization/platform.flux-system", "--success-pattern", "("}, 2, "success pattern"},
+		{"bad pattern", []string{"--event-name", "repository_dispatch", "--event-path", fixture("repository_dispatch.health-check-passed.json"), "--object", "Kustomization/platform.flux-system", "--success-pattern", "("}, 2, "--success-pattern"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := steptest.Invoke(t, command.Name, run, map[string]string{}, tc.args...)
+			r := steptest.Invoke(t, command, run, map[string]string{}, tc.args...)
 			if r.Code != tc.code || !strings.Contains(r.Stdout+r.Stderr, tc.want) {
 				t.Errorf("exit %d (want %d), output lacks %q?\n%s%s", r.Code, tc.code, tc.want, r.Stdout, r.Stderr)
 			}
@@ -128,7 +128,7 @@ func TestDispatchReceiverHold(t *testing.T) {
 				"GITHUB_EVENT_NAME": "repository_dispatch", "GITHUB_EVENT_PATH": fixture("repository_dispatch.health-check-passed.json"),
 				"INPUT_OBJECT": "Kustomization/platform.flux-system", "INPUT_CLUSTER": "integration", "INPUT_REPOSITORY": tc.repo(srv.Host),
 			}
-			r := steptest.Invoke(t, command.Name, run, env, "--json")
+			r := steptest.Invoke(t, command, run, env, "--json")
 			if got, want := r.Code, tc.code; got != want {
 				t.Fatalf("exit %d, want %d:\n%s%s", got, want, r.Stdout, r.Stderr)
 			}
@@ -185,35 +185,35 @@ func TestDispatchReceiverBadInputs(t *testing.T) {
 		code int
 		want []string // what is wrong, and what to do
 	}{
-		{"no event", nil, nil, 2, []string{"event_name and event_path are required", "run in GitHub Actions"}},
+		{"no event", nil, nil, 2, []string{"--event-name and --event-path are required", "run in GitHub Actions"}},
 		{"malformed JSON", nil, []string{"--event-name", "repository_dispatch", "--event-path", badJSON, "--object", "Kustomization/platform.flux-system", "--repository", repo}, 1, []string{"is not valid JSON", "GITHUB_EVENT_PATH should be the event file GitHub wrote"}},
 		{"oversized payload", nil, []string{"--event-name", "repository_dispatch", "--event-path", huge, "--object", "Kustomization/platform.flux-system", "--repository", repo}, 1, []string{"is larger than 1048576 bytes", "should be the event file GitHub wrote"}},
 		{"missing event file", nil, []string{"--event-name", "status", "--event-path", badJSON + ".nope"}, 1, []string{"no such file", "should be the event file GitHub wrote"}},
 		{"event path a directory", nil, []string{"--event-name", "status", "--event-path", tmp}, 1, []string{"is a directory", "should be the event file GitHub wrote"}},
 		{"unknown event name", nil, []string{"--event-name", "push\n::error::x", "--event-path", passed}, 2, []string{`"push\n::error::x"`, "trigger the workflow only on those"}},
-		{"hostile object", nil, []string{"--event-name", "repository_dispatch", "--event-path", passed, "--object", "Kustomization/$(id).x"}, 2, []string{`object "Kustomization/$(id).x" is not <Kind>/<name>.<namespace>`, "for example Kustomization/platform.flux-system"}},
+		{"hostile object", nil, []string{"--event-name", "repository_dispatch", "--event-path", passed, "--object", "Kustomization/$(id).x"}, 2, []string{`--object "Kustomization/$(id).x" is not <Kind>/<name>.<namespace>`, "for example Kustomization/platform.flux-system"}},
 		{"repository with shell metacharacters", nil, []string{"--event-name", "repository_dispatch", "--event-path", fixture("repository_dispatch.change-set.json"), "--object", "Kustomization/platform.flux-system", "--repository", repo + ";rm -rf /"}, 2, []string{"is not REGISTRY/PATH", "for example ghcr.io"}},
 		{"repository with a newline", nil, dispatch("--repository", repo+"\n::set-output name=promote::true"), 2, []string{`\n::set-output`, "contains a control character", "give REGISTRY/PATH"}},
 		{"repository with a command as its registry", nil, dispatch("--repository", "$(id).io/acme/app"), 2, []string{`registry "$(id).io" is not a host name`, "give REGISTRY/PATH"}},
 		{"repository with credentials", nil, dispatch("--repository", "ci:"+token+"@"+repo), 2, []string{"carries credentials", "pass the credentials as username and password"}},
 		{"oversized repository", nil, dispatch("--repository", srv.Host+"/"+strings.Repeat("a", 600)), 2, []string{"over the 512-byte limit", "give REGISTRY/PATH"}},
 		{"repository in upper case", nil, dispatch("--repository", srv.Host+"/Acme/App"), 2, []string{"is not a valid OCI repository reference", "in lower case"}},
-		{"hostile cluster key", nil, dispatch("--cluster-key", "cluster\n::error::x"), 2, []string{`cluster key "cluster\n::error::x" is not a metadata key name`, "use the key your Alert's spec.eventMetadata sets"}},
+		{"hostile cluster key", nil, dispatch("--cluster-key", "cluster\n::error::x"), 2, []string{`--cluster-key "cluster\n::error::x" is not a metadata key name`, "use the key your Alert's spec.eventMetadata sets"}},
 		{"cluster key Flux owns", nil, dispatch("--cluster-key", "revision"), 2, []string{"is a metadata key Flux sets itself", "use the key your Alert's spec.eventMetadata sets"}},
 		{"hostile cluster", nil, dispatch("--cluster", "integration;id"), 2, []string{`cluster "integration;id" is not a cluster name`, "use the value your Alert's spec.eventMetadata.cluster sets"}},
 		{"hostile status context", nil, []string{"--event-name", "status", "--event-path", fixture("status.success.json"), "--status-context", "kustomization/`id`", "--repository", repo}, 2, []string{"is not a commit status context prefix", "use the start of the context Flux's github Provider posts"}},
-		{"invalid success pattern", nil, dispatch("--success-pattern", "(Health"), 2, []string{`success pattern "(Health" is not a Go regular expression`, "fix the success_pattern input"}},
-		{"success pattern too large to compile", nil, dispatch("--success-pattern", "(a{1000}){1000}"), 2, []string{"invalid repeat count", "fix the success_pattern input"}},
+		{"invalid success pattern", nil, dispatch("--success-pattern", "(Health"), 2, []string{`--success-pattern "(Health" is not a Go regular expression`, "fix it"}},
+		{"success pattern too large to compile", nil, dispatch("--success-pattern", "(a{1000}){1000}"), 2, []string{"invalid repeat count", "--success-pattern"}},
 		{"oversized success pattern", nil, dispatch("--success-pattern", strings.Repeat("a|", 1000)+"a"), 2, []string{"over the 1024-byte limit", "match the start of Flux's success message"}},
 		{"manual sha of 3 characters", nil, []string{"--event-name", "workflow_dispatch", "--event-path", manual("9f2"), "--repository", repo}, 2, []string{`commit sha "9f2" is not 4 to 40 hex characters`, "give the full or short commit sha"}},
 		{"manual sha with a command", nil, []string{"--event-name", "workflow_dispatch", "--event-path", manual("$(id)"), "--repository", repo}, 2, []string{`"$(id)"`, "give the full or short commit sha"}},
-		{"password without username", map[string]string{"INPUT_PASSWORD": token}, dispatch(), 2, []string{"username and password go together", "give both, or neither"}},
+		{"password without username", map[string]string{"INPUT_PASSWORD": token}, dispatch(), 2, []string{"--username and --password go together", "give both, or neither"}},
 		{"bad json input", map[string]string{"INPUT_JSON": "maybe"}, dispatch(), 2, []string{"INPUT_JSON must be true or false"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			steptest.Refused(t, command.Name, run, tc.env, tc.args, steptest.Refusal{Code: tc.code, Say: tc.want, Secret: token})
+			steptest.Refused(t, command, run, tc.env, tc.args, steptest.Refusal{Code: tc.code, Say: tc.want, Secret: token})
 		})
 	}
 	t.Cleanup(func() {
@@ -244,7 +244,7 @@ func TestDispatchReceiverCatastrophicPattern(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	r := steptest.Invoke(t, command.Name, run, map[string]string{}, "--event-name", "repository_dispatch", "--event-path", path,
+	r := steptest.Invoke(t, command, run, map[string]string{}, "--event-name", "repository_dispatch", "--event-path", path,
 		"--object", "Kustomization/platform.flux-system", "--success-pattern", `^(a+)+$`, "--json")
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("deciding took %v", took)
@@ -271,7 +271,7 @@ func TestDispatchReceiverManualUpperCaseSha(t *testing.T) {
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r := steptest.Invoke(t, command.Name, run, map[string]string{}, "--event-name", "workflow_dispatch", "--event-path", path, "--json")
+		r := steptest.Invoke(t, command, run, map[string]string{}, "--event-name", "workflow_dispatch", "--event-path", path, "--json")
 		var got map[string]string
 		if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
 			t.Fatalf("sha %s: exit %d, stdout %q (%v):\n%s", in, r.Code, r.Stdout, err, r.Stderr)
@@ -308,7 +308,7 @@ func TestDispatchReceiverNeverPrintsSecrets(t *testing.T) {
 				"INPUT_OBJECT": "Kustomization/platform.flux-system", "INPUT_CLUSTER": "integration",
 				"INPUT_REPOSITORY": srv.Host + "/acme/app", "INPUT_USERNAME": "ci", "INPUT_PASSWORD": tc.password,
 			}
-			r := steptest.Invoke(t, command.Name, run, env, "--json")
+			r := steptest.Invoke(t, command, run, env, "--json")
 			if r.Code != tc.code {
 				t.Fatalf("exit %d, want %d:\n%s", r.Code, tc.code, r.Stderr)
 			}

@@ -105,6 +105,9 @@ var (
 	}
 )
 
+// binary declares ocipromote with the inputs of all its commands, for step.Main.
+var binary = actionio.Command{Name: name, Inputs: slices.Concat(statusCommand.Inputs, rollbackCommand.Inputs, holdCommand.Inputs, pruneCommand.Inputs, stagesCommand.Inputs)}
+
 const usage = `ocipromote: operate the promotion pipeline of one artifact repository
 
 Usage:
@@ -164,14 +167,14 @@ func runStatus(ctx context.Context, a *githubactions.Action, args []string, stdo
 	}
 	format := v.Get("format")
 	if format != "text" && format != "markdown" {
-		return actionio.Usagef("format must be text or markdown, got %q (--json prints JSON)", format)
+		return actionio.Usagef("input format must be text or markdown, got %q (--json prints JSON)", format)
 	}
 	limit, err := v.Int("limit")
 	if err != nil {
 		return err
 	}
 	if limit < 0 {
-		return actionio.Usagef("limit must be 0 (every artifact) or a positive number of artifacts, got %d", limit)
+		return actionio.Usagef("input limit must be 0 (every artifact) or a positive number of artifacts, got %d", limit)
 	}
 	reg, err := step.Open(a, v, env)
 	if err != nil {
@@ -237,7 +240,7 @@ func record(a *githubactions.Action, v *actionio.Values, env step.Env, reason st
 		actor = env.User()
 	}
 	if actor == "" {
-		return hold.Record{}, actionio.Usagef("say who you are with %s; it is recorded in the hold", v.Spell("actor"))
+		return hold.Record{}, actionio.Usagef("say who you are with input actor; it is recorded in the hold")
 	}
 	rec := hold.Record{Reason: reason, Actor: actor, Time: time.Now().UTC()}
 	if err := rec.Check(); err != nil {
@@ -252,7 +255,7 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 		return err
 	}
 	if err := hold.CheckTo(v.Get("to")); err != nil {
-		return actionio.Usagef("to: %v", err)
+		return actionio.Usagef("input to: %v", err)
 	}
 	rec, err := record(a, v, env, v.Get("reason"))
 	if err != nil {
@@ -346,7 +349,7 @@ func runHold(ctx context.Context, a *githubactions.Action, args []string, stdout
 		reason := v.Get("reason")
 		switch {
 		case verb == "set" && reason == "":
-			return actionio.Usagef("hold set needs a reason: pass %s TEXT; it is recorded in the hold", v.Spell("reason"))
+			return actionio.Usagef("hold set needs a reason: pass input reason; it is recorded in the hold")
 		case verb == "release" && reason == "":
 			reason = "released"
 		}
@@ -416,11 +419,11 @@ func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdou
 	}
 	if s := v.Get("now"); s != "" {
 		if o.Now, err = time.Parse(time.RFC3339, s); err != nil {
-			return actionio.Usagef("now %q is not an RFC 3339 time such as 2026-08-01T10:00:00Z", s)
+			return actionio.Usagef("input now %q is not an RFC 3339 time such as 2026-08-01T10:00:00Z", s)
 		}
 	}
 	if err := o.Rules.Validate(); err != nil {
-		return actionio.Usagef("%s", v.Speak(err.Error(), "keep_stable", "keep_rc_days", "prune_stable"))
+		return actionio.Usagef("%v", err)
 	}
 	if o.Selectors, err = selectors(v); err != nil {
 		return err
@@ -443,7 +446,7 @@ func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdou
 		GitHubAPIURL: v.Get("github_api_url"), GitHubToken: v.Get("github_token"), GitHubServerURL: a.Getenv("GITHUB_SERVER_URL"),
 		WriteInterval: interval, Transport: env.Transport})
 	if err != nil {
-		return actionio.Usagef("%s", v.Speak(err.Error(), "delete_api", "github_token"))
+		return actionio.Usagef("%v", err)
 	}
 	res, err := prune.Run(ctx, reg, del, o)
 	if err != nil {
@@ -468,7 +471,7 @@ func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdou
 		if actionio.InActions(a) {
 			a.Warningf("prune stopped: %s", res.Stopped)
 		} else {
-			fmt.Fprintln(stderr, "warning: prune stopped: "+res.Stopped)
+			fmt.Fprintln(stderr, "warning: prune stopped: "+binary.Speak(res.Stopped))
 		}
 	}
 	// stdout carries the result itself; the outputs go to GITHUB_OUTPUT.
@@ -516,4 +519,4 @@ func runStages(a *githubactions.Action, args []string, stdout, stderr io.Writer)
 	return actionio.Report(a, io.Discard, stderr, false, "stages: "+r.Summary(), outs)
 }
 
-func main() { os.Exit(step.Main(name, run, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) }
+func main() { os.Exit(step.Main(binary, run, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) }

@@ -75,7 +75,7 @@ func TestUsage(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := steptest.Invoke(t, name, run, map[string]string{}, tc.args...)
+			r := steptest.Invoke(t, binary, run, map[string]string{}, tc.args...)
 			if r.Code != tc.code || !strings.Contains(r.Stdout+r.Stderr, tc.want) {
 				t.Errorf("exit %d (want %d), output lacks %q?\n%s%s", r.Code, tc.code, tc.want, r.Stdout, r.Stderr)
 			}
@@ -114,7 +114,7 @@ func promoted(t *testing.T) (*ocitest.Server, string, []pipeline.BuildResult) {
 
 func statusOf(t *testing.T, repo string) status.Report {
 	t.Helper()
-	r := steptest.Invoke(t, name, run, map[string]string{}, "status", "--repository", repo, "--json")
+	r := steptest.Invoke(t, binary, run, map[string]string{}, "status", "--repository", repo, "--json")
 	if r.Code != 0 {
 		t.Fatalf("status: exit %d\n%s", r.Code, r.Stderr)
 	}
@@ -133,7 +133,7 @@ func TestHoldAsActionsStep(t *testing.T) {
 	out, summary := filepath.Join(dir, "output"), filepath.Join(dir, "summary")
 	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": summary,
 		"GITHUB_ACTOR": "octocat", "INPUT_REPOSITORY": repo, "INPUT_REASON": "release freeze"}
-	r := steptest.Invoke(t, name, run, env, "hold", "set")
+	r := steptest.Invoke(t, binary, run, env, "hold", "set")
 	if r.Code != 0 {
 		t.Fatalf("hold set: exit %d\n%s", r.Code, r.Stderr)
 	}
@@ -148,7 +148,7 @@ func TestHoldAsActionsStep(t *testing.T) {
 		t.Errorf("hold after set = %+v", rep.Hold)
 	}
 
-	r = steptest.Invoke(t, name, run, map[string]string{}, "hold", "release", "--repository", repo, "--actor", "octocat", "--json")
+	r = steptest.Invoke(t, binary, run, map[string]string{}, "hold", "release", "--repository", repo, "--actor", "octocat", "--json")
 	var got map[string]string
 	if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
 		t.Fatalf("hold release: exit %d, %v\n%s%s", r.Code, err, r.Stdout, r.Stderr)
@@ -157,7 +157,7 @@ func TestHoldAsActionsStep(t *testing.T) {
 		t.Errorf("release outputs = %v", got)
 	}
 	// show reads the hold and writes nothing; in a workflow the verb is the command input.
-	r = steptest.Invoke(t, name, run, map[string]string{"INPUT_COMMAND": "show", "INPUT_REPOSITORY": repo}, "hold", "--json")
+	r = steptest.Invoke(t, binary, run, map[string]string{"INPUT_COMMAND": "show", "INPUT_REPOSITORY": repo}, "hold", "--json")
 	if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
 		t.Fatalf("hold show: exit %d, %v\n%s%s", r.Code, err, r.Stdout, r.Stderr)
 	}
@@ -169,7 +169,7 @@ func TestHoldAsActionsStep(t *testing.T) {
 func TestRollbackThenStatus(t *testing.T) {
 	t.Parallel()
 	_, repo, rcs := promoted(t)
-	r := steptest.Invoke(t, name, run, map[string]string{"USER": "oncall"}, "rollback", "--repository", repo, "--to", "aaaaaaa", "--reason", "b broke login", "--json")
+	r := steptest.Invoke(t, binary, run, map[string]string{"USER": "oncall"}, "rollback", "--repository", repo, "--to", "aaaaaaa", "--reason", "b broke login", "--json")
 	var got map[string]string
 	if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
 		t.Fatalf("rollback: exit %d, %v\n%s%s", r.Code, err, r.Stdout, r.Stderr)
@@ -192,7 +192,7 @@ func TestPruneDryRun(t *testing.T) {
 	t.Parallel()
 	srv, repo, _ := promoted(t)
 	writes := len(srv.Writes())
-	r := steptest.Invoke(t, name, run, map[string]string{}, "prune", "--repository", repo, "--keep-stable", "1", "--keep-rc-days", "7",
+	r := steptest.Invoke(t, binary, run, map[string]string{}, "prune", "--repository", repo, "--keep-stable", "1", "--keep-rc-days", "7",
 		"--prune-stable", "--now", "2026-12-01T00:00:00Z", "--dry-run")
 	if r.Code != 0 {
 		t.Fatalf("prune: exit %d\n%s", r.Code, r.Stderr)
@@ -234,7 +234,7 @@ func TestHostileInputs(t *testing.T) {
 		{"rollback to an unknown version", rollback("--to", "9.9.9"), nil, 1, []string{"no tag 9.9.9", "ocipromote status"}},
 		{"rollback to an unknown commit", rollback("--to", "deadbee"), nil, 1, []string{"commit deadbee was never built", "ocipromote status"}},
 		{"rollback to an unknown digest", rollback("--to", "sha256:"+strings.Repeat("0", 64)), nil, 1, []string{"not found"}},
-		{"rollback with an empty reason", rollback("--reason", ""), nil, 2, []string{"missing required input --reason"}},
+		{"rollback with an empty reason", rollback("--reason", ""), nil, 2, []string{"missing required --reason"}},
 		{"rollback with a reason on two lines", rollback("--reason", "r\n::error::boom $(id)"), nil, 2, []string{"reason", "line break", "say why in one line"}},
 		{"rollback with an oversized reason", rollback("--reason", strings.Repeat("r", 501)), nil, 2, []string{"501 characters, over the limit of 500"}},
 		{"rollback with a reason from the environment on two lines", []string{"rollback", "--repository", repo, "--to", "aaaaaaa"},
@@ -247,13 +247,13 @@ func TestHostileInputs(t *testing.T) {
 		{"hold set with a reason on two lines", []string{"hold", "set", "--repository", repo, "--reason", "r\n::warning::x", "--actor", "a"}, nil, 2, []string{"line break"}},
 		{"hold release with an actor on two lines", []string{"hold", "release", "--repository", repo, "--actor", "a\rb"}, nil, 2, []string{"actor", "line break"}},
 		{"prune keeping a negative number of stable versions", prune("--keep-stable", "-1"), nil, 2, []string{"--keep-stable must be at least 1"}},
-		{"prune keeping a word of stable versions", prune("--keep-stable", "ten"), nil, 2, []string{`keep_stable must be a whole number, got "ten"`}},
+		{"prune keeping a word of stable versions", prune("--keep-stable", "ten"), nil, 2, []string{`--keep-stable must be a whole number, got "ten"`}},
 		{"prune with negative days", prune("--keep-rc-days", "-3"), nil, 2, []string{"--keep-rc-days must not be negative"}},
-		{"prune with days and a unit", prune("--keep-rc-days", "3d"), nil, 2, []string{`keep_rc_days must be a whole number, got "3d"`}},
+		{"prune with days and a unit", prune("--keep-rc-days", "3d"), nil, 2, []string{`--keep-rc-days must be a whole number, got "3d"`}},
 		{"prune with an unknown deletion API", prune("--delete-api", "s3"), nil, 2, []string{`--delete-api must be auto, oci or github, got "s3"`}},
 		{"prune with a GitHub API URL that is not one", prune("--delete-api", "github", "--github-token", "t", "--github-api-url", "javascript:alert(1)"), nil, 2, []string{"is not an http(s) URL"}},
 		{"status in an unknown format", []string{"status", "--repository", repo, "--format", "html"}, nil, 2, []string{"format must be text or markdown"}},
-		{"status with a selection without a constraint", []string{"status", "--repository", repo, "--select", "live"}, nil, 2, []string{"is not NAME=CONSTRAINT"}},
+		{"status with a selection without a constraint", []string{"status", "--repository", repo, "--select", "live"}, nil, 2, []string{"--select: selection \"live\" is not NAME=CONSTRAINT"}},
 		{"status with a malformed constraint", []string{"status", "--repository", repo, "--select", "live=>>1"}, nil, 2, []string{"semver constraint"}},
 		{"status with a malformed filter", []string{"status", "--repository", repo, "--select", "live=>= 0.0.0;("}, nil, 2, []string{"semver filter"}},
 		{"status with a negative limit", []string{"status", "--repository", repo, "--limit", "-1"}, nil, 2, []string{"limit must be 0"}},
@@ -275,7 +275,7 @@ func TestHostileInputs(t *testing.T) {
 			}
 			env := map[string]string{}
 			maps.Copy(env, tc.env)
-			r := steptest.Invoke(t, name, run, env, args...)
+			r := steptest.Invoke(t, binary, run, env, args...)
 			if r.Code != tc.code {
 				t.Errorf("exit %d, want %d\n%s%s", r.Code, tc.code, r.Stdout, r.Stderr)
 			}
@@ -338,7 +338,7 @@ func TestStatusAndPruneAsActionsSteps(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			out, summary := filepath.Join(dir, "output"), filepath.Join(dir, "summary")
-			r := steptest.Invoke(t, name, run, map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": summary}, tc.args...)
+			r := steptest.Invoke(t, binary, run, map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": summary}, tc.args...)
 			if r.Code != 0 {
 				t.Fatalf("exit %d\n%s", r.Code, r.Stderr)
 			}
@@ -375,7 +375,7 @@ func TestJSONSchemas(t *testing.T) {
 	_, repo, _ := promoted(t)
 	jsonOf := func(args ...string) string {
 		t.Helper()
-		r := steptest.Invoke(t, name, run, map[string]string{}, append(args, "--json")...)
+		r := steptest.Invoke(t, binary, run, map[string]string{}, append(args, "--json")...)
 		if r.Code != 0 {
 			t.Fatalf("%v: exit %d\n%s", args, r.Code, r.Stderr)
 		}
@@ -394,7 +394,7 @@ func TestJSONSchemas(t *testing.T) {
 	steptest.CheckSchema(t, jsonOf("hold", "set", "--repository", repo, "--actor", "a", "--reason", "freeze"), schema("hold"))
 
 	// A repository that does not exist is said to be missing, exit 1.
-	r := steptest.Invoke(t, name, run, map[string]string{}, "status", "--repository", ocitest.New(t).Host+"/acme/typo")
+	r := steptest.Invoke(t, binary, run, map[string]string{}, "status", "--repository", ocitest.New(t).Host+"/acme/typo")
 	if r.Code != 1 || !strings.Contains(r.Stderr, "does not exist") {
 		t.Errorf("status of a missing repository: exit %d, want 1 saying it does not exist; stderr:\n%s", r.Code, r.Stderr)
 	}
@@ -435,7 +435,7 @@ func TestActorFallbacks(t *testing.T) {
 				env.User = func() string { return tc.osUser }
 				return run(ctx, a, args, stdout, stderr, env)
 			}
-			r := steptest.Invoke(t, name, body, tc.env, "hold", "set", "--repository", repo, "--reason", "freeze")
+			r := steptest.Invoke(t, binary, body, tc.env, "hold", "set", "--repository", repo, "--reason", "freeze")
 			if tc.refused {
 				if r.Code != 2 || !strings.Contains(r.Stderr, "say who you are with --actor") {
 					t.Errorf("exit %d, want 2 asking for --actor; stderr:\n%s", r.Code, r.Stderr)
@@ -460,7 +460,7 @@ func TestHoldPerStage(t *testing.T) {
 	_, repo, _ := promoted(t)
 	outputs := func(args ...string) map[string]string {
 		t.Helper()
-		r := steptest.Invoke(t, name, run, map[string]string{}, append(append([]string{"hold"}, args...), "--repository", repo, "--actor", "octocat", "--json")...)
+		r := steptest.Invoke(t, binary, run, map[string]string{}, append(append([]string{"hold"}, args...), "--repository", repo, "--actor", "octocat", "--json")...)
 		var got map[string]string
 		if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
 			t.Fatalf("hold %v: exit %d, %v\n%s%s", args, r.Code, err, r.Stdout, r.Stderr)
@@ -483,7 +483,7 @@ func TestHoldPerStage(t *testing.T) {
 	if got := outputs("show", "--stage", "integration"); got["tag"] != "" || got["hold"] != "off" {
 		t.Errorf("show integration = %v, want never set", got)
 	}
-	r := steptest.Invoke(t, name, run, map[string]string{}, "status", "--repository", repo, "--json")
+	r := steptest.Invoke(t, binary, run, map[string]string{}, "status", "--repository", repo, "--json")
 	if r.Code != 0 {
 		t.Fatalf("status: exit %d\n%s", r.Code, r.Stderr)
 	}
@@ -500,7 +500,7 @@ func TestHoldPerStage(t *testing.T) {
 		{[]string{"--stages", "dev"}, "at least two stages"},
 		{[]string{"--stages", "dev,hold,prod"}, `stage "hold" is a word`},
 	} {
-		r := steptest.Invoke(t, name, run, map[string]string{}, append([]string{"hold", "show", "--repository", "127.0.0.1:1/none"}, tc.args...)...)
+		r := steptest.Invoke(t, binary, run, map[string]string{}, append([]string{"hold", "show", "--repository", "127.0.0.1:1/none"}, tc.args...)...)
 		if r.Code != 2 || !strings.Contains(r.Stderr, tc.want) {
 			t.Errorf("hold show %v: exit %d, want 2 saying %q; stderr:\n%s", tc.args, r.Code, tc.want, r.Stderr)
 		}

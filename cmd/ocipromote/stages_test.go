@@ -15,7 +15,7 @@ import (
 // The default stages print the shipped examples' selections (examples/flux/*/source.yaml).
 func TestStagesDefault(t *testing.T) {
 	t.Parallel()
-	r := steptest.Invoke(t, name, run, map[string]string{}, "stages")
+	r := steptest.Invoke(t, binary, run, map[string]string{}, "stages")
 	if r.Code != 0 {
 		t.Fatalf("exit %d\n%s", r.Code, r.Stderr)
 	}
@@ -41,7 +41,7 @@ func TestStagesDefault(t *testing.T) {
 // --format yaml prints each stage's spec.ref: single-quoted, so a filter's \d reaches Flux as is.
 func TestStagesYAML(t *testing.T) {
 	t.Parallel()
-	r := steptest.Invoke(t, name, run, map[string]string{}, "stages", "--stages", "dev,preprod,prod", "--format", "yaml")
+	r := steptest.Invoke(t, binary, run, map[string]string{}, "stages", "--stages", "dev,preprod,prod", "--format", "yaml")
 	if r.Code != 0 {
 		t.Fatalf("exit %d\n%s", r.Code, r.Stderr)
 	}
@@ -72,7 +72,7 @@ func TestStagesAsActionsStep(t *testing.T) {
 	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"),
 		"INPUT_STAGES": "dev, preprod, prod", "INPUT_WINDOWS": "prod=Mon-Thu 09:00-16:00 Europe/London\nprod=Fri 09:00-12:00 Europe/London\n",
 		"INPUT_SOAK": "preprod=2h", "INPUT_TAG_PREFIX": "v"}
-	r := steptest.Invoke(t, name, run, env, "stages", "--json")
+	r := steptest.Invoke(t, binary, run, env, "stages", "--json")
 	if r.Code != 0 {
 		t.Fatalf("exit %d\n%s", r.Code, r.Stderr)
 	}
@@ -124,7 +124,7 @@ func TestStagesRefuses(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := steptest.Invoke(t, name, run, map[string]string{}, tc.args...)
+			r := steptest.Invoke(t, binary, run, map[string]string{}, tc.args...)
 			if r.Code != 2 || !strings.Contains(r.Stderr, tc.want) || r.Stdout != "" {
 				t.Errorf("exit %d (want 2), stderr lacks %q?\n%s%s", r.Code, tc.want, r.Stdout, r.Stderr)
 			}

@@ -49,7 +49,7 @@ func verifier(v *actionio.Values, reg *oci.Repository, log *slog.Logger) (func(c
 		return nil, nil
 	}
 	if v.Get("trusted_root") == "" {
-		return nil, actionio.Usagef("verify needs trusted_root: the path of a Sigstore trusted_root.json (see docs/signing.md)")
+		return nil, actionio.Usagef("input verify needs trusted_root: the path of a Sigstore trusted_root.json (see docs/signing.md)")
 	}
 	if _, err := sign.GitHubPolicy(v.Get("signer_repository"), v.Get("signer_workflow"), ""); err != nil {
 		return nil, actionio.Usagef("%v", err)
@@ -74,7 +74,7 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	}
 	in := pipeline.PromoteInput{Revision: v.Get("revision"), Digest: v.Get("digest"), Sha: strings.ToLower(v.Get("sha")), DryRun: v.Bool("dry_run")}
 	if in.Revision == "" && in.Digest == "" && in.Sha == "" {
-		return actionio.Usagef("name the validated artifact with --revision, --digest or --sha (INPUT_REVISION, INPUT_DIGEST, INPUT_SHA)")
+		return actionio.Usagef("name the validated artifact with input revision, input digest or input sha")
 	}
 	// The identifiers' form, and whether a revision and a digest agree, are known before anything
 	// touches the registry: a mistake there is a usage error.
@@ -122,4 +122,4 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	return nil
 }
 
-func main() { os.Exit(step.Main(command.Name, run, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) }
+func main() { os.Exit(step.Main(command, run, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) }

@@ -50,7 +50,7 @@ func TestTagValidatedAsActionsStepThenReplay(t *testing.T) {
 		"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out,
 		"INPUT_REPOSITORY": repo, "INPUT_REVISION": rc.Version + "@" + rc.Digest,
 	}
-	r := steptest.Invoke(t, command.Name, run, env)
+	r := steptest.Invoke(t, command, run, env)
 	if r.Code != 0 {
 		t.Fatalf("exit %d:\n%s", r.Code, r.Stderr)
 	}
@@ -61,7 +61,7 @@ func TestTagValidatedAsActionsStepThenReplay(t *testing.T) {
 		}
 	}
 	writes := len(srv.Writes())
-	r = steptest.Invoke(t, command.Name, run, map[string]string{}, "--repository", repo, "--sha", commit[:7], "--json")
+	r = steptest.Invoke(t, command, run, map[string]string{}, "--repository", repo, "--sha", commit[:7], "--json")
 	var got map[string]string
 	if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
 		t.Fatalf("replay: exit %d, stdout %q: %v\n%s", r.Code, r.Stdout, err, r.Stderr)
@@ -77,7 +77,7 @@ func TestTagValidatedAsActionsStepThenReplay(t *testing.T) {
 
 func TestTagValidatedUsage(t *testing.T) {
 	t.Parallel()
-	r := steptest.Invoke(t, command.Name, run, map[string]string{}, "--help")
+	r := steptest.Invoke(t, command, run, map[string]string{}, "--help")
 	if r.Code != 0 || !strings.Contains(r.Stdout+r.Stderr, "-revision") {
 		t.Errorf("--help: exit %d, output lacks the -revision flag:\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
@@ -144,16 +144,16 @@ func TestTagValidatedBadInputsWriteNothing(t *testing.T) {
 		{"repository with a command as its registry", nil, []string{"--repository", "$(id).io/acme/app", "--revision", revision}, 2, []string{`registry "$(id).io" is not a host name`, "give REGISTRY/PATH"}},
 		{"repository with credentials", nil, []string{"--repository", "ci:" + token + "@" + repo, "--revision", revision}, 2, []string{"carries credentials", "pass the credentials as username and password"}},
 		{"repository with a tag", nil, []string{"--repository", repo + ":0.0.1", "--revision", revision}, 2, []string{"has a tag", "give the repository only"}},
-		{"bad dry_run", map[string]string{"INPUT_DRY_RUN": "maybe"}, name("--revision", revision), 2, []string{"dry_run must be true or false", `"maybe"`}},
-		{"validated_at not RFC 3339", map[string]string{"INPUT_VALIDATED_AT": "yesterday"}, name("--revision", revision), 2, []string{"validated_at", "RFC 3339"}},
+		{"bad dry_run", map[string]string{"INPUT_DRY_RUN": "maybe"}, name("--revision", revision), 2, []string{"--dry-run must be true or false", `"maybe"`}},
+		{"validated_at not RFC 3339", map[string]string{"INPUT_VALIDATED_AT": "yesterday"}, name("--revision", revision), 2, []string{"--validated-at", "RFC 3339"}},
 		{"bad release", map[string]string{"INPUT_RELEASE": "maybe"}, name("--revision", revision), 2, []string{"release must be true or false"}},
 		{"GitHub API URL not a URL", map[string]string{"INPUT_DEPLOYMENTS": "true", "GITHUB_TOKEN": token, "GITHUB_REPOSITORY": "acme/platform", "INPUT_GITHUB_API_URL": "not-a-url"}, name("--revision", revision), 2, []string{`GitHub API URL "not-a-url" is not an http(s) URL`, "such as https://api.github.com"}},
-		{"password without username", map[string]string{"INPUT_PASSWORD": token}, name("--revision", revision), 2, []string{"username and password go together", "give both, or neither"}},
+		{"password without username", map[string]string{"INPUT_PASSWORD": token}, name("--revision", revision), 2, []string{"--username and --password go together", "give both, or neither"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			steptest.Refused(t, command.Name, run, tc.env, tc.args, steptest.Refusal{Code: tc.code, Say: tc.want, Secret: token})
+			steptest.Refused(t, command, run, tc.env, tc.args, steptest.Refusal{Code: tc.code, Say: tc.want, Secret: token})
 		})
 	}
 	// Every row has run once the parallel subtests are done; only the fixtures' builds wrote.
@@ -181,7 +181,7 @@ func TestTagValidatedNeverPrintsSecrets(t *testing.T) {
 		{"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary, "INPUT_USERNAME": "ci", "INPUT_PASSWORD": token},
 		{"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary, "GITHUB_TOKEN": token, "GITHUB_ACTOR": "ci"},
 	} {
-		r := steptest.Invoke(t, command.Name, run, env, "--repository", repo, "--sha", commit, "--json")
+		r := steptest.Invoke(t, command, run, env, "--repository", repo, "--sha", commit, "--json")
 		if r.Code != 1 {
 			t.Errorf("exit = %d, want 1", r.Code)
 		}
@@ -216,7 +216,7 @@ func TestTagValidatedHeld(t *testing.T) {
 	}
 	writes := len(srv.Writes())
 	args := []string{"--repository", repo, "--revision", rc.Version + "@" + rc.Digest, "--json"}
-	r := steptest.Invoke(t, command.Name, run, map[string]string{}, args...)
+	r := steptest.Invoke(t, command, run, map[string]string{}, args...)
 	var got map[string]string
 	if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
 		t.Fatalf("held: exit %d, stdout %q: %v\n%s", r.Code, r.Stdout, err, r.Stderr)
@@ -238,7 +238,7 @@ func TestTagValidatedHeld(t *testing.T) {
 	if _, err := hold.Release(ctx, reg, list, hold.Record{Actor: "alice", Time: time.Now()}, hold.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	r = steptest.Invoke(t, command.Name, run, map[string]string{}, args...)
+	r = steptest.Invoke(t, command, run, map[string]string{}, args...)
 	if err := steptest.DecodeOutputs(r.Stdout, &got); err != nil || r.Code != 0 {
 		t.Fatalf("released: exit %d, stdout %q: %v\n%s", r.Code, r.Stdout, err, r.Stderr)
 	}
@@ -281,7 +281,7 @@ func TestTagValidatedSuccessPrintsNoSecrets(t *testing.T) {
 		"INPUT_DEPLOYMENTS": "true", "INPUT_RELEASE": "true",
 		"INPUT_VALIDATED_CLUSTER": "integration", "INPUT_VALIDATED_MESSAGE": "Health check passed in 4.2s", "INPUT_VALIDATED_AT": "2026-08-01T10:00:00Z",
 	}
-	r := steptest.Invoke(t, command.Name, run, env, "--json")
+	r := steptest.Invoke(t, command, run, env, "--json")
 	if r.Code != 0 {
 		t.Fatalf("exit %d:\n%s", r.Code, r.Stderr)
 	}

@@ -95,7 +95,7 @@ func TestTagValidatedVerify(t *testing.T) {
 					"INPUT_REPOSITORY": repo, "INPUT_REVISION": rc.Version + "@" + rc.Digest,
 					"INPUT_VERIFY": "true", "INPUT_TRUSTED_ROOT": trustedRoot,
 				}
-				r := steptest.Invoke(t, command.Name, run, env)
+				r := steptest.Invoke(t, command, run, env)
 				if r.Code != tc.code {
 					t.Fatalf("exit %d, want %d:\n%s", r.Code, tc.code, r.Stderr)
 				}
@@ -122,12 +122,12 @@ func TestTagValidatedVerifyUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no trusted root", []string{"--verify"}, "verify needs trusted_root"},
+		{"no trusted root", []string{"--verify"}, "--verify needs --trusted-root"},
 		{"no signer repository", []string{"--verify", "--trusted-root", "x.json"}, "signer repository \"\" is not OWNER/REPO"},
 		{"unreadable trusted root", []string{"--verify", "--trusted-root", filepath.Join(t.TempDir(), "missing.json"), "--signer-repository", "acme/platform"}, "give a Sigstore trusted_root.json"},
 	}
 	for _, tc := range tests {
-		r := steptest.Invoke(t, command.Name, run, map[string]string{}, append([]string{"--repository", repo, "--revision", rc.Version + "@" + rc.Digest}, tc.args...)...)
+		r := steptest.Invoke(t, command, run, map[string]string{}, append([]string{"--repository", repo, "--revision", rc.Version + "@" + rc.Digest}, tc.args...)...)
 		if r.Code == 0 || !strings.Contains(r.Stderr, tc.want) {
 			t.Errorf("%s: exit %d, stderr lacks %q:\n%s", tc.name, r.Code, tc.want, r.Stderr)
 		}

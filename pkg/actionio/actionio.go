@@ -95,26 +95,34 @@ func (v *Values) Mask(a *githubactions.Action, s string) {
 	a.AddMask(s)
 }
 
-// Spell names an input the way the user gives it: "input dry_run" in a GitHub Actions step
-// (where with: sets inputs), "--dry-run" on a command line.
-func (v *Values) Spell(name string) string {
-	if v != nil && v.inActions {
-		return "input " + name
-	}
-	return "--" + strings.ReplaceAll(name, "_", "-")
-}
-
-// Speak rewrites msg, a message that names inputs as a workflow sets them (keep_stable), for the
-// user at hand: unchanged in Actions, with each of names spelled as a flag (--keep-stable) on a
-// command line.
-func (v *Values) Speak(msg string, names ...string) string {
-	if v.inActions {
-		return msg
-	}
-	for _, n := range names {
-		msg = regexp.MustCompile(`(^|[^A-Za-z0-9_$-])`+regexp.QuoteMeta(n)+`($|[^A-Za-z0-9_])`).ReplaceAllString(msg, "${1}"+v.Spell(n)+"${2}")
+// Speak rewrites msg, a message that names inputs as a workflow sets them, for a user on a
+// command line, who types flags: each input of c named as "input NAME", "the NAME input" or,
+// for a name with an underscore, bare (keep_stable, not keep_stable_x, GITHUB_TOKEN or
+// trusted_root.json) becomes its flag (--keep-stable). Every message is written for Actions and
+// spoken here, in Main, so that no caller has to know where it runs.
+func (c Command) Speak(msg string) string {
+	for _, in := range c.Inputs {
+		name := regexp.QuoteMeta(in.Name)
+		flag := "${1}--" + in.Flag() + "${2}"
+		msg = replaceAll(msg, `(^|[^A-Za-z0-9_$.-])(?:input `+name+`|the `+name+` input)($|[^A-Za-z0-9_])`, flag)
+		if strings.Contains(in.Name, "_") {
+			msg = replaceAll(msg, `(^|[^A-Za-z0-9_$.-])`+name+`($|[^A-Za-z0-9_.]|\.$|\.[^A-Za-z0-9_])`, flag)
+		}
 	}
 	return msg
+}
+
+// replaceAll replaces every match of pattern in s until none is left: a match takes the
+// character after it, which a name right after it (a, b) needs before it.
+func replaceAll(s, pattern, repl string) string {
+	re := regexp.MustCompile(pattern)
+	for {
+		next := re.ReplaceAllString(s, repl)
+		if next == s {
+			return s
+		}
+		s = next
+	}
 }
 
 // Set replaces an input's value after parsing, for a value read from elsewhere (a password
@@ -135,7 +143,7 @@ func (v *Values) Int(name string) (int, error) {
 	s := v.values[name]
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, Usagef("%s must be a whole number, got %q", name, s)
+		return 0, Usagef("input %s must be a whole number, got %q", name, s)
 	}
 	return n, nil
 }
@@ -261,7 +269,7 @@ func Parse(c Command, a *githubactions.Action, args []string, help io.Writer) (*
 			}
 			b, err := strconv.ParseBool(val)
 			if err != nil {
-				return nil, Usagef("%s must be true or false, got %q", in.Name, val)
+				return nil, Usagef("input %s must be true or false, got %q", in.Name, val)
 			}
 			val = strconv.FormatBool(b)
 		}
@@ -271,12 +279,12 @@ func Parse(c Command, a *githubactions.Action, args []string, help io.Writer) (*
 			v.Mask(a, val)
 		}
 		if in.Required && val == "" {
-			missing = append(missing, fmt.Sprintf("--%s (or %s)", in.Flag(), in.Env()))
+			missing = append(missing, fmt.Sprintf("input %s (or %s)", in.Name, in.Env()))
 		}
 		v.values[in.Name] = val
 	}
 	if len(missing) > 0 {
-		return nil, Usagef("missing required input %s; run %s --help", strings.Join(missing, ", "), c.Name)
+		return nil, Usagef("missing required %s; run %s --help", strings.Join(missing, ", "), c.Name)
 	}
 	if len(v.Args) > 0 {
 		return nil, Usagef("unexpected argument %q; every input is a --flag", v.Args[0])
@@ -497,9 +505,11 @@ func (o Outputs) Keys() []string {
 type Run func(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer) error
 
 // Main runs a binary's body and turns its error into an ::error:: annotation (in Actions) or a
-// plain message, and an exit status: 0 done, 1 failure, 2 usage error. It is the only place that
-// decides exit codes; it returns the code instead of exiting so it can be tested.
-func Main(ctx context.Context, name string, run Run, a *githubactions.Action, args []string, stdout, stderr io.Writer) int {
+// plain message that names c's inputs as flags (see Speak), and an exit status: 0 done, 1
+// failure, 2 usage error. It is the only place that decides exit codes; it returns the code
+// instead of exiting so it can be tested. c holds every input of the binary, of all its
+// subcommands.
+func Main(ctx context.Context, c Command, run Run, a *githubactions.Action, args []string, stdout, stderr io.Writer) int {
 	err := run(ctx, a, args, stdout, stderr)
 	switch {
 	case err == nil:
@@ -509,9 +519,9 @@ func Main(ctx context.Context, name string, run Run, a *githubactions.Action, ar
 	}
 	msg := err.Error()
 	if InActions(a) {
-		a.Errorf("%s: %s", name, msg)
+		a.Errorf("%s: %s", c.Name, msg)
 	} else {
-		fmt.Fprintf(stderr, "%s: error: %s\n", name, msg)
+		fmt.Fprintf(stderr, "%s: error: %s\n", c.Name, c.Speak(msg))
 	}
 	if errors.Is(err, ErrUsage) {
 		return 2

@@ -79,7 +79,7 @@ func TestParseErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"required", nil, nil, "--repository (or INPUT_REPOSITORY)"},
+		{"required", nil, nil, "input repository (or INPUT_REPOSITORY)"},
 		{"bad bool", map[string]string{"INPUT_REPOSITORY": "r", "INPUT_DRY_RUN": "yes please"}, nil, "dry_run must be true or false"},
 		{"positional", map[string]string{"INPUT_REPOSITORY": "r"}, []string{"extra"}, "unexpected argument"},
 		{"unknown flag", nil, []string{"--nope"}, "unknown flag --nope"},
@@ -173,7 +173,7 @@ func TestMistypedFlag(t *testing.T) {
 			_, err := Parse(cmd, a, args, stdout)
 			return err
 		}
-		code := Main(context.Background(), "x", run, action(nil, &stderr), []string{tc.arg}, &stdout, &stderr)
+		code := Main(context.Background(), cmd, run, action(nil, &stderr), []string{tc.arg}, &stdout, &stderr)
 		if code != 2 || stdout.Len() != 0 {
 			t.Errorf("%s: exit %d, stdout %q; want 2 and no usage", tc.arg, code, stdout.String())
 		}
@@ -195,21 +195,34 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 }
 
-// Issue 14: messages named inputs (keep_stable) where a terminal user types flags.
-func TestSpeak(t *testing.T) {
+// Issue 14: messages named inputs (keep_stable) where a terminal user types flags. Main speaks
+// every error for the user at hand: unchanged in Actions, with inputs as flags on a terminal;
+// names that only look like inputs (longer identifiers, environment variables, file names, event
+// names) are left alone.
+func TestMainSpeaksInputsAsFlags(t *testing.T) {
 	t.Parallel()
-	msg := "keep_stable must be at least 1 (see keep_stable_x, INPUT_KEEP_STABLE); or set keep_stable."
-	for env, want := range map[string]string{
-		"":     "--keep-stable must be at least 1 (see keep_stable_x, INPUT_KEEP_STABLE); or set --keep-stable.",
-		"true": msg,
-	} {
-		var w bytes.Buffer
-		v, err := Parse(cmd, action(map[string]string{"INPUT_REPOSITORY": "r", "GITHUB_ACTIONS": env}, &w), nil, &w)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := v.Speak(msg, "keep_stable"); got != want {
-			t.Errorf("in Actions %q: Speak = %q, want %q", env, got, want)
+	c := Command{Name: "x", Inputs: []Input{{Name: "keep_stable"}, {Name: "dry_run", Bool: true}, {Name: "trusted_root"}, {Name: "to"}, {Name: "timeout"}}}
+	tests := []struct{ msg, terminal string }{
+		{"keep_stable must be at least 1 (see keep_stable_x, INPUT_KEEP_STABLE); or set keep_stable.",
+			"--keep-stable must be at least 1 (see keep_stable_x, INPUT_KEEP_STABLE); or set --keep-stable."},
+		{"keep_stable,keep_stable and dry_run", "--keep-stable,--keep-stable and --dry-run"},
+		{"give a Sigstore trusted_root.json as input trusted_root", "give a Sigstore trusted_root.json as --trusted-root"},
+		{"missing required input to (or INPUT_TO); the time to go", "missing required --to (or INPUT_TO); the time to go"},
+		{"the step's timeout (input timeout) ran out; raise the timeout input", "the step's timeout (--timeout) ran out; raise --timeout"},
+		{"$dry_run and repository_dispatch stay", "$dry_run and repository_dispatch stay"},
+	}
+	for _, tc := range tests {
+		for inActions, want := range map[string]string{"": tc.terminal, "true": tc.msg} {
+			var stdout, stderr bytes.Buffer
+			run := func(context.Context, *githubactions.Action, []string, io.Writer, io.Writer) error {
+				return Usagef("%s", tc.msg)
+			}
+			if code := Main(context.Background(), c, run, action(map[string]string{"GITHUB_ACTIONS": inActions}, &stderr), nil, &stdout, &stderr); code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("GITHUB_ACTIONS=%q: stderr %q, want it to say %q", inActions, stderr.String(), want)
+			}
 		}
 	}
 }

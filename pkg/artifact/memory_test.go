@@ -10,49 +10,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/metrics"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ocipromote/ocipromote/pkg/artifact"
+	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 )
-
-// peakHeap runs f and returns the highest live heap seen while it ran, above the heap before it,
-// sampling runtime/metrics every few milliseconds.
-func peakHeap(f func()) uint64 {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
-	runtime.GC()
-	base := read()
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(2 * time.Millisecond)
-		defer t.Stop()
-		for {
-			if h := read(); h > peak.Load() {
-				peak.Store(h)
-			}
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	})
-	f()
-	close(stop)
-	wg.Wait()
-	if p := peak.Load(); p > base {
-		return p - base
-	}
-	return 0
-}
 
 // incompressible writes size bytes gzip cannot shrink (the worst case for memory: the compressed
 // layer is as large as the file) to dir/name.
@@ -92,7 +56,7 @@ func TestPackMemoryDoesNotGrowWithFileSize(t *testing.T) {
 	incompressible(t, dir, "blob.bin", size)
 	var layer interface{ Size() (int64, error) }
 	var err error
-	peak := peakHeap(func() { layer, err = artifact.Pack(dir, nil) })
+	peak := ocitest.PeakHeap(func() { layer, err = artifact.Pack(dir, nil) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +151,7 @@ func BenchmarkPackLargeFile(b *testing.B) {
 			var peak uint64
 			for b.Loop() {
 				var err error
-				p := peakHeap(func() { _, err = artifact.Pack(dir, nil) })
+				p := ocitest.PeakHeap(func() { _, err = artifact.Pack(dir, nil) })
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -61,33 +61,33 @@ type dispatchCriteria struct {
 
 func (c Criteria) forDispatch() (dispatchCriteria, error) {
 	if c.Object == "" {
-		return dispatchCriteria{}, usagef("object is required for %s events: set it to the Flux object whose events promote, as <Kind>/<name>.<namespace> (for example Kustomization/platform.flux-system)", RepositoryDispatch)
+		return dispatchCriteria{}, usagef("input object is required for %s events: set it to the Flux object whose events promote, as <Kind>/<name>.<namespace> (for example Kustomization/platform.flux-system)", RepositoryDispatch)
 	}
 	if !objectRE.MatchString(c.Object) {
-		return dispatchCriteria{}, usagef("object %s is not <Kind>/<name>.<namespace> (for example Kustomization/platform.flux-system), the event_type Flux's githubdispatch Provider sends", quote(c.Object))
+		return dispatchCriteria{}, usagef("input object %s is not <Kind>/<name>.<namespace> (for example Kustomization/platform.flux-system), the event_type Flux's githubdispatch Provider sends", quote(c.Object))
 	}
 	if len(c.Object) > maxEventType {
-		return dispatchCriteria{}, usagef("object %s is %d characters; GitHub refuses a dispatch event_type over %d, so Flux's events for it never arrive: shorten the object's name or namespace", c.Object, len(c.Object), maxEventType)
+		return dispatchCriteria{}, usagef("input object %s is %d characters; GitHub refuses a dispatch event_type over %d, so Flux's events for it never arrive: shorten the object's name or namespace", c.Object, len(c.Object), maxEventType)
 	}
 	key := c.ClusterKey
 	if key == "" {
 		key = DefaultClusterKey
 	}
 	if !metadataKeyRE.MatchString(key) {
-		return dispatchCriteria{}, usagef("cluster key %s is not a metadata key name (letters, digits, '.', '_' or '-', at most 63): use the key your Alert's spec.eventMetadata sets (default %s)", quote(key), DefaultClusterKey)
+		return dispatchCriteria{}, usagef("cluster_key %s is not a metadata key name (letters, digits, '.', '_' or '-', at most 63): use the key your Alert's spec.eventMetadata sets (default %s)", quote(key), DefaultClusterKey)
 	}
 	if c.Cluster != "" && !plainName.MatchString(c.Cluster) {
-		return dispatchCriteria{}, usagef("cluster %s is not a cluster name (letters, digits, '.', '_', '/' or '-', at most 200): use the value your Alert's spec.eventMetadata.%s sets", quote(c.Cluster), key)
+		return dispatchCriteria{}, usagef("input cluster %s is not a cluster name (letters, digits, '.', '_', '/' or '-', at most 200): use the value your Alert's spec.eventMetadata.%s sets", quote(c.Cluster), key)
 	}
 	if key == metaRevision || key == metaOriginRevision {
-		return dispatchCriteria{}, usagef("cluster key %s is a metadata key Flux sets itself; use the key your Alert's spec.eventMetadata sets (default %s)", key, DefaultClusterKey)
+		return dispatchCriteria{}, usagef("cluster_key %s is a metadata key Flux sets itself; use the key your Alert's spec.eventMetadata sets (default %s)", key, DefaultClusterKey)
 	}
 	pattern := c.SuccessPattern
 	if pattern == "" {
 		pattern = DefaultSuccessPattern
 	}
 	if len(pattern) > maxPatternLen {
-		return dispatchCriteria{}, usagef("success pattern %s is %d bytes, over the %d-byte limit: match the start of Flux's success message, as the default %s does", quote(pattern), len(pattern), maxPatternLen, quote(DefaultSuccessPattern))
+		return dispatchCriteria{}, usagef("success_pattern %s is %d bytes, over the %d-byte limit: match the start of Flux's success message, as the default %s does", quote(pattern), len(pattern), maxPatternLen, quote(DefaultSuccessPattern))
 	}
 	re, err := regexp.Compile(pattern)
 	if err != nil {
@@ -97,7 +97,7 @@ func (c Criteria) forDispatch() (dispatchCriteria, error) {
 		if errors.As(err, &se) {
 			detail = fmt.Sprintf("%s at %s", se.Code, quote(se.Expr))
 		}
-		return dispatchCriteria{}, usagef("success pattern %s is not a Go regular expression (%s); fix the success_pattern input (default %s)", quote(pattern), detail, quote(DefaultSuccessPattern))
+		return dispatchCriteria{}, usagef("success_pattern %s is not a Go regular expression (%s); fix it (default %s)", quote(pattern), detail, quote(DefaultSuccessPattern))
 	}
 	return dispatchCriteria{object: c.Object, cluster: c.Cluster, clusterKey: key, success: re}, nil
 }

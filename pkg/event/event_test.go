@@ -625,8 +625,8 @@ func TestDecideInvalidCriteria(t *testing.T) {
 		{"object without namespace", Criteria{Object: "Kustomization/platform"}, `object "Kustomization/platform" is not <Kind>/<name>.<namespace>`},
 		{"object with a newline", Criteria{Object: platform + "\n"}, `object "Kustomization/platform.flux-system\n" is not`},
 		{"object too long for GitHub", Criteria{Object: long}, "GitHub refuses a dispatch event_type over 100"},
-		{"bad success pattern", Criteria{Object: platform, SuccessPattern: "(Health"}, `success pattern "(Health" is not a Go regular expression`},
-		{"cluster key Flux owns", Criteria{Object: platform, ClusterKey: "revision"}, "cluster key revision is a metadata key Flux sets itself"},
+		{"bad success pattern", Criteria{Object: platform, SuccessPattern: "(Health"}, `success_pattern "(Health" is not a Go regular expression`},
+		{"cluster key Flux owns", Criteria{Object: platform, ClusterKey: "revision"}, "cluster_key revision is a metadata key Flux sets itself"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

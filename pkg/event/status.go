@@ -23,7 +23,7 @@ func decideStatus(payload []byte, c Criteria) (Decision, error) {
 		prefix = DefaultStatusContext
 	}
 	if !plainName.MatchString(prefix) {
-		return Decision{}, usagef("status context %s is not a commit status context prefix (letters, digits, '.', '_', '/' or '-', at most 200): use the start of the context Flux's github Provider posts, kustomization/<name>/ (default %s)", quote(prefix), DefaultStatusContext)
+		return Decision{}, usagef("status_context %s is not a commit status context prefix (letters, digits, '.', '_', '/' or '-', at most 200): use the start of the context Flux's github Provider posts, kustomization/<name>/ (default %s)", quote(prefix), DefaultStatusContext)
 	}
 	var p statusPayload
 	if err := decodeObject("", payload, &p); err != nil {

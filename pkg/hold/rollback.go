@@ -114,7 +114,7 @@ func Rollback(ctx context.Context, reg Writer, in RollbackInput) (RollbackResult
 		if tg.short != "" {
 			marker = tags.Validated(tg.short)
 		}
-		return RollbackResult{}, fmt.Errorf("%w: %s (%s) has no %s marker in %s, so integration never passed it; check the artifact, then add --force to roll back to it anyway",
+		return RollbackResult{}, fmt.Errorf("%w: %s (%s) has no %s marker in %s, so integration never passed it; check the artifact, then set input force to roll back to it anyway",
 			ErrNotValidated, strings.TrimSpace(in.To), tg.digest, marker, reg.Name())
 	}
 	res := RollbackResult{Digest: tg.digest, Sha: tg.sha, RC: tg.rc, Validated: tg.validated, DryRun: in.DryRun}

@@ -79,6 +79,9 @@ type Options struct {
 	// Logf, when set, gets one line for each retried request: what failed, the attempt, and the
 	// wait before the next one.
 	Logf func(format string, args ...any)
+	// ProgressEvery is how often a long blob upload tells Logf how much it has sent; 0 means
+	// every 5 s, as packing does.
+	ProgressEvery time.Duration
 	// Insecure talks plain HTTP to any host (loopback hosts already use HTTP).
 	Insecure  bool
 	UserAgent string
@@ -94,6 +97,8 @@ type Repository struct {
 	retries  atomic.Int64
 	policy   RetryPolicy
 	logf     func(format string, args ...any)
+	// progressEvery is how often a long upload logs how far it got.
+	progressEvery time.Duration
 	// noHead is set once the registry has refused HEAD with 405: reads use GET from then on.
 	noHead atomic.Bool
 	// order is how the registry was seen to order tag listings (orderUnknown, …): TagsWith lists
@@ -177,7 +182,10 @@ func Open(repository string, o Options) (*Repository, error) {
 	if o.Timeout > 0 {
 		b.deadline = time.Now().Add(o.Timeout)
 	}
-	r.logf = o.Logf
+	r.logf, r.progressEvery = o.Logf, o.ProgressEvery
+	if r.progressEvery <= 0 {
+		r.progressEvery = 5 * time.Second
+	}
 	r.base = transport.NewUserAgent(&retryTransport{next: base, policy: r.policy, retries: &r.retries, bounds: b, logf: o.Logf}, o.UserAgent)
 	switch {
 	case o.Username != "" || o.Password != "":

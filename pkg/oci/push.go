@@ -9,13 +9,16 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// blob is one blob an image's manifest names.
+// blob is one blob an image's manifest names: its digest, its size and a way to read it from the
+// start, as often as an upload is tried.
 type blob struct {
 	digest string
+	size   int64
 	open   func() (io.ReadCloser, error)
 }
 
@@ -51,18 +54,20 @@ func (r *Repository) push(ctx context.Context, img v1.Image, m *Manifest, tag st
 			return err
 		}
 		if !there {
-			missing = append(missing, blob{digest: d.String(), open: l.Compressed})
+			size, err := l.Size()
+			if err != nil {
+				return err
+			}
+			missing = append(missing, blob{digest: d.String(), size: size, open: l.Compressed})
 		}
 	}
 	config := m.Parsed.Config.Digest.String()
 	if !seen[config] {
-		openConfig := func() (io.ReadCloser, error) {
-			raw, err := img.RawConfigFile()
-			if err != nil {
-				return nil, err
-			}
-			return io.NopCloser(bytes.NewReader(raw)), nil
+		raw, err := img.RawConfigFile()
+		if err != nil {
+			return err
 		}
+		openConfig := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(raw)), nil }
 		there := false
 		if len(missing) == 0 {
 			if there, err = r.hasBlob(ctx, config); err != nil {
@@ -70,7 +75,7 @@ func (r *Repository) push(ctx context.Context, img v1.Image, m *Manifest, tag st
 			}
 		}
 		if !there {
-			missing = append([]blob{{digest: config, open: openConfig}}, missing...)
+			missing = append([]blob{{digest: config, size: int64(len(raw)), open: openConfig}}, missing...)
 		}
 	}
 	if err := r.uploadAll(ctx, missing); err != nil {
@@ -129,17 +134,10 @@ func (r *Repository) hasBlob(ctx context.Context, digest string) (bool, error) {
 }
 
 // upload sends one blob: POST opens an upload session, one PUT carries the whole blob and
-// commits it under its digest.
+// commits it under its digest, which the registry checks against what it received. The body is
+// read from b as it is sent (a packed layer from its spool file), so memory does not follow the
+// blob's size; a retry opens it again from the start. A long upload logs how far it got.
 func (r *Repository) upload(ctx context.Context, b blob) error {
-	rc, err := b.open()
-	if err != nil {
-		return err
-	}
-	data, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil {
-		return fmt.Errorf("read blob %s: %w", b.digest, err)
-	}
 	resp, err := r.do(ctx, request{method: http.MethodPost, url: r.url("blobs/uploads/"), want: []int{http.StatusAccepted}})
 	if err != nil {
 		return err
@@ -152,7 +150,18 @@ func (r *Repository) upload(ctx context.Context, b blob) error {
 	q := loc.Query()
 	q.Set("digest", b.digest)
 	loc.RawQuery = q.Encode()
-	resp, err = r.do(ctx, request{method: http.MethodPut, url: loc, body: data,
+	open := b.open
+	if r.logf != nil {
+		start := time.Now()
+		open = func() (io.ReadCloser, error) {
+			rc, err := b.open()
+			if err != nil {
+				return nil, err
+			}
+			return &uploadProgress{ReadCloser: rc, r: r, blob: b, every: r.progressEvery, start: start, last: time.Now()}, nil
+		}
+	}
+	resp, err = r.do(ctx, request{method: http.MethodPut, url: loc, open: open, size: b.size,
 		header: http.Header{"Content-Type": {"application/octet-stream"}},
 		want:   []int{http.StatusCreated, http.StatusAccepted, http.StatusNoContent}})
 	if err != nil {
@@ -161,6 +170,27 @@ func (r *Repository) upload(ctx context.Context, b blob) error {
 	drain(resp)
 	r.knowBlob(b.digest)
 	return nil
+}
+
+// uploadProgress logs, at most once per every, how much of a blob has been sent.
+type uploadProgress struct {
+	io.ReadCloser
+	r           *Repository
+	blob        blob
+	every       time.Duration
+	start, last time.Time
+	sent        int64
+}
+
+func (p *uploadProgress) Read(b []byte) (int, error) {
+	n, err := p.ReadCloser.Read(b)
+	p.sent += int64(n)
+	if now := time.Now(); now.Sub(p.last) >= p.every {
+		p.last = now
+		p.r.logf("registry %s: uploading blob %s: %d of %d MiB sent, %s elapsed", p.r.ref.RegistryStr(), p.blob.digest,
+			p.sent>>20, p.blob.size>>20, now.Sub(p.start).Round(time.Second))
+	}
+	return n, err
 }
 
 // uploadLocation is where the registry wants the blob, resolved against the POST's URL.

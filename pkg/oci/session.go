@@ -72,12 +72,15 @@ func (r *Repository) url(path string) *url.URL {
 	return &url.URL{Scheme: r.ref.Scheme(), Host: r.ref.RegistryStr(), Path: "/v2/" + r.ref.RepositoryStr() + "/" + path}
 }
 
-// request is one registry request; body may be nil.
+// request is one registry request; body may be nil. A body too large to hold is streamed
+// instead: open reads its size bytes from the start, once per attempt.
 type request struct {
 	method string
 	url    *url.URL
 	header http.Header
 	body   []byte
+	open   func() (io.ReadCloser, error)
+	size   int64
 	// want are the status codes that mean success.
 	want []int
 }
@@ -96,6 +99,13 @@ func (r *Repository) do(ctx context.Context, req request) (*http.Response, error
 	hr, err := http.NewRequestWithContext(ctx, req.method, req.url.String(), body)
 	if err != nil {
 		return nil, err
+	}
+	if req.open != nil && req.size > 0 {
+		// GetBody lets the retrying transport send the body again without buffering it.
+		if hr.Body, err = req.open(); err != nil {
+			return nil, err
+		}
+		hr.GetBody, hr.ContentLength = req.open, req.size
 	}
 	for k, v := range req.header {
 		hr.Header[k] = v

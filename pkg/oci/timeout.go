@@ -10,7 +10,8 @@ import (
 )
 
 // DefaultRequestTimeout bounds one request when Options.RequestTimeout is 0: the whole exchange,
-// from sending to the last byte of the answer. GHCR answers a manifest PUT or a page of a thousand
+// from sending to the last byte of the answer (a request with a body of n bytes gets n / 1 MiB
+// seconds more, see uploadFloor). GHCR answers a manifest PUT or a page of a thousand
 // tags in well under two seconds; an artifact of manifests (a few megabytes at most) uploads in a
 // few seconds on a hosted runner. Thirty seconds is ten times what a healthy registry needs and
 // short enough that a stalled one costs minutes, not the six hours of a GitHub job.
@@ -45,11 +46,16 @@ type bounds struct {
 func (b bounds) roundTrip(next http.RoundTripper, r *http.Request) (*http.Response, error) {
 	parent := r.Context()
 	ctx, cancel := context.WithCancel(parent)
-	if b.request > 0 {
-		cancel()
-		ctx, cancel = context.WithTimeoutCause(parent, b.request, &TimeoutError{Timeout: b.request, Request: true})
+	request := b.request
+	if request > 0 && r.ContentLength > 0 {
+		// Sending a large blob takes time the request timeout, sized for answers, does not hold.
+		request += time.Duration(r.ContentLength/uploadFloor) * time.Second
 	}
-	if !b.deadline.IsZero() && (b.request <= 0 || b.deadline.Before(time.Now().Add(b.request))) {
+	if request > 0 {
+		cancel()
+		ctx, cancel = context.WithTimeoutCause(parent, request, &TimeoutError{Timeout: request, Request: true})
+	}
+	if !b.deadline.IsZero() && (request <= 0 || b.deadline.Before(time.Now().Add(request))) {
 		cancel()
 		ctx, cancel = context.WithDeadlineCause(parent, b.deadline, &TimeoutError{Timeout: b.step})
 	}
@@ -76,6 +82,10 @@ func (b bounds) roundTrip(next http.RoundTripper, r *http.Request) (*http.Respon
 	resp.Body = io.NopCloser(bytes.NewReader(raw))
 	return resp, nil
 }
+
+// uploadFloor is the slowest upload, in bytes a second, that an attempt waits for on top of the
+// request timeout: a 1 GiB layer gets about 17 minutes more, still within the step's timeout.
+const uploadFloor = 1 << 20
 
 // maxBufferedGet bounds the answer read whole within an attempt: more than a manifest may be.
 const maxBufferedGet = manifestLimit + 1

@@ -104,7 +104,7 @@ func New(o Options) (*Client, error) {
 		return c, nil
 	}
 	if o.Token == "" {
-		return nil, errors.New("github_token is required when deployments, release or comment_prs is on: pass a token (the job's GITHUB_TOKEN is used by default) with the permissions the records need")
+		return nil, errors.New("github_token is required when input deployments, input release or comment_prs is on: pass a token (the job's GITHUB_TOKEN is used by default) with the permissions the records need")
 	}
 	owner, repo, ok := strings.Cut(o.Repository, "/")
 	if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {

@@ -93,7 +93,7 @@ type Policy struct {
 // ("<ref>@sha1:<sha>", the artifact's org.opencontainers.image.revision annotation).
 func GitHubPolicy(repository, workflow, revision string) (Policy, error) {
 	if strings.Count(repository, "/") != 1 || strings.HasPrefix(repository, "/") || strings.HasSuffix(repository, "/") {
-		return Policy{}, fmt.Errorf("signer repository %s is not OWNER/REPO: set the input or GITHUB_REPOSITORY", ref.Quote(repository))
+		return Policy{}, fmt.Errorf("signer repository %s is not OWNER/REPO: set input signer_repository or GITHUB_REPOSITORY", ref.Quote(repository))
 	}
 	if workflow == "" || strings.ContainsAny(workflow, "@ \t\n") {
 		return Policy{}, fmt.Errorf("signer workflow %s is not a workflow file: give its path, e.g. .github/workflows/build.yml", ref.Quote(workflow))

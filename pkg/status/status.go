@@ -48,12 +48,12 @@ func ParseSelector(s string) (Selector, error) {
 	name, rest, ok := strings.Cut(strings.TrimSpace(s), "=")
 	name = strings.TrimSpace(name)
 	if !ok || name == "" || strings.TrimSpace(rest) == "" {
-		return Selector{}, fmt.Errorf("selection %q is not NAME=CONSTRAINT (for example live=>= 0.0.0)", s)
+		return Selector{}, fmt.Errorf("input select: selection %q is not NAME=CONSTRAINT (for example live=>= 0.0.0)", s)
 	}
 	constraint, filter, _ := strings.Cut(rest, ";")
 	sel := Selector{Name: name, Constraint: strings.TrimSpace(constraint), Filter: strings.TrimSpace(filter)}
 	if _, err := version.Select(nil, sel.Constraint, sel.Filter); err != nil {
-		return Selector{}, fmt.Errorf("selection %s: %w", name, err)
+		return Selector{}, fmt.Errorf("input select: selection %s: %w", name, err)
 	}
 	return sel, nil
 }
@@ -71,7 +71,7 @@ func ParseSelectors(s string) ([]Selector, error) {
 			return nil, err
 		}
 		if seen[sel.Name] {
-			return nil, fmt.Errorf("selection %s is given twice", sel.Name)
+			return nil, fmt.Errorf("input select: selection %s is given twice", sel.Name)
 		}
 		seen[sel.Name] = true
 		out = append(out, sel)

@@ -69,7 +69,7 @@ func Settle(v *actionio.Values) (time.Duration, error) {
 	s := v.Get(SettleInput.Name)
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 || d > 10*time.Minute {
-		return 0, actionio.Usagef("settle %s must be a duration from 0s to 10m, such as 5s or 500ms", ref.Quote(s))
+		return 0, actionio.Usagef("input settle %s must be a duration from 0s to 10m, such as 5s or 500ms", ref.Quote(s))
 	}
 	return d, nil
 }
@@ -119,7 +119,7 @@ func Timeouts(v *actionio.Values) (step, request time.Duration, err error) {
 	parse := func(name string) (time.Duration, error) {
 		d, err := time.ParseDuration(v.Get(name))
 		if err != nil || d <= 0 {
-			return 0, actionio.Usagef("%s must be a positive Go duration such as 10m or 30s, got %s", name, ref.Quote(v.Get(name)))
+			return 0, actionio.Usagef("input %s must be a positive Go duration such as 10m or 30s, got %s", name, ref.Quote(v.Get(name)))
 		}
 		return d, nil
 	}
@@ -152,7 +152,7 @@ func Open(a *githubactions.Action, v *actionio.Values, env Env) (*oci.Repository
 		return nil, err
 	}
 	if (v.Get("username") == "") != (v.Get("password") == "") {
-		return nil, actionio.Usagef("username and password go together: give both, or neither to use the Docker config or GITHUB_TOKEN")
+		return nil, actionio.Usagef("input username and input password go together: give both, or neither to use the Docker config or GITHUB_TOKEN")
 	}
 	if userinfo, found := ref.Userinfo(v.Get("repository")); found {
 		v.Mask(a, userinfo)
@@ -246,8 +246,10 @@ type Body func(ctx context.Context, a *githubactions.Action, args []string, stdo
 // Main runs body as a process with the process's arguments (without the program name), standard
 // streams and environment, all handed over by the binary's main: Ctrl-C cancels it, workflow
 // commands go to stderr so stdout stays for outputs. It returns the exit status actionio.Main
-// decides, for main to pass to os.Exit; nothing here exits or reads the environment itself.
-func Main(name string, body Body, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+// decides, for main to pass to os.Exit; nothing here exits or reads the environment itself. c
+// declares the binary, its name and every input of it (of all its subcommands): an error on a
+// command line names them as flags.
+func Main(c actionio.Command, body Body, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stderr))
@@ -256,5 +258,5 @@ func Main(name string, body Body, args []string, stdout, stderr io.Writer, geten
 		defer cancel()
 		return body(ctx, a, args, stdout, stderr, env)
 	}
-	return actionio.Main(ctx, name, run, a, args, stdout, stderr)
+	return actionio.Main(ctx, c, run, a, args, stdout, stderr)
 }

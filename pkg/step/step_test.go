@@ -43,7 +43,7 @@ func TestMainReturnsTheExitStatus(t *testing.T) {
 				env[k] = v
 			}
 			var stdout, stderr bytes.Buffer
-			code := Main("demo", body, []string{"--x", "1"}, &stdout, &stderr, func(k string) string { return env[k] })
+			code := Main(actionio.Command{Name: "demo"}, body, []string{"--x", "1"}, &stdout, &stderr, func(k string) string { return env[k] })
 			if got, want := code, tc.code; got != want {
 				t.Errorf("Main = %d, want %d; stderr:\n%s", got, want, stderr.String())
 			}

@@ -162,6 +162,13 @@ func binaryOutputs(t *testing.T, root, bin string) map[string][]string {
 	runBinaryEnv(t, bin, "ocipromote", []string{"GITHUB_OUTPUT=" + outFile}, "status", "--repository", repo)
 	outs["ocipromote status"] = outputFileKeys(t, outFile)
 	outs["ocipromote hold"] = jsonKeys(t, "ocipromote hold", runBinary(t, bin, "ocipromote", "hold", "show", "--json", "--repository", repo))
+	outs["ocipromote rollback"] = jsonKeys(t, "ocipromote rollback", runBinary(t, bin, "ocipromote", "rollback", "--json", "--dry-run",
+		"--repository", repo, "--to", sha[:7], "--reason", "docs", "--actor", "docs"))
+	// prune, like status, prints its result on stdout and its outputs to GITHUB_OUTPUT only.
+	outFile = filepath.Join(t.TempDir(), "output")
+	runBinaryEnv(t, bin, "ocipromote", []string{"GITHUB_OUTPUT=" + outFile}, "prune", "--dry-run",
+		"--repository", repo, "--keep-stable", "1", "--keep-rc-days", "0", "--delete-api", "oci")
+	outs["ocipromote prune"] = outputFileKeys(t, outFile)
 	return outs
 }
 

@@ -69,6 +69,15 @@ type Server struct {
 // Option configures New.
 type Option func(*Server)
 
+// DiskBlobs keeps blobs in files under dir, as a distribution registry does, instead of in
+// memory: a test that measures the client's memory then measures the client's alone, and the
+// registry still checks every upload against its digest.
+func DiskBlobs(dir string) Option {
+	return func(s *Server) {
+		s.inner = registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithBlobHandler(registry.NewDiskBlobHandler(dir)))
+	}
+}
+
 // MaxPage caps tag-list pages at n entries (GHCR serves at most 100); 0 disables paging.
 func MaxPage(n int) Option { return func(s *Server) { s.pageSize = n } }
 

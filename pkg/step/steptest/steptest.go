@@ -30,8 +30,8 @@ type Result struct {
 
 // Invoke runs body with env as the whole process environment and args as its arguments. The
 // test registries (package ocitest) list every write at once, so settle is 0s unless env sets
-// INPUT_SETTLE (a --settle argument wins over both).
-func Invoke(t testing.TB, name string, body step.Body, env map[string]string, args ...string) Result {
+// INPUT_SETTLE (a --settle argument wins over both). c declares the binary, as step.Main takes it.
+func Invoke(t testing.TB, c actionio.Command, body step.Body, env map[string]string, args ...string) Result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	getenv := func(k string) string {
@@ -46,7 +46,7 @@ func Invoke(t testing.TB, name string, body step.Body, env map[string]string, ar
 		defer cancel()
 		return body(ctx, a, args, stdout, stderr, env)
 	}
-	code := actionio.Main(context.Background(), name, run, a, args, &stdout, &stderr)
+	code := actionio.Main(context.Background(), c, run, a, args, &stdout, &stderr)
 	return Result{code, stdout.String(), stderr.String()}
 }
 
@@ -88,14 +88,14 @@ type Refusal struct {
 
 // Refused runs body with env (and GITHUB_OUTPUT pointed at a file of its own) and args, and checks
 // that it refused as r says.
-func Refused(t *testing.T, name string, body step.Body, env map[string]string, args []string, r Refusal) {
+func Refused(t *testing.T, c actionio.Command, body step.Body, env map[string]string, args []string, r Refusal) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "output")
 	all := map[string]string{"GITHUB_OUTPUT": out}
 	for k, v := range env {
 		all[k] = v
 	}
-	res := Invoke(t, name, body, all, args...)
+	res := Invoke(t, c, body, all, args...)
 	switch {
 	case r.Code == 0 && res.Code != 1 && res.Code != 2:
 		t.Errorf("exit = %d, want 1 or 2; stderr:\n%s", res.Code, res.Stderr)
@@ -114,6 +114,29 @@ func Refused(t *testing.T, name string, body step.Body, env map[string]string, a
 	}
 	if b, _ := os.ReadFile(out); len(b) != 0 {
 		t.Errorf("a refused run set outputs:\n%s", b)
+	}
+}
+
+// Spoken runs body twice with the inputs in env (INPUT_*, which both a terminal and Actions
+// read): on a terminal, where its error must say terminal (inputs named as --flags), and as a
+// GitHub Actions step, where it must say actions (inputs named as with: sets them) and not
+// terminal. Both runs must exit 2, a usage error.
+func Spoken(t *testing.T, c actionio.Command, body step.Body, env map[string]string, terminal, actions string) {
+	t.Helper()
+	for _, inActions := range []bool{false, true} {
+		all := map[string]string{}
+		for k, v := range env {
+			all[k] = v
+		}
+		want, not := terminal, actions
+		if inActions {
+			all["GITHUB_ACTIONS"] = "true"
+			want, not = actions, terminal
+		}
+		res := Invoke(t, c, body, all)
+		if res.Code != 2 || !strings.Contains(res.Stderr, want) || strings.Contains(res.Stderr, not) {
+			t.Errorf("in Actions %v: exit %d, stderr:\n%s\nwant exit 2, saying %q and not %q", inActions, res.Code, res.Stderr, want, not)
+		}
 	}
 }
 
