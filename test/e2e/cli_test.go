@@ -201,7 +201,7 @@ func TestUsageErrors(t *testing.T) {
 		{name: "build-rc bad bump", bin: "build-rc", args: build("--bump", "sideways"), mention: "sideways"},
 		{name: "build-rc short sha length too short", bin: "build-rc", args: build("--short-sha-length", "3"), mention: "short-sha-length"},
 		{name: "build-rc short sha length too long", bin: "build-rc", args: build("--short-sha-length", "41"), mention: "short-sha-length"},
-		{name: "build-rc short sha length not a number", bin: "build-rc", args: build("--short-sha-length", "seven"), mention: "short_sha_length"},
+		{name: "build-rc short sha length not a number", bin: "build-rc", args: build("--short-sha-length", "seven"), mention: "--short-sha-length"},
 		{name: "build-rc bad short sha length input", bin: "build-rc", args: build(), env: map[string]string{"INPUT_SHORT_SHA_LENGTH": "0"}, mention: "short-sha-length"},
 		{name: "build-rc bad version line", bin: "build-rc", args: build("--version-line", "1.4.2"), mention: "1.4.2"},
 		{name: "build-rc minor bump on a version line", bin: "build-rc", args: build("--version-line", "1.4", "--bump", "minor"), mention: "minor"},

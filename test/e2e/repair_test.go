@@ -121,7 +121,7 @@ func TestBuildRCShortShaCollision(t *testing.T) {
 	if got, want := r.code, 1; got != want {
 		t.Errorf("exit code = %d, want %d\n%s", got, want, r)
 	}
-	for _, s := range []string{second, "short_sha_length"} {
+	for _, s := range []string{second, "--short-sha-length"} {
 		if !strings.Contains(r.stderr, s) {
 			t.Errorf("stderr does not mention %s:\n%s", s, r.stderr)
 		}
