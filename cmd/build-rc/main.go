@@ -94,7 +94,7 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	if err := actionio.Report(a, stdout, stderr, v.JSON, heading+" to "+reg.Name(), outs); err != nil {
 		return err
 	}
-	gh.AfterBuild(ctx, reg.Name(), in.Sha, res).Publish(a, stderr)
+	gh.AfterBuild(ctx, reg.Name(), in.Sha, res).Publish(a, stderr, command)
 	return nil
 }
 

@@ -279,7 +279,7 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 	}
 	if !res.DryRun && res.Version != "" {
 		// The live deployment on GitHub follows the rollback (a warning when it cannot).
-		gh.RolledBack(ctx, records.Offer{Sha: res.Sha, Version: res.Version, Digest: res.Digest, OCIRepository: reg.Name()}).Publish(a, stderr)
+		gh.RolledBack(ctx, records.Offer{Sha: res.Sha, Version: res.Version, Digest: res.Digest, OCIRepository: reg.Name()}).Publish(a, stderr, binary)
 	}
 	outs := actionio.Outputs{
 		{Name: "version", Value: res.Version},

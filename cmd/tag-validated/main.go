@@ -118,7 +118,7 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 		return err
 	}
 	validated := records.ValidationFrom(v.Get("validated_cluster"), v.Get("validated_message"), v.Get("validated_at"))
-	gh.AfterPromote(ctx, reg, res, validated).Publish(a, stderr)
+	gh.AfterPromote(ctx, reg, res, validated).Publish(a, stderr, command)
 	return nil
 }
 
