@@ -54,6 +54,20 @@ func RecordEvent(ctx context.Context, reg Registry, in EventInput) (EventResult,
 	if err != nil {
 		return EventResult{}, err
 	}
+	ignored := func(why string) EventResult {
+		return EventResult{Decision: event.Decision{Stage: d.Stage, Cluster: d.Cluster, Message: d.Message, Time: d.Time, Reason: "ignored: " + why}}
+	}
+	// event.Decide reads events this way already; the evidence is checked again where it is
+	// written, so that no caller records a pass on another stage's tag.
+	if t, ok := in.Chain.ParseTag(rev.Tag); !ok || t.Stage != d.Stage {
+		return ignored(fmt.Sprintf("stage %s reports %s, which is not a tag of %s; nothing recorded", d.Stage, rev, d.Stage)), nil
+	}
+	if d.Promote {
+		var ok bool
+		if d.Next, ok = in.Chain.Next(d.Stage); !ok {
+			return ignored(fmt.Sprintf("%s is the last stage: nothing is promoted out of it", d.Stage)), nil
+		}
+	}
 	list, err := reg.Tags(ctx)
 	if err != nil {
 		return EventResult{}, err
@@ -67,8 +81,7 @@ func RecordEvent(ctx context.Context, reg Registry, in EventInput) (EventResult,
 		if at != "" {
 			what = "is " + at
 		}
-		return EventResult{Decision: event.Decision{Stage: d.Stage, Cluster: d.Cluster, Message: d.Message, Time: d.Time,
-			Reason: fmt.Sprintf("ignored: stage %s reports %s, but %s:%s %s, so it did not run the artifact this pipeline gave it; nothing recorded", d.Stage, rev, reg.Name(), rev.Tag, what)}}, nil
+		return ignored(fmt.Sprintf("stage %s reports %s, but %s:%s %s, so it did not run the artifact this pipeline gave it; nothing recorded", d.Stage, rev, reg.Name(), rev.Tag, what)), nil
 	}
 	when := in.Now
 	if t, err := time.Parse(time.RFC3339, d.Time); err == nil {
