@@ -11,6 +11,8 @@ import (
 
 	"github.com/ocipromote/ocipromote/pkg/event"
 	"github.com/ocipromote/ocipromote/pkg/hold"
+	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
+	"github.com/ocipromote/ocipromote/pkg/pass"
 	"github.com/ocipromote/ocipromote/pkg/promote"
 	"github.com/ocipromote/ocipromote/pkg/stage"
 )
@@ -259,4 +261,60 @@ func TestCrashPromoteIntoIntermediateStage(t *testing.T) {
 		return err
 	}
 	crashAtEveryStep(t, "promote into preprod", setup, step, nil)
+}
+
+// Recording a stage's evidence converges whatever request a crash interrupts: after a crash, a
+// crashed re-run and a re-run, the candidate has exactly one record of the event, and no tag
+// moved. A crash after a record number was claimed leaves that claim, so the record may take the
+// next number (package pass): the tags need not equal a clean run's, the evidence must.
+func TestCrashRecordEvent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	chain := mustChain(t, "dev,preprod,prod")
+	setup := func(t *testing.T, reg Registry) BuildResult {
+		in := buildIn(manifests(t, "a"), sha(1))
+		in.Stages = chain
+		return mustBuild(t, reg, in)
+	}
+	step := func(reg Registry, rc BuildResult) error {
+		_, err := RecordEvent(ctx, reg, EventInput{Decision: eventFrom(chain, "dev", revision(rc), false, "2026-12-07T09:00:00Z"), Chain: chain, Pause: noPause})
+		return err
+	}
+	clean := newFixture(t)
+	rc := setup(t, clean.repo("acme/crash"))
+	before := len(clean.srv.Requests())
+	if err := step(clean.repo("acme/crash"), rc); err != nil {
+		t.Fatal(err)
+	}
+	requests := len(clean.srv.Requests()) - before
+	for k := 1; k <= requests; k++ {
+		fr := &ocitest.Freezer{}
+		f := newFixture(t, ocitest.Faults(fr.Fault))
+		rc := setup(t, f.repo("acme/crash"))
+		for range 2 {
+			fr.FreezeAfter(len(f.srv.Requests()) + k)
+			_ = step(f.repo("acme/crash"), rc) // killed mid-step: any outcome
+			fr.Thaw()
+		}
+		if err := step(f.repo("acme/crash"), rc); err != nil {
+			t.Errorf("crash after request %d of %d: re-run failed: %v", k, requests, err)
+			continue
+		}
+		if m := f.srv.Moved(); len(m) != 0 {
+			t.Errorf("crash after request %d: tags moved: %v", k, m)
+		}
+		reg := f.repo("acme/crash")
+		list, err := reg.Tags(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		records, err := pass.History(ctx, reg, list, "dev", rc.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(records) != 1 || records[0].Kind != pass.Pass || records[0].Revision != revision(rc) {
+			t.Errorf("crash after request %d of %d: records %+v, want the one pass", k, requests, records)
+		}
+	}
+	t.Logf("reliability: recording a pass killed after each of its %d requests converged to one record", requests)
 }
