@@ -318,3 +318,54 @@ func TestCrashRecordEvent(t *testing.T) {
 	}
 	t.Logf("reliability: recording a pass killed after each of its %d requests converged to one record", requests)
 }
+
+// Every rule applies in every stage: an older candidate whose dev event arrives after a newer one
+// entered preprod is superseded there, and the newer one waits for prod's window, then goes.
+func TestThreeStagesWindowOpensOnANewerCandidate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	reg := newFixture(t).repo("acme/three-newer")
+	p := threeStages(t)
+	chain := p.Chain
+	monday := time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC) // before prod's window
+	var rcs []BuildResult
+	for n, content := range []string{"a", "b"} {
+		in := buildIn(manifests(t, content), sha(n+1))
+		in.Stages = chain
+		rcs = append(rcs, mustBuild(t, reg, in))
+	}
+	promoteAt := func(rc BuildResult, to string, now time.Time) PromoteResult {
+		t.Helper()
+		q := p
+		q.To, q.Now = to, now
+		res, err := TagValidated(ctx, reg, PromoteInput{Revision: revision(rc), Stages: q, Pause: noPause})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	pass := func(rc BuildResult, s, tag string, at time.Time) {
+		t.Helper()
+		if _, err := RecordEvent(ctx, reg, EventInput{Decision: eventFrom(chain, s, tag+"@"+rc.Digest, false, at.Format(time.RFC3339)), Chain: chain, Pause: noPause}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The newer candidate goes through dev and preprod first.
+	pass(rcs[1], "dev", rcs[1].Version, monday)
+	if res := promoteAt(rcs[1], "preprod", monday); !res.Promoted || res.Version != "0.0.1-preprod.2" {
+		t.Fatalf("newer into preprod = %+v", res)
+	}
+	// The older one's dev event arrives late: preprod already runs a newer candidate.
+	pass(rcs[0], "dev", rcs[0].Version, monday)
+	if res := promoteAt(rcs[0], "preprod", monday); res.Promoted || res.Reason != promote.Superseded {
+		t.Fatalf("older into preprod after the newer = %+v, want superseded", res)
+	}
+	pass(rcs[1], "preprod", "0.0.1-preprod.2", monday)
+	if res := promoteAt(rcs[1], "prod", monday.Add(2*time.Hour)); res.Reason != promote.Deferred || res.Gate != stage.GateWindow {
+		t.Fatalf("newer into prod before the window = %+v, want deferred by the window", res)
+	}
+	if res := promoteAt(rcs[1], "prod", monday.Add(3*time.Hour)); !res.Promoted || res.Version != "0.0.1" {
+		t.Fatalf("newer into prod in the window = %+v, want 0.0.1", res)
+	}
+	selects(t, reg, chain, map[string]string{"dev": "0.0.1-rc.2", "preprod": "0.0.1-preprod.2", "prod": "0.0.1"})
+}
