@@ -39,6 +39,13 @@ var selectInput = actionio.Input{Name: "select", List: true,
 
 var actorInput = actionio.Input{Name: "actor", ContextEnv: "GITHUB_ACTOR", Usage: "who does this, recorded in the hold (default $GITHUB_ACTOR, then $USER, $LOGNAME, the user the process runs as)"}
 
+// The chain inputs of status and rollback, as the stages command reads them.
+var (
+	chainInput   = actionio.Input{Name: "stages", Default: stage.Default, Usage: "the stages in promotion order, separated by commas: the first takes every build (X.Y.Z-rc.N), the last is stable (X.Y.Z), one between gets X.Y.Z-<stage>.N"}
+	windowsInput = actionio.Input{Name: "windows", List: true, Usage: "change windows of the promotions into a stage, STAGE=DAYS HH:MM-HH:MM ZONE, e.g. prod=Mon-Thu 09:00-16:00 Europe/London; several per stage allowed"}
+	soakInput    = actionio.Input{Name: "soak", List: true, Usage: "how long a candidate runs healthy in a stage before it leaves it, STAGE=DURATION, e.g. preprod=2h"}
+)
+
 func withRegistry(inputs ...actionio.Input) []actionio.Input {
 	return append(append([]actionio.Input{step.RepositoryInput}, inputs...), step.CredentialInputs...)
 }
@@ -46,10 +53,12 @@ func withRegistry(inputs ...actionio.Input) []actionio.Input {
 var (
 	statusCommand = actionio.Command{
 		Name:    name + " status",
-		Summary: "show each commit artifact (newest first), what each cluster's semver constraint selects now, and the hold",
+		Summary: "show each commit artifact (newest first), what each cluster's semver constraint selects now, and the hold; for a chain of stages, every stage with the candidates pending for it and the gates that hold them",
 		Inputs: withRegistry(selectInput,
 			actionio.Input{Name: "format", Default: "text", Usage: "text (a terminal) or markdown (a job summary); --json prints JSON"},
 			actionio.Input{Name: "limit", Default: "0", Usage: "show only the newest N artifacts (0: all)"},
+			chainInput, windowsInput, soakInput,
+			actionio.Input{Name: "now", Usage: "RFC 3339 time to weigh the gates at (default: the current time)"},
 		),
 	}
 	rollbackCommand = actionio.Command{
@@ -111,7 +120,7 @@ var binary = actionio.Command{Name: name, Inputs: slices.Concat(statusCommand.In
 const usage = `ocipromote: operate the promotion pipeline of one artifact repository
 
 Usage:
-  ocipromote status       --repository R [--select NAME=CONSTRAINT]... [--format text|markdown] [--json]
+  ocipromote status       --repository R [--select NAME=CONSTRAINT]... [--stages dev,preprod,prod] [--format text|markdown] [--json]
   ocipromote rollback     --repository R --to VERSION|SHA|DIGEST --reason TEXT [--force] [--dry-run]
   ocipromote hold set     --repository R --reason TEXT [--stage S] [--dry-run]
   ocipromote hold release --repository R [--reason TEXT] [--stage S] [--dry-run]
@@ -176,11 +185,28 @@ func runStatus(ctx context.Context, a *githubactions.Action, args []string, stdo
 	if limit < 0 {
 		return actionio.Usagef("input limit must be 0 (every artifact) or a positive number of artifacts, got %d", limit)
 	}
+	chain, err := chainOf(v)
+	if err != nil {
+		return err
+	}
+	if chain.Now, err = now(v); err != nil {
+		return err
+	}
+	// The default chain without gates is reported as it always was; any other with its stages.
+	staged := !chain.Stages.IsDefault() || len(chain.Windows) > 0 || len(chain.Soaks) > 0
+	if staged && v.Get("select") == "" {
+		sel = status.ChainSelectors(chain.Stages)
+	}
 	reg, err := step.Open(a, v, env)
 	if err != nil {
 		return err
 	}
-	r, err := status.Gather(ctx, reg, sel)
+	var r status.Report
+	if staged {
+		r, err = status.GatherChain(ctx, reg, sel, chain)
+	} else {
+		r, err = status.Gather(ctx, reg, sel)
+	}
 	if err != nil {
 		return err
 	}
@@ -204,6 +230,35 @@ func runStatus(ctx context.Context, a *githubactions.Action, args []string, stdo
 	}
 	// stdout carries the report itself; the outputs go to GITHUB_OUTPUT.
 	return actionio.Report(a, io.Discard, stderr, false, "status: "+r.Headline(), outs)
+}
+
+// chainOf reads the stages, windows and soak inputs.
+func chainOf(v *actionio.Values) (status.Chain, error) {
+	c, err := stage.Parse(v.Get("stages"))
+	if err != nil {
+		return status.Chain{}, actionio.Usagef("stages: %v", err)
+	}
+	ch := status.Chain{Stages: c}
+	if ch.Windows, err = stage.ParseWindows(c, strings.Split(v.Get("windows"), "\n")); err != nil {
+		return status.Chain{}, actionio.Usagef("%v", err)
+	}
+	if ch.Soaks, err = stage.ParseSoak(c, strings.Split(v.Get("soak"), "\n")); err != nil {
+		return status.Chain{}, actionio.Usagef("%v", err)
+	}
+	return ch, nil
+}
+
+// now reads the now input: the current time when it is not given.
+func now(v *actionio.Values) (time.Time, error) {
+	s := v.Get("now")
+	if s == "" {
+		return time.Now().UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, actionio.Usagef("input now %q is not an RFC 3339 time such as 2026-08-01T10:00:00Z", s)
+	}
+	return t, nil
 }
 
 var nonKey = regexp.MustCompile(`[^a-z0-9]+`)
