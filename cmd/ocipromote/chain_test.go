@@ -144,3 +144,36 @@ func TestStatusStages(t *testing.T) {
 		}
 	}
 }
+
+// rollback --stage puts one stage of a chain back on its previous version and holds it.
+func TestRollbackStageCommand(t *testing.T) {
+	t.Parallel()
+	repo, rcs := chainRepo(t)
+	reg, err := oci.Open(repo, oci.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := reg.Get(context.Background(), rcs["a"].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Tag(context.Background(), "0.0.1-preprod.1", m, oci.Write{}); err != nil {
+		t.Fatal(err)
+	}
+	r := steptest.Invoke(t, binary, run, map[string]string{}, "rollback", "--repository", repo, "--stages", "dev,preprod,prod", "--stage", "preprod",
+		"--reason", "load test failed", "--actor", "oncall", "--json")
+	var got map[string]any
+	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || r.Code != 0 {
+		t.Fatalf("exit %d, %v\n%s%s", r.Code, err, r.Stdout, r.Stderr)
+	}
+	steptest.CheckSchema(t, r.Stdout, filepath.Join("..", "..", "testdata", "schema", "ocipromote-rollback.json"))
+	if got["stage"] != "preprod" || got["hold"] != "hold-preprod-1" || got["version"] != "0.0.2-preprod.3" || got["digest"] != rcs["a"].Digest {
+		t.Errorf("rollback = %v", got)
+	}
+	if !strings.Contains(r.Stderr, "preprod selects 0.0.2-preprod.3") || !strings.Contains(r.Stderr, "ocipromote hold release --stage preprod") {
+		t.Errorf("heading:\n%s", r.Stderr)
+	}
+	if r := steptest.Invoke(t, binary, run, map[string]string{}, "rollback", "--repository", repo, "--stage", "preprod", "--reason", "r", "--actor", "a"); r.Code != 2 || !strings.Contains(r.Stderr, `"preprod" is not a stage of "integration,live"`) {
+		t.Errorf("a stage outside the chain: exit %d\n%s", r.Code, r.Stderr)
+	}
+}

@@ -1,7 +1,7 @@
 // Command ocipromote is the on-call tool for a repository the pipeline promotes in:
 //
 //	ocipromote status   --repository R [--select NAME=CONSTRAINT]...   where each commit is, what each cluster selects
-//	ocipromote rollback --repository R --to VERSION|SHA|DIGEST --reason TEXT   put live back, and hold promotion
+//	ocipromote rollback --repository R [--to VERSION|SHA|DIGEST] --reason TEXT [--stage S]   put live (or a stage) back, and hold promotion
 //	ocipromote hold set|release|show --repository R --reason TEXT [--stage S]   stop, resume or show automatic promotion
 //	ocipromote prune    --repository R --keep-stable N --keep-rc-days D [--dry-run]   remove old artifacts
 //	ocipromote stages   [--stages dev,preprod,prod] [--format text|yaml]   each stage's tags and Flux selection
@@ -63,9 +63,11 @@ var (
 	}
 	rollbackCommand = actionio.Command{
 		Name:    name + " rollback",
-		Summary: "give a validated artifact the next stable patch above the highest, so live selects it, and hold automatic promotion",
+		Summary: "give a validated artifact the next stable patch above the highest, so live selects it, and hold automatic promotion; with stage, roll back any stage of a chain and hold promotions into it",
 		Inputs: append(withRegistry(
-			actionio.Input{Name: "to", Required: true, Usage: "the artifact to roll back to: a version (0.4.2 or 0.4.2-rc.3), a commit sha (full or short) or a digest sha256:…"},
+			actionio.Input{Name: "to", Usage: "the artifact to roll back to: a version (0.4.2 or 0.4.2-rc.3), a commit sha (full or short) or a digest sha256:…; default: the previous version in the stage (while a rollback's hold is on the stage, that rollback's artifact)"},
+			actionio.Input{Name: "stage", Usage: "the stage to roll back (default: the last of stages, live by default); its hold is set"},
+			chainInput,
 			actionio.Input{Name: "reason", Required: true, Usage: "why, recorded in the hold"},
 			actorInput,
 			actionio.Input{Name: "force", Bool: true, Usage: "roll back to an artifact that was never validated"},
@@ -121,7 +123,7 @@ const usage = `ocipromote: operate the promotion pipeline of one artifact reposi
 
 Usage:
   ocipromote status       --repository R [--select NAME=CONSTRAINT]... [--stages dev,preprod,prod] [--format text|markdown] [--json]
-  ocipromote rollback     --repository R --to VERSION|SHA|DIGEST --reason TEXT [--force] [--dry-run]
+  ocipromote rollback     --repository R [--to VERSION|SHA|DIGEST] --reason TEXT [--stage S --stages dev,preprod,prod] [--force] [--dry-run]
   ocipromote hold set     --repository R --reason TEXT [--stage S] [--dry-run]
   ocipromote hold release --repository R [--reason TEXT] [--stage S] [--dry-run]
   ocipromote hold show    --repository R [--stage S]
@@ -309,8 +311,21 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 	if err != nil {
 		return err
 	}
-	if err := hold.CheckTo(v.Get("to")); err != nil {
-		return actionio.Usagef("input to: %v", err)
+	if to := v.Get("to"); to != "" {
+		if err := hold.CheckTo(to); err != nil {
+			return actionio.Usagef("input to: %v", err)
+		}
+	}
+	chain, err := stage.Parse(v.Get("stages"))
+	if err != nil {
+		return actionio.Usagef("stages: %v", err)
+	}
+	stageName := v.Get("stage")
+	if stageName == "" {
+		stageName = chain.Last()
+	}
+	if _, err := hold.StageOf(chain, stageName); err != nil {
+		return actionio.Usagef("stage: %v", err)
 	}
 	rec, err := record(a, v, env, v.Get("reason"))
 	if err != nil {
@@ -328,11 +343,11 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 	if err != nil {
 		return err
 	}
-	res, err := hold.Rollback(ctx, reg, hold.RollbackInput{To: v.Get("to"), Record: rec, Force: v.Bool("force"), DryRun: v.Bool("dry_run"), Settle: settle, Log: step.Logger(stderr)})
+	res, err := hold.Rollback(ctx, reg, hold.RollbackInput{To: v.Get("to"), Chain: chain, Stage: stageName, Record: rec, Force: v.Bool("force"), DryRun: v.Bool("dry_run"), Settle: settle, Log: step.Logger(stderr)})
 	if err != nil {
 		return err
 	}
-	if !res.DryRun && res.Version != "" {
+	if !res.DryRun && res.Version != "" && stageName == chain.Last() {
 		// The live deployment on GitHub follows the rollback (a warning when it cannot).
 		gh.RolledBack(ctx, records.Offer{Sha: res.Sha, Version: res.Version, Digest: res.Digest, OCIRepository: reg.Name()}).Publish(a, stderr, binary)
 	}
@@ -345,6 +360,7 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 		{Name: "rc", Value: res.RC},
 		actionio.Bool("validated", res.Validated),
 		{Name: "hold", Value: res.Hold.Tag},
+		{Name: "stage", Value: res.Stage},
 		actionio.List("writes", res.Writes),
 		actionio.Bool("changed", res.Changed() && !res.DryRun),
 	}
