@@ -177,3 +177,38 @@ func TestRollbackStageCommand(t *testing.T) {
 		t.Errorf("a stage outside the chain: exit %d\n%s", r.Code, r.Stderr)
 	}
 }
+
+// prune --stages keeps what the stages select and what is pending for them.
+func TestPruneStages(t *testing.T) {
+	t.Parallel()
+	repo, rcs := chainRepo(t)
+	r := steptest.Invoke(t, binary, run, map[string]string{}, "prune", "--repository", repo, "--stages", "dev,preprod,prod",
+		"--keep-stable", "1", "--keep-rc-days", "0", "--now", "2026-12-01T00:00:00Z", "--dry-run", "--json")
+	if r.Code != 0 {
+		t.Fatalf("exit %d\n%s", r.Code, r.Stderr)
+	}
+	steptest.CheckSchema(t, r.Stdout, filepath.Join("..", "..", "testdata", "schema", "ocipromote-prune.json"))
+	var res struct {
+		Plan struct {
+			Keep []struct{ Digest, Reason string }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		rcs["b"].Digest: "selected by preprod",
+		rcs["c"].Digest: "selected by dev",
+	}
+	for _, k := range res.Plan.Keep {
+		if w, ok := want[k.Digest]; ok {
+			if !strings.HasPrefix(k.Reason, w) {
+				t.Errorf("%s kept because %q, want %q", k.Digest, k.Reason, w)
+			}
+			delete(want, k.Digest)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("not kept: %v\n%s", want, r.Stdout)
+	}
+}

@@ -94,6 +94,7 @@ var (
 			actionio.Input{Name: "keep_rc_days", Required: true, Usage: "keep every artifact created less than D days ago"},
 			actionio.Input{Name: "prune_stable", Bool: true, Usage: "also remove stable versions older than the newest keep_stable (by default stable versions are never removed)"},
 			selectInput,
+			chainInput,
 			actionio.Input{Name: "now", Usage: "RFC 3339 time to measure ages from (default: the current time)"},
 			actionio.Input{Name: "delete_api", Default: prune.APIAuto, Usage: "how to delete: oci (DELETE /v2/<name>/manifests/<digest>), github (GitHub Packages API) or auto (github for ghcr.io, GitHub Enterprise Server's containers.HOST and containers.*.ghe.com, else oci)"},
 			actionio.Input{Name: "github_api_url", ContextEnv: "GITHUB_API_URL", Default: "https://api.github.com/", Usage: "GitHub API for delete_api github"},
@@ -127,7 +128,7 @@ Usage:
   ocipromote hold set     --repository R --reason TEXT [--stage S] [--dry-run]
   ocipromote hold release --repository R [--reason TEXT] [--stage S] [--dry-run]
   ocipromote hold show    --repository R [--stage S]
-  ocipromote prune        --repository R --keep-stable N --keep-rc-days D [--prune-stable] [--dry-run]
+  ocipromote prune        --repository R --keep-stable N --keep-rc-days D [--stages dev,preprod,prod] [--prune-stable] [--dry-run]
   ocipromote stages       [--stages dev,preprod,prod] [--windows STAGE=WINDOW]... [--soak STAGE=DURATION]... [--format text|yaml] [--json]
 
 Run "ocipromote COMMAND --help" for a command's inputs.
@@ -498,6 +499,18 @@ func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdou
 	}
 	if o.Selectors, err = selectors(v); err != nil {
 		return err
+	}
+	chain, err := stage.Parse(v.Get("stages"))
+	if err != nil {
+		return actionio.Usagef("stages: %v", err)
+	}
+	if !chain.IsDefault() {
+		// Every stage's pick and pending candidates stay; without select, the selections are the
+		// stages' own.
+		o.Chain = chain
+		if v.Get("select") == "" {
+			o.Selectors = status.ChainSelectors(chain)
+		}
 	}
 	if o.MaxDeletions, err = v.Int("max_deletions"); err != nil {
 		return err

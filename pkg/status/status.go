@@ -252,18 +252,42 @@ func gather(ctx context.Context, reg Registry, selectors []Selector, ch *Chain) 
 	if ch == nil {
 		return r, nil
 	}
-	f := ChainFacts{Chain: *ch, Tags: list, Digests: idx.Digests, Artifacts: r.Artifacts, Holds: map[string]hold.State{}}
+	holds := map[string]hold.State{}
 	for _, name := range ch.Stages.Names() {
-		f.Holds[name] = r.holdOf(ch, name)
+		holds[name] = r.holdOf(ch, name)
 	}
-	if f.Evidence, err = evidence(ctx, reg, list, ch.Stages, r.Artifacts); err != nil {
-		return Report{}, err
-	}
-	if r.Stages, err = Stages(f); err != nil {
+	if r.Stages, err = chainStages(ctx, reg, list, idx, r.Artifacts, holds, *ch); err != nil {
 		return Report{}, err
 	}
 	r.Chain = ch.Stages.String()
 	return r, nil
+}
+
+// ChainStages reports every stage of ch (Stages) from a tag listing and an index of it that
+// resolves at least the commit artifacts (sha-<s>), the stable tags and the tags of the stages
+// between the first and the last, as Gather's and prune's indexes do. It reads each stage's
+// hold, and the pass records of the candidates in every stage but the last.
+func ChainStages(ctx context.Context, reg Registry, list []string, idx *Index, ch Chain) ([]Stage, error) {
+	holds := map[string]hold.State{}
+	for _, name := range ch.Stages.Names() {
+		st, err := hold.StageOf(ch.Stages, name)
+		if err != nil {
+			return nil, err
+		}
+		if holds[name], err = st.Read(ctx, reg, list); err != nil {
+			return nil, err
+		}
+	}
+	return chainStages(ctx, reg, list, idx, artifacts(idx), holds, ch)
+}
+
+func chainStages(ctx context.Context, reg Registry, list []string, idx *Index, arts []Artifact, holds map[string]hold.State, ch Chain) ([]Stage, error) {
+	f := ChainFacts{Chain: ch, Tags: list, Digests: idx.Digests, Artifacts: arts, Holds: holds}
+	var err error
+	if f.Evidence, err = evidence(ctx, reg, list, ch.Stages, arts); err != nil {
+		return nil, err
+	}
+	return Stages(f)
 }
 
 // between reports whether t is the tag of a stage between the first and the last of c.
