@@ -123,29 +123,36 @@ func Stages(f ChainFacts) ([]Stage, error) {
 	return out, nil
 }
 
-// pending lists the candidates waiting to enter stage st, newest first.
-func pending(f ChainFacts, st Stage, byDigest map[string]Artifact) ([]Pending, error) {
+// waiting is a candidate that would be pending for a stage once it passed the stage before: its
+// tag there and the tag it would get.
+type waiting struct{ from, target string }
+
+// awaiting returns, by digest, the artifacts that would move stage name (not the first) were they
+// promoted into it: no tag of the stage points at them, and for a stage between the first and
+// the last their tag there ranks above its pick (picked); for the last stage the promotion rules
+// would still promote them (no stable version, not superseded).
+func awaiting(f ChainFacts, name, picked string) map[string]waiting {
 	c := f.Chain.Stages
-	last := st.Name == c.Last()
+	from, _ := c.Previous(name)
+	last := name == c.Last()
 	in := map[string]bool{}
 	for t, d := range f.Digests {
-		if pt, ok := c.ParseTag(t); ok && pt.Stage == st.Name {
+		if pt, ok := c.ParseTag(t); ok && pt.Stage == name {
 			in[d] = true
 		}
 	}
-	picked, _ := version.Parse(st.Tag)
-	h := f.Holds[st.Name]
-	out := []Pending{}
-	for _, ev := range f.Evidence {
-		a, known := byDigest[ev.Digest]
-		if ev.Stage != st.From || !known || a.RC == "" || !(ev.Passed || ev.Cancelled) {
+	top, _ := version.Parse(picked)
+	out := map[string]waiting{}
+	for _, a := range f.Artifacts {
+		if a.RC == "" || in[a.Digest] {
 			continue
 		}
-		target, err := c.In(a.RC, st.Name)
+		// An RC the chain cannot name (another prefix's) has no stage tag to be promoted to.
+		target, err := c.In(a.RC, name)
 		if err != nil {
-			continue // an RC the chain cannot name (another prefix's): no stage tag to promote to
+			continue
 		}
-		from, err := c.In(a.RC, st.From)
+		fromTag, err := c.In(a.RC, from)
 		if err != nil {
 			continue
 		}
@@ -153,10 +160,26 @@ func pending(f ChainFacts, st Stage, byDigest map[string]Artifact) ([]Pending, e
 			if len(a.Stable) > 0 || a.SupersededBy != "" {
 				continue
 			}
-		} else if v, _ := version.Parse(target); in[ev.Digest] || (picked != nil && !v.GreaterThan(picked)) {
+		} else if v, _ := version.Parse(target); top != nil && !v.GreaterThan(top) {
 			continue
 		}
-		p := Pending{Tag: from, Target: target, Digest: ev.Digest, Short: a.Short, PassedAt: ev.PassedAt}
+		out[a.Digest] = waiting{from: fromTag, target: target}
+	}
+	return out
+}
+
+// pending lists the candidates waiting to enter stage st, newest first: those awaiting it with a
+// pass in the stage before (standing, or cancelled by a later failure), each with its verdict.
+func pending(f ChainFacts, st Stage, byDigest map[string]Artifact) ([]Pending, error) {
+	aw := awaiting(f, st.Name, st.Tag)
+	h := f.Holds[st.Name]
+	out := []Pending{}
+	for _, ev := range f.Evidence {
+		w, ok := aw[ev.Digest]
+		if ev.Stage != st.From || !ok || !(ev.Passed || ev.Cancelled) {
+			continue
+		}
+		p := Pending{Tag: w.from, Target: w.target, Digest: ev.Digest, Short: byDigest[ev.Digest].Short, PassedAt: ev.PassedAt}
 		p.Verdict = stage.Gate(stage.GateInput{
 			Now: f.Now, Held: h.Held(), Hold: h.Describe(), Windows: f.Windows[st.Name],
 			Soak: f.Soaks[st.From], Pass: stage.Pass{At: ev.PassedAt, Cancelled: ev.Cancelled},

@@ -1,6 +1,7 @@
 package status_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -8,7 +9,10 @@ import (
 	"time"
 
 	"github.com/ocipromote/ocipromote/pkg/hold"
+	"github.com/ocipromote/ocipromote/pkg/oci"
+	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/pass"
+	"github.com/ocipromote/ocipromote/pkg/pipeline"
 	"github.com/ocipromote/ocipromote/pkg/stage"
 	"github.com/ocipromote/ocipromote/pkg/status"
 )
@@ -212,5 +216,58 @@ func TestStagesRender(t *testing.T) {
 	}
 	if got, want := r.Headline(), "hold off; 2 pending for preprod; 1 pending for prod"; got != want {
 		t.Errorf("headline %q, want %q", got, want)
+	}
+}
+
+// GatherChain reads the pass records only of candidates that could be pending: b, in preprod
+// already, has a pass in dev that costs no request; c's is read and makes it pending.
+func TestGatherChainReadsOnlyWhatCanBePending(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t)
+	reg, err := oci.Open(srv.Host+"/acme/app", oci.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rcs := map[string]pipeline.BuildResult{}
+	for i, label := range []string{"a", "b", "c"} {
+		rcs[label] = build(t, reg, label, day.AddDate(0, 0, i))
+	}
+	m, err := reg.Get(ctx, rcs["b"].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Tag(ctx, "0.0.1-preprod.2", m, oci.Write{}); err != nil {
+		t.Fatal(err)
+	}
+	passTags := map[string]string{}
+	for _, label := range []string{"b", "c"} {
+		list, err := reg.Tags(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := pass.Write(ctx, reg, list, pass.Record{Stage: "dev", Digest: rcs[label].Digest, Kind: pass.Pass, Cluster: "dev",
+			Revision: rcs[label].Version + "@" + rcs[label].Digest, Time: wednesday}, pass.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		passTags[label] = w.Entry.Tag
+	}
+	c, err := stage.Parse("dev,preprod,prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := len(srv.Requests())
+	r, err := status.GatherChain(ctx, reg, status.ChainSelectors(c), status.Chain{Stages: c, Now: wednesday})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pendingOf(r.Stages); fmt.Sprint(got) != fmt.Sprint(map[string][]string{"preprod": {"0.0.1-preprod.3 promote"}}) {
+		t.Errorf("pending %v", got)
+	}
+	for _, req := range srv.Requests()[seen:] {
+		if strings.HasSuffix(req, "/manifests/"+passTags["b"]) {
+			t.Errorf("read b's pass record, though b is in preprod already: %s", req)
+		}
 	}
 }

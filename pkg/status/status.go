@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -284,7 +285,7 @@ func ChainStages(ctx context.Context, reg Registry, list []string, idx *Index, c
 func chainStages(ctx context.Context, reg Registry, list []string, idx *Index, arts []Artifact, holds map[string]hold.State, ch Chain) ([]Stage, error) {
 	f := ChainFacts{Chain: ch, Tags: list, Digests: idx.Digests, Artifacts: arts, Holds: holds}
 	var err error
-	if f.Evidence, err = evidence(ctx, reg, list, ch.Stages, arts); err != nil {
+	if f.Evidence, err = evidence(ctx, reg, f); err != nil {
 		return nil, err
 	}
 	return Stages(f)
@@ -310,25 +311,37 @@ func (r Report) holdOf(ch *Chain, name string) hold.State {
 	return hold.State{Record: hold.Record{State: hold.Off}}
 }
 
-// evidence reads the pass records, in every stage of c but the last, of the artifacts listed: one
-// pass.Read per stage and artifact that has a record tag. A record of an artifact that is gone
-// (pruned, or never a commit artifact) has no candidate to promote and is not read.
-func evidence(ctx context.Context, reg Registry, list []string, c stage.Chain, arts []Artifact) ([]pass.Evidence, error) {
+// evidence reads the pass records that can make a candidate pending: for each stage after the
+// first, those in the stage before of the artifacts awaiting it (awaiting), one pass.Read each
+// that has a record tag. The records of a candidate that is in the next stage already, or could
+// no longer move it, are not read: a long history of passes costs nothing.
+func evidence(ctx context.Context, reg Registry, f ChainFacts) ([]pass.Evidence, error) {
+	c := f.Chain.Stages
 	type key struct{ stage, hex string }
-	seen := map[key]bool{}
-	for _, t := range list {
-		if name, hex, _, ok := pass.ParseTag(t); ok && c.Has(name) && name != c.Last() {
-			seen[key{name, hex}] = true
+	recorded := map[key]bool{}
+	for _, t := range f.Tags {
+		if name, hex, _, ok := pass.ParseTag(t); ok {
+			recorded[key{name, hex}] = true
 		}
 	}
 	var out []pass.Evidence
-	for _, name := range c.Names() {
-		for _, a := range arts {
-			hex := strings.TrimPrefix(a.Digest, "sha256:")
-			if len(hex) < 12 || !seen[key{name, hex[:12]}] {
+	for _, name := range c.Names()[1:] {
+		from, _ := c.Previous(name)
+		sel, err := c.Selection(name)
+		if err != nil {
+			return nil, err
+		}
+		picked, err := version.Select(f.Tags, sel.Semver, sel.SemverFilter)
+		if err != nil {
+			return nil, err
+		}
+		aw := awaiting(f, name, picked)
+		for _, d := range slices.Sorted(maps.Keys(aw)) {
+			hex := strings.TrimPrefix(d, "sha256:")
+			if len(hex) < 12 || !recorded[key{from, hex[:12]}] {
 				continue
 			}
-			ev, err := pass.Read(ctx, reg, list, name, a.Digest)
+			ev, err := pass.Read(ctx, reg, f.Tags, from, d)
 			if err != nil {
 				return nil, err
 			}
