@@ -3,12 +3,15 @@ package hold_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/oci"
+	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
 	"github.com/ocipromote/ocipromote/pkg/stage"
 )
@@ -187,4 +190,91 @@ func TestRollbackStageReservesTheNumber(t *testing.T) {
 	if again := build(t, reg, "a"); again.Digest != rcs["a"].Digest {
 		t.Errorf("rebuilding a gave %s, want its artifact %s", again.Digest, rcs["a"].Digest)
 	}
+}
+
+// tagMap is every tag of reg with its digest, but the hold records and their claims, whose
+// numbers a crash may skip (a claimed number is taken; docs/reliability.md); and the number of
+// hold records of stage.
+func tagMap(t *testing.T, reg *oci.Repository, st hold.Stage) (map[string]string, int) {
+	t.Helper()
+	out := map[string]string{}
+	records := 0
+	for _, tag := range tagsOf(t, reg) {
+		if c, ok := claim.Parse(tag); hold.IsTag(tag) || ok && c.Record() {
+			if _, ok := st.ParseTag(tag); ok {
+				records++
+			}
+			continue
+		}
+		d, err := reg.Resolve(context.Background(), tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[tag] = d
+	}
+	return out, records
+}
+
+// A middle stage's rollback killed after any of its requests (twice) converges when run again:
+// the tags of a clean run (the reservation claim, the stage's tag), one hold record of the
+// stage, on, naming the artifact, and no tag moved.
+func TestRollbackStageConvergesAfterACrashAtEveryRequest(t *testing.T) {
+	t.Parallel()
+	chain, err := stage.Parse("dev,preprod,prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := hold.RollbackInput{Chain: chain, Stage: "preprod", Record: hold.Record{Reason: "bad config", Actor: "alice", Time: when}}
+	setup := func(opts ...ocitest.Option) (*ocitest.Server, *oci.Repository, string) {
+		srv, reg := open(t, opts...)
+		rcs := map[string]pipeline.BuildResult{}
+		for _, label := range []string{"a", "b", "c"} {
+			rcs[label] = build(t, reg, label)
+		}
+		for tag, label := range map[string]string{"0.0.1-preprod.1": "a", "0.0.1-preprod.2": "b"} {
+			m, err := reg.Get(context.Background(), rcs[label].Digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := reg.Tag(context.Background(), tag, m, oci.Write{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return srv, reg, rcs["a"].Digest
+	}
+	cleanSrv, clean, _ := setup()
+	before := len(cleanSrv.Requests())
+	if _, err := hold.Rollback(context.Background(), clean, in); err != nil {
+		t.Fatal(err)
+	}
+	requests := len(cleanSrv.Requests()) - before
+	want, _ := tagMap(t, clean, "preprod")
+	converged := 0
+	for k := 1; k <= requests; k++ {
+		fr := &ocitest.Freezer{}
+		srv, reg, target := setup(ocitest.Faults(fr.Fault))
+		for range 2 {
+			fr.FreezeAfter(len(srv.Requests()) + k)
+			ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+			_, _ = hold.Rollback(ctx, reg, in) // killed mid-step: any outcome
+			cancel()
+			fr.Thaw()
+		}
+		_, err := hold.Rollback(context.Background(), reg, in)
+		got, records := tagMap(t, reg, "preprod")
+		h, herr := hold.Stage("preprod").Current(context.Background(), reg)
+		switch {
+		case len(srv.Moved()) != 0:
+			t.Errorf("crash after request %d of %d: tags moved: %v", k, requests, srv.Moved())
+		case err != nil || herr != nil:
+			t.Errorf("crash after request %d of %d: re-run failed: %v, %v", k, requests, err, herr)
+		case !maps.Equal(got, want):
+			t.Errorf("crash after request %d of %d: tags\n%v\nwant a clean run's\n%v", k, requests, got, want)
+		case records != 1 || !h.Held() || h.Digest != target:
+			t.Errorf("crash after request %d of %d: %d hold records, the current %+v; want one, on, naming %s", k, requests, records, h, target)
+		default:
+			converged++
+		}
+	}
+	t.Logf("reliability: a middle stage's rollback killed after each request, then re-run | crash points tried %d | converged %d", requests, converged)
 }
