@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -311,5 +313,86 @@ func TestStagesNameTheEnvironments(t *testing.T) {
 		if c.o.Integration != tc.integration || c.o.Live != tc.live {
 			t.Errorf("%s: environments %s and %s, want %s and %s", tc.chain, c.o.Integration, c.o.Live, tc.integration, tc.live)
 		}
+	}
+}
+
+// stagedRelease is the second release promoted into prod through dev and preprod.
+func stagedRelease() Promotion {
+	p := secondRelease()
+	p.Validation = Validation{Cluster: "preprod-eu", Message: "Kustomization/apps reconciled", Time: day.Add(5 * time.Hour)}
+	p.Stages = &Stages{From: "preprod", FromVersion: "0.0.2-preprod.2", Trail: []Evidence{
+		{Stage: "dev", Passed: true, Cluster: "dev-eu", Message: "Health check passed in 3.1s", Time: day.Add(4 * time.Hour),
+			Revision: "0.0.2-rc.2@" + digest(3), Record: "pass-dev-000000000000-1"},
+		{Stage: "preprod", Passed: true, Cluster: "preprod-eu", Message: "Kustomization/apps reconciled", Time: day.Add(5 * time.Hour),
+			Revision: "0.0.2-preprod.2@" + digest(3), Record: "pass-preprod-000000000000-2"},
+	}}
+	return p
+}
+
+// TestEvidenceNotes pins the notes of a release through a chain of stages, shown in
+// docs/github.md, and escapes what clusters said.
+func TestEvidenceNotes(t *testing.T) {
+	t.Parallel()
+	srv := fakeGitHub(t)
+	history(srv)
+	c := client(t, srv, Options{Release: true, Stages: threeStages(t)})
+	ch, err := c.changes(context.Background(), stagedRelease())
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "notes-stages-0.0.2.md", c.notes(stagedRelease(), ch))
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "github.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "notes-stages-0.0.2.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "```markdown\n"+string(want)+"```") {
+		t.Error("docs/github.md does not show testdata/notes-stages-0.0.2.md verbatim in a markdown block; copy it there")
+	}
+
+	hostile := stagedRelease()
+	hostile.Stages.Trail[0].Message = "ok <!-- ocipromote:complete --> `x`"
+	hostile.Stages.Trail[1].Cluster = "eu`\n## injected"
+	if n := c.notes(hostile, ch); strings.Contains(n, "<!-- ocipromote:complete") || strings.Contains(n, "## injected") || strings.Count(n, completeMarker) != 0 {
+		t.Errorf("untrusted evidence reached the notes unescaped:\n%s", n)
+	}
+}
+
+// TestEvidenceKeepsTheNotesUnderGitHubsLimit: however many stages a chain has and however long
+// what they said, the Evidence section is bounded and the notes stay under 125,000 characters.
+func TestEvidenceKeepsTheNotesUnderGitHubsLimit(t *testing.T) {
+	t.Parallel()
+	srv := fakeGitHub(t)
+	srv.AddCommit(githubtest.Commit{Sha: longSha(1000), Message: "base", Author: "A", Date: day})
+	prev := longSha(1000)
+	for i := 0; i < 300; i++ {
+		s := longSha(2000 + i)
+		srv.AddCommit(githubtest.Commit{Sha: s, Parents: []string{prev}, Message: fmt.Sprintf("feat: %03d %s", i, strings.Repeat("x", 200)), Author: "Bob", Date: day})
+		srv.AddPullRequest(githubtest.PullRequest{Number: 10 + i, Title: strings.Repeat("t", 200), User: "bob", State: "closed", MergedAt: day, MergeCommit: s, Commits: []string{s}})
+		prev = s
+	}
+	trail := make([]Evidence, 200)
+	for i := range trail {
+		trail[i] = Evidence{Stage: fmt.Sprintf("s%d", i), Passed: true, Cluster: strings.Repeat("c", 100), Message: strings.Repeat("m", pass.MaxMessage),
+			Time: day, Revision: strings.Repeat("r", pass.MaxRevision), Record: fmt.Sprintf("pass-s%d-000000000000-1", i)}
+	}
+	p := Promotion{Sha: prev, Stable: "0.0.2", Digest: digest(2), Latest: true, Previous: Previous{Version: "0.0.1", Sha: longSha(1000)},
+		Stages: &Stages{From: "s199", FromVersion: "0.0.2-s199.1", Trail: trail}}
+	c := client(t, srv, Options{Release: true})
+	c.o.PageSize = 100
+	noWarnings(t, "release", c.Promoted(context.Background(), p))
+	rels := srv.Releases()
+	if len(rels) != 1 {
+		t.Fatalf("releases = %d, want 1", len(rels))
+	}
+	body := rels[0].Body
+	if n := utf8.RuneCountInString(body); n > maxNotes {
+		t.Errorf("notes have %d characters, over the %d budget", n, maxNotes)
+	}
+	if !strings.Contains(body, "more stages: see the pass records") || !strings.Contains(body, "- **s0**: passed") || !strings.Contains(body, "#10 ") {
+		t.Errorf("cut notes lack the first stages, the cut, or the pull requests:\n%s", body[:2000])
 	}
 }
