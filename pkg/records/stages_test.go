@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ocipromote/ocipromote/pkg/actionio"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/pass"
@@ -394,5 +397,75 @@ func TestEvidenceKeepsTheNotesUnderGitHubsLimit(t *testing.T) {
 	}
 	if !strings.Contains(body, "more stages: see the pass records") || !strings.Contains(body, "- **s0**: passed") || !strings.Contains(body, "#10 ") {
 		t.Errorf("cut notes lack the first stages, the cut, or the pull requests:\n%s", body[:2000])
+	}
+}
+
+// TestStageRecordsStopOnRateLimit: a promotion into prod through a chain stops at GitHub's
+// secondary limit as every record does, and the next runs complete it with nothing twice.
+func TestStageRecordsStopOnRateLimit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	reg := passRegistry(t)
+	clock := githubtest.NewManualClock(day)
+	srv := githubtest.New(t, "acme", "platform", githubtest.Token(jobToken), githubtest.Clock(clock.Now),
+		githubtest.Limit(githubtest.SecondaryLimit{PerMinute: 2, Status: http.StatusForbidden}))
+	srv.AddCommit(githubtest.Commit{Sha: sha(9), Message: "feat: replicas", Author: "Alice", Date: day})
+	recordPass(t, reg, pass.Pass, "preprod", 9, "1.3.0-preprod.9@"+digest(9), "preprod-eu", "ok", day)
+	res := stageResult(t, reg, 9, "preprod", "prod", "1.3.0")
+	o := Options{Deployments: true, Release: true, CommentPRs: true, Stages: threeStages(t), Now: clock.Now, Sleep: clock.Sleep}
+	rep := strictClient(t, srv, o).AfterPromote(ctx, reg, res, Validation{})
+	if !rep.Stopped || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0].Error(), "rate-limited") {
+		t.Fatalf("report = %+v, want one warning that the run stopped", rep.Warnings)
+	}
+	for runs := 1; ; runs++ {
+		clock.Advance(2 * time.Minute)
+		if rep := strictClient(t, srv, o).AfterPromote(ctx, reg, res, Validation{}); !rep.Stopped {
+			noWarnings(t, "last run", rep)
+			break
+		}
+		if runs > 10 {
+			t.Fatal("the records never completed")
+		}
+	}
+	if got, want := states(t, srv), map[string]string{"preprod 1.3.0-preprod.9": "success", "prod 1.3.0": "success"}; !maps.Equal(got, want) {
+		t.Errorf("deployments %v, want %v", got, want)
+	}
+	if rels := srv.Releases(); len(rels) != 1 || !strings.Contains(rels[0].Body, "- **preprod**: passed on `preprod-eu`") {
+		t.Errorf("releases = %+v, want one with preprod's evidence", rels)
+	}
+	if st := srv.LimitStats(); st.Violations != 0 {
+		t.Errorf("limit stats %+v: a request was sent while limited", st)
+	}
+}
+
+// TestSupersededInAStage: a candidate a newer one overtook in preprod will never be promoted; its
+// deployment in dev becomes inactive and says where it was overtaken.
+func TestSupersededInAStage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	reg := passRegistry(t)
+	srv := fakeGitHub(t)
+	srv.AddCommit(githubtest.Commit{Sha: sha(3), Message: "feat: replicas", Author: "Alice", Date: day})
+	c := client(t, srv, Options{Deployments: true, Stages: threeStages(t)})
+	noWarnings(t, "offer", c.Offered(ctx, offer(3, "1.3.0-rc.3")))
+	res := pipeline.PromoteResult{Reason: promote.Superseded, Digest: digest(3), Sha: sha(3), RC: "1.3.0-rc.3", StageOutcome: pipeline.StageOutcome{From: "dev", To: "preprod"}}
+	noWarnings(t, "superseded", c.AfterPromote(ctx, reg, res, Validation{}))
+	d := deploymentOf(t, srv, "dev", "1.3.0-rc.3")
+	if got, want := d.Statuses[len(d.Statuses)-1].Description, "1.3.0-rc.3 superseded in preprod by a newer candidate; not promoted"; d.State() != "inactive" || got != want {
+		t.Errorf("dev's deployment is %s saying %q, want inactive saying %q", d.State(), got, want)
+	}
+}
+
+// TestOptionsFromStages: a step's stages input names the environments.
+func TestOptionsFromStages(t *testing.T) {
+	t.Parallel()
+	a := action(map[string]string{"INPUT_STAGES": "dev, preprod, prod", "INPUT_DEPLOYMENTS": "true"}, io.Discard)
+	cmd := actionio.Command{Name: "build-rc", Inputs: append([]actionio.Input{{Name: "stages", Default: stage.Default}}, BuildInputs...)}
+	v, err := actionio.Parse(cmd, a, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := OptionsFrom(a, v, nil).Stages.String(); got != "dev,preprod,prod" {
+		t.Errorf("stages = %q, want dev,preprod,prod", got)
 	}
 }
