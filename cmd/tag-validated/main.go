@@ -164,8 +164,8 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	if err := actionio.Report(a, stdout, stderr, v.JSON, heading, outs); err != nil {
 		return err
 	}
-	// The GitHub records (live's deployment, the release) are the last stage's.
-	if res.To != in.Stages.Chain.Last() || res.Reason == promote.Deferred {
+	// The GitHub records: the deployment of the stage promoted into, and the last stage's release.
+	if res.Reason == promote.Deferred {
 		return nil
 	}
 	validated := records.ValidationFrom(v.Get("validated_cluster"), v.Get("validated_message"), v.Get("validated_at"))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ocipromote/ocipromote/pkg/actionio"
 	"github.com/ocipromote/ocipromote/pkg/ref"
+	"github.com/ocipromote/ocipromote/pkg/stage"
 )
 
 // The inputs both steps share.
@@ -88,6 +89,11 @@ func OptionsFrom(a *githubactions.Action, v *actionio.Values, transport http.Rou
 	}
 	if o.ServerURL == "" {
 		o.ServerURL = DefaultServerURL
+	}
+	// The steps that take stages have refused a malformed chain before they write anything; one
+	// without the input keeps the two environments.
+	if chain, err := stage.Parse(v.Get("stages")); err == nil {
+		o.Stages = chain
 	}
 	if id := a.Getenv("GITHUB_RUN_ID"); id != "" && o.Repository != "" {
 		o.RunURL = fmt.Sprintf("%s/%s/actions/runs/%s", strings.TrimSuffix(o.ServerURL, "/"), o.Repository, id)
