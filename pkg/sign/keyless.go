@@ -21,12 +21,6 @@ import (
 	sgsign "github.com/sigstore/sigstore-go/pkg/sign"
 )
 
-// The public-good Sigstore instance.
-const (
-	DefaultFulcioURL = "https://fulcio.sigstore.dev"
-	DefaultRekorURL  = "https://rekor.sigstore.dev"
-)
-
 // MaxAttach bounds how often Keyless writes its referrer: a registry without the referrers API
 // keeps the sha256-<hex> fallback index, updated by an unconditional read-modify-write, so a
 // concurrent writer that read the index before our write drops our entry when it writes.
@@ -45,6 +39,19 @@ func Statement(repository string, digest v1.Hash) []byte {
 		"predicate":     map[string]any{},
 	})
 	return b
+}
+
+// TrustedRoot loads the trusted_root.json at path or, for "", fetches the public-good instance's
+// through Sigstore's TUF repository (sigstore-go embeds its TUF root and caches what it fetched).
+func TrustedRoot(path string) (*root.TrustedRoot, error) {
+	if path != "" {
+		return LoadTrustedRoot(path)
+	}
+	tr, err := root.FetchTrustedRoot()
+	if err != nil {
+		return nil, fmt.Errorf("fetch the public-good Sigstore trusted root through TUF: %w (offline, give input trusted_root)", err)
+	}
+	return tr, nil
 }
 
 // Keyless signs manifests as cosign sign v3 does by default: a fresh key, certified by Fulcio
