@@ -26,7 +26,7 @@ func sigstore(t *testing.T) (env map[string]string) {
 		t.Fatal(err)
 	}
 	id := signtest.GitHub("acme/platform", ".github/workflows/build-rc.yaml", commit)
-	tokens := httptest.NewServer(ss.TokenEndpoint(id, "request-token", nil))
+	tokens := httptest.NewServer(ss.TokenEndpoint(signtest.Job(id), "request-token", nil))
 	fulcio := httptest.NewServer(ss.Fulcio())
 	rekor := httptest.NewServer(ss.Rekor())
 	t.Cleanup(tokens.Close)

@@ -294,7 +294,7 @@ func TestGitHubToken(t *testing.T) {
 	}
 	id := signtest.GitHub(repoName, workflow, sha)
 	var issued int
-	srv := httptest.NewServer(ss.TokenEndpoint(id, "request-token", &issued))
+	srv := httptest.NewServer(ss.TokenEndpoint(signtest.Job(id), "request-token", &issued))
 	t.Cleanup(srv.Close)
 	// The runner's URL already carries a query (api-version); audience is added to it.
 	tok, err := sign.GitHubToken(context.Background(), nil, srv.URL+"/token?api-version=2.0", "request-token")

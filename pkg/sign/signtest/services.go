@@ -102,8 +102,9 @@ func (s *Sigstore) tokenClaims(token string) (map[string]any, error) {
 // with `id-token: write` its URL (ACTIONS_ID_TOKEN_REQUEST_URL) and a bearer token
 // (ACTIONS_ID_TOKEN_REQUEST_TOKEN); GET URL&audience=AUD with "Authorization: bearer TOKEN"
 // answers {"count": N, "value": "<JWT>"} (GitHub docs, "Configuring OpenID Connect in cloud
-// providers": requesting the JWT with curl). requests counts the tokens issued.
-func (s *Sigstore) TokenEndpoint(id Identity, requestToken string, requests *int) http.Handler {
+// providers": requesting the JWT with curl). job says which job asks, as the request token tells
+// GitHub; requests counts the tokens issued.
+func (s *Sigstore) TokenEndpoint(job func() (Identity, error), requestToken string, requests *int) http.Handler {
 	var mu sync.Mutex
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
@@ -116,6 +117,11 @@ func (s *Sigstore) TokenEndpoint(id Identity, requestToken string, requests *int
 		}
 		if !ok || auth != requestToken {
 			http.Error(w, `{"message":"Bad credentials"}`, http.StatusUnauthorized)
+			return
+		}
+		id, err := job()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		aud := r.URL.Query().Get("audience")
@@ -381,3 +387,6 @@ func (s *Sigstore) logEntry(entry *tlog.Entry) (json.RawMessage, string, error) 
 	})
 	return anon, hex.EncodeToString(leaf[:]), err
 }
+
+// Job is the TokenEndpoint job of one fixed identity.
+func Job(id Identity) func() (Identity, error) { return func() (Identity, error) { return id, nil } }
