@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 )
@@ -111,6 +112,34 @@ func TestBuildRCSignRunsSignBundle(t *testing.T) {
 		}
 		if !slices.Contains(tags, "0.0.1-rc.1") {
 			t.Errorf("tags written = %v, want the release candidate", tags)
+		}
+	}
+}
+
+// sign-bundle runs within the step's time budget: one that hangs is ended with the step, which
+// fails naming the timeout, and nothing is tagged for integration.
+func TestBuildRCSignIsBoundedByTheStep(t *testing.T) {
+	t.Parallel()
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "sign-bundle")
+	if err := os.WriteFile(bin, []byte("#!"+sh+"\nexec sleep 60\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	srv := ocitest.New(t)
+	start := time.Now()
+	r := invoke(t, map[string]string{
+		"INPUT_REPOSITORY": srv.Host + "/acme/app", "INPUT_PATH": manifestsDir(t), "INPUT_SHA": commit,
+		"INPUT_CREATED": "2026-08-01T10:00:00Z", "INPUT_SIGN": "true", "INPUT_TIMEOUT": "2s", "OCIPROMOTE_SIGN_BUNDLE": bin,
+	})
+	if took := time.Since(start); r.Code != 1 || took > 15*time.Second || !strings.Contains(r.Stderr, "2s") {
+		t.Errorf("exit %d after %s, want 1 within the 2s timeout (and its 5s wait for the process); stderr:\n%s", r.Code, took, r.Stderr)
+	}
+	for _, w := range srv.Writes() {
+		if strings.HasSuffix(w, "/manifests/0.0.1-rc.1") {
+			t.Errorf("the release candidate was tagged although signing never finished: %s", w)
 		}
 	}
 }

@@ -133,7 +133,7 @@ func Run(ctx context.Context, bin string, req Request, stderr io.Writer) (Result
 	cmd.Stdout, cmd.Stderr = &stdout, errs
 	err := cmd.Run()
 	if cause := context.Cause(ctx); cause != nil {
-		return Result{}, cause
+		return Result{}, fmt.Errorf("%s (waiting for the OIDC token, Fulcio, Rekor or the registry) was stopped: %w", Binary, cause)
 	}
 	if err != nil {
 		if msg := errs.last(); msg != "" {
