@@ -27,7 +27,6 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/prune"
 	"github.com/ocipromote/ocipromote/pkg/records"
-	"github.com/ocipromote/ocipromote/pkg/stage"
 	"github.com/ocipromote/ocipromote/pkg/status"
 	"github.com/ocipromote/ocipromote/pkg/step"
 )
@@ -71,7 +70,7 @@ var (
 			actionio.Input{Name: "reason", Usage: "why, recorded in the hold (required by set; release records \"released\" without it); a hold set while one is on keeps both reasons"},
 			actorInput,
 			actionio.Input{Name: "stage", Usage: "the stage whose hold to set, release or show: a hold on a stage defers promotions into it (default: the last of stages, live by default, whose hold is hold-<n>)"},
-			actionio.Input{Name: "stages", Default: stage.Default, Usage: "the stages in promotion order, comma-separated; stage must be one of them"},
+			step.StagesInput,
 			step.SettleInput, step.DryRunInput,
 		),
 	}
@@ -96,9 +95,7 @@ var (
 		Name:    name + " stages",
 		Summary: "print each stage's tags, marker and Flux OCIRepository selection (semver, semverFilter), and check the stages, windows and soak inputs; reads no registry",
 		Inputs: []actionio.Input{
-			{Name: "stages", Default: stage.Default, Usage: "the stages in promotion order, separated by commas: the first takes every build (X.Y.Z-rc.N), the last is stable (X.Y.Z), one between gets X.Y.Z-<stage>.N"},
-			{Name: "windows", List: true, Usage: "change windows of the promotions into a stage, STAGE=DAYS HH:MM-HH:MM ZONE, e.g. prod=Mon-Thu 09:00-16:00 Europe/London; several per stage allowed"},
-			{Name: "soak", List: true, Usage: "how long a candidate runs healthy in a stage before it leaves it, STAGE=DURATION, e.g. preprod=2h"},
+			step.StagesInput, step.WindowsInput, step.SoakInput,
 			{Name: "tag_prefix", Usage: "prefix of version tags: empty or v (as build-rc's)"},
 			{Name: "format", Default: "text", Usage: "text (a table) or yaml (each stage's OCIRepository spec.ref); --json prints JSON"},
 		},
@@ -279,7 +276,7 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 	}
 	if !res.DryRun && res.Version != "" {
 		// The live deployment on GitHub follows the rollback (a warning when it cannot).
-		gh.RolledBack(ctx, records.Offer{Sha: res.Sha, Version: res.Version, Digest: res.Digest, OCIRepository: reg.Name()}).Publish(a, stderr)
+		gh.RolledBack(ctx, records.Offer{Sha: res.Sha, Version: res.Version, Digest: res.Digest, OCIRepository: reg.Name()}).Publish(a, stderr, binary)
 	}
 	outs := actionio.Outputs{
 		{Name: "version", Value: res.Version},
@@ -332,9 +329,9 @@ func runHold(ctx context.Context, a *githubactions.Action, args []string, stdout
 		return badVerb(verb)
 	}
 	// Inputs are checked before the registry is contacted.
-	chain, err := stage.Parse(v.Get("stages"))
+	chain, err := step.Chain(v)
 	if err != nil {
-		return actionio.Usagef("stages: %v", err)
+		return err
 	}
 	stageName := v.Get("stage")
 	if stageName == "" {
@@ -487,17 +484,13 @@ func runStages(a *githubactions.Action, args []string, stdout, stderr io.Writer)
 	if format != "text" && format != "yaml" {
 		return actionio.Usagef("format must be text or yaml, got %q (--json prints JSON)", format)
 	}
-	chain, err := stage.Parse(v.Get("stages"))
+	chain, err := step.Chain(v)
 	if err != nil {
-		return actionio.Usagef("stages: %v", err)
+		return err
 	}
-	windows, err := stage.ParseWindows(chain, strings.Split(v.Get("windows"), "\n"))
+	windows, soaks, err := step.Gates(v, chain)
 	if err != nil {
-		return actionio.Usagef("%v", err)
-	}
-	soaks, err := stage.ParseSoak(chain, strings.Split(v.Get("soak"), "\n"))
-	if err != nil {
-		return actionio.Usagef("%v", err)
+		return err
 	}
 	r, err := chain.Describe(v.Get("tag_prefix"), windows, soaks)
 	if err != nil {

@@ -116,14 +116,15 @@ func FromInputs(a *githubactions.Action, v *actionio.Values, transport http.Roun
 }
 
 // Publish shows the report: each warning as a ::warning:: annotation in Actions (a line on
-// stderr elsewhere), and the records as a table in the job summary.
-func (r Report) Publish(a *githubactions.Action, stderr io.Writer) {
+// stderr elsewhere, naming c's inputs as the flags a terminal user types), and the records as a
+// table in the job summary.
+func (r Report) Publish(a *githubactions.Action, stderr io.Writer, c actionio.Command) {
 	for _, w := range r.Warnings {
 		msg := "GitHub record not written: " + oneLine(w.Error())
 		if actionio.InActions(a) {
 			a.Warningf("%s", msg)
 		} else {
-			fmt.Fprintln(stderr, "warning: "+msg)
+			fmt.Fprintln(stderr, "warning: "+c.Speak(msg))
 		}
 	}
 	if md := r.Markdown(); md != "" {
