@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
 	"github.com/ocipromote/ocipromote/pkg/records"
 	"github.com/ocipromote/ocipromote/pkg/ref"
+	"github.com/ocipromote/ocipromote/pkg/sign/signexec"
 	"github.com/ocipromote/ocipromote/pkg/step"
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
@@ -43,8 +45,14 @@ var command = actionio.Command{
 		{Name: "allow_dirty", Bool: true, Usage: "build from a checkout whose files under path differ from the commit (edited, new or git-ignored files), or whose HEAD is not sha (refused by default: the artifact of a commit is immutable)"},
 		{Name: "allow_empty", Bool: true, Usage: "push an artifact with no file in it (refused by default: with prune: true, Flux would delete everything the Kustomization manages)"},
 		step.StagesInput,
-	}, step.CredentialInputs, []actionio.Input{step.SettleInput, step.DryRunInput}, records.BuildInputs),
+	}, step.CredentialInputs, []actionio.Input{step.SettleInput, step.DryRunInput}, records.BuildInputs, signInputs),
 }
+
+// signInputs sign the candidate keyless (docs/signing.md) with the sign-bundle binary, which
+// holds the Sigstore code so that build-rc does not.
+var signInputs = slices.Concat([]actionio.Input{
+	{Name: "sign", Bool: true, Usage: "sign the candidate keyless before its release-candidate tag is written: a Sigstore bundle as cosign sign v3 writes it, attached as a referrer (needs permissions id-token: write and the sign-bundle binary; a re-run signs a candidate left unsigned)"},
+}, signexec.Inputs)
 
 // Outputs in documented order.
 func outputs(r pipeline.BuildResult) actionio.Outputs {
@@ -54,6 +62,7 @@ func outputs(r pipeline.BuildResult) actionio.Outputs {
 		actionio.List("tags", r.Tags),
 		{Name: "short_sha", Value: r.Short},
 		actionio.Bool("pushed", r.Pushed),
+		actionio.Bool("signed", r.Signed),
 	}
 }
 
@@ -75,6 +84,11 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 		return err
 	}
 	in.Log = step.Logger(stderr)
+	if v.Bool("sign") && !in.DryRun {
+		if in.Sign, err = signer(a, v, stderr); err != nil {
+			return err
+		}
+	}
 	res, err := pipeline.BuildRC(ctx, reg, in)
 	if errors.Is(err, artifact.ErrEmpty) {
 		return actionio.Usagef("%v; to push it anyway, pass input allow_empty", err)
@@ -92,11 +106,45 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	case !res.Pushed:
 		heading = "build-rc: " + res.Short + " was already built as " + res.Version
 	}
+	if res.Signed {
+		heading += ", signed,"
+	}
 	if err := actionio.Report(a, stdout, stderr, v.JSON, heading+" to "+reg.Name(), outs); err != nil {
 		return err
 	}
 	gh.AfterBuild(ctx, reg.Name(), in.Sha, res).Publish(a, stderr, command)
 	return nil
+}
+
+// signer runs sign-bundle for a digest, found before anything is written. OCIPROMOTE_SIGN_BUNDLE
+// names another binary (tests).
+func signer(a *githubactions.Action, v *actionio.Values, stderr io.Writer) (func(context.Context, string) error, error) {
+	bin, err := signexec.Locate(a.Getenv("OCIPROMOTE_SIGN_BUNDLE"))
+	if err != nil {
+		return nil, actionio.Usagef("input sign: %v", err)
+	}
+	timeout, requestTimeout, err := step.Timeouts(v)
+	if err != nil {
+		return nil, err
+	}
+	req := signexec.Request{
+		Repository: v.Get("repository"), FulcioURL: v.Get("fulcio_url"), RekorURL: v.Get("rekor_url"),
+		TrustedRoot: v.Get("trusted_root"), IdentityTokenFile: v.Get("identity_token_file"),
+		Username: v.Get("username"), Password: v.Get("password"), Insecure: v.Bool("insecure"),
+		Timeout: timeout, RequestTimeout: requestTimeout, Env: a.Getenv,
+	}
+	return func(ctx context.Context, digest string) error {
+		req := req
+		req.Digest = digest
+		res, err := signexec.Run(ctx, bin, req, stderr)
+		if err != nil {
+			return err
+		}
+		if !res.Signed {
+			return fmt.Errorf("%s reported %s unsigned", bin, digest)
+		}
+		return nil
+	}, nil
 }
 
 func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values) (pipeline.BuildInput, error) {

@@ -46,7 +46,12 @@ type BuildInput struct {
 	// Settle is the registry's listing bound (package claim): the build decides on its claim on a
 	// listing made this long after the claim was first listed.
 	Settle time.Duration
-	Log    *slog.Logger
+	// Sign, when set, signs the artifact's manifest digest (build-rc's input sign). It is called
+	// before the release-candidate tag is written, so integration never selects an unsigned
+	// candidate, and again for a commit already built, so a re-run repairs a missing signature;
+	// it must write nothing when the signature is already there.
+	Sign func(ctx context.Context, digest string) error
+	Log  *slog.Logger
 	// Stages is the chain of stages (zero: the default, integration and live): the build is
 	// offered to its first stage, marked <first>-<s> (integration-<s> by default).
 	Stages stage.Chain
@@ -66,6 +71,8 @@ type BuildResult struct {
 	DryRun       bool
 	// Highest is the highest stable version the candidate was planned from ("" for none).
 	Highest string
+	// Signed is true when Sign ran and the artifact is signed.
+	Signed bool
 }
 
 // ErrContended is returned when concurrent builds kept taking the numbers this build tried.
@@ -189,6 +196,9 @@ func (b *build) complete(ctx context.Context, list []string) (BuildResult, error
 	if b.in.DryRun {
 		return res, nil
 	}
+	if res.Signed, err = b.sign(ctx, m.Digest); err != nil {
+		return BuildResult{}, err
+	}
 	set := tags.NewSet(list)
 	for _, t := range []string{rc, b.offered()} {
 		wrote, err := b.reg.Tag(ctx, t, m, oci.Write{KnownAbsent: !set.Has(t)})
@@ -202,6 +212,17 @@ func (b *build) complete(ctx context.Context, list []string) (BuildResult, error
 		b.log.Info("completed the tags of a commit built by an earlier run", "version", rc, "digest", m.Digest)
 	}
 	return res, nil
+}
+
+// sign signs digest when the build signs; it reports whether it did.
+func (b *build) sign(ctx context.Context, digest string) (bool, error) {
+	if b.in.Sign == nil {
+		return false, nil
+	}
+	if err := b.in.Sign(ctx, digest); err != nil {
+		return false, fmt.Errorf("sign %s: %w; run build-rc again: it signs the candidate before it writes its release-candidate tag", digest, err)
+	}
+	return true, nil
 }
 
 // autoBump reads the release level from the Conventional Commits since the highest stable
@@ -273,6 +294,7 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 		if b.in.DryRun {
 			return b.result(rc, m, false, highest), nil
 		}
+		var signed bool
 		cl, err := claim.New(rc, b.short, m.Digest)
 		if err != nil {
 			return BuildResult{}, err
@@ -283,8 +305,14 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 		took, err := claim.Take{
 			Claim: cl, Manifest: m, Settle: b.in.Settle,
 			WriteClaim: func(ctx context.Context) error { _, err := b.reg.Push(ctx, img, cl.Tag()); return err },
-			Check: func(_ context.Context, after []string) (error, error) {
-				_, err := b.ownClaims(claim.In(after))
+			// The claim is confirmed and the release-candidate tag not yet written: sign here,
+			// before integration can select the candidate.
+			Check: func(ctx context.Context, after []string) (error, error) {
+				if _, err := b.ownClaims(claim.In(after)); err != nil {
+					return nil, err
+				}
+				var err error
+				signed, err = b.sign(ctx, m.Digest)
 				return nil, err
 			},
 			Ranged: true, CheckReads: []string{claim.Prefix, tags.Sha(b.short), b.offered()},
@@ -307,7 +335,9 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 		if err := g.Wait(); err != nil {
 			return BuildResult{}, err
 		}
-		return b.result(rc, m, true, highest), nil
+		res := b.result(rc, m, true, highest)
+		res.Signed = signed
+		return res, nil
 	}
 	return BuildResult{}, fmt.Errorf("%w: gave up after %d attempts in %s; run build-rc in a concurrency group per repository so builds queue instead of racing", ErrContended, attempts, b.reg.Name())
 }

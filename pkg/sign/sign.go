@@ -1,5 +1,7 @@
 // Package sign finds and verifies the Sigstore bundles attached to a manifest digest, and decides
-// whether the artifact was signed by the build workflow the pipeline trusts.
+// whether the artifact was signed by the build workflow the pipeline trusts; Keyless signs a
+// digest the way cosign sign v3 does (keyless.go, token.go), deciding with the same check
+// whether a signature is already there.
 //
 // Three parts, each testable alone: Find lists every referrer of the digest (OCI 1.1 referrers
 // API, or the sha256-<hex> fallback tag where the registry has none, as on GHCR) and reads each

@@ -57,7 +57,8 @@ type pipeline struct {
 	repo string             // the OCI repository, vars.OCI_REPOSITORY
 	gh   *githubtest.Server // the fake GitHub API, GITHUB_API_URL
 	// firstCommit is the repository's first content: the manifests under deploy/ and the example
-	// workflows, unchanged, under .github/workflows/.
+	// workflows under .github/workflows/, unchanged but for the Sigstore they sign with and
+	// verify against (sigstore.point).
 	firstCommit map[string][]byte
 }
 
@@ -87,6 +88,11 @@ func newPipeline(t *testing.T) *pipeline {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ws := newWorkspace(t, filepath.Join(tmp, "platform"), home)
+	signing := startSigstore(t, ws.dir)
+	for name, b := range workflows {
+		workflows[name] = signing.point(t, name, b)
+	}
 	uses := actionFiles(t, ocipromote)
 	for name, b := range workflows {
 		uses[workflowsDir+"/"+name] = b
@@ -101,12 +107,12 @@ func newPipeline(t *testing.T) *pipeline {
 		"--json", "--verbose",
 	}
 	flags = append(flags, ghFlags...)
+	flags = append(flags, signing.flags...)
 	remotes := remoteRepositories(t, ocipromote, standIns, uses)
 	for _, k := range slices.Sorted(maps.Keys(remotes)) {
 		flags = append(flags, "--local-repository", k+"="+remotes[k])
 	}
 
-	ws := newWorkspace(t, filepath.Join(tmp, "platform"), home)
 	env := []string{
 		// The go command running this test first, so the workflows build with the same toolchain.
 		"PATH=" + filepath.Join(goenv.GOROOT, "bin") + string(os.PathListSeparator) + os.Getenv("PATH"),
@@ -188,10 +194,11 @@ func TestExampleWorkflows(t *testing.T) {
 			run.wantStep(t, run.stepUsing(t, buildJob, checkoutAction), "success", nil)
 			d1 = p.digest(t, "0.0.1-rc.1")
 			run.wantStep(t, run.step(t, buildJob, "rc"), "success", map[string]string{
-				"version": "0.0.1-rc.1", "digest": d1, "short_sha": a[:7], "pushed": "true",
+				"version": "0.0.1-rc.1", "digest": d1, "short_sha": a[:7], "pushed": "true", "signed": "true",
 				"tags": "0.0.1-rc.1,sha-" + a[:7] + ",integration-" + a[:7],
 			})
-			p.wantTags(t, "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "integration-"+a[:7], "sha-"+a[:7])
+			// The signature's referrer is listed in the sha256-<hex> fallback tag: distribution has no referrers API.
+			p.wantTags(t, "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "integration-"+a[:7], "sha-"+a[:7], fallbackTag(d1))
 			p.wantTagsAt(t, d1, "0.0.1-rc.1", "sha-"+a[:7], "integration-"+a[:7])
 			p.wantAnnotations(t, d1, map[string]string{
 				"org.opencontainers.image.revision": "main@sha1:" + a,
@@ -224,7 +231,7 @@ func TestExampleWorkflows(t *testing.T) {
 			run.wantStep(t, run.stepUsing(t, promoteJob, tagValidatedAction), "success", map[string]string{
 				"promoted": "true", "reason": "promoted", "version": "0.0.1", "digest": d1, "sha": a,
 			})
-			p.wantTags(t, "0.0.1", "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "integration-"+a[:7], "sha-"+a[:7], "validated-"+a[:7])
+			p.wantTags(t, "0.0.1", "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "integration-"+a[:7], "sha-"+a[:7], "validated-"+a[:7], fallbackTag(d1))
 			p.wantTagsAt(t, d1, "0.0.1", "validated-"+a[:7])
 			p.wantDeployments(t,
 				deploymentWant{"integration", "0.0.1-rc.1", a, d1, []string{"in_progress", "success"}},
@@ -253,7 +260,7 @@ func TestExampleWorkflows(t *testing.T) {
 			run.wantClean(t)
 			d2 = p.digest(t, "0.0.2-rc.1")
 			run.wantStep(t, run.step(t, buildJob, "rc"), "success", map[string]string{
-				"version": "0.0.2-rc.1", "digest": d2, "short_sha": b[:7], "pushed": "true",
+				"version": "0.0.2-rc.1", "digest": d2, "short_sha": b[:7], "pushed": "true", "signed": "true",
 				"tags": "0.0.2-rc.1,sha-" + b[:7] + ",integration-" + b[:7],
 			})
 			if d2 == d1 {
@@ -297,7 +304,7 @@ func TestExampleWorkflows(t *testing.T) {
 			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, b, c, prs[2].title, epoch.Add(2*time.Hour)))
 			run.wantJobs(t, built)
 			d3 = p.digest(t, "0.0.3-rc.1")
-			run.wantStep(t, run.step(t, buildJob, "rc"), "success", map[string]string{"version": "0.0.3-rc.1", "digest": d3, "pushed": "true"})
+			run.wantStep(t, run.step(t, buildJob, "rc"), "success", map[string]string{"version": "0.0.3-rc.1", "digest": d3, "pushed": "true", "signed": "true"})
 
 			run = p.act.run(t, promoteWorkflow, "workflow_dispatch", "oncall", p.manualEvent(t, c))
 			run.wantJobs(t, promoted)
@@ -321,7 +328,7 @@ func TestExampleWorkflows(t *testing.T) {
 			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, b, c, prs[2].title, epoch.Add(2*time.Hour)))
 			run.wantJobs(t, built)
 			run.wantClean(t)
-			run.wantStep(t, run.step(t, buildJob, "rc"), "success", map[string]string{"version": "0.0.3-rc.1", "digest": d3, "pushed": "false"})
+			run.wantStep(t, run.step(t, buildJob, "rc"), "success", map[string]string{"version": "0.0.3-rc.1", "digest": d3, "pushed": "false", "signed": "true"})
 			for _, replay := range []struct {
 				event, actor string
 				payload      map[string]any
@@ -389,7 +396,7 @@ func TestExampleWorkflows(t *testing.T) {
 			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, c, e, prs[4].title, epoch.Add(3*time.Hour)))
 			run.wantJobs(t, built)
 			d5 := p.digest(t, "0.0.5-rc.1")
-			run.wantStep(t, run.step(t, buildJob, "rc"), "success", map[string]string{"version": "0.0.5-rc.1", "digest": d5, "pushed": "true"})
+			run.wantStep(t, run.step(t, buildJob, "rc"), "success", map[string]string{"version": "0.0.5-rc.1", "digest": d5, "pushed": "true", "signed": "true"})
 
 			before, writes := p.tags(t), len(p.gh.Writes())
 			run = p.act.run(t, promoteWorkflow, "repository_dispatch", "flux-bot", p.dispatchEvent(t, "0.0.5-rc.1@"+d5, e, "integration"))

@@ -61,7 +61,9 @@ type Sigstore struct {
 	inter     *x509.Certificate
 	interKey  *ecdsa.PrivateKey
 	ctKey     *ecdsa.PrivateKey
+	oidcKey   *ecdsa.PrivateKey
 	notBefore time.Time
+	rekorLog  rekorLog
 }
 
 // New starts an offline Sigstore.
@@ -82,7 +84,11 @@ func New() (*Sigstore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sigstore{rekor: vs, root: rootCert, inter: inter, interKey: interKey, ctKey: ctKey, notBefore: time.Now().Add(-time.Hour)}, nil
+	oidcKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	return &Sigstore{rekor: vs, root: rootCert, inter: inter, interKey: interKey, ctKey: ctKey, oidcKey: oidcKey, notBefore: time.Now().Add(-time.Hour)}, nil
 }
 
 func keyID(pub crypto.PublicKey) ([]byte, error) {
@@ -154,7 +160,7 @@ func utf8Ext(oid asn1.ObjectIdentifier, v string) (pkix.Extension, error) {
 }
 
 // certificate issues a GitHub-shaped leaf certificate for key with an embedded SCT.
-func (s *Sigstore) certificate(id Identity, key *ecdsa.PrivateKey, withSCT bool) (*x509.Certificate, error) {
+func (s *Sigstore) certificate(id Identity, pub crypto.PublicKey, withSCT bool) (*x509.Certificate, error) {
 	wfRepo := id.WorkflowRepository
 	if wfRepo == "" {
 		wfRepo = id.Repository
@@ -198,7 +204,7 @@ func (s *Sigstore) certificate(id Identity, key *ecdsa.PrivateKey, withSCT bool)
 		ExtKeyUsage:     []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
 		ExtraExtensions: exts,
 	}
-	pre, err := issue(tmpl, s.inter, &key.PublicKey, s.interKey)
+	pre, err := issue(tmpl, s.inter, pub, s.interKey)
 	if err != nil || !withSCT {
 		return pre, err
 	}
@@ -207,7 +213,7 @@ func (s *Sigstore) certificate(id Identity, key *ecdsa.PrivateKey, withSCT bool)
 		return nil, err
 	}
 	tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, sct)
-	return issue(tmpl, s.inter, &key.PublicKey, s.interKey)
+	return issue(tmpl, s.inter, pub, s.interKey)
 }
 
 func issue(tmpl, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signer) (*x509.Certificate, error) {
@@ -265,17 +271,8 @@ func (s *Sigstore) signSCT(pre *x509.Certificate, timestamp uint64) (pkix.Extens
 	return pkix.Extension{Id: asn1.ObjectIdentifier(ctx509.OIDExtensionCTSCT), Value: value}, nil
 }
 
-// Statement is the in-toto statement cosign v3 signs for an image: its subject is the manifest
-// digest, its predicate type https://sigstore.dev/cosign/sign/v1.
-func Statement(repository string, digest v1.Hash) []byte {
-	b, _ := json.Marshal(map[string]any{
-		"_type":         "https://in-toto.io/Statement/v1",
-		"subject":       []any{map[string]any{"name": repository, "digest": map[string]string{digest.Algorithm: digest.Hex}}},
-		"predicateType": "https://sigstore.dev/cosign/sign/v1",
-		"predicate":     map[string]any{},
-	})
-	return b
-}
+// Statement is the in-toto statement cosign v3 signs for an image (sign.Statement).
+func Statement(repository string, digest v1.Hash) []byte { return sign.Statement(repository, digest) }
 
 // Signed is a bundle and the pieces a forger could reuse.
 type Signed struct {
@@ -307,7 +304,7 @@ func (s *Sigstore) Sign(id Identity, statement []byte, opts ...Option) (*Signed,
 	if err != nil {
 		return nil, err
 	}
-	cert, err := s.certificate(id, key, !o.noSCT)
+	cert, err := s.certificate(id, &key.PublicKey, !o.noSCT)
 	if err != nil {
 		return nil, err
 	}
@@ -376,21 +373,12 @@ var emptyConfig = []byte("{}")
 
 const emptyMediaType = "application/vnd.oci.empty.v1+json"
 
-// Attach uploads bundleJSON and a referrer manifest whose subject is the manifest subject, as
-// cosign v3 writes it (cosign specs/BUNDLE_SPEC.md): artifactType and layer media type
-// application/vnd.dev.sigstore.bundle.v0.3+json, the empty config, annotations
-// dev.sigstore.bundle.content and dev.sigstore.bundle.predicateType. go-containerregistry's
-// remote.Put lists it in the sha256-<hex> fallback index when the registry has no referrers API.
-// It returns the referrer manifest's digest.
+// Attach attaches bundleJSON to subject as cosign v3 and sign.Keyless do (sign.Attach): a
+// referrer manifest with artifactType and layer media type
+// application/vnd.dev.sigstore.bundle.v0.3+json, listed in the sha256-<hex> fallback index when
+// the registry has no referrers API. It returns the referrer manifest's digest.
 func Attach(repo name.Repository, subject v1.Descriptor, bundleJSON []byte, opts ...remote.Option) (v1.Hash, error) {
-	h := sha256.Sum256(bundleJSON)
-	return AttachArtifact(repo, subject, sign.BundleMediaType, sign.BundleMediaType, bundleJSON,
-		map[string]string{"org.opencontainers.image.title": "sha256-" + hex.EncodeToString(h[:]) + ".sigstore.json"},
-		map[string]string{
-			"dev.sigstore.bundle.content":       "dsse-envelope",
-			"dev.sigstore.bundle.predicateType": "https://sigstore.dev/cosign/sign/v1",
-			"org.opencontainers.image.created":  time.Now().UTC().Format(time.RFC3339),
-		}, opts...)
+	return sign.Attach(repo, subject, bundleJSON, opts...)
 }
 
 // AttachArtifact attaches any one-layer artifact (an SBOM, an attestation) to subject the same

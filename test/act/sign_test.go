@@ -1,0 +1,85 @@
+package act
+
+import (
+	"bytes"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ocipromote/ocipromote/pkg/sign/signtest"
+)
+
+// sigstore is the offline Sigstore the example workflows sign with and verify against: GitHub's
+// OIDC token endpoint, Fulcio and Rekor on loopback, and their trusted root in a file.
+type sigstore struct {
+	flags       []string // act flags: the token endpoint, as the runner hands it to a job with id-token: write
+	fulcio      string
+	rekor       string
+	trustedRoot string
+}
+
+// startSigstore starts the services. The token endpoint answers for the job building the
+// workspace's HEAD, as GitHub's answers for the job whose request token asks: the build workflow
+// of githubRepository on main at the commit being built.
+func startSigstore(t *testing.T, workspace string) sigstore {
+	t.Helper()
+	ss, err := signtest.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := func() (signtest.Identity, error) {
+		cmd := exec.Command("git", "rev-parse", "HEAD")
+		cmd.Dir = workspace
+		head, err := cmd.Output()
+		if err != nil {
+			return signtest.Identity{}, err
+		}
+		return signtest.GitHub(githubRepository, ".github/workflows/"+buildRCWorkflow, strings.TrimSpace(string(head))), nil
+	}
+	const requestToken = "act-id-token-request"
+	tokens := httptest.NewServer(ss.TokenEndpoint(job, requestToken, nil))
+	fulcio := httptest.NewServer(ss.Fulcio())
+	rekor := httptest.NewServer(ss.Rekor())
+	t.Cleanup(tokens.Close)
+	t.Cleanup(fulcio.Close)
+	t.Cleanup(rekor.Close)
+	j, err := ss.TrustedRootJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trusted := filepath.Join(t.TempDir(), "trusted_root.json")
+	if err := os.WriteFile(trusted, j, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return sigstore{
+		flags: []string{"--env", "ACTIONS_ID_TOKEN_REQUEST_URL=" + tokens.URL + "/token?api-version=2.0",
+			"--env", "ACTIONS_ID_TOKEN_REQUEST_TOKEN=" + requestToken},
+		fulcio: fulcio.URL, rekor: rekor.URL, trustedRoot: trusted,
+	}
+}
+
+// point makes a workflow sign with, and verify against, this Sigstore instead of the public-good
+// one, which is not reachable here: the one change test/act makes to the example workflows.
+func (s sigstore) point(t *testing.T, name string, b []byte) []byte {
+	t.Helper()
+	edit := func(line, with string) {
+		if n := bytes.Count(b, []byte(line)); n != 1 {
+			t.Fatalf("%s: %q occurs %d times, want once; update test/act's sigstore", name, line, n)
+		}
+		b = bytes.Replace(b, []byte(line), []byte(line+with), 1)
+	}
+	const indent = "          "
+	switch name {
+	case buildRCWorkflow:
+		edit(indent+"sign: true\n", indent+"fulcio_url: "+s.fulcio+"\n"+indent+"rekor_url: "+s.rekor+"\n"+indent+"trusted_root: "+s.trustedRoot+"\n")
+	case promoteWorkflow:
+		edit(indent+"verify: true\n", indent+"trusted_root: "+s.trustedRoot+"\n")
+	}
+	return b
+}
+
+// fallbackTag is the referrers fallback tag of digest, sha256-<hex>.
+func fallbackTag(digest string) string { return strings.Replace(digest, ":", "-", 1) }
