@@ -1,4 +1,4 @@
-package sign_test
+package bundleverify_test
 
 import (
 	"context"
@@ -58,7 +58,7 @@ func BenchmarkVerify(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	d := repo.Digest(cand.Digest.String())
+	d := cand.Digest.String()
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := v.Verify(d, s.Bundle); err != nil {

@@ -1,4 +1,4 @@
-package sign_test
+package bundleverify_test
 
 import (
 	"context"
@@ -23,6 +23,7 @@ import (
 
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/sign"
+	"github.com/ocipromote/ocipromote/pkg/sign/bundleverify"
 	"github.com/ocipromote/ocipromote/pkg/sign/signtest"
 	"github.com/ocipromote/ocipromote/test/registrytest"
 )
@@ -74,8 +75,8 @@ func pushCandidate(t testing.TB, repo name.Repository, commit string) v1.Descrip
 	return v1.Descriptor{MediaType: types.OCIManifestSchema1, Digest: d, Size: int64(len(raw))}
 }
 
-// verifierFromFile writes the trusted root to a file and loads it the way the action will.
-func verifierFromFile(t testing.TB, ss *signtest.Sigstore) *sign.Verifier {
+// verifierFromFile writes the trusted root to a file and loads it the way verify-bundles does.
+func verifierFromFile(t testing.TB, ss *signtest.Sigstore) *bundleverify.Verifier {
 	t.Helper()
 	j, err := ss.TrustedRootJSON()
 	if err != nil {
@@ -85,11 +86,15 @@ func verifierFromFile(t testing.TB, ss *signtest.Sigstore) *sign.Verifier {
 	if err := os.WriteFile(path, j, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := sign.LoadTrustedRoot(path)
+	read, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := sign.NewVerifier(tr)
+	tr, err := bundleverify.ParseTrustedRoot(read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := bundleverify.NewVerifier(tr)
 	if err != nil {
 		t.Fatal(err)
 	}
