@@ -94,6 +94,20 @@ func BuildRC(ctx context.Context, reg Registry, in BuildInput) (BuildResult, err
 	if err != nil {
 		return BuildResult{}, err
 	}
+	// The repository is listed while the directory is packed: neither needs the other, and the
+	// listing's round trips then cost no time of their own. A packing error is reported first
+	// (it is the caller's to fix) and ends the listing.
+	listCtx, stopListing := context.WithCancel(ctx)
+	defer stopListing()
+	type listing struct {
+		tags []string
+		err  error
+	}
+	listed := make(chan listing, 1)
+	go func() {
+		l, err := reg.Tags(listCtx)
+		listed <- listing{l, err}
+	}()
 	layer, err := artifact.PackWith(in.Dir, artifact.Options{Ignore: in.Ignore, AllowEmpty: in.AllowEmpty, Log: log})
 	if err != nil {
 		return BuildResult{}, err
@@ -110,10 +124,11 @@ func BuildRC(ctx context.Context, reg Registry, in BuildInput) (BuildResult, err
 	if in.Rules.Line != nil {
 		meta.Line = in.Rules.Line.String()
 	}
-	list, err := reg.Tags(ctx)
-	if err != nil {
-		return BuildResult{}, err
+	l := <-listed
+	if l.err != nil {
+		return BuildResult{}, l.err
 	}
+	list := l.tags
 	b := &build{reg: reg, in: in, log: log, short: short, layer: layer, layerDigest: layerDigest.String(), meta: meta}
 	if tags.NewSet(list).Has(tags.Sha(short)) {
 		return b.complete(ctx, list)
