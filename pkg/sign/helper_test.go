@@ -134,3 +134,37 @@ func TestFindHelperMissing(t *testing.T) {
 		t.Errorf("err = %v, want ErrNoHelper saying how to install it", err)
 	}
 }
+
+// What running verify-bundles costs per check beside verifying in process (bundleverify's
+// BenchmarkVerify): the process start of a binary that links sigstore-go, paid only by a check
+// that found a bundle.
+func BenchmarkHelper(b *testing.B) {
+	dir := signtest.VerifyBundlesDir(b)
+	ss, err := signtest.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	rootJSON, err := ss.TrustedRootJSON()
+	if err != nil {
+		b.Fatal(err)
+	}
+	repo, err := name.NewRepository("registry.example/acme/manifests")
+	if err != nil {
+		b.Fatal(err)
+	}
+	d, err := v1.NewHash("sha256:" + strings.Repeat("ab", 32))
+	if err != nil {
+		b.Fatal(err)
+	}
+	signed, err := ss.Sign(signtest.GitHub(helperRepo, helperFlow, helperCommit), signtest.Statement(repo.Name(), d))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := &sign.Helper{Path: filepath.Join(dir, sign.HelperName), TrustedRoot: rootJSON}
+	for b.Loop() {
+		res, err := h.VerifyBundles(context.Background(), d.String(), [][]byte{signed.Bundle})
+		if err != nil || len(res) != 1 || res[0].Signer == nil {
+			b.Fatalf("VerifyBundles = %+v, %v; want one verified signer", res, err)
+		}
+	}
+}
