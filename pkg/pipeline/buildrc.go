@@ -46,6 +46,10 @@ type BuildInput struct {
 	// listing made this long after the claim was first listed.
 	Settle time.Duration
 	Log    *slog.Logger
+	// Ready, when set, is waited for once the directory is packed, before anything is decided or
+	// written: an error stops the build with nothing written (build-rc checks the checkout with
+	// git there, while the directory is packed and the repository listed).
+	Ready func() error
 }
 
 // BuildResult is what build-rc reports.
@@ -115,6 +119,11 @@ func BuildRC(ctx context.Context, reg Registry, in BuildInput) (BuildResult, err
 	layerDigest, err := layer.Digest()
 	if err != nil {
 		return BuildResult{}, err
+	}
+	if in.Ready != nil {
+		if err := in.Ready(); err != nil {
+			return BuildResult{}, err
+		}
 	}
 	meta := artifact.Metadata{
 		Source:   in.Source,
