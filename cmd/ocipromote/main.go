@@ -284,10 +284,7 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 	}
 	res, err := hold.Rollback(ctx, reg, hold.RollbackInput{To: v.Get("to"), Record: rec, Force: v.Bool("force"), DryRun: v.Bool("dry_run"), Settle: settle, Log: log, Verify: verify})
 	if refused := (*sign.RefusedError)(nil); errors.As(err, &refused) {
-		outs := actionio.Outputs{{Name: "reason", Value: string(refused.Verdict.Outcome)}, {Name: "digest", Value: res.Digest}, {Name: "sha", Value: res.Sha}}
-		if rerr := actionio.Report(a, stdout, stderr, v.JSON, "rollback: refused: "+string(refused.Verdict.Outcome), outs); rerr != nil {
-			return rerr
-		}
+		return fmt.Errorf("rollback refused (%s): %w", refused.Verdict.Outcome, err)
 	}
 	if err != nil {
 		return err

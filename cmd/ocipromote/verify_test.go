@@ -15,8 +15,8 @@ import (
 )
 
 // With verify on, a rollback puts live back only on an artifact signed by the build workflow on
-// main at its commit, with the inputs tag-validated takes; anything else exits 1 with reason
-// unsigned or untrusted-signer and writes nothing: a rollback is no way round verification.
+// main at its commit, with the inputs tag-validated takes; anything else exits 1, saying unsigned
+// or untrusted-signer, and writes nothing: a rollback is no way round verification.
 func TestRollbackVerify(t *testing.T) {
 	t.Parallel()
 	ss, err := signtest.New()
@@ -94,8 +94,11 @@ func TestRollbackVerify(t *testing.T) {
 				}
 				return
 			}
-			if !strings.Contains(string(b), "reason<<") || !strings.Contains(string(b), "\n"+tc.reason+"\n") {
-				t.Errorf("GITHUB_OUTPUT reason is not %q:\n%s", tc.reason, b)
+			if want := "rollback refused (" + tc.reason + ")"; !strings.Contains(r.Stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
+			}
+			if len(b) != 0 {
+				t.Errorf("refused, yet set outputs:\n%s", b)
 			}
 			if len(w) != 0 {
 				t.Errorf("refused, yet wrote %v", w)

@@ -17,9 +17,15 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/sign/bundleverify"
 )
 
+const usage = "Usage: verify-bundles < request.json > response.json\n\nVerifies Sigstore bundles for tag-validated and ocipromote rollback (input verify), which run it;\nsee docs/signing.md. It takes no arguments."
+
 func main() {
 	if len(os.Args) > 1 {
-		fmt.Fprintln(os.Stderr, "usage: verify-bundles < request.json (run by tag-validated and ocipromote rollback with input verify; see docs/signing.md)")
+		if h := os.Args[1]; len(os.Args) == 2 && (h == "-h" || h == "-help" || h == "--help") {
+			fmt.Println(usage)
+			return
+		}
+		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
 	if err := bundleverify.Serve(context.Background(), os.Stdin, os.Stdout); err != nil {
