@@ -6,7 +6,8 @@
 #
 #   release-archives.sh build DIST
 #       one archive per target, DIST/ocipromote_<os>_<arch>.tar.gz, holding every binary of cmd/
-#       (actions/install.sh expects them all); DIST/checksums.txt, their SHA-256 as sha256sum
+#       (actions/install.sh expects them all) and the LICENSE they are distributed under;
+#       DIST/checksums.txt, their SHA-256 as sha256sum
 #       prints it (the file the GitHub release publishes); DIST/source-digest
 #       (`actions/install.sh source-digest`) and DIST/go-version
 #   release-archives.sh pin VERSION CHECKSUMS
@@ -42,7 +43,7 @@ usage() {
 }
 
 build() {
-  local dist=$1 epoch targets target os arch name archives=() binaries
+  local dist=$1 epoch targets target os arch name archives=() entries
   # The Go on PATH builds the release, never a toolchain go.mod would download.
   export GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0 GOFLAGS=-buildvcs=false
   if [ -n "${OCIPROMOTE_GO_VERSION:-}" ] && [ "$(go env GOVERSION)" != "go$OCIPROMOTE_GO_VERSION" ]; then
@@ -67,10 +68,14 @@ build() {
     name="ocipromote_${os}_${arch}"
     mkdir -p "$tmp/$name"
     (cd "$root" && GOOS=$os GOARCH=$arch go build -trimpath -ldflags=-buildid= -o "$tmp/$name/" ./cmd/...)
-    binaries=$(cd "$tmp/$name" && LC_ALL=C ls)
+    # Apache-2.0 asks that a copy of the licence go with every redistribution of the binaries.
+    # Modes are set here, not taken from the umask, so that every build gives the same bytes.
+    chmod 0755 "$tmp/$name"/*
+    install -m 0644 "$root/LICENSE" "$tmp/$name/LICENSE"
+    entries=$(cd "$tmp/$name" && LC_ALL=C ls)
     # shellcheck disable=SC2086 # binary names are cmd/ directory names, without spaces
     (cd "$tmp/$name" && tar --format=gnu --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner \
-      --mode=0755 -cf - $binaries) | gzip -n >"$dist/$name.tar.gz"
+      -cf - $entries) | gzip -n >"$dist/$name.tar.gz"
     archives+=("$name.tar.gz")
   done
   [ ${#archives[@]} -gt 0 ] || die "no targets to build"

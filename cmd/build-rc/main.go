@@ -42,6 +42,7 @@ var command = actionio.Command{
 		{Name: "ignore", List: true, Usage: "gitignore-style patterns to leave out of the artifact, one per line (.git is always left out)"},
 		{Name: "allow_dirty", Bool: true, Usage: "build from a checkout whose files under path differ from the commit (edited, new or git-ignored files), or whose HEAD is not sha (refused by default: the artifact of a commit is immutable)"},
 		{Name: "allow_empty", Bool: true, Usage: "push an artifact with no file in it (refused by default: with prune: true, Flux would delete everything the Kustomization manages)"},
+		step.StagesInput,
 	}, step.CredentialInputs, []actionio.Input{step.SettleInput, step.DryRunInput}, records.BuildInputs),
 }
 
@@ -94,7 +95,7 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	if err := actionio.Report(a, stdout, stderr, v.JSON, heading+" to "+reg.Name(), outs); err != nil {
 		return err
 	}
-	gh.AfterBuild(ctx, reg.Name(), in.Sha, res).Publish(a, stderr)
+	gh.AfterBuild(ctx, reg.Name(), in.Sha, res).Publish(a, stderr, command)
 	return nil
 }
 
@@ -107,6 +108,10 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 		}
 	}
 	in := pipeline.BuildInput{Dir: v.Get("path"), Sha: strings.ToLower(v.Get("sha")), Ref: v.Get("ref"), DryRun: v.Bool("dry_run"), AllowEmpty: v.Bool("allow_empty")}
+	var err error
+	if in.Stages, err = step.Chain(v); err != nil {
+		return in, err
+	}
 	st, err := os.Stat(in.Dir)
 	if err != nil || !st.IsDir() {
 		return in, actionio.Usagef("input path %s is not a directory: give the directory of manifests to package", ref.Quote(in.Dir))

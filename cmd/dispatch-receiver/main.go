@@ -5,6 +5,10 @@
 // Given the artifact repository, it also answers promote=false with a reason starting "held:"
 // while an operator's hold is on. That only saves the workflow a step: tag-validated checks the
 // hold itself, so the guard holds even when dispatch-receiver is not given the repository.
+//
+// With stages other than the default, the event's cluster names the stage it comes from, and the
+// evidence is recorded first (package pass: a healthy event's pass, a failure event's failure);
+// it then answers from (the stage) and to (the next), which tag-validated promotes into.
 package main
 
 import (
@@ -13,12 +17,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/ocipromote/ocipromote/pkg/actionio"
 	"github.com/ocipromote/ocipromote/pkg/event"
 	"github.com/ocipromote/ocipromote/pkg/hold"
+	"github.com/ocipromote/ocipromote/pkg/pipeline"
 	"github.com/ocipromote/ocipromote/pkg/ref"
 	"github.com/ocipromote/ocipromote/pkg/step"
 )
@@ -35,6 +41,9 @@ var command = actionio.Command{
 		{Name: "success_pattern", Default: event.DefaultSuccessPattern, Usage: "repository_dispatch only: regular expression a success message matches"},
 		{Name: "status_context", Default: event.DefaultStatusContext, Usage: "status only: prefix of the commit status context Flux's github provider posts"},
 		repositoryInput,
+		step.StagesInput,
+		{Name: "actor", ContextEnv: "GITHUB_ACTOR", Usage: "who records a stage's evidence, with stages other than the default (default $GITHUB_ACTOR)"},
+		step.SettleInput,
 	}, step.CredentialInputs...),
 }
 
@@ -53,6 +62,8 @@ func outputs(d event.Decision) actionio.Outputs {
 		{Name: "cluster", Value: d.Cluster},
 		{Name: "message", Value: d.Message},
 		{Name: "time", Value: d.Time},
+		{Name: "from", Value: d.Stage},
+		{Name: "to", Value: d.Next},
 	}
 }
 
@@ -68,6 +79,14 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 			return err
 		}
 	}
+	chain, err := step.Chain(v)
+	if err != nil {
+		return err
+	}
+	settle, err := step.Settle(v)
+	if err != nil {
+		return err
+	}
 	name, path := v.Get("event_name"), v.Get("event_path")
 	if name == "" || path == "" {
 		return actionio.Usagef("event_name and event_path are required: run in GitHub Actions (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH) or pass both")
@@ -76,20 +95,46 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	if err != nil {
 		return err
 	}
-	d, err := event.Decide(name, payload, event.Criteria{
+	criteria := event.Criteria{
 		Object:         v.Get("object"),
 		Cluster:        v.Get("cluster"),
 		ClusterKey:     v.Get("cluster_key"),
 		SuccessPattern: v.Get("success_pattern"),
 		StatusContext:  v.Get("status_context"),
-	})
+	}
+	staged := !chain.IsDefault()
+	if staged {
+		if v.Get("repository") == "" {
+			return actionio.Usagef("input repository is required with stages %s: the evidence each stage's events give is recorded there", chain)
+		}
+		criteria.Stages = &chain
+	}
+	d, err := event.Decide(name, payload, criteria)
 	if errors.Is(err, event.ErrUsage) {
 		return actionio.Usagef("%v", err)
 	}
 	if err != nil {
 		return err
 	}
-	if d.Promote && v.Get("repository") != "" {
+	switch {
+	case staged && name == event.Status:
+		// A commit status names no cluster, so it cannot say which stage it comes from.
+		d = event.Decision{Reason: "ignored: a commit status names no stage; with stages " + chain.String() + ", each stage's Alert sends its events through a githubdispatch Provider with eventMetadata cluster: <stage>"}
+	case staged:
+		reg, err := step.Open(a, v, env)
+		if err != nil {
+			return err
+		}
+		res, err := pipeline.RecordEvent(ctx, reg, pipeline.EventInput{Decision: d, Chain: chain, Actor: v.Get("actor"), Now: time.Now(), Settle: settle})
+		if err != nil {
+			return err
+		}
+		d = res.Decision
+	case d.Promote:
+		d.Stage, d.Next = chain.First(), chain.Last()
+		if v.Get("repository") == "" {
+			break
+		}
 		if d, err = checkHold(ctx, a, v, env, d); err != nil {
 			return err
 		}

@@ -1,7 +1,7 @@
 // Command ocipromote is the on-call tool for a repository the pipeline promotes in:
 //
 //	ocipromote status   --repository R [--select NAME=CONSTRAINT]...   where each commit is, what each cluster selects
-//	ocipromote rollback --repository R --to VERSION|SHA|DIGEST --reason TEXT   put live back, and hold promotion
+//	ocipromote rollback --repository R [--to VERSION|SHA|DIGEST] --reason TEXT [--stage S]   put live (or a stage) back, and hold promotion
 //	ocipromote hold set|release|show --repository R --reason TEXT [--stage S]   stop, resume or show automatic promotion
 //	ocipromote prune    --repository R --keep-stable N --keep-rc-days D [--dry-run]   remove old artifacts
 //	ocipromote stages   [--stages dev,preprod,prod] [--format text|yaml]   each stage's tags and Flux selection
@@ -29,7 +29,6 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/prune"
 	"github.com/ocipromote/ocipromote/pkg/records"
 	"github.com/ocipromote/ocipromote/pkg/sign"
-	"github.com/ocipromote/ocipromote/pkg/stage"
 	"github.com/ocipromote/ocipromote/pkg/status"
 	"github.com/ocipromote/ocipromote/pkg/step"
 )
@@ -48,17 +47,21 @@ func withRegistry(inputs ...actionio.Input) []actionio.Input {
 var (
 	statusCommand = actionio.Command{
 		Name:    name + " status",
-		Summary: "show each commit artifact (newest first), what each cluster's semver constraint selects now, and the hold",
+		Summary: "show each commit artifact (newest first), what each cluster's semver constraint selects now, and the hold; for a chain of stages, every stage with the candidates pending for it and the gates that hold them",
 		Inputs: withRegistry(selectInput,
 			actionio.Input{Name: "format", Default: "text", Usage: "text (a terminal) or markdown (a job summary); --json prints JSON"},
 			actionio.Input{Name: "limit", Default: "0", Usage: "show only the newest N artifacts (0: all)"},
+			step.StagesInput, step.WindowsInput, step.SoakInput,
+			actionio.Input{Name: "now", Usage: "RFC 3339 time to weigh the gates at (default: the current time)"},
 		),
 	}
 	rollbackCommand = actionio.Command{
 		Name:    name + " rollback",
-		Summary: "give a validated artifact the next stable patch above the highest, so live selects it, and hold automatic promotion",
+		Summary: "give a validated artifact the next stable patch above the highest, so live selects it, and hold automatic promotion; with stage, roll back any stage of a chain and hold promotions into it",
 		Inputs: append(withRegistry(
-			actionio.Input{Name: "to", Required: true, Usage: "the artifact to roll back to: a version (0.4.2 or 0.4.2-rc.3), a commit sha (full or short) or a digest sha256:…"},
+			actionio.Input{Name: "to", Usage: "the artifact to roll back to: a version (0.4.2 or 0.4.2-rc.3), a commit sha (full or short) or a digest sha256:…; default: the previous version in the stage (while a rollback's hold is on the stage, that rollback's artifact)"},
+			actionio.Input{Name: "stage", Usage: "the stage to roll back (default: the last of stages, live by default); its hold is set"},
+			step.StagesInput,
 			actionio.Input{Name: "reason", Required: true, Usage: "why, recorded in the hold"},
 			actorInput,
 			actionio.Input{Name: "force", Bool: true, Usage: "roll back to an artifact that was never validated"},
@@ -73,7 +76,7 @@ var (
 			actionio.Input{Name: "reason", Usage: "why, recorded in the hold (required by set; release records \"released\" without it); a hold set while one is on keeps both reasons"},
 			actorInput,
 			actionio.Input{Name: "stage", Usage: "the stage whose hold to set, release or show: a hold on a stage defers promotions into it (default: the last of stages, live by default, whose hold is hold-<n>)"},
-			actionio.Input{Name: "stages", Default: stage.Default, Usage: "the stages in promotion order, comma-separated; stage must be one of them"},
+			step.StagesInput,
 			step.SettleInput, step.DryRunInput,
 		),
 	}
@@ -85,6 +88,7 @@ var (
 			actionio.Input{Name: "keep_rc_days", Required: true, Usage: "keep every artifact created less than D days ago"},
 			actionio.Input{Name: "prune_stable", Bool: true, Usage: "also remove stable versions older than the newest keep_stable (by default stable versions are never removed)"},
 			selectInput,
+			step.StagesInput,
 			actionio.Input{Name: "now", Usage: "RFC 3339 time to measure ages from (default: the current time)"},
 			actionio.Input{Name: "delete_api", Default: prune.APIAuto, Usage: "how to delete: oci (DELETE /v2/<name>/manifests/<digest>), github (GitHub Packages API) or auto (github for ghcr.io, GitHub Enterprise Server's containers.HOST and containers.*.ghe.com, else oci)"},
 			actionio.Input{Name: "github_api_url", ContextEnv: "GITHUB_API_URL", Default: "https://api.github.com/", Usage: "GitHub API for delete_api github"},
@@ -98,9 +102,7 @@ var (
 		Name:    name + " stages",
 		Summary: "print each stage's tags, marker and Flux OCIRepository selection (semver, semverFilter), and check the stages, windows and soak inputs; reads no registry",
 		Inputs: []actionio.Input{
-			{Name: "stages", Default: stage.Default, Usage: "the stages in promotion order, separated by commas: the first takes every build (X.Y.Z-rc.N), the last is stable (X.Y.Z), one between gets X.Y.Z-<stage>.N"},
-			{Name: "windows", List: true, Usage: "change windows of the promotions into a stage, STAGE=DAYS HH:MM-HH:MM ZONE, e.g. prod=Mon-Thu 09:00-16:00 Europe/London; several per stage allowed"},
-			{Name: "soak", List: true, Usage: "how long a candidate runs healthy in a stage before it leaves it, STAGE=DURATION, e.g. preprod=2h"},
+			step.StagesInput, step.WindowsInput, step.SoakInput,
 			{Name: "tag_prefix", Usage: "prefix of version tags: empty or v (as build-rc's)"},
 			{Name: "format", Default: "text", Usage: "text (a table) or yaml (each stage's OCIRepository spec.ref); --json prints JSON"},
 		},
@@ -113,12 +115,12 @@ var binary = actionio.Command{Name: name, Inputs: slices.Concat(statusCommand.In
 const usage = `ocipromote: operate the promotion pipeline of one artifact repository
 
 Usage:
-  ocipromote status       --repository R [--select NAME=CONSTRAINT]... [--format text|markdown] [--json]
-  ocipromote rollback     --repository R --to VERSION|SHA|DIGEST --reason TEXT [--force] [--dry-run]
+  ocipromote status       --repository R [--select NAME=CONSTRAINT]... [--stages dev,preprod,prod] [--format text|markdown] [--json]
+  ocipromote rollback     --repository R [--to VERSION|SHA|DIGEST] --reason TEXT [--stage S --stages dev,preprod,prod] [--force] [--dry-run]
   ocipromote hold set     --repository R --reason TEXT [--stage S] [--dry-run]
   ocipromote hold release --repository R [--reason TEXT] [--stage S] [--dry-run]
   ocipromote hold show    --repository R [--stage S]
-  ocipromote prune        --repository R --keep-stable N --keep-rc-days D [--prune-stable] [--dry-run]
+  ocipromote prune        --repository R --keep-stable N --keep-rc-days D [--stages dev,preprod,prod] [--prune-stable] [--dry-run]
   ocipromote stages       [--stages dev,preprod,prod] [--windows STAGE=WINDOW]... [--soak STAGE=DURATION]... [--format text|yaml] [--json]
 
 Run "ocipromote COMMAND --help" for a command's inputs.
@@ -178,11 +180,28 @@ func runStatus(ctx context.Context, a *githubactions.Action, args []string, stdo
 	if limit < 0 {
 		return actionio.Usagef("input limit must be 0 (every artifact) or a positive number of artifacts, got %d", limit)
 	}
+	chain, err := chainOf(v)
+	if err != nil {
+		return err
+	}
+	if chain.Now, err = now(v); err != nil {
+		return err
+	}
+	// The default chain without gates is reported as it always was; any other with its stages.
+	staged := !chain.Stages.IsDefault() || len(chain.Windows) > 0 || len(chain.Soaks) > 0
+	if staged && v.Get("select") == "" {
+		sel = status.ChainSelectors(chain.Stages)
+	}
 	reg, err := step.Open(a, v, env)
 	if err != nil {
 		return err
 	}
-	r, err := status.Gather(ctx, reg, sel)
+	var r status.Report
+	if staged {
+		r, err = status.GatherChain(ctx, reg, sel, chain)
+	} else {
+		r, err = status.Gather(ctx, reg, sel)
+	}
 	if err != nil {
 		return err
 	}
@@ -206,6 +225,32 @@ func runStatus(ctx context.Context, a *githubactions.Action, args []string, stdo
 	}
 	// stdout carries the report itself; the outputs go to GITHUB_OUTPUT.
 	return actionio.Report(a, io.Discard, stderr, false, "status: "+r.Headline(), outs)
+}
+
+// chainOf reads the stages, windows and soak inputs.
+func chainOf(v *actionio.Values) (status.Chain, error) {
+	c, err := step.Chain(v)
+	if err != nil {
+		return status.Chain{}, err
+	}
+	windows, soaks, err := step.Gates(v, c)
+	if err != nil {
+		return status.Chain{}, err
+	}
+	return status.Chain{Stages: c, Windows: windows, Soaks: soaks}, nil
+}
+
+// now reads the now input: the current time when it is not given.
+func now(v *actionio.Values) (time.Time, error) {
+	s := v.Get("now")
+	if s == "" {
+		return time.Now().UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, actionio.Usagef("input now %q is not an RFC 3339 time such as 2026-08-01T10:00:00Z", s)
+	}
+	return t, nil
 }
 
 var nonKey = regexp.MustCompile(`[^a-z0-9]+`)
@@ -256,8 +301,21 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 	if err != nil {
 		return err
 	}
-	if err := hold.CheckTo(v.Get("to")); err != nil {
-		return actionio.Usagef("input to: %v", err)
+	if to := v.Get("to"); to != "" {
+		if err := hold.CheckTo(to); err != nil {
+			return actionio.Usagef("input to: %v", err)
+		}
+	}
+	chain, err := step.Chain(v)
+	if err != nil {
+		return err
+	}
+	stageName := v.Get("stage")
+	if stageName == "" {
+		stageName = chain.Last()
+	}
+	if _, err := hold.StageOf(chain, stageName); err != nil {
+		return actionio.Usagef("stage: %v", err)
 	}
 	rec, err := record(a, v, env, v.Get("reason"))
 	if err != nil {
@@ -282,16 +340,16 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 	if err != nil {
 		return err
 	}
-	res, err := hold.Rollback(ctx, reg, hold.RollbackInput{To: v.Get("to"), Record: rec, Force: v.Bool("force"), DryRun: v.Bool("dry_run"), Settle: settle, Log: log, Verify: verify})
+	res, err := hold.Rollback(ctx, reg, hold.RollbackInput{To: v.Get("to"), Chain: chain, Stage: stageName, Record: rec, Force: v.Bool("force"), DryRun: v.Bool("dry_run"), Settle: settle, Log: log, Verify: verify})
 	if refused := (*sign.RefusedError)(nil); errors.As(err, &refused) {
 		return fmt.Errorf("rollback refused (%s): %w", refused.Verdict.Outcome, err)
 	}
 	if err != nil {
 		return err
 	}
-	if !res.DryRun && res.Version != "" {
+	if !res.DryRun && res.Version != "" && stageName == chain.Last() {
 		// The live deployment on GitHub follows the rollback (a warning when it cannot).
-		gh.RolledBack(ctx, records.Offer{Sha: res.Sha, Version: res.Version, Digest: res.Digest, OCIRepository: reg.Name()}).Publish(a, stderr)
+		gh.RolledBack(ctx, records.Offer{Sha: res.Sha, Version: res.Version, Digest: res.Digest, OCIRepository: reg.Name()}).Publish(a, stderr, binary)
 	}
 	outs := actionio.Outputs{
 		{Name: "version", Value: res.Version},
@@ -302,6 +360,7 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 		{Name: "rc", Value: res.RC},
 		actionio.Bool("validated", res.Validated),
 		{Name: "hold", Value: res.Hold.Tag},
+		{Name: "stage", Value: res.Stage},
 		actionio.List("writes", res.Writes),
 		actionio.Bool("changed", res.Changed() && !res.DryRun),
 	}
@@ -344,9 +403,9 @@ func runHold(ctx context.Context, a *githubactions.Action, args []string, stdout
 		return badVerb(verb)
 	}
 	// Inputs are checked before the registry is contacted.
-	chain, err := stage.Parse(v.Get("stages"))
+	chain, err := step.Chain(v)
 	if err != nil {
-		return actionio.Usagef("stages: %v", err)
+		return err
 	}
 	stageName := v.Get("stage")
 	if stageName == "" {
@@ -440,6 +499,18 @@ func runPrune(ctx context.Context, a *githubactions.Action, args []string, stdou
 	if o.Selectors, err = selectors(v); err != nil {
 		return err
 	}
+	chain, err := step.Chain(v)
+	if err != nil {
+		return err
+	}
+	if !chain.IsDefault() {
+		// Every stage's pick and pending candidates stay; without select, the selections are the
+		// stages' own.
+		o.Chain = chain
+		if v.Get("select") == "" {
+			o.Selectors = status.ChainSelectors(chain)
+		}
+	}
 	if o.MaxDeletions, err = v.Int("max_deletions"); err != nil {
 		return err
 	}
@@ -499,17 +570,13 @@ func runStages(a *githubactions.Action, args []string, stdout, stderr io.Writer)
 	if format != "text" && format != "yaml" {
 		return actionio.Usagef("format must be text or yaml, got %q (--json prints JSON)", format)
 	}
-	chain, err := stage.Parse(v.Get("stages"))
+	chain, err := step.Chain(v)
 	if err != nil {
-		return actionio.Usagef("stages: %v", err)
+		return err
 	}
-	windows, err := stage.ParseWindows(chain, strings.Split(v.Get("windows"), "\n"))
+	windows, soaks, err := step.Gates(v, chain)
 	if err != nil {
-		return actionio.Usagef("%v", err)
-	}
-	soaks, err := stage.ParseSoak(chain, strings.Split(v.Get("soak"), "\n"))
-	if err != nil {
-		return actionio.Usagef("%v", err)
+		return err
 	}
 	r, err := chain.Describe(v.Get("tag_prefix"), windows, soaks)
 	if err != nil {

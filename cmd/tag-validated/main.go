@@ -11,11 +11,13 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/ocipromote/ocipromote/pkg/actionio"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
+	"github.com/ocipromote/ocipromote/pkg/promote"
 	"github.com/ocipromote/ocipromote/pkg/records"
 	"github.com/ocipromote/ocipromote/pkg/sign"
 	"github.com/ocipromote/ocipromote/pkg/step"
@@ -29,7 +31,16 @@ var command = actionio.Command{
 		{Name: "revision", Usage: "Flux revision integration reconciled, TAG@sha256:DIGEST (preferred)"},
 		{Name: "digest", Usage: "manifest digest sha256:... of the validated artifact"},
 		{Name: "sha", Usage: "commit sha (full or short) of the validated artifact, found through integration-<s>"},
-	}, step.CredentialInputs, []actionio.Input{step.SettleInput, step.DryRunInput}, records.PromoteInputs, sign.VerifyInputs),
+	}, stageInputs, step.CredentialInputs, []actionio.Input{step.SettleInput, step.DryRunInput}, records.PromoteInputs, sign.VerifyInputs),
+}
+
+// stageInputs say which stage to promote into and what gates it.
+var stageInputs = []actionio.Input{
+	step.StagesInput,
+	{Name: "to", Usage: "the stage to promote into (default: the last of stages, live by default, whose tag is X.Y.Z); dispatch-receiver's output to"},
+	{Name: "force", Bool: true, Usage: "promote through the soak, missing evidence, closed windows and over a stage the candidate has not passed (reported in forced and skipped); never through a hold"},
+	step.WindowsInput,
+	step.SoakInput,
 }
 
 func outputs(r pipeline.PromoteResult) actionio.Outputs {
@@ -39,7 +50,40 @@ func outputs(r pipeline.PromoteResult) actionio.Outputs {
 		{Name: "version", Value: r.Version},
 		{Name: "digest", Value: r.Digest},
 		{Name: "sha", Value: r.Sha},
+		{Name: "from", Value: r.From},
+		{Name: "to", Value: r.To},
+		actionio.Bool("forced", r.Forced),
+		actionio.List("skipped", r.Skipped),
+		{Name: "gate", Value: r.Gate},
+		{Name: "until", Value: until(r.Until)},
 	}
+}
+
+// until is a deferral's time in RFC 3339, "" when it has none.
+func until(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// stagePromotion reads the stage inputs; a mistake in them is a usage error.
+func stagePromotion(v *actionio.Values) (pipeline.StagePromotion, error) {
+	chain, err := step.Chain(v)
+	if err != nil {
+		return pipeline.StagePromotion{}, err
+	}
+	p := pipeline.StagePromotion{Chain: chain, To: v.Get("to"), Force: v.Bool("force")}
+	if err := p.Check(); err != nil {
+		return p, actionio.Usagef("to: %v", err)
+	}
+	if p.Windows, p.Soaks, err = step.Gates(v, chain); err != nil {
+		return p, err
+	}
+	if len(p.Soaks) > 0 && chain.IsDefault() {
+		return p, actionio.Usagef("soak counts from the pass records dispatch-receiver writes for a chain other than the default; name your stages (e.g. stages dev,preprod,prod) to soak in one")
+	}
+	return p, nil
 }
 
 func run(ctx context.Context, a *githubactions.Action, args []string, stdout, stderr io.Writer, env step.Env) error {
@@ -57,6 +101,9 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 		return actionio.Usagef("%v", err)
 	}
 	if in.Settle, err = step.Settle(v); err != nil {
+		return err
+	}
+	if in.Stages, err = stagePromotion(v); err != nil {
 		return err
 	}
 	reg, err := step.Open(a, v, env)
@@ -92,8 +139,12 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	if err := actionio.Report(a, stdout, stderr, v.JSON, heading, outs); err != nil {
 		return err
 	}
+	// The GitHub records: the deployment of the stage promoted into, and the last stage's release.
+	if res.Reason == promote.Deferred {
+		return nil
+	}
 	validated := records.ValidationFrom(v.Get("validated_cluster"), v.Get("validated_message"), v.Get("validated_at"))
-	gh.AfterPromote(ctx, reg, res, validated).Publish(a, stderr)
+	gh.AfterPromote(ctx, reg, res, validated).Publish(a, stderr, command)
 	return nil
 }
 

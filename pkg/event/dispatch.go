@@ -160,6 +160,10 @@ func decideDispatch(payload []byte, c Criteria) (Decision, error) {
 		}
 	}
 
+	if c.Stages != nil {
+		return decideStage(crit, *c.Stages, ev, m)
+	}
+
 	if ev.Severity != "info" {
 		if ev.Severity == "error" {
 			return ignore("error event from %s: %s", crit.object, quote(ev.Message)), nil

@@ -21,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ocipromote/ocipromote/pkg/ref"
+	"github.com/ocipromote/ocipromote/pkg/stage"
 )
 
 // The event names Decide handles (GITHUB_EVENT_NAME).
@@ -62,6 +63,9 @@ type Criteria struct {
 	ClusterKey     string // default DefaultClusterKey
 	SuccessPattern string // Go regexp; default DefaultSuccessPattern
 	StatusContext  string // prefix; default DefaultStatusContext
+	// Stages, when set, reads repository_dispatch events as coming from the stage of the chain
+	// their cluster metadata names (ReadStage). nil reads them as today's two environments do.
+	Stages *stage.Chain
 }
 
 // Decision is dispatch-receiver's answer.
@@ -82,6 +86,12 @@ type Decision struct {
 	// came from, its message (one line, control characters removed, at most 200 characters) and
 	// its time (RFC 3339). Empty when the route does not carry them.
 	Cluster, Message, Time string
+
+	// With Criteria.Stages: Stage is the stage the event came from, and Next the stage a healthy
+	// event promotes into (empty from the last stage). Failed is the revision a failure event
+	// from Stage reports (Promote is false), which cancels that candidate's pass there.
+	Stage, Next string
+	Failed      string
 }
 
 // plainText makes untrusted text safe to carry as a one-line output: control and format

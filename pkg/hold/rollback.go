@@ -15,6 +15,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/ref"
+	"github.com/ocipromote/ocipromote/pkg/stage"
 	"github.com/ocipromote/ocipromote/pkg/tags"
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
@@ -34,14 +35,30 @@ const LiveConstraint = ">= 0.0.0"
 // ErrNotValidated is returned when a rollback names an artifact integration never validated.
 var ErrNotValidated = errors.New("the artifact was never validated")
 
+// ErrNotInStage is returned when a rollback of a stage other than the last names an artifact that
+// never ran in that stage (no tag of the stage points at it).
+var ErrNotInStage = errors.New("the artifact never ran in the stage")
+
+// ErrNothingBefore is returned when a rollback names no artifact and the stage has run no other
+// artifact before the one it selects.
+var ErrNothingBefore = errors.New("no earlier artifact in the stage")
+
 // RollbackInput names the artifact to put live back on, and why.
 type RollbackInput struct {
 	// To is a version tag (stable or release candidate), a commit sha (full or short, found
-	// through sha-<s>) or a manifest digest; CheckTo tells whether it is one.
+	// through sha-<s>) or a manifest digest; CheckTo tells whether it is one. Empty, it is the
+	// previous version in the stage: the artifact of the stage's highest tag below the one it
+	// selects that is another artifact; or, while a rollback's hold is on the stage, that
+	// rollback's artifact, so that running it again writes nothing.
 	To string
+	// Chain and Stage name the stage to roll back: the zero Chain is the default chain
+	// (stage.Default), and "" its last stage, live, as a rollback always was.
+	Chain stage.Chain
+	Stage string
 	// Record says who rolls back, when and why; its State, Digest and Sha are filled in.
 	Record Record
-	// Force allows an artifact without a validated-<s> marker.
+	// Force allows an artifact without a validated-<s> marker (for a stage other than the last:
+	// one that never ran in the stage).
 	Force  bool
 	DryRun bool
 	// Pause waits before deciding again after a contended write (default: a jittered pause).
@@ -58,7 +75,10 @@ type RollbackInput struct {
 
 // RollbackResult is what a rollback did (or, on a dry run, would do).
 type RollbackResult struct {
-	// Version is the stable tag live selects afterwards: the artifact's, above every other.
+	// Stage is the stage rolled back.
+	Stage string
+	// Version is the tag the stage selects afterwards: the artifact's, above every other (for the
+	// last stage a stable version).
 	Version   string
 	Digest    string
 	Sha       string
@@ -83,7 +103,9 @@ const rollbackAttempts = 10
 
 // Rollback puts live back on the named artifact: it sets a hold, then gives the artifact the next
 // stable patch above every stable version taken, so that a live OCIRepository (LiveConstraint)
-// selects it. The hold comes first: after a crash between the two writes, automatic promotion is
+// selects it. Another stage of a chain (RollbackInput.Stage) is rolled back the same way, with
+// its own hold (StageOf) and a tag of its own form that its selection picks above every other
+// (see nextInStage). The hold comes first: after a crash between the two writes, automatic promotion is
 // already stopped and a re-run writes the stable tag; the other order would leave a window in
 // which a late validation event promotes past the rollback.
 //
@@ -105,28 +127,62 @@ func Rollback(ctx context.Context, reg Writer, in RollbackInput) (RollbackResult
 	if err := in.Record.Check(); err != nil {
 		return RollbackResult{}, err
 	}
+	chain := in.Chain
+	if chain.Len() == 0 {
+		chain = stage.MustDefault()
+	}
+	name := in.Stage
+	if name == "" {
+		name = chain.Last()
+	}
+	held, err := StageOf(chain, name)
+	if err != nil {
+		return RollbackResult{}, err
+	}
 	list, err := reg.Tags(ctx)
 	if err != nil {
 		return RollbackResult{}, err
 	}
-	tg, err := findTarget(ctx, reg, list, in.To)
+	var tg target
+	if strings.TrimSpace(in.To) == "" {
+		tg, err = previous(ctx, reg, list, chain, name, held)
+	} else {
+		tg, err = findTarget(ctx, reg, list, in.To)
+	}
 	if err != nil {
 		return RollbackResult{}, err
 	}
-	if !tg.validated && !in.Force {
+	last := held == Last
+	if !last && !in.Force {
+		ran, err := ranIn(ctx, reg, list, chain, name, tg)
+		if err != nil {
+			return RollbackResult{}, err
+		}
+		if !ran {
+			return RollbackResult{}, fmt.Errorf("%w: %s (%s) has no tag of stage %s in %s, so %s never ran it; check the artifact, then set input force to roll back to it anyway",
+				ErrNotInStage, tg.named(in.To), tg.digest, name, reg.Name(), name)
+		}
+	}
+	if last && !tg.validated && !in.Force {
 		marker := "validated-<s>"
 		if tg.short != "" {
 			marker = tags.Validated(tg.short)
 		}
 		return RollbackResult{}, fmt.Errorf("%w: %s (%s) has no %s marker in %s, so integration never passed it; check the artifact, then set input force to roll back to it anyway",
-			ErrNotValidated, strings.TrimSpace(in.To), tg.digest, marker, reg.Name())
+			ErrNotValidated, tg.named(in.To), tg.digest, marker, reg.Name())
 	}
 	if in.Verify != nil {
 		if err := in.Verify(ctx, tg.digest, tg.manifest.Annotations()); err != nil {
 			return RollbackResult{Digest: tg.digest, Sha: tg.sha}, fmt.Errorf("%w; nothing written", err)
 		}
 	}
-	res := RollbackResult{Digest: tg.digest, Sha: tg.sha, RC: tg.rc, Validated: tg.validated, DryRun: in.DryRun}
+	next := func(list []string) (string, bool, error) {
+		if last {
+			return nextStable(ctx, reg, list, tg.digest)
+		}
+		return nextInStage(ctx, reg, list, chain, name, tg)
+	}
+	res := RollbackResult{Stage: name, Digest: tg.digest, Sha: tg.sha, RC: tg.rc, Validated: tg.validated, DryRun: in.DryRun}
 	rec := in.Record
 	rec.Digest, rec.Sha = tg.digest, tg.sha
 	wroteStable, holdSet := false, false
@@ -134,7 +190,7 @@ func Rollback(ctx context.Context, reg Writer, in RollbackInput) (RollbackResult
 	// are blamed when it gives up.
 	var rivals []string
 	for attempt := 1; attempt <= rollbackAttempts; attempt++ {
-		stable, done, err := nextStable(ctx, reg, list, tg.digest)
+		stable, done, err := next(list)
 		if err != nil {
 			return RollbackResult{}, err
 		}
@@ -147,7 +203,7 @@ func Rollback(ctx context.Context, reg Writer, in RollbackInput) (RollbackResult
 		if !holdSet {
 			// One hold record per run at most: once this run's record is written, a later one (a
 			// release made meanwhile) is a newer decision, not something to undo.
-			ch, err := Set(ctx, reg, list, rec, Options{DryRun: in.DryRun, Settle: in.Settle, Pause: pause})
+			ch, err := held.Set(ctx, reg, list, rec, Options{DryRun: in.DryRun, Settle: in.Settle, Pause: pause})
 			if err != nil {
 				return RollbackResult{}, err
 			}
@@ -171,7 +227,7 @@ func Rollback(ctx context.Context, reg Writer, in RollbackInput) (RollbackResult
 		}
 		if done {
 			res.Detail = detail(res, wroteStable)
-			if later, err := Read(ctx, reg, list); err == nil && later.Tag != res.Hold.Tag && !later.Held() {
+			if later, err := held.Read(ctx, reg, list); err == nil && later.Tag != res.Hold.Tag && !later.Held() {
 				// Someone released the hold after this rollback set it: theirs is the newer
 				// decision, and live stays where the rollback put it until a promotion moves it.
 				res.Hold = later
@@ -179,7 +235,13 @@ func Rollback(ctx context.Context, reg Writer, in RollbackInput) (RollbackResult
 			}
 			return res, nil
 		}
-		wrote, contended, err := writeStable(ctx, reg, list, tg, stable, in.Settle, pause)
+		var wrote bool
+		var contended error
+		if last {
+			wrote, contended, err = writeStable(ctx, reg, list, tg, stable, in.Settle, pause)
+		} else {
+			wrote, contended, err = writeInStage(ctx, reg, list, chain, name, tg, stable, in.Settle, pause)
+		}
 		if err != nil {
 			return RollbackResult{}, err
 		}
@@ -205,15 +267,23 @@ func Rollback(ctx context.Context, reg Writer, in RollbackInput) (RollbackResult
 		}
 	}
 	if len(rivals) == 0 {
-		return RollbackResult{}, fmt.Errorf("the rollback in %s did not see live select %s after %d rounds, and no concurrent writer took a version it chose; the hold is on (%s): run the rollback again", reg.Name(), tg.digest, rollbackAttempts, res.Hold.Tag)
+		return RollbackResult{}, fmt.Errorf("the rollback in %s did not see %s select %s after %d rounds, and no concurrent writer took a version it chose; the hold is on (%s): run the rollback again", reg.Name(), res.who(), tg.digest, rollbackAttempts, res.Hold.Tag)
 	}
-	return RollbackResult{}, fmt.Errorf("concurrent writers kept taking the stable version live selects in %s (%d times; last: %s); run the rollback again (the hold is on, so it converges)", reg.Name(), len(rivals), rivals[len(rivals)-1])
+	return RollbackResult{}, fmt.Errorf("concurrent writers kept taking the version %s selects in %s (%d times; last: %s); run the rollback again (the hold is on, so it converges)", res.who(), reg.Name(), len(rivals), rivals[len(rivals)-1])
+}
+
+// who names the stage rolled back in messages: live, as always, for the default chain's last.
+func (r RollbackResult) who() string {
+	if r.Stage == "" {
+		return "live"
+	}
+	return r.Stage
 }
 
 func detail(r RollbackResult, wroteStable bool) string {
-	what := fmt.Sprintf("live selects %s (%s", r.Version, r.Digest)
+	what := fmt.Sprintf("%s selects %s (%s", r.who(), r.Version, r.Digest)
 	if r.DryRun {
-		what = fmt.Sprintf("live would select %s (%s", r.Version, r.Digest)
+		what = fmt.Sprintf("%s would select %s (%s", r.who(), r.Version, r.Digest)
 	}
 	if r.Sha != "" {
 		what += ", commit " + r.Sha
@@ -225,7 +295,11 @@ func detail(r RollbackResult, wroteStable bool) string {
 	case r.DryRun:
 		return what + "; automatic promotion would be held"
 	case wroteStable:
-		return "rolled back: " + what + "; automatic promotion is held until `ocipromote hold release`"
+		release := "ocipromote hold release"
+		if st, _, ok := StageOfTag(r.Hold.Tag); ok && st != Last {
+			release += " --stage " + string(st)
+		}
+		return "rolled back: " + what + "; automatic promotion is held until `" + release + "`"
 	}
 	return what + "; the hold is set again for this rollback"
 }
@@ -402,3 +476,178 @@ func findTarget(ctx context.Context, reg Registry, list []string, given string) 
 }
 
 func isVersion(s string) bool { _, ok := version.Parse(s); return ok }
+
+// named is how a message names the target: as given, or by its digest when the rollback chose it.
+func (tg target) named(given string) string {
+	if given = strings.TrimSpace(given); given != "" {
+		return given
+	}
+	return tg.digest
+}
+
+// previous is the artifact a rollback of stage name goes back to when none is named: while a
+// rollback's hold is on the stage, that rollback's artifact (a re-run finishes it or writes
+// nothing); else the artifact of the stage's highest tag below the one it selects that is not the
+// selected artifact.
+func previous(ctx context.Context, reg Registry, list []string, c stage.Chain, name string, held Stage) (target, error) {
+	cur, err := held.Read(ctx, reg, list)
+	if err != nil {
+		return target{}, err
+	}
+	if cur.Held() && cur.Digest != "" {
+		return findTarget(ctx, reg, list, cur.Digest)
+	}
+	var own []string
+	for _, t := range list {
+		if pt, ok := c.ParseTag(t); ok && pt.Stage == name {
+			own = append(own, t)
+		}
+	}
+	own = version.SortTags(own)
+	sel, err := c.Select(list, name)
+	if err != nil {
+		return target{}, err
+	}
+	if sel == "" {
+		return target{}, fmt.Errorf("%w: stage %s selects nothing in %s, so there is nothing to roll back; name the artifact with input to", ErrNothingBefore, name, reg.Name())
+	}
+	at, err := reg.Resolve(ctx, sel)
+	if err != nil {
+		return target{}, err
+	}
+	below := false
+	for _, t := range own {
+		if t == sel {
+			below = true
+			continue
+		}
+		if !below {
+			continue
+		}
+		d, err := reg.Resolve(ctx, t)
+		if errors.Is(err, oci.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return target{}, err
+		}
+		if d != at {
+			return findTarget(ctx, reg, list, d)
+		}
+	}
+	return target{}, fmt.Errorf("%w: stage %s has run no artifact in %s before %s (%s); name the artifact with input to", ErrNothingBefore, name, reg.Name(), sel, at)
+}
+
+// ranIn reports whether a tag of stage name points at the target: its own tag there (the stage's
+// tag of its release candidate), else any of the stage's tags (a rollback's). The first stage's
+// tag is the release candidate itself, which every build has.
+func ranIn(ctx context.Context, reg Registry, list []string, c stage.Chain, name string, tg target) (bool, error) {
+	set := tags.NewSet(list)
+	var candidates []string
+	if own, err := c.In(tg.rc, name); err == nil && set.Has(own) {
+		candidates = append(candidates, own)
+	}
+	if name != c.First() {
+		for _, t := range list {
+			if pt, ok := c.ParseTag(t); ok && pt.Stage == name {
+				candidates = append(candidates, t)
+			}
+		}
+	}
+	for _, t := range candidates {
+		d, err := reg.Resolve(ctx, t)
+		if err != nil && !errors.Is(err, oci.ErrNotFound) {
+			return false, err
+		}
+		if d == tg.digest {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// nextInStage decides the tag of the target in stage name, a stage before the last, from a
+// listing: done, with the tag the stage selects, when that tag is at the target. Else a tag the
+// stage's selection picks above every other: the base of the tag it selects with the next free
+// number N, one above every N of that base in any stage's tags and claims (the target's own claims
+// aside, so that a re-run after a crash takes them up again). That number is no candidate's:
+// build-rc numbers candidates above the release candidates and the claims on them, and
+// writeInStage claims the release candidate of the number for the target before it writes the
+// stage's tag, so no later build takes it and no promotion into the stage writes the same tag.
+func nextInStage(ctx context.Context, reg Registry, list []string, c stage.Chain, name string, tg target) (tag string, done bool, err error) {
+	taken := slices.Clone(list)
+	for _, cl := range claim.In(list) {
+		if !cl.Of(tg.digest) {
+			taken = append(taken, cl.Version)
+		}
+	}
+	top, err := c.Select(taken, name)
+	if err != nil {
+		return "", false, err
+	}
+	if top == "" {
+		return "", false, fmt.Errorf("%w: stage %s selects nothing in %s, so a rollback has no version to go above; promote into it first", ErrNothingBefore, name, reg.Name())
+	}
+	if tags.NewSet(list).Has(top) {
+		at, err := reg.Resolve(ctx, top)
+		if err != nil && !errors.Is(err, oci.ErrNotFound) {
+			return "", false, err
+		}
+		if at == tg.digest {
+			return top, true, nil
+		}
+	}
+	pt, _ := c.ParseTag(top)
+	n := pt.N
+	for _, t := range taken {
+		if o, ok := c.ParseTag(t); ok && o.N > n && o.Prefix == pt.Prefix && o.Base.Equal(pt.Base) {
+			n = o.N
+		}
+	}
+	tag, err = c.Format(name, pt.Prefix, pt.Base, n+1)
+	return tag, false, err
+}
+
+// writeInStage writes tag, the target's tag in stage name, as writeStable writes a stable one.
+// In a stage between the first and the last it first claims the release candidate of the same
+// number for the target (X.Y.Z-rc.N for X.Y.Z-<stage>.N), which is never written: build-rc counts
+// the claim as a taken number. The stage tag is written only when the listing that confirms its
+// claim shows no rival's claim on that release candidate, nor the release candidate itself;
+// otherwise it is contended and the rollback decides again with the next number.
+func writeInStage(ctx context.Context, reg Writer, list []string, c stage.Chain, name string, tg target, tag string, settle time.Duration, pause claim.Pause) (wrote bool, contended, err error) {
+	// The claimant is the artifact's digest, not its commit: a later build of the same commit must
+	// not take the rollback's claims for its own.
+	claimant := strings.TrimPrefix(tg.digest, "sha256:")[:7]
+	cl, err := claim.New(tag, claimant, tg.digest)
+	if err != nil {
+		return false, nil, err
+	}
+	take := claim.Take{Claim: cl, Manifest: tg.manifest, Settle: settle}
+	if name != c.First() {
+		pt, _ := c.ParseTag(tag)
+		rc, err := c.Format(c.First(), pt.Prefix, pt.Base, pt.N)
+		if err != nil {
+			return false, nil, err
+		}
+		reserve, err := claim.New(rc, claimant, tg.digest)
+		if err != nil {
+			return false, nil, err
+		}
+		if !claim.All(list).Has(reserve) {
+			if _, err := reg.Tag(ctx, reserve.Tag(), tg.manifest, oci.Write{KnownAbsent: true}); err != nil {
+				return false, nil, err
+			}
+		}
+		take.Check = func(_ context.Context, after []string) (error, error) {
+			if tags.NewSet(after).Has(rc) {
+				return fmt.Errorf("%s was built meanwhile", rc), nil
+			}
+			if rival, ok := claim.All(after).Rival(reserve); ok {
+				return fmt.Errorf("%s claims %s", rival.Tag(), rc), nil
+			}
+			return nil, nil
+		}
+	}
+	took, err := take.Run(ctx, reg, list, pause)
+	return took.Wrote, took.Contended, err
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/ref"
+	"github.com/ocipromote/ocipromote/pkg/stage"
 	"github.com/ocipromote/ocipromote/pkg/tags"
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
@@ -46,6 +47,9 @@ type BuildInput struct {
 	// listing made this long after the claim was first listed.
 	Settle time.Duration
 	Log    *slog.Logger
+	// Stages is the chain of stages (zero: the default, integration and live): the build is
+	// offered to its first stage, marked <first>-<s> (integration-<s> by default).
+	Stages stage.Chain
 	// Ready, when set, is waited for once the directory is packed, before anything is decided or
 	// written: an error stops the build with nothing written (build-rc checks the checkout with
 	// git there, while the directory is packed and the repository listed).
@@ -174,7 +178,7 @@ func (b *build) image(rc string) (v1.Image, *oci.Manifest, error) {
 func (b *build) result(rc string, m *oci.Manifest, pushed bool, highest string) BuildResult {
 	return BuildResult{
 		Version: rc, Digest: m.Digest, Short: b.short, Pushed: pushed, DryRun: b.in.DryRun, Highest: highest,
-		Tags: []string{rc, tags.Sha(b.short), tags.Integration(b.short)},
+		Tags: []string{rc, tags.Sha(b.short), b.offered()},
 	}
 }
 
@@ -210,7 +214,7 @@ func (b *build) complete(ctx context.Context, list []string) (BuildResult, error
 		return res, nil
 	}
 	set := tags.NewSet(list)
-	for _, t := range []string{rc, tags.Integration(b.short)} {
+	for _, t := range []string{rc, b.offered()} {
 		wrote, err := b.reg.Tag(ctx, t, m, oci.Write{KnownAbsent: !set.Has(t)})
 		if err != nil {
 			return BuildResult{}, err
@@ -307,7 +311,7 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 				_, err := b.ownClaims(claim.In(after))
 				return nil, err
 			},
-			Ranged: true, CheckReads: []string{claim.Prefix, tags.Sha(b.short), tags.Integration(b.short)},
+			Ranged: true, CheckReads: []string{claim.Prefix, tags.Sha(b.short), b.offered()},
 		}.Run(ctx, b.reg, list, pause)
 		if err != nil {
 			return BuildResult{}, err
@@ -318,7 +322,7 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 		}
 		set := tags.NewSet(took.After)
 		g, gctx := errgroup.WithContext(ctx)
-		for _, t := range []string{tags.Sha(b.short), tags.Integration(b.short)} {
+		for _, t := range []string{tags.Sha(b.short), b.offered()} {
 			g.Go(func() error {
 				_, err := b.reg.Tag(gctx, t, m, oci.Write{KnownAbsent: !set.Has(t)})
 				return err
@@ -342,13 +346,26 @@ var ErrShadowed = errors.New("foreign tags would shadow the new release candidat
 // become 0.5.1-rc.1 or 0.0.10-rc.1, and live would skip versions nobody chose. Refusing names the
 // tags and lets a person decide.
 func (b *build) unshadowed(list []string, rc string) error {
-	shadow, err := version.Shadowing(list, rc, version.IntegrationConstraint, version.IntegrationFilter)
+	chain := chainOr(b.in.Stages)
+	first := chain.First()
+	sel, err := chain.Selection(first)
+	if err != nil {
+		return err
+	}
+	shadow, err := chain.Shadowing(list, first, rc)
 	if err != nil || len(shadow) == 0 {
 		return err
 	}
-	return fmt.Errorf("%w: %s in %s look like release candidates and rank at or above %s, so the integration selection (semver %s, semverFilter %s) would keep picking them and never this build; nothing was written. "+
+	return fmt.Errorf("%w: %s in %s look like release candidates and rank at or above %s, so the %s selection (semver %s, semverFilter %s) would keep picking them and never this build; nothing was written. "+
 		"Delete or rename them (they are not X.Y.Z-rc.N tags this pipeline writes), or push the other tool's artifacts to another repository, then run build-rc again",
-		ErrShadowed, strings.Join(shadow, ", "), b.reg.Name(), rc, version.IntegrationConstraint, version.IntegrationFilter)
+		ErrShadowed, strings.Join(shadow, ", "), b.reg.Name(), rc, first, sel.Semver, sel.SemverFilter)
+}
+
+// offered is the marker of the first stage for this build: integration-<s> in the default chain.
+func (b *build) offered() string {
+	chain := chainOr(b.in.Stages)
+	p, _ := chain.MarkerPrefix(chain.First())
+	return p + b.short
 }
 
 // ErrConflictingBuild is returned when another artifact of the same commit holds a claim: the

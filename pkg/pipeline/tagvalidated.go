@@ -15,6 +15,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/promote"
 	"github.com/ocipromote/ocipromote/pkg/ref"
+	"github.com/ocipromote/ocipromote/pkg/stage"
 	"github.com/ocipromote/ocipromote/pkg/tags"
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
@@ -32,6 +33,9 @@ type PromoteInput struct {
 	// only after a listing made this long after its claim was first listed.
 	Settle time.Duration
 	Log    *slog.Logger
+
+	// Stages is the stage promoted into and its gates (zero: integration to live).
+	Stages StagePromotion
 
 	// Verify, when set, is called once a decision would write, before anything is written (also
 	// on a dry run): an error refuses the candidate (package sign checks its signature).
@@ -54,6 +58,7 @@ type PromoteResult struct {
 	// Tags is the listing the decision was made from (before this run's writes), for what
 	// reports on the promotion afterwards without listing again.
 	Tags []string
+	StageOutcome
 }
 
 // ErrInvalidCandidate is returned when the named artifact must not be promoted: it was not
@@ -116,6 +121,13 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 	if err := in.Validate(); err != nil {
 		return PromoteResult{}, err
 	}
+	if err := in.Stages.Check(); err != nil {
+		return PromoteResult{}, err
+	}
+	guard, err := in.Stages.hold()
+	if err != nil {
+		return PromoteResult{}, err
+	}
 	pause := in.Pause
 	if pause == nil {
 		pause = claim.JitteredPause
@@ -135,17 +147,29 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 		if err != nil {
 			return PromoteResult{}, err
 		}
-		h, err := hold.Read(ctx, reg, list)
+		h, err := guard.Read(ctx, reg, list)
 		if err != nil {
 			return PromoteResult{}, fmt.Errorf("%w; promotion stops until the hold can be read", err)
 		}
 		if h.Held() {
 			log.Info("promotion held", "hold", h.Tag, "reason", h.Reason)
-			return PromoteResult{Reason: promote.Held, Detail: "held: " + h.Describe() + "; nothing written (release it with `ocipromote hold release`)", DryRun: in.DryRun}, nil
+			return PromoteResult{Reason: promote.Held, Detail: "held: " + h.Describe() + "; nothing written (release it with `ocipromote hold release`)", DryRun: in.DryRun, StageOutcome: StageOutcome{To: in.Stages.to(), Gate: stage.GateHeld}}, nil
 		}
 		c, err := resolveCandidate(ctx, reg, list, in, early)
 		if err != nil {
 			return PromoteResult{}, err
+		}
+		out, v, err := gate(ctx, reg, list, c, in.Stages)
+		if err != nil {
+			return PromoteResult{Digest: c.Digest, Sha: c.sha, StageOutcome: out}, err
+		}
+		if !v.Promote {
+			log.Info("promotion deferred", "to", out.To, "gate", out.Gate, "until", out.Until)
+			return deferred(out, c, v.Detail, in.DryRun), nil
+		}
+		if out.To != in.Stages.chain().Last() {
+			res := PromoteResult{Digest: c.Digest, Sha: c.sha, RC: c.RCTag, DryRun: in.DryRun, Tags: list, StageOutcome: out}
+			return promoteStage(ctx, reg, list, c, in.Stages.chain(), res, in.Verify)
 		}
 		state, err := gatherState(ctx, reg, list, c)
 		if err != nil {
@@ -155,7 +179,7 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 		if err != nil {
 			return PromoteResult{}, fmt.Errorf("%s: %w", reg.Name(), err)
 		}
-		res := PromoteResult{Reason: d.Reason, Detail: d.Detail, Version: d.Version, Digest: c.Digest, Sha: c.sha, RC: c.RCTag, Writes: d.Writes, DryRun: in.DryRun, Tags: list}
+		res := PromoteResult{Reason: d.Reason, Detail: d.Detail + out.forcedDetail(), Version: d.Version, Digest: c.Digest, Sha: c.sha, RC: c.RCTag, Writes: d.Writes, DryRun: in.DryRun, Tags: list, StageOutcome: out}
 		if d.Promote() && in.Verify != nil && verified != c.Digest {
 			if err := in.Verify(ctx, c.Digest, c.manifest.Annotations()); err != nil {
 				return PromoteResult{Digest: c.Digest, Sha: c.sha}, fmt.Errorf("%w: %w; nothing written", ErrInvalidCandidate, err)
@@ -300,7 +324,7 @@ func resolveCandidate(ctx context.Context, reg Registry, list []string, in Promo
 	short := ""
 	if digest == "" {
 		var err error
-		if short, digest, err = integrationOfSha(ctx, reg, list, in.Sha); err != nil {
+		if short, digest, err = integrationOfSha(ctx, reg, list, in.Stages.offered(), in.Sha); err != nil {
 			return candidate{}, err
 		}
 	}
@@ -317,7 +341,7 @@ func resolveCandidate(ctx context.Context, reg Registry, list []string, in Promo
 		return candidate{}, fmt.Errorf("%w: %w: sha %s and artifact %s disagree: the artifact was built from %s", ErrInvalidCandidate, ErrDisagree, in.Sha, digest, origin.Sha)
 	}
 	if short == "" {
-		if short, err = integrationOfDigest(ctx, reg, list, digest, origin.Sha, describe(in)); err != nil {
+		if short, err = integrationOfDigest(ctx, reg, list, in.Stages.offered(), digest, origin.Sha, describe(in)); err != nil {
 			return candidate{}, err
 		}
 	}
@@ -339,15 +363,15 @@ func resolveCandidate(ctx context.Context, reg Registry, list []string, in Promo
 // integrationOfSha finds the artifact build-rc offered to integration for a commit given by a
 // full or short sha: integration-<s>, and its digest. Where two commits share a short sha (one was
 // rebuilt with a longer short_sha_length), the artifact whose commit the sha names is the one.
-func integrationOfSha(ctx context.Context, reg Registry, list []string, sha string) (short, digest string, err error) {
-	shorts := tags.FindShort(list, tags.IntegrationPrefix, sha)
+func integrationOfSha(ctx context.Context, reg Registry, list []string, offered, sha string) (short, digest string, err error) {
+	shorts := tags.FindShort(list, offered, sha)
 	if len(shorts) == 0 {
-		return "", "", fmt.Errorf("no %s%s tag in %s: commit %s was not built by build-rc, or not yet; %w", tags.IntegrationPrefix, sha, reg.Name(), sha, oci.ErrNotFound)
+		return "", "", fmt.Errorf("no %s%s tag in %s: commit %s was not built by build-rc, or not yet; %w", offered, sha, reg.Name(), sha, oci.ErrNotFound)
 	}
 	type found struct{ short, digest string }
 	var matches []found
 	for _, s := range shorts {
-		d, err := reg.Resolve(ctx, tags.Integration(s))
+		d, err := reg.Resolve(ctx, offered+s)
 		if err != nil {
 			return "", "", err
 		}
@@ -371,7 +395,7 @@ func integrationOfSha(ctx context.Context, reg Registry, list []string, sha stri
 	}
 	var names []string
 	for _, m := range matches {
-		names = append(names, tags.Integration(m.short))
+		names = append(names, offered+m.short)
 	}
 	return "", "", fmt.Errorf("sha %s is ambiguous in %s (%s): give more characters or the full sha", sha, reg.Name(), strings.Join(names, ", "))
 }
@@ -381,9 +405,9 @@ const defaultShortLen = 7
 
 // integrationOfDigest checks that the artifact was offered to integration: an integration-<s> of
 // its commit points at it. It returns <s>.
-func integrationOfDigest(ctx context.Context, reg Registry, list []string, digest, sha, what string) (string, error) {
+func integrationOfDigest(ctx context.Context, reg Registry, list []string, offered, digest, sha, what string) (string, error) {
 	var shorts []string
-	for _, s := range tags.FindShort(list, tags.IntegrationPrefix, sha) {
+	for _, s := range tags.FindShort(list, offered, sha) {
 		if strings.HasPrefix(sha, s) {
 			shorts = append(shorts, s)
 		}
@@ -393,25 +417,25 @@ func integrationOfDigest(ctx context.Context, reg Registry, list []string, diges
 		// integration-<s> build-rc wrote a moment ago, while a read by tag sees it: read the one
 		// of the default short sha length before refusing.
 		s := sha[:min(len(sha), defaultShortLen)]
-		at, err := reg.Resolve(ctx, tags.Integration(s))
+		at, err := reg.Resolve(ctx, offered+s)
 		switch {
 		case err == nil && at == digest:
 			return s, nil
 		case err != nil && !errors.Is(err, oci.ErrNotFound):
 			return "", err
 		}
-		return "", fmt.Errorf("%w: artifact %s (commit %s) has no %s<sha> tag in %s: it was never offered to integration", ErrInvalidCandidate, digest, sha, tags.IntegrationPrefix, reg.Name())
+		return "", fmt.Errorf("%w: artifact %s (commit %s) has no %s<sha> tag in %s: it was never offered to integration", ErrInvalidCandidate, digest, sha, offered, reg.Name())
 	}
 	var elsewhere []string
 	for _, s := range shorts {
-		at, err := reg.Resolve(ctx, tags.Integration(s))
+		at, err := reg.Resolve(ctx, offered+s)
 		if err != nil {
 			return "", err
 		}
 		if at == digest {
 			return s, nil
 		}
-		elsewhere = append(elsewhere, tags.Integration(s)+" points at "+at)
+		elsewhere = append(elsewhere, offered+s+" points at "+at)
 	}
 	return "", fmt.Errorf("%w: %s is %s, but %s: integration was offered another artifact for commit %s", ErrInvalidCandidate, what, digest, strings.Join(elsewhere, ", "), sha)
 }

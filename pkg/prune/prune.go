@@ -22,6 +22,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/pass"
+	"github.com/ocipromote/ocipromote/pkg/stage"
 	"github.com/ocipromote/ocipromote/pkg/tags"
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
@@ -38,8 +39,12 @@ type Rules struct {
 	// stable tag is never removed, so the artifact it points at stays.
 	PruneStable bool
 	// Protect maps digests that must stay to the reason (what a cluster selects, the current
-	// rollback target).
+	// rollback target, a candidate pending for a stage).
 	Protect map[string]string
+	// Chain is the chain of stages the repository's tags follow; the zero Chain is the default
+	// two stages. The tags of its stages between the first and the last (X.Y.Z-<stage>.N) and the
+	// marker tags of every stage (<stage>-<s>) are the pipeline's, not foreign.
+	Chain stage.Chain
 }
 
 // Validate rejects rules that could remove what live runs.
@@ -98,9 +103,11 @@ func (p Plan) Tags() []string {
 // An entry stays, with the first reason that applies, when:
 //   - a tag on it is a hold record of any stage (hold-<n>, hold-<stage>-<n>) or a pass record
 //     (pass-<stage>-<hex>-<n>), or a claim on one;
-//   - it is protected (a selection picks it, or it is the current rollback target);
+//   - it is protected (a selection picks it, it is the current rollback target of a stage, or
+//     it is pending for a stage);
 //   - a tag on it is not one the pipeline writes (anything but X.Y.Z-rc.N, X.Y.Z, sha-,
-//     integration-, validated- and claim- tags), since another tool or a person relies on it;
+//     integration-, validated- and claim- tags, and with a Chain its stages' tags and markers),
+//     since another tool or a person relies on it;
 //   - it is younger than KeepRCDays, or its age is unknown;
 //   - it carries one of the newest KeepStable stable versions or the highest stable version of a
 //     MAJOR.MINOR line (build-rc counts from it), or any stable version unless PruneStable;
@@ -146,7 +153,7 @@ func keepReason(list []string, e Entry, r Rules, newest map[string]bool) string 
 		return why
 	}
 	for _, t := range e.Tags {
-		if kind(t) == foreign {
+		if kind(t) == foreign && !r.stageTag(t) {
 			return fmt.Sprintf("tag %s is not one the pipeline writes", t)
 		}
 	}
@@ -217,6 +224,19 @@ func kind(t string) tagKind {
 		return marker
 	}
 	return foreign
+}
+
+// stageTag reports whether t is a tag the chain's stages add to the two-stage pipeline's: a
+// version tag of a stage between the first and the last, or a stage's marker.
+func (r Rules) stageTag(t string) bool {
+	if r.Chain.Len() == 0 {
+		return false
+	}
+	if pt, ok := r.Chain.ParseTag(t); ok && pt.Stage != r.Chain.First() && pt.Stage != r.Chain.Last() {
+		return true
+	}
+	_, _, ok := r.Chain.ParseMarker(t)
+	return ok
 }
 
 // versionKey is a version's X.Y.Z, so that v1.0.0 and 1.0.0 count as one version.

@@ -104,6 +104,13 @@ func Run(ctx context.Context, reg status.Registry, del Deleter, o Options) (Resu
 			rules.Protect[h.Digest] = where + " was rolled back to it and the hold is on (" + h.Tag + ")"
 		}
 	}
+	if rules.Chain.Len() > 0 {
+		stages, err := status.ChainStages(ctx, reg, list, idx, status.Chain{Stages: rules.Chain, Now: rules.Now})
+		if err != nil {
+			return Result{}, err
+		}
+		protectStages(rules.Protect, stages)
+	}
 	var entries []Entry
 	for d, ts := range idx.ByDigest() {
 		meta := artifact.MetadataFrom(idx.Manifests[d].Annotations())
@@ -206,4 +213,22 @@ func (s *sincePlan) check(ctx context.Context, it Item) error {
 		}
 	}
 	return nil
+}
+
+// protectStages keeps what each stage of a chain selects and every candidate pending for it: a
+// candidate that passed the stage before, whose pass records its promotion rests on (pass records
+// are never removed), must still be there to be promoted.
+func protectStages(protect map[string]string, stages []status.Stage) {
+	for _, s := range stages {
+		if s.Digest != "" {
+			if _, ok := protect[s.Digest]; !ok {
+				protect[s.Digest] = fmt.Sprintf("selected by stage %s (it picks %s)", s.Name, s.Tag)
+			}
+		}
+		for _, p := range s.Pending {
+			if _, ok := protect[p.Digest]; !ok {
+				protect[p.Digest] = fmt.Sprintf("pending for stage %s: %s passed %s and would enter it as %s", s.Name, p.Tag, s.From, p.Target)
+			}
+		}
+	}
 }

@@ -48,6 +48,9 @@ type payload struct {
 	Repository string `json:"repository"`
 	Version    string `json:"version"`
 	Digest     string `json:"digest"`
+	// Evidence is the pass of the stage before that the promotion into a stage of a chain rests
+	// on (none in the default chain, whose evidence is the event that called the step).
+	Evidence *Evidence `json:"evidence,omitempty"`
 }
 
 // target is a deployment to look up, and write when missing.
@@ -95,6 +98,11 @@ func (c *Client) Offered(ctx context.Context, o Offer) Report {
 // Superseded marks the candidate's integration deployment inactive: a newer version is stable,
 // so this candidate will never be promoted.
 func (c *Client) Superseded(ctx context.Context, o Offer) Report {
+	return c.superseded(ctx, o, o.Version+" superseded by a newer stable version; not promoted")
+}
+
+// superseded marks the candidate's deployment in the first stage inactive, saying why.
+func (c *Client) superseded(ctx context.Context, o Offer, why string) Report {
 	var rep Report
 	if !c.o.Deployments {
 		return rep
@@ -114,7 +122,7 @@ func (c *Client) Superseded(ctx context.Context, o Offer) Report {
 	}
 	rec := Record{Kind: "deployment", Subject: t.subject(), State: d.state, URL: d.url}
 	if slices.Contains(active, d.state) {
-		if err := c.setState(ctx, d, stateInactive, o.Version+" superseded by a newer stable version; not promoted", ""); err != nil {
+		if err := c.setState(ctx, d, stateInactive, why, ""); err != nil {
 			rep.warn("deployment", t.subject(), err)
 			return rep
 		}
@@ -404,9 +412,19 @@ func (c *Client) retire(ctx context.Context, t target, ours *deployment, rep *Re
 	}
 }
 
+// limit cuts s to n characters, ending a cut with "…". GitHub counts characters; the cut also
+// keeps s within n bytes, so that a limit counted in bytes holds as well (untrusted cluster
+// messages may be far from ASCII).
 func limit(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
+	if len(s) <= n {
+		return s
 	}
-	return s
+	r := []rune(s)
+	if len(r) > n {
+		r = r[:n-1]
+	}
+	for len(r) > 0 && len(string(r))+len("…") > n {
+		r = r[:len(r)-1]
+	}
+	return string(r) + "…"
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ocipromote/ocipromote/pkg/actionio"
 	"github.com/ocipromote/ocipromote/pkg/ref"
+	"github.com/ocipromote/ocipromote/pkg/stage"
 )
 
 // The inputs both steps share.
@@ -89,6 +90,11 @@ func OptionsFrom(a *githubactions.Action, v *actionio.Values, transport http.Rou
 	if o.ServerURL == "" {
 		o.ServerURL = DefaultServerURL
 	}
+	// The steps that take stages have refused a malformed chain before they write anything; one
+	// without the input keeps the two environments.
+	if chain, err := stage.Parse(v.Get("stages")); err == nil {
+		o.Stages = chain
+	}
 	if id := a.Getenv("GITHUB_RUN_ID"); id != "" && o.Repository != "" {
 		o.RunURL = fmt.Sprintf("%s/%s/actions/runs/%s", strings.TrimSuffix(o.ServerURL, "/"), o.Repository, id)
 	}
@@ -116,14 +122,15 @@ func FromInputs(a *githubactions.Action, v *actionio.Values, transport http.Roun
 }
 
 // Publish shows the report: each warning as a ::warning:: annotation in Actions (a line on
-// stderr elsewhere), and the records as a table in the job summary.
-func (r Report) Publish(a *githubactions.Action, stderr io.Writer) {
+// stderr elsewhere, naming c's inputs as the flags a terminal user types), and the records as a
+// table in the job summary.
+func (r Report) Publish(a *githubactions.Action, stderr io.Writer, c actionio.Command) {
 	for _, w := range r.Warnings {
 		msg := "GitHub record not written: " + oneLine(w.Error())
 		if actionio.InActions(a) {
 			a.Warningf("%s", msg)
 		} else {
-			fmt.Fprintln(stderr, "warning: "+msg)
+			fmt.Fprintln(stderr, "warning: "+c.Speak(msg))
 		}
 	}
 	if md := r.Markdown(); md != "" {

@@ -76,7 +76,7 @@ func TestPublish(t *testing.T) {
 		Records:  []Record{{Kind: "release", Subject: "v0.0.2", State: "created", URL: "https://github.com/acme/platform/releases/tag/v0.0.2", Wrote: true}},
 		Warnings: []Warning{{Kind: "comment", Subject: "#2", Err: errors.New("boom\nsecond line")}},
 	}
-	rep.Publish(a, &stderr)
+	rep.Publish(a, &stderr, actionio.Command{Name: "build-rc", Inputs: PacingInputs})
 	if got := out.String(); !strings.Contains(got, "::warning::GitHub record not written: comment #2: boom second line") {
 		t.Errorf("annotations = %q", got)
 	}
@@ -89,9 +89,22 @@ func TestPublish(t *testing.T) {
 	}
 
 	stderr.Reset()
-	rep.Publish(action(map[string]string{}, io.Discard), &stderr)
+	rep.Publish(action(map[string]string{}, io.Discard), &stderr, actionio.Command{Name: "build-rc", Inputs: PacingInputs})
 	if got := stderr.String(); got != "warning: GitHub record not written: comment #2: boom second line\n" {
 		t.Errorf("outside Actions: %q", got)
+	}
+
+	// A warning that names an input names the flag a terminal user types, and the input in Actions.
+	capped := Report{Warnings: []Warning{{Kind: "release", Subject: "v0.0.2", Err: errors.New("stopped after 150 writes (github_max_writes)")}}}
+	stderr.Reset()
+	capped.Publish(action(map[string]string{}, io.Discard), &stderr, actionio.Command{Name: "build-rc", Inputs: PacingInputs})
+	if got, want := stderr.String(), "warning: GitHub record not written: release v0.0.2: stopped after 150 writes (--github-max-writes)\n"; got != want {
+		t.Errorf("outside Actions: %q, want %q", got, want)
+	}
+	out.Reset()
+	capped.Publish(a, &stderr, actionio.Command{Name: "build-rc", Inputs: PacingInputs})
+	if got := out.String(); !strings.Contains(got, "(github_max_writes)") {
+		t.Errorf("in Actions the warning names the input: %q", got)
 	}
 }
 

@@ -35,6 +35,10 @@ type Promotion struct {
 	First bool
 	// Validation is the event that validated the candidate on integration.
 	Validation Validation
+	// Stages is set for the last stage of a chain other than the default: where the candidate
+	// came from and what every stage below recorded of it. The deployments carry the evidence of
+	// the stage left, and the release notes gain an Evidence section.
+	Stages *Stages
 }
 
 // Previous names the stable version released before, and its commit.
@@ -183,6 +187,10 @@ func (c *Client) Promoted(ctx context.Context, p Promotion) Report {
 }
 
 func (c *Client) promotedDeployments(ctx context.Context, p Promotion, rep *Report) {
+	if p.Stages != nil {
+		c.stageDeployments(ctx, p.Sha, p.Digest, p.OCIRepository, *p.Stages, c.o.Live, p.Stable, rep)
+		return
+	}
 	if p.RC != "" {
 		t := c.integration(Offer{Sha: p.Sha, Version: p.RC, Digest: p.Digest, OCIRepository: p.OCIRepository})
 		t.status = fmt.Sprintf("%s validated on %s", p.RC, c.cluster(p))

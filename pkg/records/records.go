@@ -1,6 +1,7 @@
 // Package records leaves a record of the pipeline in GitHub, for the people who look there rather
 // than in a registry: a GitHub Deployment per environment (integration when build-rc offers a
-// release candidate, live when tag-validated promotes it) whose statuses follow the pipeline, a
+// release candidate, live when tag-validated promotes it; in a chain of stages, one per stage,
+// carrying the pass evidence of the stage before) whose statuses follow the pipeline, a
 // GitHub release vX.Y.Z for each stable version, and a comment and a label on every pull request
 // a stable version carried.
 //
@@ -23,6 +24,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/ocipromote/ocipromote/pkg/ghapi"
+	"github.com/ocipromote/ocipromote/pkg/stage"
 )
 
 // Defaults for the Options left empty.
@@ -58,6 +60,10 @@ type Options struct {
 
 	// Integration and Live name the GitHub environments (default DefaultIntegration, DefaultLive).
 	Integration, Live string
+	// Stages is the chain of stages (zero: the default, integration and live). In any other
+	// chain each stage's environment is named after the stage, the first's and the last's too
+	// (Integration and Live are then ignored), and a promotion into any stage is recorded.
+	Stages stage.Chain
 	// IntegrationURL and LiveURL are the environments' links on GitHub ("View deployment"),
 	// optional. A status that leaves its URL empty keeps the one before.
 	IntegrationURL, LiveURL string
@@ -117,6 +123,9 @@ func New(o Options) (*Client, error) {
 	c.o.ServerURL = strings.TrimSuffix(c.o.ServerURL, "/")
 	if u, err := url.Parse(c.o.ServerURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("GitHub server URL %q is not an http(s) URL such as %s (GITHUB_SERVER_URL)", o.ServerURL, DefaultServerURL)
+	}
+	if c.o.Stages.Len() > 0 && !c.o.Stages.IsDefault() {
+		c.o.Integration, c.o.Live = c.o.Stages.First(), c.o.Stages.Last()
 	}
 	if c.o.Integration == "" {
 		c.o.Integration = DefaultIntegration

@@ -160,6 +160,7 @@ func (c *Client) notes(p Promotion, ch *changes) string {
 	if c.o.RunURL != "" {
 		fmt.Fprintf(&b, "| Workflow run | %s |\n", c.o.RunURL)
 	}
+	b.WriteString(c.evidenceSection(p))
 
 	if ch.first {
 		fmt.Fprintf(&b, "\nThe first stable version: there is no earlier one to compare with. [History](%s/%s/%s/commits/%s)\n",

@@ -22,13 +22,19 @@ func (c *Client) AfterBuild(ctx context.Context, ociRepository, sha string, res 
 
 // AfterPromote records what tag-validated decided: promoted and already-promoted record the
 // promotion (a replay completes what an interrupted run left out), superseded retires the
-// candidate's integration deployment, and held or a dry run record nothing.
+// candidate's integration deployment, and held, deferred or a dry run record nothing. In a chain
+// other than the default (Options.Stages) a promotion into any stage is recorded, with the
+// evidence its pass records hold (afterStages); in the default chain only live is promoted into.
 func (c *Client) AfterPromote(ctx context.Context, reg Registry, res pipeline.PromoteResult, v Validation) Report {
 	if res.DryRun || !c.o.any() {
 		return Report{}
 	}
+	staged := c.o.Stages.Len() > 0 && !c.o.Stages.IsDefault()
 	switch res.Reason {
 	case promote.Promoted, promote.AlreadyPromoted:
+		if staged {
+			return c.afterStages(ctx, reg, res, v)
+		}
 		p, err := PromotionFrom(ctx, reg, res)
 		p.Validation = v
 		rep := c.Promoted(ctx, p)
@@ -37,7 +43,11 @@ func (c *Client) AfterPromote(ctx context.Context, reg Registry, res pipeline.Pr
 		}
 		return rep
 	case promote.Superseded:
-		return c.Superseded(ctx, Offer{Sha: res.Sha, Version: res.RC, Digest: res.Digest, OCIRepository: reg.Name()})
+		o := Offer{Sha: res.Sha, Version: res.RC, Digest: res.Digest, OCIRepository: reg.Name()}
+		if staged && res.To != c.o.Live {
+			return c.superseded(ctx, o, fmt.Sprintf("%s superseded in %s by a newer candidate; not promoted", res.RC, res.To))
+		}
+		return c.Superseded(ctx, o)
 	}
 	return Report{}
 }

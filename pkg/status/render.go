@@ -46,6 +46,7 @@ func (r Report) Headline() string {
 			parts = append(parts, "hold of stage "+h.Stage+" "+hold.On)
 		}
 	}
+	parts = append(parts, r.stagesHeadline()...)
 	return strings.Join(parts, "; ")
 }
 
@@ -84,7 +85,7 @@ func (r Report) Text(w io.Writer) error {
 			fmt.Fprintf(w, "\nwarning: %s\n", warning)
 		}
 	}
-	return nil
+	return r.stagesText(w)
 }
 
 // Markdown renders the report for a job summary.
@@ -118,6 +119,7 @@ func (r Report) Markdown() string {
 	if r.Omitted > 0 {
 		fmt.Fprintf(&b, "\n%d older artifacts not shown.\n", r.Omitted)
 	}
+	r.stagesMarkdown(&b)
 	return b.String()
 }
 

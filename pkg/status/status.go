@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -19,8 +20,10 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/artifact"
 	"github.com/ocipromote/ocipromote/pkg/claim"
 	"github.com/ocipromote/ocipromote/pkg/hold"
+	"github.com/ocipromote/ocipromote/pkg/pass"
 	"github.com/ocipromote/ocipromote/pkg/promote"
 	"github.com/ocipromote/ocipromote/pkg/ref"
+	"github.com/ocipromote/ocipromote/pkg/stage"
 	"github.com/ocipromote/ocipromote/pkg/tags"
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
@@ -129,6 +132,10 @@ type Report struct {
 	// StageHolds are the current holds of the other stages of a chain (hold-<stage>-<n>), one
 	// for each stage that has a hold record, by stage name; Hold is the last stage's.
 	StageHolds []StageHold `json:"stage_holds"`
+	// Chain and Stages report every stage of a chain of stages (GatherChain): what each selects,
+	// its gates and the candidates pending for it. Absent from Gather's report.
+	Chain  string  `json:"chain,omitempty"`
+	Stages []Stage `json:"stages,omitempty"`
 	// Omitted counts the older artifacts left out by a limit.
 	Omitted int `json:"omitted,omitempty"`
 }
@@ -149,6 +156,29 @@ var ErrNoRepository = errors.New("no such repository")
 // distinct manifest, every hold record of the last stage and the current one of each other stage
 // (a HEAD and a GET each).
 func Gather(ctx context.Context, reg Registry, selectors []Selector) (Report, error) {
+	return gather(ctx, reg, selectors, nil)
+}
+
+// GatherChain is Gather, with every stage of ch reported (Report.Stages): it also resolves the
+// tags of the stages between the first and the last, and reads the pass records of the candidates
+// in every stage but the last (a HEAD and a GET each). A selection named after a stage before the
+// last is held by that stage's hold rather than the last stage's.
+func GatherChain(ctx context.Context, reg Registry, selectors []Selector, ch Chain) (Report, error) {
+	return gather(ctx, reg, selectors, &ch)
+}
+
+// ChainSelectors are the selections of the stages of c, named after them: what each stage's
+// OCIRepository selects (stage.Chain.Selection).
+func ChainSelectors(c stage.Chain) []Selector {
+	var out []Selector
+	for _, name := range c.Names() {
+		s, _ := c.Selection(name)
+		out = append(out, Selector{Name: name, Constraint: s.Semver, Filter: s.SemverFilter})
+	}
+	return out
+}
+
+func gather(ctx context.Context, reg Registry, selectors []Selector, ch *Chain) (Report, error) {
 	list, err := reg.Tags(ctx)
 	if err != nil {
 		return Report{}, err
@@ -165,7 +195,7 @@ func Gather(ctx context.Context, reg Registry, selectors []Selector) (Report, er
 	pending := tags.NewSet(claim.In(list).Unwritten(list).Tags())
 	idx, err := Resolve(ctx, reg, list, func(t string) bool {
 		prefix, _, marker := tags.ParseMarker(t)
-		return (marker && prefix != tags.IntegrationPrefix) || isStable(t) || slices.Contains(picked, t) || pending.Has(t)
+		return (marker && prefix != tags.IntegrationPrefix) || isStable(t) || slices.Contains(picked, t) || pending.Has(t) || (ch != nil && between(ch.Stages, t))
 	})
 	if err != nil {
 		return Report{}, err
@@ -193,9 +223,21 @@ func Gather(ctx context.Context, reg Registry, selectors []Selector) (Report, er
 	for i := range r.Artifacts {
 		byDigest[r.Artifacts[i].Digest] = &r.Artifacts[i]
 	}
+	chainSel := map[string]stage.Selection{}
+	if ch != nil {
+		for _, name := range ch.Stages.Names() {
+			chainSel[name], _ = ch.Stages.Selection(name)
+		}
+	}
 	for i, s := range selectors {
 		sel := Selection{Selector: s, Tag: picked[i]}
-		if sel.Foreign, err = version.Foreign(list, s.Constraint, s.Filter); err != nil {
+		if ch != nil && ch.Stages.Has(s.Name) && s.Constraint == chainSel[s.Name].Semver && s.Filter == chainSel[s.Name].SemverFilter {
+			// A stage's own selection: the tags of its own form are the pipeline's.
+			sel.Foreign, err = ch.Stages.Foreign(list, s.Name)
+		} else {
+			sel.Foreign, err = version.Foreign(list, s.Constraint, s.Filter)
+		}
+		if err != nil {
 			return Report{}, err
 		}
 		if sel.Tag != "" {
@@ -205,10 +247,108 @@ func Gather(ctx context.Context, reg Registry, selectors []Selector) (Report, er
 				a.SelectedBy = append(a.SelectedBy, s.Name)
 			}
 		}
-		sel.Held = h.Held() && !tracksCandidates(s, sel.Tag)
+		sel.Held = r.holdOf(ch, s.Name).Held() && !tracksCandidates(s, sel.Tag)
 		r.Selections = append(r.Selections, sel)
 	}
+	if ch == nil {
+		return r, nil
+	}
+	holds := map[string]hold.State{}
+	for _, name := range ch.Stages.Names() {
+		holds[name] = r.holdOf(ch, name)
+	}
+	if r.Stages, err = chainStages(ctx, reg, list, idx, r.Artifacts, holds, *ch); err != nil {
+		return Report{}, err
+	}
+	r.Chain = ch.Stages.String()
 	return r, nil
+}
+
+// ChainStages reports every stage of ch (Stages) from a tag listing and an index of it that
+// resolves at least the commit artifacts (sha-<s>), the stable tags and the tags of the stages
+// between the first and the last, as Gather's and prune's indexes do. It reads each stage's
+// hold, and the pass records of the candidates in every stage but the last.
+func ChainStages(ctx context.Context, reg Registry, list []string, idx *Index, ch Chain) ([]Stage, error) {
+	holds := map[string]hold.State{}
+	for _, name := range ch.Stages.Names() {
+		st, err := hold.StageOf(ch.Stages, name)
+		if err != nil {
+			return nil, err
+		}
+		if holds[name], err = st.Read(ctx, reg, list); err != nil {
+			return nil, err
+		}
+	}
+	return chainStages(ctx, reg, list, idx, artifacts(idx), holds, ch)
+}
+
+func chainStages(ctx context.Context, reg Registry, list []string, idx *Index, arts []Artifact, holds map[string]hold.State, ch Chain) ([]Stage, error) {
+	f := ChainFacts{Chain: ch, Tags: list, Digests: idx.Digests, Artifacts: arts, Holds: holds}
+	var err error
+	if f.Evidence, err = evidence(ctx, reg, f); err != nil {
+		return nil, err
+	}
+	return Stages(f)
+}
+
+// between reports whether t is the tag of a stage between the first and the last of c.
+func between(c stage.Chain, t string) bool {
+	pt, ok := c.ParseTag(t)
+	return ok && pt.Stage != c.First() && pt.Stage != c.Last()
+}
+
+// holdOf is the current hold of stage name: the last stage's (Report.Hold) for the last stage, for
+// a name outside the chain and without a chain; else the stage's own, off when it never had one.
+func (r Report) holdOf(ch *Chain, name string) hold.State {
+	if ch == nil || !ch.Stages.Has(name) || name == ch.Stages.Last() {
+		return r.Hold
+	}
+	for _, h := range r.StageHolds {
+		if h.Stage == name {
+			return h.State
+		}
+	}
+	return hold.State{Record: hold.Record{State: hold.Off}}
+}
+
+// evidence reads the pass records that can make a candidate pending: for each stage after the
+// first, those in the stage before of the artifacts awaiting it (awaiting), one pass.Read each
+// that has a record tag. The records of a candidate that is in the next stage already, or could
+// no longer move it, are not read: a long history of passes costs nothing.
+func evidence(ctx context.Context, reg Registry, f ChainFacts) ([]pass.Evidence, error) {
+	c := f.Chain.Stages
+	type key struct{ stage, hex string }
+	recorded := map[key]bool{}
+	for _, t := range f.Tags {
+		if name, hex, _, ok := pass.ParseTag(t); ok {
+			recorded[key{name, hex}] = true
+		}
+	}
+	var out []pass.Evidence
+	for _, name := range c.Names()[1:] {
+		from, _ := c.Previous(name)
+		sel, err := c.Selection(name)
+		if err != nil {
+			return nil, err
+		}
+		picked, err := version.Select(f.Tags, sel.Semver, sel.SemverFilter)
+		if err != nil {
+			return nil, err
+		}
+		aw := awaiting(f, name, picked)
+		for _, d := range slices.Sorted(maps.Keys(aw)) {
+			hex := strings.TrimPrefix(d, "sha256:")
+			if len(hex) < 12 || !recorded[key{from, hex[:12]}] {
+				continue
+			}
+			ev, err := pass.Read(ctx, reg, f.Tags, from, d)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ev)
+		}
+	}
+	return out, nil
 }
 
 // tracksCandidates reports whether a new release candidate above the selected tag would be

@@ -1,9 +1,13 @@
 package examples
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,9 +21,9 @@ import (
 )
 
 // releaseSource is what scripts/release-archives.sh and actions/install.sh use of the repository:
-// the Go source the binaries are built from, the actions with install.sh and checksums.txt, and
-// the script itself.
-var releaseSource = []string{"go.mod", "go.sum", "cmd", "pkg", "action.yml", "actions", "scripts/release-archives.sh"}
+// the Go source the binaries are built from, the LICENSE the archives carry, the actions with
+// install.sh and checksums.txt, and the script itself.
+var releaseSource = []string{"go.mod", "go.sum", "LICENSE", "cmd", "pkg", "action.yml", "actions", "scripts/release-archives.sh"}
 
 // The release the test makes up; the archives' time is fixed (release.yml uses the tag's commit time).
 const (
@@ -74,6 +78,7 @@ func TestReleaseArchives(t *testing.T) {
 		t.Fatalf("checksums.txt is %q, want one sha256sum line for %s", sums, archive)
 	}
 	source := strings.TrimSpace(string(readFile(t, filepath.Join(dist, "source-digest"))))
+	checkArchiveEntries(t, snapshot, filepath.Join(dist, archive))
 
 	// The pin, as release.yml writes it from the published checksums.txt.
 	pin := run(t, snapshot, nil, "bash", "scripts/release-archives.sh", "pin", testRelease, filepath.Join(dist, "checksums.txt"))
@@ -247,6 +252,53 @@ func sameFiles(t *testing.T, a, b string) {
 	}
 	if !slices.ContainsFunc(na, func(n string) bool { return strings.HasSuffix(n, ".tar.gz") }) {
 		t.Errorf("the build made no archive: %q", na)
+	}
+}
+
+// checkArchiveEntries checks that an archive holds every binary of cmd/, executable, and the
+// LICENSE the binaries are distributed under (Apache-2.0 section 4(a)), as the source has it.
+func checkArchiveEntries(t *testing.T, tree, archive string) {
+	t.Helper()
+	cmds, err := os.ReadDir(filepath.Join(tree, "cmd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"LICENSE": 0o644}
+	for _, c := range cmds {
+		want[c.Name()] = 0o755
+	}
+	f, err := os.Open(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	got := map[string]int64{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("reading %s: %v", archive, err)
+		}
+		got[h.Name] = h.Mode
+		if h.Name == "LICENSE" {
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(b, readFile(t, filepath.Join(tree, "LICENSE"))) {
+				t.Errorf("the LICENSE in %s is not the repository's", archive)
+			}
+		}
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("%s holds %v (name: mode), want %v", filepath.Base(archive), got, want)
 	}
 }
 

@@ -76,4 +76,6 @@ func TestStagesPrintsFluxRefs(t *testing.T) {
 			t.Errorf("stage %d: %+v, want %+v", i+1, three[i], want[i])
 		}
 	}
+	// The three-stage example selects exactly what the command prints.
+	checkStagesExample(t, root, three)
 }
