@@ -75,7 +75,7 @@ func pushCandidate(t testing.TB, repo name.Repository, commit string) v1.Descrip
 	return v1.Descriptor{MediaType: types.OCIManifestSchema1, Digest: d, Size: int64(len(raw))}
 }
 
-// verifierFromFile writes the trusted root to a file and loads it the way verify-bundles does.
+// verifierFromFile writes the trusted root to a file and loads it as a program verifying in process would.
 func verifierFromFile(t testing.TB, ss *signtest.Sigstore) *bundleverify.Verifier {
 	t.Helper()
 	j, err := ss.TrustedRootJSON()
@@ -86,11 +86,7 @@ func verifierFromFile(t testing.TB, ss *signtest.Sigstore) *bundleverify.Verifie
 	if err := os.WriteFile(path, j, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	read, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := bundleverify.ParseTrustedRoot(read)
+	tr, err := bundleverify.LoadTrustedRoot(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
@@ -32,6 +33,15 @@ func ParseTrustedRoot(trustedRootJSON []byte) (*root.TrustedRoot, error) {
 		return nil, fmt.Errorf("trusted root: %w: give a Sigstore trusted_root.json (for the public-good instance: the trusted_root.json target of its TUF repository)", err)
 	}
 	return tr, nil
+}
+
+// LoadTrustedRoot reads and parses the trusted_root.json at path (ParseTrustedRoot).
+func LoadTrustedRoot(path string) (*root.TrustedRoot, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("trusted root %s: %w: give a Sigstore trusted_root.json (for the public-good instance: the trusted_root.json target of its TUF repository)", path, err)
+	}
+	return ParseTrustedRoot(b)
 }
 
 // Verifier verifies bundles with sigstore-go against one trusted root. It is a
