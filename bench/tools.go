@@ -50,15 +50,20 @@ func buildTools(ctx context.Context, root, bin, crane string) (tools, error) {
 		fluxpeer: filepath.Join(bin, "fluxpeer"), artifact: filepath.Join(bin, "artifact"),
 		crane: crane,
 	}
-	if _, err := goCmd(ctx, root, nil, "build", "-trimpath", "-o", bin+string(filepath.Separator), "./cmd/build-rc", "./cmd/tag-validated"); err != nil {
+	// Built as releases are (scripts/release-archives.sh): static, without cgo, so that the
+	// binaries measured start as the ones users run (cgo's resolver and libc loading cost each
+	// process start). The Flux-client peer and the packer are built the same way, as Flux's own
+	// release binaries are.
+	static := []string{"CGO_ENABLED=0"}
+	if _, err := goCmd(ctx, root, static, "build", "-trimpath", "-o", bin+string(filepath.Separator), "./cmd/build-rc", "./cmd/tag-validated"); err != nil {
 		return t, err
 	}
-	if _, err := goCmd(ctx, filepath.Join(root, "bench"), nil, "build", "-trimpath", "-o", bin+string(filepath.Separator), "./cmd/fluxpeer", "./cmd/artifact"); err != nil {
+	if _, err := goCmd(ctx, filepath.Join(root, "bench"), static, "build", "-trimpath", "-o", bin+string(filepath.Separator), "./cmd/fluxpeer", "./cmd/artifact"); err != nil {
 		return t, err
 	}
 	if t.crane == "" {
 		t.crane = filepath.Join(bin, "crane")
-		if _, err := goCmd(ctx, os.TempDir(), []string{"GOBIN=" + bin, "GOFLAGS=", "GO111MODULE=on"}, "install", "github.com/google/go-containerregistry/cmd/crane@"+craneVersion); err != nil {
+		if _, err := goCmd(ctx, os.TempDir(), []string{"GOBIN=" + bin, "GOFLAGS=", "GO111MODULE=on", "CGO_ENABLED=0"}, "install", "github.com/google/go-containerregistry/cmd/crane@"+craneVersion); err != nil {
 			return t, fmt.Errorf("install crane: %w", err)
 		}
 	}

@@ -164,12 +164,15 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 	if err != nil || !st.IsDir() {
 		return in, actionio.Usagef("input path %s is not a directory: give the directory of manifests to package", ref.Quote(in.Dir))
 	}
-	co, err := git.Inspect(ctx, in.Dir)
-	checkout := err == nil
-	if err != nil && !errors.Is(err, git.ErrNotCheckout) {
-		return in, actionio.Usagef("%v", err)
-	}
+	// git inspects the checkout while the directory is packed and the repository listed: its
+	// answer is needed before anything is written (pipeline.BuildInput.Ready), not before
+	// anything is read, unless sha is left to default to HEAD.
+	inspect := inspectCheckout(ctx, in.Dir)
 	if in.Sha == "" {
+		co, checkout, err := inspect()
+		if err != nil {
+			return in, err
+		}
 		if !checkout {
 			return in, actionio.Usagef("input sha is required outside a git checkout: pass it (in GitHub Actions it defaults to $GITHUB_SHA)")
 		}
@@ -181,10 +184,16 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 	if _, err := ref.NewOrigin(in.Ref, in.Sha); err != nil {
 		return in, actionio.Usagef("%v; pass it as input ref (default $GITHUB_REF_NAME)", err)
 	}
-	if checkout && !v.Bool("allow_dirty") {
-		if err := pipeline.CheckCheckout(co, in.Sha, ignore); err != nil {
-			return in, actionio.Usagef("%v; to build it anyway, pass input allow_dirty", err)
+	sha, allowDirty := in.Sha, v.Bool("allow_dirty")
+	in.Ready = func() error {
+		co, checkout, err := inspect()
+		if err != nil || !checkout || allowDirty {
+			return err
 		}
+		if err := pipeline.CheckCheckout(co, sha, ignore); err != nil {
+			return actionio.Usagef("%v; to build it anyway, pass input allow_dirty", err)
+		}
+		return nil
 	}
 	if ws := a.Getenv("GITHUB_WORKSPACE"); ws != "" {
 		if err := insideWorkspace(ws, in.Dir); err != nil {
@@ -248,6 +257,29 @@ func buildInput(ctx context.Context, a *githubactions.Action, v *actionio.Values
 	}
 	in.Ignore = ignore
 	return in, nil
+}
+
+// inspectCheckout starts git.Inspect of dir and returns a wait for its answer: the checkout,
+// whether dir is in one at all, or a usage error (git failing for another reason must not turn
+// the check off).
+func inspectCheckout(ctx context.Context, dir string) func() (git.Checkout, bool, error) {
+	var co git.Checkout
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		co, err = git.Inspect(ctx, dir)
+	}()
+	return func() (git.Checkout, bool, error) {
+		<-done
+		switch {
+		case errors.Is(err, git.ErrNotCheckout):
+			return git.Checkout{}, false, nil
+		case err != nil:
+			return git.Checkout{}, false, actionio.Usagef("%v", err)
+		}
+		return co, true, nil
+	}
 }
 
 // insideWorkspace refuses, in Actions, a path that leaves the checkout: the artifact must be

@@ -450,6 +450,14 @@ func TestBuildRCChecksTheCheckout(t *testing.T) {
 	if len(srv.Writes()) != 0 {
 		t.Errorf("dry runs wrote %v", srv.Writes())
 	}
+	// git's answer arrives while the directory is packed and the repository listed, but before
+	// any write: a run that is not dry writes nothing either.
+	if r := invoke(t, nil, "--repository", repository, "--path", dir, "--ref", "main", "--sha", shas[1]); r.Code != 2 || !strings.Contains(r.Stderr, "app.yaml") {
+		t.Errorf("dirty path, not a dry run: exit %d, want 2 naming app.yaml; stderr:\n%s", r.Code, r.Stderr)
+	}
+	if len(srv.Writes()) != 0 {
+		t.Errorf("a refused build wrote %v", srv.Writes())
+	}
 }
 
 // Issue 14: the step's line for people ("build-rc: pushed …") was repeated as a level=INFO log

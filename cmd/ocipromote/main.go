@@ -13,6 +13,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,6 +28,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/prune"
 	"github.com/ocipromote/ocipromote/pkg/records"
+	"github.com/ocipromote/ocipromote/pkg/sign"
 	"github.com/ocipromote/ocipromote/pkg/status"
 	"github.com/ocipromote/ocipromote/pkg/step"
 )
@@ -64,7 +66,7 @@ var (
 			actorInput,
 			actionio.Input{Name: "force", Bool: true, Usage: "roll back to an artifact that was never validated"},
 			step.SettleInput, step.DryRunInput,
-		), records.RollbackInputs...),
+		), slices.Concat(records.RollbackInputs, sign.VerifyInputs)...),
 	}
 	holdCommand = actionio.Command{
 		Name:    name + " hold",
@@ -331,7 +333,17 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 	if err != nil {
 		return err
 	}
-	res, err := hold.Rollback(ctx, reg, hold.RollbackInput{To: v.Get("to"), Chain: chain, Stage: stageName, Record: rec, Force: v.Bool("force"), DryRun: v.Bool("dry_run"), Settle: settle, Log: step.Logger(stderr)})
+	log := step.Logger(stderr)
+	// The artifact put live is checked as tag-validated checks a candidate: a rollback must not
+	// be the way round signature verification.
+	verify, err := sign.FromInputs(v, reg, a.Getenv("PATH"), log)
+	if err != nil {
+		return err
+	}
+	res, err := hold.Rollback(ctx, reg, hold.RollbackInput{To: v.Get("to"), Chain: chain, Stage: stageName, Record: rec, Force: v.Bool("force"), DryRun: v.Bool("dry_run"), Settle: settle, Log: log, Verify: verify})
+	if refused := (*sign.RefusedError)(nil); errors.As(err, &refused) {
+		return fmt.Errorf("rollback refused (%s): %w", refused.Verdict.Outcome, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/actionio"
 	"github.com/ocipromote/ocipromote/pkg/ref"
 	"github.com/ocipromote/ocipromote/pkg/sign"
+	"github.com/ocipromote/ocipromote/pkg/sign/keyless"
 	"github.com/ocipromote/ocipromote/pkg/sign/signexec"
 	"github.com/ocipromote/ocipromote/pkg/step"
 )
@@ -30,7 +31,7 @@ var command = actionio.Command{
 	}, signexec.Inputs, step.CredentialInputs),
 }
 
-func outputs(r sign.SignResult) actionio.Outputs {
+func outputs(r keyless.SignResult) actionio.Outputs {
 	signer := ""
 	if r.Signer != nil {
 		signer = r.Signer.Identity
@@ -60,7 +61,7 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	if _, err := sign.ParseClaims(token); err != nil {
 		return actionio.Usagef("%v", err)
 	}
-	trusted, err := sign.TrustedRoot(v.Get("trusted_root"))
+	trusted, err := keyless.TrustedRoot(v.Get("trusted_root"))
 	if err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 		return err
 	}
 	repo, opts := reg.Remote()
-	k := &sign.Keyless{FulcioURL: v.Get("fulcio_url"), RekorURL: v.Get("rekor_url"), Token: token, Trusted: trusted, Transport: env.Transport, Log: step.Logger(stderr)}
+	k := &keyless.Keyless{FulcioURL: v.Get("fulcio_url"), RekorURL: v.Get("rekor_url"), Token: token, Trusted: trusted, Transport: env.Transport, Log: step.Logger(stderr)}
 	res, err := k.Sign(ctx, repo.Digest(d), opts...)
 	if err != nil {
 		return err

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/ocipromote/ocipromote/pkg/actionio"
-	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
 	"github.com/ocipromote/ocipromote/pkg/promote"
 	"github.com/ocipromote/ocipromote/pkg/records"
@@ -33,7 +31,7 @@ var command = actionio.Command{
 		{Name: "revision", Usage: "Flux revision integration reconciled, TAG@sha256:DIGEST (preferred)"},
 		{Name: "digest", Usage: "manifest digest sha256:... of the validated artifact"},
 		{Name: "sha", Usage: "commit sha (full or short) of the validated artifact, found through integration-<s>"},
-	}, stageInputs, step.CredentialInputs, []actionio.Input{step.SettleInput, step.DryRunInput}, records.PromoteInputs, verifyInputs),
+	}, stageInputs, step.CredentialInputs, []actionio.Input{step.SettleInput, step.DryRunInput}, records.PromoteInputs, sign.VerifyInputs),
 }
 
 // stageInputs say which stage to promote into and what gates it.
@@ -43,29 +41,6 @@ var stageInputs = []actionio.Input{
 	{Name: "force", Bool: true, Usage: "promote through the soak, missing evidence, closed windows and over a stage the candidate has not passed (reported in forced and skipped); never through a hold"},
 	step.WindowsInput,
 	step.SoakInput,
-}
-
-// verifyInputs switch on the signature check of docs/signing.md. verify is off by default for
-// now: build-rc does not sign yet (issue 17).
-var verifyInputs = []actionio.Input{
-	{Name: "verify", Bool: true, Usage: "refuse a candidate without a Sigstore signature from signer_workflow on main of signer_repository at its commit (exit 1, reason unsigned or untrusted-signer, nothing written); default false for now, see docs/signing.md"},
-	{Name: "trusted_root", Usage: "Sigstore trusted_root.json to verify against; required with verify"},
-	{Name: "signer_workflow", Default: "build-rc.yaml", Usage: "workflow file (in .github/workflows/) that signs candidates"},
-	{Name: "signer_repository", ContextEnv: "GITHUB_REPOSITORY", Usage: "OWNER/REPO whose main branch signs candidates (default GITHUB_REPOSITORY)"},
-}
-
-// verifier is the signature check of the verify input, or nil when it is off.
-func verifier(v *actionio.Values, reg *oci.Repository, log *slog.Logger) (func(context.Context, string, map[string]string) error, error) {
-	if !v.Bool("verify") {
-		return nil, nil
-	}
-	if v.Get("trusted_root") == "" {
-		return nil, actionio.Usagef("input verify needs trusted_root: the path of a Sigstore trusted_root.json (see docs/signing.md)")
-	}
-	if _, err := sign.GitHubPolicy(v.Get("signer_repository"), v.Get("signer_workflow"), ""); err != nil {
-		return nil, actionio.Usagef("%v", err)
-	}
-	return sign.Candidates(v.Get("trusted_root"), v.Get("signer_repository"), v.Get("signer_workflow"), reg, log)
 }
 
 func outputs(r pipeline.PromoteResult) actionio.Outputs {
@@ -140,7 +115,7 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 		return err
 	}
 	in.Log = step.Logger(stderr)
-	if in.Verify, err = verifier(v, reg, in.Log); err != nil {
+	if in.Verify, err = sign.FromInputs(v, reg, a.Getenv("PATH"), in.Log); err != nil {
 		return err
 	}
 	res, err := pipeline.TagValidated(ctx, reg, in)

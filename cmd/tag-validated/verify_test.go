@@ -38,6 +38,8 @@ func TestTagValidatedVerify(t *testing.T) {
 	if err := os.WriteFile(trustedRoot, rootJSON, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// tag-validated runs verify-bundles, found on PATH here (beside the binary in a release).
+	helperDir := signtest.VerifyBundlesDir(t)
 	const workflow = ".github/workflows/build-rc.yaml"
 	tests := []struct {
 		name   string
@@ -94,6 +96,7 @@ func TestTagValidatedVerify(t *testing.T) {
 					"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out, "GITHUB_REPOSITORY": "acme/platform",
 					"INPUT_REPOSITORY": repo, "INPUT_REVISION": rc.Version + "@" + rc.Digest,
 					"INPUT_VERIFY": "true", "INPUT_TRUSTED_ROOT": trustedRoot,
+					"PATH": helperDir,
 				}
 				r := steptest.Invoke(t, command, run, env)
 				if r.Code != tc.code {
@@ -117,6 +120,22 @@ func TestTagValidatedVerify(t *testing.T) {
 func TestTagValidatedVerifyUsage(t *testing.T) {
 	t.Parallel()
 	_, repo, rc := built(t)
+	notARoot := filepath.Join(t.TempDir(), "not-a-root.json")
+	if err := os.WriteFile(notARoot, []byte(`{"mediaType":"application/vnd.in-toto+json"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ss, err := signtest.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootJSON, err := ss.TrustedRootJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trustedRoot := filepath.Join(t.TempDir(), "trusted_root.json")
+	if err := os.WriteFile(trustedRoot, rootJSON, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -125,6 +144,9 @@ func TestTagValidatedVerifyUsage(t *testing.T) {
 		{"no trusted root", []string{"--verify"}, "--verify needs --trusted-root"},
 		{"no signer repository", []string{"--verify", "--trusted-root", "x.json"}, "signer repository \"\" is not OWNER/REPO"},
 		{"unreadable trusted root", []string{"--verify", "--trusted-root", filepath.Join(t.TempDir(), "missing.json"), "--signer-repository", "acme/platform"}, "give a Sigstore trusted_root.json"},
+		{"not a trusted root", []string{"--verify", "--trusted-root", notARoot, "--signer-repository", "acme/platform"}, "is not a trusted root"},
+		// No PATH in this environment, and the test binary has no verify-bundles beside it.
+		{"no verify-bundles", []string{"--verify", "--trusted-root", trustedRoot, "--signer-repository", "acme/platform"}, "verify-bundles not found beside this binary or on PATH: --verify runs it"},
 	}
 	for _, tc := range tests {
 		r := steptest.Invoke(t, command, run, map[string]string{}, append([]string{"--repository", repo, "--revision", rc.Version + "@" + rc.Digest}, tc.args...)...)

@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -64,35 +66,68 @@ type Checkout struct {
 	Changed []string
 }
 
-// Inspect reads HEAD and the changed files under dir. It runs `git status --porcelain=v1 -z`,
-// whose format is stable across Git versions (git-status(1), "Porcelain Format Version 1"),
-// with --untracked-files=all and --ignored so that each new file is named, not its directory.
+// Inspect reads HEAD and the changed files under dir. It runs one `git rev-parse` for whether dir
+// is in a work tree, its path there and HEAD, and `git status --porcelain=v1 -z`, whose format is
+// stable across Git versions (git-status(1), "Porcelain Format Version 1"), with
+// --untracked-files=all and --ignored so that each new file is named, not its directory. Each
+// git process costs build-rc milliseconds of its start-up: where a .git is in sight the two run at
+// once, and elsewhere status runs only if rev-parse finds a work tree after all.
 func Inspect(ctx context.Context, dir string) (Checkout, error) {
+	type result struct {
+		out string
+		err error
+	}
+	statusDone := make(chan result, 1)
+	runStatus := func() {
+		out, err := output(ctx, dir, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored", "--no-renames", "--", ".")
+		statusDone <- result{out, err}
+	}
+	early := dotGitAbove(dir)
+	if early {
+		go runStatus()
+	}
 	// Only "no repository here" and "no git" mean there is nothing to check: any other failure,
 	// such as Git refusing a repository owned by another user ("dubious ownership"), must not
 	// quietly turn the check off.
-	inside, err := output(ctx, dir, "rev-parse", "--is-inside-work-tree")
+	revParse, err := stdout(ctx, dir, "rev-parse", "--is-inside-work-tree", "--show-prefix", "--verify", "HEAD^{commit}")
+	lines := strings.Split(revParse, "\n")
 	switch {
 	case errors.Is(err, exec.ErrNotFound) || (err != nil && strings.Contains(err.Error(), "not a git repository")):
 		return Checkout{}, fmt.Errorf("%w: %s", ErrNotCheckout, dir)
-	case err != nil:
-		return Checkout{}, fmt.Errorf("ask git whether %s is in a checkout: %v", dir, err)
-	case strings.TrimSpace(inside) != "true":
+	case lines[0] == "false":
 		return Checkout{}, fmt.Errorf("%w: %s is inside a repository's metadata, not its work tree", ErrNotCheckout, dir)
-	}
-	head, err := output(ctx, dir, "rev-parse", "--verify", "HEAD^{commit}")
-	if err != nil {
+	case len(lines) < 2 || lines[0] != "true":
+		return Checkout{}, fmt.Errorf("ask git whether %s is in a checkout: %v", dir, err)
+	case err != nil || len(lines) < 3 || lines[2] == "":
 		return Checkout{}, fmt.Errorf("read HEAD with git in %s: %v (a repository with no commit yet has no HEAD)", dir, err)
 	}
-	prefix, err := output(ctx, dir, "rev-parse", "--show-prefix")
-	if err != nil {
-		return Checkout{}, fmt.Errorf("read the path of %s in its repository: %v", dir, err)
+	if !early {
+		runStatus()
 	}
-	status, err := output(ctx, dir, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored", "--no-renames", "--", ".")
-	if err != nil {
-		return Checkout{}, fmt.Errorf("read the state of the work tree with git in %s: %v", dir, err)
+	status := <-statusDone
+	if status.err != nil {
+		return Checkout{}, fmt.Errorf("read the state of the work tree with git in %s: %v", dir, status.err)
 	}
-	return Checkout{Head: strings.TrimSpace(head), Changed: parseStatus(status, strings.TrimSpace(prefix))}, nil
+	return Checkout{Head: lines[2], Changed: parseStatus(status.out, lines[1])}, nil
+}
+
+// dotGitAbove reports whether dir or a directory above it holds a .git: only a hint of whether
+// git status is worth starting before rev-parse answers (git decides, with GIT_DIR and the like).
+func dotGitAbove(dir string) bool {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return false
+	}
+	for {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return true
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return false
+		}
+		d = parent
+	}
 }
 
 // parseStatus reads `git status --porcelain=v1 -z --no-renames` output: entries "XY path"
@@ -111,15 +146,25 @@ func parseStatus(out, prefix string) []string {
 }
 
 func output(ctx context.Context, dir string, args ...string) (string, error) {
+	out, err := stdout(ctx, dir, args...)
+	if err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
+// stdout runs git in dir and returns what it printed, also when it fails (its error then carries
+// git's message).
+func stdout(ctx context.Context, dir string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
 		if msg := strings.TrimSpace(stderr.String()); msg != "" {
-			return "", fmt.Errorf("%v: %s", err, msg)
+			return string(out), fmt.Errorf("%v: %s", err, msg)
 		}
-		return "", err
+		return string(out), err
 	}
 	return string(out), nil
 }

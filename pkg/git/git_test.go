@@ -78,6 +78,9 @@ func TestInspect(t *testing.T) {
 		t.Errorf("Inspect of a plain directory = %v, want ErrNotCheckout", err)
 	}
 	run("init", "-q")
+	if _, err := Inspect(ctx, repo); err == nil || errors.Is(err, ErrNotCheckout) || !strings.Contains(err.Error(), "no commit yet has no HEAD") {
+		t.Errorf("Inspect of a repository without a commit = %v, want an error saying it has no HEAD (not ErrNotCheckout: the check must not turn itself off)", err)
+	}
 	write("deploy/app.yaml", "a")
 	write("deploy/old.yaml", "o")
 	write("deploy/.gitignore", "*.env\n")
@@ -87,6 +90,12 @@ func TestInspect(t *testing.T) {
 	head, err := exec.Command("git", "-C", repo, "rev-parse", "HEAD").Output()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := Inspect(ctx, filepath.Join(repo, ".git")); !errors.Is(err, ErrNotCheckout) || !strings.Contains(err.Error(), "metadata") {
+		t.Errorf("Inspect of .git = %v, want ErrNotCheckout saying it is the repository's metadata", err)
+	}
+	if co, err := Inspect(ctx, repo); err != nil || co.Head != strings.TrimSpace(string(head)) || len(co.Changed) != 0 {
+		t.Errorf("clean checkout at its top: Inspect = %+v, %v; want HEAD %s and no change", co, err, head)
 	}
 	dir := filepath.Join(repo, "deploy")
 	co, err := Inspect(ctx, dir)

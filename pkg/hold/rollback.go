@@ -67,6 +67,10 @@ type RollbackInput struct {
 	// made this long after its own writes were listed.
 	Settle time.Duration
 	Log    *slog.Logger
+
+	// Verify, when set, is called with the artifact found, before anything is written (also on a
+	// dry run): an error refuses the rollback (package sign checks its signature).
+	Verify func(ctx context.Context, digest string, annotations map[string]string) error
 }
 
 // RollbackResult is what a rollback did (or, on a dry run, would do).
@@ -166,6 +170,11 @@ func Rollback(ctx context.Context, reg Writer, in RollbackInput) (RollbackResult
 		}
 		return RollbackResult{}, fmt.Errorf("%w: %s (%s) has no %s marker in %s, so integration never passed it; check the artifact, then set input force to roll back to it anyway",
 			ErrNotValidated, tg.named(in.To), tg.digest, marker, reg.Name())
+	}
+	if in.Verify != nil {
+		if err := in.Verify(ctx, tg.digest, tg.manifest.Annotations()); err != nil {
+			return RollbackResult{Digest: tg.digest, Sha: tg.sha}, fmt.Errorf("%w; nothing written", err)
+		}
 	}
 	next := func(list []string) (string, bool, error) {
 		if last {

@@ -55,6 +55,10 @@ type BuildInput struct {
 	// Stages is the chain of stages (zero: the default, integration and live): the build is
 	// offered to its first stage, marked <first>-<s> (integration-<s> by default).
 	Stages stage.Chain
+	// Ready, when set, is waited for once the directory is packed, before anything is decided or
+	// written: an error stops the build with nothing written (build-rc checks the checkout with
+	// git there, while the directory is packed and the repository listed).
+	Ready func() error
 }
 
 // BuildResult is what build-rc reports.
@@ -105,6 +109,20 @@ func BuildRC(ctx context.Context, reg Registry, in BuildInput) (BuildResult, err
 	if err != nil {
 		return BuildResult{}, err
 	}
+	// The repository is listed while the directory is packed: neither needs the other, and the
+	// listing's round trips then cost no time of their own. A packing error is reported first
+	// (it is the caller's to fix) and ends the listing.
+	listCtx, stopListing := context.WithCancel(ctx)
+	defer stopListing()
+	type listing struct {
+		tags []string
+		err  error
+	}
+	listed := make(chan listing, 1)
+	go func() {
+		l, err := reg.Tags(listCtx)
+		listed <- listing{l, err}
+	}()
 	layer, err := artifact.PackWith(in.Dir, artifact.Options{Ignore: in.Ignore, AllowEmpty: in.AllowEmpty, Log: log})
 	if err != nil {
 		return BuildResult{}, err
@@ -112,6 +130,11 @@ func BuildRC(ctx context.Context, reg Registry, in BuildInput) (BuildResult, err
 	layerDigest, err := layer.Digest()
 	if err != nil {
 		return BuildResult{}, err
+	}
+	if in.Ready != nil {
+		if err := in.Ready(); err != nil {
+			return BuildResult{}, err
+		}
 	}
 	meta := artifact.Metadata{
 		Source:   in.Source,
@@ -121,10 +144,11 @@ func BuildRC(ctx context.Context, reg Registry, in BuildInput) (BuildResult, err
 	if in.Rules.Line != nil {
 		meta.Line = in.Rules.Line.String()
 	}
-	list, err := reg.Tags(ctx)
-	if err != nil {
-		return BuildResult{}, err
+	l := <-listed
+	if l.err != nil {
+		return BuildResult{}, l.err
 	}
+	list := l.tags
 	b := &build{reg: reg, in: in, log: log, short: short, layer: layer, layerDigest: layerDigest.String(), meta: meta}
 	if tags.NewSet(list).Has(tags.Sha(short)) {
 		return b.complete(ctx, list)

@@ -136,6 +136,7 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 	// verified is the digest whose signature was checked: a contended attempt decides again but
 	// checks the same artifact, which would cost its registry requests again.
 	verified := ""
+	early := readEarly(ctx, reg, in)
 	for attempt := 1; attempt <= promoteAttempts; attempt++ {
 		if attempt > 1 {
 			if err := claim.Backoff(ctx, attempt-1, in.Settle, pause); err != nil {
@@ -154,7 +155,7 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 			log.Info("promotion held", "hold", h.Tag, "reason", h.Reason)
 			return PromoteResult{Reason: promote.Held, Detail: "held: " + h.Describe() + "; nothing written (release it with `ocipromote hold release`)", DryRun: in.DryRun, StageOutcome: StageOutcome{To: in.Stages.to(), Gate: stage.GateHeld}}, nil
 		}
-		c, err := resolveCandidate(ctx, reg, list, in)
+		c, err := resolveCandidate(ctx, reg, list, in, early)
 		if err != nil {
 			return PromoteResult{}, err
 		}
@@ -269,7 +270,48 @@ func heldMeanwhile(reg Registry, list []string) func(context.Context, []string) 
 	}
 }
 
-func resolveCandidate(ctx context.Context, reg Registry, list []string, in PromoteInput) (candidate, error) {
+// earlyManifest is the candidate's manifest, read beside the first listing when its digest is
+// given: a manifest named by its digest cannot change, so it needs no listing first, and the read
+// costs no round trip of its own.
+type earlyManifest struct {
+	digest string
+	done   chan struct{}
+	m      *oci.Manifest
+	err    error
+}
+
+// readEarly starts reading the manifest of the digest in names (a digest or a revision), or
+// returns nil when in names a commit sha, whose artifact the listing finds.
+func readEarly(ctx context.Context, reg Registry, in PromoteInput) *earlyManifest {
+	digest := in.Digest
+	if rev, err := ref.ParseRevision(in.Revision); in.Revision != "" && err == nil {
+		digest = rev.Digest
+	}
+	if digest == "" {
+		return nil
+	}
+	e := &earlyManifest{digest: digest, done: make(chan struct{})}
+	go func() {
+		defer close(e.done)
+		e.m, e.err = reg.Get(ctx, digest)
+	}()
+	return e
+}
+
+// get returns the manifest of digest: the one read early, or read now.
+func (e *earlyManifest) get(ctx context.Context, reg Registry, digest string) (*oci.Manifest, error) {
+	if e == nil || e.digest != digest {
+		return reg.Get(ctx, digest)
+	}
+	select {
+	case <-e.done:
+		return e.m, e.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func resolveCandidate(ctx context.Context, reg Registry, list []string, in PromoteInput, early *earlyManifest) (candidate, error) {
 	var rev ref.Revision
 	digest := in.Digest
 	if in.Revision != "" {
@@ -286,7 +328,7 @@ func resolveCandidate(ctx context.Context, reg Registry, list []string, in Promo
 			return candidate{}, err
 		}
 	}
-	m, err := reg.Get(ctx, digest)
+	m, err := early.get(ctx, reg, digest)
 	if err != nil {
 		return candidate{}, fmt.Errorf("looked up %s: %w", describe(in), err)
 	}

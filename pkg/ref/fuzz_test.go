@@ -1,6 +1,7 @@
 package ref
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -105,3 +106,6 @@ func FuzzSourceURL(f *testing.F) {
 		}
 	})
 }
+
+// fullShaRE is the oracle the fuzz targets check accepted shas against.
+var fullShaRE = regexp.MustCompile(`^[0-9a-f]{40}$`)

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -76,7 +77,7 @@ func NewOrigin(refName, sha string) (Origin, error) {
 	if _, err := GitRef(refName); err != nil {
 		return Origin{}, err
 	}
-	if !fullShaRE.MatchString(sha) {
+	if !isFullSha(sha) {
 		return Origin{}, fmt.Errorf("commit sha %s is not the full 40 lower-case hex characters: give the full sha", Quote(sha))
 	}
 	o := Origin{Ref: refName, Sha: sha}
@@ -137,14 +138,24 @@ func Userinfo(s string) (string, bool) {
 	return userinfo, found
 }
 
-// schemeRE is a URL scheme (RFC 3986), such as https or oci.
-var schemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*$`)
+// isScheme: a URL scheme (RFC 3986) such as https or oci, ^[A-Za-z][A-Za-z0-9+.-]*$
+func isScheme(s string) bool {
+	if len(s) == 0 || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '+' && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
 // splitUserinfo cuts "scheme://userinfo@host/path" (scheme optional) into the scheme with its
 // "://", the userinfo, and the host and everything after it.
 func splitUserinfo(s string) (scheme, userinfo, rest string, found bool) {
 	rest = s
-	if i := strings.Index(s, "://"); i > 0 && schemeRE.MatchString(s[:i]) {
+	if i := strings.Index(s, "://"); i > 0 && isScheme(s[:i]) {
 		scheme, rest = s[:i+3], s[i+3:]
 	}
 	authority, _, _ := strings.Cut(rest, "/")
@@ -161,22 +172,24 @@ func splitUserinfo(s string) (scheme, userinfo, rest string, found bool) {
 func NormalizeSha(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	lower := strings.ToLower(s)
-	if !shaRE.MatchString(lower) {
+	if !isSha(lower) {
 		return "", fmt.Errorf("commit sha %s is not 4 to 40 hex characters", Quote(s))
 	}
 	return lower, nil
 }
 
 // registryHostRE is a registry address: a DNS name or IPv4 address, or a bracketed IPv6 address,
-// with an optional port.
-var registryHostRE = regexp.MustCompile(`^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$`)
+// with an optional port. Compiled on first use, not at every process start.
+var registryHostRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$`)
+})
 
 // RegistryHost validates the registry part of a repository reference (ghcr.io, localhost:5000,
 // [::1]:5000). go-containerregistry takes any first component with a dot or a colon for a
 // registry, shell metacharacters, quotes and bidi overrides included; such a name would then be
 // printed in every log line, output and summary of the step.
 func RegistryHost(s string) (string, error) {
-	if len(s) > 253 || !registryHostRE.MatchString(s) {
+	if len(s) > 253 || !registryHostRE().MatchString(s) {
 		return "", fmt.Errorf("registry %s is not a host name with an optional port (for example ghcr.io or localhost:5000)", Quote(s))
 	}
 	return s, nil

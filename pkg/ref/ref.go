@@ -5,24 +5,60 @@ package ref
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode"
 )
 
-var (
-	digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
-	shaRE    = regexp.MustCompile(`^[0-9a-f]{4,40}$`)
-	// An OCI tag: https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-manifests
-	tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
-)
+// The identifiers' forms are checked byte by byte, not with regexps: a regexp compiled at package
+// initialisation costs every process start of every binary, and these forms are simple. The tests
+// hold each matcher to the regular expression it implements (match_test.go).
+
+// isLowerHex reports whether s is made of lower-case hex digits only.
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isDigest: ^sha256:[0-9a-f]{64}$
+func isDigest(s string) bool {
+	hex, ok := strings.CutPrefix(s, "sha256:")
+	return ok && len(hex) == 64 && isLowerHex(hex)
+}
+
+// isSha: ^[0-9a-f]{4,40}$
+func isSha(s string) bool { return len(s) >= 4 && len(s) <= 40 && isLowerHex(s) }
+
+// isFullSha: ^[0-9a-f]{40}$
+func isFullSha(s string) bool { return len(s) == 40 && isLowerHex(s) }
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// isTag: an OCI tag, ^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$
+// (https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-manifests).
+func isTag(s string) bool {
+	if len(s) == 0 || len(s) > 128 || !isAlnum(s[0]) && s[0] != '_' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '_' && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
 // MaxInputLen bounds every identifier so a hostile payload cannot make us carry megabytes around.
 const MaxInputLen = 512
 
 // Digest validates a manifest digest "sha256:<64 lower-case hex>".
 func Digest(s string) (string, error) {
-	if !digestRE.MatchString(s) {
+	if !isDigest(s) {
 		return "", fmt.Errorf("digest %s is not sha256:<64 lower-case hex>", Quote(s))
 	}
 	return s, nil
@@ -30,7 +66,7 @@ func Digest(s string) (string, error) {
 
 // Sha validates a commit sha: 4 to 40 lower-case hex characters (a full or short sha).
 func Sha(s string) (string, error) {
-	if !shaRE.MatchString(s) {
+	if !isSha(s) {
 		return "", fmt.Errorf("commit sha %s is not 4 to 40 lower-case hex characters", Quote(s))
 	}
 	return s, nil
@@ -38,7 +74,7 @@ func Sha(s string) (string, error) {
 
 // Tag validates an OCI tag name.
 func Tag(s string) (string, error) {
-	if !tagRE.MatchString(s) {
+	if !isTag(s) {
 		return "", fmt.Errorf("tag %s is not a valid OCI tag", Quote(s))
 	}
 	return s, nil
@@ -92,8 +128,6 @@ func (o Origin) String() string {
 	return o.Ref + "@sha1:" + o.Sha
 }
 
-var fullShaRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
-
 // ParseOrigin reads "<ref>@sha1:<40 hex>" (the ref may be empty: "sha1:<40 hex>").
 func ParseOrigin(s string) (Origin, error) {
 	if len(s) > MaxInputLen {
@@ -101,7 +135,7 @@ func ParseOrigin(s string) (Origin, error) {
 	}
 	i := strings.LastIndex(s, "sha1:")
 	// "@sha1:<sha>" (an empty ref with its "@") is refused: it would not print back as written.
-	if i < 0 || i == 1 || (i > 0 && s[i-1] != '@') || !fullShaRE.MatchString(s[i+len("sha1:"):]) {
+	if i < 0 || i == 1 || (i > 0 && s[i-1] != '@') || !isFullSha(s[i+len("sha1:"):]) {
 		return Origin{}, fmt.Errorf("revision %s is not <ref>@sha1:<40 hex>", Quote(s))
 	}
 	o := Origin{Sha: s[i+len("sha1:"):]}

@@ -146,7 +146,7 @@ func Decide(p Policy, findings []Finding) Verdict {
 			why = append(why, fmt.Sprintf("bundle %s does not verify: %s", f.Referrer, f.Problem))
 			continue
 		}
-		if m := mismatch(p, *f.Signer); m != "" {
+		if m := p.Mismatch(*f.Signer); m != "" {
 			why = append(why, fmt.Sprintf("bundle %s signed by %s: %s", f.Referrer, f.Signer.Identity, m))
 			continue
 		}
@@ -175,8 +175,8 @@ func (e *RefusedError) Error() string {
 	return fmt.Sprintf("%s is %s: %s", e.Digest, e.Verdict.Outcome, e.Verdict.Reason)
 }
 
-// mismatch says how s differs from the policy, or "" when it matches.
-func mismatch(p Policy, s Signer) string {
+// Mismatch says how s differs from the policy, or "" when it matches.
+func (p Policy) Mismatch(s Signer) string {
 	var d []string
 	if s.Issuer != p.Issuer {
 		d = append(d, fmt.Sprintf("issuer %s, want %s", quote(s.Issuer), p.Issuer))

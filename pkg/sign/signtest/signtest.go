@@ -52,6 +52,7 @@ import (
 	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
 
 	"github.com/ocipromote/ocipromote/pkg/sign"
+	"github.com/ocipromote/ocipromote/pkg/sign/keyless"
 )
 
 // Sigstore is an in-process Fulcio, CT log and Rekor.
@@ -271,8 +272,10 @@ func (s *Sigstore) signSCT(pre *x509.Certificate, timestamp uint64) (pkix.Extens
 	return pkix.Extension{Id: asn1.ObjectIdentifier(ctx509.OIDExtensionCTSCT), Value: value}, nil
 }
 
-// Statement is the in-toto statement cosign v3 signs for an image (sign.Statement).
-func Statement(repository string, digest v1.Hash) []byte { return sign.Statement(repository, digest) }
+// Statement is the in-toto statement cosign v3 signs for an image (keyless.Statement).
+func Statement(repository string, digest v1.Hash) []byte {
+	return keyless.Statement(repository, digest)
+}
 
 // Signed is a bundle and the pieces a forger could reuse.
 type Signed struct {
@@ -373,12 +376,12 @@ var emptyConfig = []byte("{}")
 
 const emptyMediaType = "application/vnd.oci.empty.v1+json"
 
-// Attach attaches bundleJSON to subject as cosign v3 and sign.Keyless do (sign.Attach): a
+// Attach attaches bundleJSON to subject as cosign v3 and sign.Keyless do (keyless.Attach): a
 // referrer manifest with artifactType and layer media type
 // application/vnd.dev.sigstore.bundle.v0.3+json, listed in the sha256-<hex> fallback index when
 // the registry has no referrers API. It returns the referrer manifest's digest.
 func Attach(repo name.Repository, subject v1.Descriptor, bundleJSON []byte, opts ...remote.Option) (v1.Hash, error) {
-	return sign.Attach(repo, subject, bundleJSON, opts...)
+	return keyless.Attach(repo, subject, bundleJSON, opts...)
 }
 
 // AttachArtifact attaches any one-layer artifact (an SBOM, an attestation) to subject the same

@@ -1,4 +1,7 @@
-package sign
+// Package keyless signs candidates as cosign sign v3 does (a Fulcio certificate for the OIDC
+// identity token, a Rekor entry, a Sigstore bundle v0.3 attached as a referrer). It links
+// sigstore-go, so only the sign-bundle binary imports it: the steps run that binary.
+package keyless
 
 import (
 	"context"
@@ -16,6 +19,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/ocipromote/ocipromote/pkg/sign"
+	"github.com/ocipromote/ocipromote/pkg/sign/bundleverify"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	sgsign "github.com/sigstore/sigstore-go/pkg/sign"
@@ -45,7 +50,7 @@ func Statement(repository string, digest v1.Hash) []byte {
 // through Sigstore's TUF repository (sigstore-go embeds its TUF root and caches what it fetched).
 func TrustedRoot(path string) (*root.TrustedRoot, error) {
 	if path != "" {
-		return LoadTrustedRoot(path)
+		return bundleverify.LoadTrustedRoot(path)
 	}
 	tr, err := root.FetchTrustedRoot()
 	if err != nil {
@@ -77,8 +82,8 @@ type SignResult struct {
 	// Written is false when a valid signature of the token's signer was already attached.
 	Written bool `json:"written"`
 	// Referrer is the digest of the referrer manifest holding the signer's bundle.
-	Referrer string  `json:"referrer"`
-	Signer   *Signer `json:"signer"`
+	Referrer string       `json:"referrer"`
+	Signer   *sign.Signer `json:"signer"`
 	// Attaches counts the writes of the referrer (more than one when a concurrent writer of
 	// the fallback index dropped it).
 	Attaches int `json:"attaches"`
@@ -94,7 +99,7 @@ func (k *Keyless) Sign(ctx context.Context, d name.Digest, opts ...remote.Option
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	claims, err := ParseClaims(k.Token)
+	claims, err := sign.ParseClaims(k.Token)
 	if err != nil {
 		return SignResult{}, err
 	}
@@ -102,11 +107,11 @@ func (k *Keyless) Sign(ctx context.Context, d name.Digest, opts ...remote.Option
 	if err != nil {
 		return SignResult{}, err
 	}
-	ver, err := NewVerifier(k.Trusted)
+	ver, err := bundleverify.NewVerifier(k.Trusted)
 	if err != nil {
 		return SignResult{}, err
 	}
-	verdict, err := Check(ctx, ver, d, policy, opts...)
+	verdict, err := sign.Check(ctx, ver, d, policy, opts...)
 	if err != nil {
 		return SignResult{}, err
 	}
@@ -131,7 +136,7 @@ func (k *Keyless) Sign(ctx context.Context, d name.Digest, opts ...remote.Option
 		if err := ref.put(opts); err != nil {
 			return SignResult{}, err
 		}
-		verdict, err := Check(ctx, ver, d, policy, opts...)
+		verdict, err := sign.Check(ctx, ver, d, policy, opts...)
 		if err != nil {
 			return SignResult{}, err
 		}
@@ -139,7 +144,7 @@ func (k *Keyless) Sign(ctx context.Context, d name.Digest, opts ...remote.Option
 			if f.Referrer != ref.digest.String() {
 				continue
 			}
-			if f.Signer == nil || mismatch(policy, *f.Signer) != "" {
+			if f.Signer == nil || policy.Mismatch(*f.Signer) != "" {
 				return SignResult{}, fmt.Errorf("the bundle written as referrer %s of %s does not verify as %s's: %s", ref.digest, d.DigestStr(), policy.Identity(), verdict.Reason)
 			}
 			log.Info("signed", "digest", d.DigestStr(), "referrer", ref.digest.String(), "signer", f.Signer.Identity, "attaches", attempt)
@@ -153,12 +158,12 @@ func (k *Keyless) Sign(ctx context.Context, d name.Digest, opts ...remote.Option
 }
 
 // matching is the referrer of a bundle that verified and whose signer matches p, or "".
-func matching(p Policy, v Verdict) string {
-	if v.Outcome != Signed {
+func matching(p sign.Policy, v sign.Verdict) string {
+	if v.Outcome != sign.Signed {
 		return ""
 	}
 	for _, f := range v.Findings {
-		if f.Signer != nil && mismatch(p, *f.Signer) == "" {
+		if f.Signer != nil && p.Mismatch(*f.Signer) == "" {
 			return f.Referrer
 		}
 	}
@@ -206,17 +211,17 @@ var emptyJSON = []byte("{}")
 const emptyMediaType = "application/vnd.oci.empty.v1+json"
 
 // newReferrer lays out the referrer manifest cosign v3 writes for a bundle (cosign
-// specs/BUNDLE_SPEC.md): artifactType and its one layer's media type BundleMediaType, the empty
+// specs/BUNDLE_SPEC.md): artifactType and its one layer's media type sign.BundleMediaType, the empty
 // config, the subject, and the annotations dev.sigstore.bundle.content and
 // dev.sigstore.bundle.predicateType.
 func newReferrer(repo name.Repository, subject v1.Descriptor, bundleJSON []byte, created time.Time) (*referrer, error) {
 	sum := sha256.Sum256(bundleJSON)
-	layer := descriptor(bundleJSON, BundleMediaType)
+	layer := descriptor(bundleJSON, sign.BundleMediaType)
 	layer["annotations"] = map[string]string{"org.opencontainers.image.title": "sha256-" + hex.EncodeToString(sum[:]) + ".sigstore.json"}
 	m, err := json.Marshal(map[string]any{
 		"schemaVersion": 2,
 		"mediaType":     types.OCIManifestSchema1,
-		"artifactType":  BundleMediaType,
+		"artifactType":  sign.BundleMediaType,
 		"config":        descriptor(emptyJSON, emptyMediaType),
 		"layers":        []any{layer},
 		"subject":       map[string]any{"mediaType": subject.MediaType, "digest": subject.Digest.String(), "size": subject.Size},
@@ -234,7 +239,7 @@ func newReferrer(repo name.Repository, subject v1.Descriptor, bundleJSON []byte,
 		return nil, err
 	}
 	return &referrer{repo: repo, manifest: m, digest: h, blobs: []v1.Layer{
-		static.NewLayer(emptyJSON, emptyMediaType), static.NewLayer(bundleJSON, BundleMediaType),
+		static.NewLayer(emptyJSON, emptyMediaType), static.NewLayer(bundleJSON, sign.BundleMediaType),
 	}}, nil
 }
 

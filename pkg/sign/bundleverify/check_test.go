@@ -1,28 +1,22 @@
-package sign_test
+package bundleverify_test
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/sign"
+	"github.com/ocipromote/ocipromote/pkg/sign/bundleverify"
 	"github.com/ocipromote/ocipromote/pkg/sign/signtest"
 	"github.com/ocipromote/ocipromote/test/registrytest"
 )
@@ -35,65 +29,19 @@ const (
 )
 
 func newRegistry(t testing.TB, referrers bool) (*ocitest.Server, name.Repository) {
-	t.Helper()
-	srv := ocitest.New(t, ocitest.Backend(registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(referrers))))
-	return srv, repository(t, strings.TrimPrefix(srv.URL, "http://"), "acme/manifests")
+	return signtest.Registry(t, referrers)
 }
 
 func repository(t testing.TB, addr, path string) name.Repository {
-	t.Helper()
-	repo, err := name.NewRepository(addr + "/" + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return repo
+	return signtest.Repository(t, addr, path)
 }
 
-// pushCandidate pushes an artifact whose revision annotation names commit and returns its
-// descriptor.
 func pushCandidate(t testing.TB, repo name.Repository, commit string) v1.Descriptor {
-	t.Helper()
-	img, err := random.Image(256, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img = mutate.MediaType(img, types.OCIManifestSchema1)
-	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
-	img = mutate.Annotations(img, map[string]string{"org.opencontainers.image.revision": "main@sha1:" + commit}).(v1.Image)
-	d, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(repo.Tag("1.0.0-rc.1"), img); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := img.RawManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v1.Descriptor{MediaType: types.OCIManifestSchema1, Digest: d, Size: int64(len(raw))}
+	return signtest.PushCandidate(t, repo, commit)
 }
 
-// verifierFromFile writes the trusted root to a file and loads it the way the action will.
-func verifierFromFile(t testing.TB, ss *signtest.Sigstore) *sign.Verifier {
-	t.Helper()
-	j, err := ss.TrustedRootJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "trusted_root.json")
-	if err := os.WriteFile(path, j, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tr, err := sign.LoadTrustedRoot(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := sign.NewVerifier(tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
+func verifierFromFile(t testing.TB, ss *signtest.Sigstore) *bundleverify.Verifier {
+	return signtest.VerifierFromFile(t, ss)
 }
 
 func signAndAttach(t testing.TB, ss *signtest.Sigstore, repo name.Repository, id signtest.Identity, statementFor v1.Hash, attachTo v1.Descriptor) *signtest.Signed {

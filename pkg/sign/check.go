@@ -1,0 +1,85 @@
+package sign
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// BundleVerifier verifies Sigstore bundles cryptographically for a manifest digest: one result
+// per bundle, in order. Helper runs the verify-bundles binary; package bundleverify does it in
+// process. An error means no bundle was judged.
+type BundleVerifier interface {
+	VerifyBundles(ctx context.Context, digest string, bundles [][]byte) ([]BundleResult, error)
+}
+
+// BundleResult is the verdict on one bundle: its signer when it verified, else why not.
+type BundleResult struct {
+	Signer  *Signer `json:"signer,omitempty"`
+	Problem string  `json:"problem,omitempty"`
+}
+
+// BundlesRequest is what verify-bundles reads on its standard input.
+type BundlesRequest struct {
+	// TrustedRoot is the content of a Sigstore trusted_root.json.
+	TrustedRoot []byte `json:"trustedRoot"`
+	// Digest is the manifest digest the bundles' statements must name, sha256:<hex>.
+	Digest string `json:"digest"`
+	// Bundles are the bundles' JSON as read from the registry (bytes: a registry writer may
+	// have put anything there).
+	Bundles [][]byte `json:"bundles"`
+}
+
+// BundlesResponse is what verify-bundles writes on its standard output.
+type BundlesResponse struct {
+	Results []BundleResult `json:"results"`
+}
+
+// Check finds every referrer of d, verifies each bundle with v, and decides against p. An error
+// means the referrers could not be listed or the bundles not verified: the caller refuses, and
+// nothing was decided. v is not called when no bundle is attached.
+func Check(ctx context.Context, v BundleVerifier, d name.Digest, p Policy, opts ...remote.Option) (Verdict, error) {
+	refs, err := Find(ctx, d, opts...)
+	if err != nil {
+		return Verdict{}, err
+	}
+	var bundles [][]byte
+	for _, r := range refs {
+		if r.Bundle != nil {
+			bundles = append(bundles, r.Bundle)
+		}
+	}
+	var results []BundleResult
+	if len(bundles) > 0 {
+		if results, err = v.VerifyBundles(ctx, d.DigestStr(), bundles); err != nil {
+			return Verdict{}, err
+		}
+		if len(results) != len(bundles) {
+			return Verdict{}, fmt.Errorf("verifying %d bundles of %s gave %d results", len(bundles), d, len(results))
+		}
+	}
+	return Decide(p, findings(refs, results)), nil
+}
+
+// findings pairs each referrer with its bundle's result (results are in the order of the
+// referrers that hold a bundle).
+func findings(refs []Referrer, results []BundleResult) []Finding {
+	out := make([]Finding, 0, len(refs))
+	for _, r := range refs {
+		f := Finding{Referrer: r.Descriptor.Digest.String(), ArtifactType: r.Descriptor.ArtifactType, Problem: r.Problem}
+		switch {
+		case r.Bundle != nil:
+			f.Bundle = true
+			f.Signer, f.Problem = results[0].Signer, results[0].Problem
+			results = results[1:]
+		case r.Problem != "":
+			// Unreadable: it may have held a bundle, so it counts as one that does not verify
+			// rather than letting a broken referrer turn "untrusted" into "unsigned".
+			f.Bundle = true
+		}
+		out = append(out, f)
+	}
+	return out
+}
