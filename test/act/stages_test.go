@@ -1,10 +1,14 @@
 package act
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // The workflows of a chain of three stages, and the jobs promote-pending.yaml adds.
@@ -109,4 +113,53 @@ func TestStagesExampleWorkflows(t *testing.T) {
 		}
 	}
 	t.Logf("%d workflow runs in %s", p.act.nextRun, time.Since(start).Round(10*time.Millisecond))
+}
+
+// act runs a job whatever its environment, so the approval gate is checked here: every job that
+// promotes runs in the GitHub environment named after the stage it promotes into, whose required
+// reviewers approve it; the jobs that only decide or look run in none.
+func TestStagesWorkflowsPromoteInTheTargetEnvironment(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	want := map[string]map[string]string{
+		promoteWorkflow: {decideJob: "", promoteJob: "${{ needs.decide.outputs.to }}"},
+		pendingWorkflow: {findJob: "", "preprod": "preprod", "prod": "prod"},
+	}
+	for name, jobs := range want {
+		b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(stagesDir), name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Jobs map[string]struct {
+				Environment string `yaml:"environment"`
+				Steps       []struct {
+					Uses string         `yaml:"uses"`
+					With map[string]any `yaml:"with"`
+				} `yaml:"steps"`
+			} `yaml:"jobs"`
+		}
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(doc.Jobs) != len(jobs) {
+			t.Errorf("%s has %d jobs, the test knows %d", name, len(doc.Jobs), len(jobs))
+		}
+		for id, env := range jobs {
+			job, ok := doc.Jobs[id]
+			if !ok {
+				t.Errorf("%s has no job %s", name, id)
+				continue
+			}
+			if job.Environment != env {
+				t.Errorf("%s: job %s runs in environment %q, want %q", name, id, job.Environment, env)
+			}
+			// A job in no environment never writes a tag: it decides, or looks with a dry run.
+			for _, s := range job.Steps {
+				if strings.Contains(s.Uses, "/tag-validated@") && env == "" && s.With["dry_run"] != true {
+					t.Errorf("%s: job %s promotes outside any environment", name, id)
+				}
+			}
+		}
+	}
 }
