@@ -75,8 +75,22 @@ func PromotePending(ctx context.Context, reg Registry, in PromoteInput) (Pending
 		}
 		one := in
 		one.Revision, one.Digest, one.Sha = "", digest, ""
+		// A refused signature stops the run as it stops a named promotion; a candidate refused
+		// for what it is is skipped.
+		unverified := false
+		if in.Verify != nil {
+			one.Verify = func(ctx context.Context, digest string, annotations map[string]string) error {
+				err := in.Verify(ctx, digest, annotations)
+				unverified = err != nil
+				return err
+			}
+		}
 		res, err := TagValidated(ctx, reg, one)
-		if err != nil {
+		if errors.Is(err, ErrInvalidCandidate) && !unverified {
+			// Not a candidate of this chain (or not one at all): the others still are.
+			logger(in.Log).Info("candidate refused, skipped", "tag", w.Tag, "why", err)
+			res = PromoteResult{Reason: promote.Refused, Detail: err.Error(), Digest: digest, DryRun: in.DryRun, StageOutcome: StageOutcome{To: to}}
+		} else if err != nil {
 			return out, fmt.Errorf("candidate %s: %w", w.Tag, err)
 		}
 		out.Weighed = append(out.Weighed, Weighed{Tag: w.Tag, Reason: res.Reason, Gate: res.Gate, Until: res.Until})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,5 +154,59 @@ func TestPromotePendingHeldAndDefault(t *testing.T) {
 	}
 	if _, err := PromotePending(ctx, reg, PromoteInput{Pause: noPause}); !errors.Is(err, ErrInvalidCandidate) {
 		t.Errorf("pending on the default chain = %v, want a refusal", err)
+	}
+}
+
+// A release candidate of another chain (built before the stages were named, so never offered to
+// dev) is refused and skipped: the candidates of the chain are weighed on.
+func TestPromotePendingSkipsRefusedCandidates(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	reg := newFixture(t).repo("acme/pending-refused")
+	p := threeStages(t)
+	old := mustBuild(t, reg, buildIn(manifests(t, "a"), sha(1))) // the default chain: integration-<s>
+	in := buildIn(manifests(t, "b"), sha(2))
+	in.Stages = p.Chain
+	rc := mustBuild(t, reg, in)
+	if old.Version != "0.0.1-rc.1" || rc.Version != "0.0.1-rc.2" {
+		t.Fatalf("built %s and %s, want 0.0.1-rc.1 and 0.0.1-rc.2", old.Version, rc.Version)
+	}
+	if _, err := RecordEvent(ctx, reg, EventInput{Decision: eventFrom(p.Chain, "dev", revision(rc), false, "2026-12-07T10:00:00Z"), Chain: p.Chain, Pause: noPause}); err != nil {
+		t.Fatal(err)
+	}
+	q := p
+	q.To, q.Now = "preprod", time.Date(2026, 12, 7, 11, 0, 0, 0, time.UTC)
+	// Newest first, rc.2 is promoted; rc.1 is never weighed: it is superseded in preprod by name.
+	res, err := PromotePending(ctx, reg, PromoteInput{Stages: q, Pause: noPause})
+	if err != nil || !slices.Equal(weighed(res), []string{"0.0.1-rc.2:promoted"}) {
+		t.Fatalf("pending into preprod = %q, %v; want rc.2 promoted", weighed(res), err)
+	}
+	// A newer build of the default chain is weighed first, refused and skipped.
+	in = buildIn(manifests(t, "c"), sha(3))
+	in.Stages = p.Chain
+	next := mustBuild(t, reg, in)
+	foreign := mustBuild(t, reg, buildIn(manifests(t, "d"), sha(4)))
+	if _, err := RecordEvent(ctx, reg, EventInput{Decision: eventFrom(p.Chain, "dev", revision(next), false, "2026-12-07T10:00:00Z"), Chain: p.Chain, Pause: noPause}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = PromotePending(ctx, reg, PromoteInput{Stages: q, Pause: noPause})
+	want := []string{foreign.Version + ":refused", next.Version + ":promoted"}
+	if err != nil || !slices.Equal(weighed(res), want) || res.Version != "0.0.1-preprod.3" || !res.Promoted {
+		t.Fatalf("pending with a newer foreign candidate = %q (%s), %v; want %q", weighed(res), res.Version, err, want)
+	}
+	// A refused signature is no candidate to skip: it stops the run, as it stops a named one.
+	in = buildIn(manifests(t, "e"), sha(5))
+	in.Stages = p.Chain
+	unsigned := mustBuild(t, reg, in)
+	if _, err := RecordEvent(ctx, reg, EventInput{Decision: eventFrom(p.Chain, "dev", revision(unsigned), false, "2026-12-07T10:00:00Z"), Chain: p.Chain, Pause: noPause}); err != nil {
+		t.Fatal(err)
+	}
+	before := tagsAt(t, reg)
+	refuse := func(context.Context, string, map[string]string) error { return errors.New("no signature") }
+	if _, err := PromotePending(ctx, reg, PromoteInput{Stages: q, Pause: noPause, Verify: refuse}); !errors.Is(err, ErrInvalidCandidate) || !strings.Contains(err.Error(), "no signature") {
+		t.Errorf("pending with an unsigned candidate = %v, want the refusal", err)
+	}
+	if !equalMaps(before, tagsAt(t, reg)) {
+		t.Errorf("an unsigned candidate was promoted")
 	}
 }

@@ -12,6 +12,10 @@ import (
 // tags of the stage before it is left to try.
 const NothingPending = "nothing-pending"
 
+// Refused is how promote-pending reports a candidate tag-validated refuses (one never offered to
+// the chain's first stage, such as a build of the chain before it was changed): it is skipped.
+const Refused = "refused"
+
 // MaxPending bounds how many candidates one run of promote-pending weighs (each is a promotion
 // of its own, with its reads): the newest ones, which are those a stage would select.
 const MaxPending = 10
