@@ -184,7 +184,7 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 		return err
 	}
 	// The GitHub records (live's deployment, the release) are the last stage's.
-	if res.To != in.Stages.Chain.Last() || res.Reason == promote.Deferred || res.Reason == promote.NothingPending {
+	if res.To != in.Stages.Chain.Last() || slices.Contains([]string{promote.Deferred, promote.NothingPending, promote.Refused}, res.Reason) {
 		return nil
 	}
 	validated := records.ValidationFrom(v.Get("validated_cluster"), v.Get("validated_message"), v.Get("validated_at"))
