@@ -210,3 +210,47 @@ func TestPromotePendingSkipsRefusedCandidates(t *testing.T) {
 		t.Errorf("an unsigned candidate was promoted")
 	}
 }
+
+// A scheduled pending run killed after any of its requests, then run again, leaves the tags a
+// clean run leaves: the promotion it makes is TagValidated's, whose writes converge.
+func TestPromotePendingConvergesAfterACrashAtEveryRequest(t *testing.T) {
+	t.Parallel()
+	p := threeStages(t)
+	dirA, dirB := manifests(t, "a"), manifests(t, "b")
+	monday := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC) // in prod's window
+	to := func(stage string) PromoteInput {
+		q := p
+		q.To, q.Now = stage, monday
+		return PromoteInput{Stages: q, Pause: noPause}
+	}
+	crashAtEveryStep(t, "tag-validated --pending into prod",
+		func(t *testing.T, reg Registry) error {
+			ctx := context.Background()
+			for n, dir := range []string{dirA, dirB} {
+				in := buildIn(dir, sha(n+1))
+				in.Stages = p.Chain
+				rc, err := BuildRC(ctx, reg, in)
+				if err != nil {
+					return err
+				}
+				if _, err := RecordEvent(ctx, reg, EventInput{Decision: eventFrom(p.Chain, "dev", revision(rc), false, "2026-12-07T06:00:00Z"), Chain: p.Chain, Pause: noPause}); err != nil {
+					return err
+				}
+				if _, err := PromotePending(ctx, reg, to("preprod")); err != nil {
+					return err
+				}
+				tag, err := p.Chain.In(rc.Version, "preprod")
+				if err != nil {
+					return err
+				}
+				if _, err := RecordEvent(ctx, reg, EventInput{Decision: eventFrom(p.Chain, "preprod", tag+"@"+rc.Digest, false, "2026-12-07T07:00:00Z"), Chain: p.Chain, Pause: noPause}); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		func(t *testing.T, reg Registry) error {
+			_, err := PromotePending(context.Background(), reg, to("prod"))
+			return err
+		}, nil)
+}
