@@ -95,6 +95,9 @@ func TestPromotePendingWindowOpensOnANewerCandidate(t *testing.T) {
 	// The window is open and both have soaked: the newer goes, once.
 	res = pending("prod", monday.Add(3*time.Hour+10*time.Minute))
 	check("prod in the window", res, []string{"0.0.1-preprod.2:promoted"}, promote.Promoted, true)
+	if e := res.Evidence; e == nil || e.Stage != "preprod" || e.Cluster != "preprod" || e.Digest != rcs[1].Digest || e.Kind != "pass" {
+		t.Errorf("prod in the window rests on %+v, want preprod's pass of the newer", e)
+	}
 	if res.Version != "0.0.1" || res.Digest != rcs[1].Digest || res.From != "preprod" || res.To != "prod" {
 		t.Errorf("prod in the window = %+v, want the newer as 0.0.1 from preprod", res.PromoteResult)
 	}
