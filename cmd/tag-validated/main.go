@@ -41,9 +41,14 @@ var stageInputs = []actionio.Input{
 	{Name: "force", Bool: true, Usage: "promote through the soak, missing evidence, closed windows and over a stage the candidate has not passed (reported in forced and skipped); never through a hold"},
 	step.WindowsInput,
 	step.SoakInput,
+	{Name: "pending", Bool: true, Usage: "name no candidate: promote into to the newest candidate of the stage before it that every rule and gate lets through (a scheduled run finishing deferred promotions); outputs weighed"},
 }
 
-func outputs(r pipeline.PromoteResult) actionio.Outputs {
+func outputs(r pipeline.PromoteResult, weighed []pipeline.Weighed) actionio.Outputs {
+	items := make([]string, len(weighed))
+	for i, w := range weighed {
+		items[i] = w.String()
+	}
 	return actionio.Outputs{
 		actionio.Bool("promoted", r.Promoted),
 		{Name: "reason", Value: r.Reason},
@@ -56,6 +61,7 @@ func outputs(r pipeline.PromoteResult) actionio.Outputs {
 		actionio.List("skipped", r.Skipped),
 		{Name: "gate", Value: r.Gate},
 		{Name: "until", Value: until(r.Until)},
+		actionio.List("weighed", items),
 	}
 }
 
@@ -92,12 +98,17 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 		return err
 	}
 	in := pipeline.PromoteInput{Revision: v.Get("revision"), Digest: v.Get("digest"), Sha: strings.ToLower(v.Get("sha")), DryRun: v.Bool("dry_run")}
-	if in.Revision == "" && in.Digest == "" && in.Sha == "" {
-		return actionio.Usagef("name the validated artifact with input revision, input digest or input sha")
+	named := in.Revision != "" || in.Digest != "" || in.Sha != ""
+	pending := v.Bool("pending")
+	switch {
+	case pending && named:
+		return actionio.Usagef("input pending finds the candidates itself: give it without revision, digest or sha")
+	case !pending && !named:
+		return actionio.Usagef("name the validated artifact with input revision, input digest or input sha (or give pending to promote what waits)")
 	}
 	// The identifiers' form, and whether a revision and a digest agree, are known before anything
 	// touches the registry: a mistake there is a usage error.
-	if err := in.Validate(); err != nil {
+	if err := in.Validate(); named && err != nil {
 		return actionio.Usagef("%v", err)
 	}
 	if in.Settle, err = step.Settle(v); err != nil {
@@ -118,12 +129,20 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	if in.Verify, err = sign.FromInputs(v, reg, a.Getenv("PATH"), in.Log); err != nil {
 		return err
 	}
-	res, err := pipeline.TagValidated(ctx, reg, in)
+	var res pipeline.PromoteResult
+	var weighed []pipeline.Weighed
+	if pending {
+		var p pipeline.PendingResult
+		p, err = pipeline.PromotePending(ctx, reg, in)
+		res, weighed = p.PromoteResult, p.Weighed
+	} else {
+		res, err = pipeline.TagValidated(ctx, reg, in)
+	}
 	if errors.Is(err, pipeline.ErrDisagree) {
 		return actionio.Usagef("%v", err)
 	}
 	if refused := (*sign.RefusedError)(nil); errors.As(err, &refused) {
-		outs := outputs(pipeline.PromoteResult{Reason: string(refused.Verdict.Outcome), Digest: res.Digest, Sha: res.Sha})
+		outs := outputs(pipeline.PromoteResult{Reason: string(refused.Verdict.Outcome), Digest: res.Digest, Sha: res.Sha}, nil)
 		if rerr := actionio.Report(a, stdout, stderr, v.JSON, "tag-validated: refused: "+string(refused.Verdict.Outcome), outs); rerr != nil {
 			return rerr
 		}
@@ -131,7 +150,7 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	if err != nil {
 		return err
 	}
-	outs := outputs(res)
+	outs := outputs(res, weighed)
 	heading := fmt.Sprintf("tag-validated: %s (%s)", res.Reason, res.Detail)
 	if res.DryRun {
 		heading = "tag-validated (dry run): would write " + strings.Join(res.Writes, ", ") + "; " + res.Detail
@@ -140,10 +159,14 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 		return err
 	}
 	// The GitHub records: the deployment of the stage promoted into, and the last stage's release.
-	if res.Reason == promote.Deferred {
+	if slices.Contains([]string{promote.Deferred, promote.NothingPending, promote.Refused}, res.Reason) {
 		return nil
 	}
 	validated := records.ValidationFrom(v.Get("validated_cluster"), v.Get("validated_message"), v.Get("validated_at"))
+	if e := res.Evidence; validated == (records.Validation{}) && e != nil {
+		// No event named (a pending run, or one by hand): the pass recorded in the stage left.
+		validated = records.Validation{Cluster: e.Cluster, Message: e.Message, Time: e.Time}
+	}
 	gh.AfterPromote(ctx, reg, res, validated).Publish(a, stderr, command)
 	return nil
 }

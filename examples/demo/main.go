@@ -2,7 +2,9 @@
 // them, against an in-memory registry served on loopback: merges to a throwaway git repository
 // build release candidates, Flux-shaped events go through dispatch-receiver and tag-validated,
 // and an on-call engineer reads `ocipromote status`, rolls back and releases the hold before a
-// later promotion. Each step prints the command, the binary's own output, one line saying what
+// later promotion. A short run of a chain of three stages (dev, preprod, prod) follows: each
+// stage's event promotes to the next, prod's change window defers, and the scheduled pending run
+// promotes once it opens. Each step prints the command, the binary's own output, one line saying what
 // happened and why, and what a Flux OCIRepository on each cluster would select. Run it with
 // `make demo`.
 package main
@@ -26,6 +28,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/ocipromote/ocipromote/pkg/oci"
+	"github.com/ocipromote/ocipromote/pkg/stage"
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
 
@@ -73,6 +76,28 @@ func (c commands) tagValidated(revision string) []string {
 	return []string{"tag-validated", "--repository", c.repo, "--revision", revision, "--settle", "0s", "--json"}
 }
 
+// threeStages is the chain of the demo's second run.
+const threeStages = "dev,preprod,prod"
+
+func (c commands) buildRCStages(path, sha string) []string {
+	return append(c.buildRC(path, sha), "--stages", threeStages)
+}
+
+func (c commands) dispatchReceiverStages(eventPath string) []string {
+	return []string{"dispatch-receiver", "--event-name", "repository_dispatch", "--event-path", eventPath,
+		"--object", object, "--stages", threeStages, "--repository", c.repo, "--json"}
+}
+
+func (c commands) tagValidatedTo(revision, to, windows string) []string {
+	return []string{"tag-validated", "--repository", c.repo, "--revision", revision, "--stages", threeStages,
+		"--to", to, "--windows", windows, "--settle", "0s", "--json"}
+}
+
+func (c commands) promotePending(to, windows string) []string {
+	return []string{"tag-validated", "--repository", c.repo, "--pending", "--stages", threeStages,
+		"--to", to, "--windows", windows, "--settle", "0s", "--json"}
+}
+
 func (c commands) status() []string {
 	return []string{"ocipromote", "status", "--repository", c.repo}
 }
@@ -94,6 +119,10 @@ type demo struct {
 	cmd      commands
 	reg      *oci.Repository
 	step     int
+	// chain is set for the run of three stages: events name their stage, promotions their
+	// target, and the selection shows each stage's; windows are prod's change windows.
+	chain   stage.Chain
+	windows string
 }
 
 func run(ctx context.Context, out io.Writer, bin string) error {
@@ -202,8 +231,51 @@ func (d *demo) story(ctx context.Context, checkout string) error {
 		"no hold any more: integration's verdict promotes the newest candidate to live"); err != nil {
 		return err
 	}
-	return d.show(ctx, "on call: where are we now?", d.cmd.status(),
-		"live runs the newest validated candidate, and the hold line says who released it and why")
+	if err := d.show(ctx, "on call: where are we now?", d.cmd.status(),
+		"live runs the newest validated candidate, and the hold line says who released it and why"); err != nil {
+		return err
+	}
+	return d.threeStages(ctx, checkout)
+}
+
+// threeStages runs a chain of dev, preprod and prod in a repository of its own: each stage's
+// event records its evidence and promotes to the next stage; prod's change window, closed today,
+// defers the last promotion, which the scheduled pending run makes once a window is open.
+func (d *demo) threeStages(ctx context.Context, checkout string) error {
+	repo := strings.TrimSuffix(d.cmd.repo, "/acme/platform-manifests") + "/acme/three-stages"
+	reg, err := oci.Open(repo, oci.Options{})
+	if err != nil {
+		return err
+	}
+	if d.chain, err = stage.Parse(threeStages); err != nil {
+		return err
+	}
+	d.cmd, d.reg = commands{repo: repo}, reg
+	now := time.Now().UTC()
+	// A window three days from today is closed now; one of today and tomorrow is open.
+	closed := "prod=" + now.AddDate(0, 0, 3).Format("Mon") + " 00:00-24:00 UTC"
+	open := "prod=" + now.Format("Mon") + "," + now.AddDate(0, 0, 1).Format("Mon") + " 00:00-24:00 UTC"
+	fmt.Fprintf(d.out, "# three stages, %s, in oci://%s\n\n", threeStages, repo)
+
+	rc, err := d.merge(ctx, checkout, 4, "replicas: 6", "with --stages the candidate is offered to dev, the first stage")
+	if err != nil {
+		return err
+	}
+	d.windows = closed
+	if err := d.flux(ctx, "health-dev", "dev", "Health check passed in 3.8s", rc, true,
+		"dev's pass is recorded in the registry, then the candidate enters preprod"); err != nil {
+		return err
+	}
+	inPreprod := candidate{digest: rc.digest, sha: rc.sha}
+	if inPreprod.version, err = d.chain.In(rc.version, "preprod"); err != nil {
+		return err
+	}
+	if err := d.flux(ctx, "health-preprod", "preprod", "Health check passed in 4.3s", inPreprod, true,
+		"preprod's pass is recorded, but prod's change window is closed: deferred, nothing written"); err != nil {
+		return err
+	}
+	return d.show(ctx, "the scheduled promote-pending runs once prod's window is open", d.cmd.promotePending("prod", open),
+		"the newest candidate that passed preprod enters prod, every rule weighed again")
 }
 
 // candidate is what build-rc reported: the revision Flux will name in its events.
@@ -220,7 +292,11 @@ func (d *demo) merge(ctx context.Context, checkout string, n int, change, why st
 		return candidate{}, fmt.Errorf("the checkout is not clean before build-rc (%v): %s", err, dirty)
 	}
 	title := fmt.Sprintf("merge %s (%s): CI runs build-rc", sha[:7], change)
-	out, err := d.exec(ctx, title, d.cmd.buildRC("manifests", sha))
+	argv := d.cmd.buildRC("manifests", sha)
+	if d.chain.Len() > 0 {
+		argv = d.cmd.buildRCStages("manifests", sha)
+	}
+	out, err := d.exec(ctx, title, argv)
 	if err != nil {
 		return candidate{}, err
 	}
@@ -241,12 +317,20 @@ func (d *demo) flux(ctx context.Context, name, cluster, message string, c candid
 		return err
 	}
 	title := fmt.Sprintf("Flux on %s: %q for %s", cluster, message, c.version)
-	decision, err := d.exec(ctx, title, d.cmd.dispatchReceiver(path))
+	receive, promote := d.cmd.dispatchReceiver(path), d.cmd.tagValidated
+	if d.chain.Len() > 0 {
+		receive = d.cmd.dispatchReceiverStages(path)
+	}
+	decision, err := d.exec(ctx, title, receive)
 	if err != nil {
 		return err
 	}
 	if decision["promote"] == "true" {
-		if _, err := d.exec(ctx, "", d.cmd.tagValidated(decision["revision"])); err != nil {
+		argv := promote(decision["revision"])
+		if d.chain.Len() > 0 {
+			argv = d.cmd.tagValidatedTo(decision["revision"], decision["to"], d.windows)
+		}
+		if _, err := d.exec(ctx, "", argv); err != nil {
 			return err
 		}
 	}
@@ -313,6 +397,21 @@ func (d *demo) selection(ctx context.Context) error {
 	list, err := d.reg.Tags(ctx)
 	if err != nil {
 		return err
+	}
+	if d.chain.Len() > 0 {
+		// Each stage's OCIRepository ref is what `ocipromote stages` prints.
+		for _, s := range d.chain.Names() {
+			tag, err := d.chain.Select(list, s)
+			if err != nil {
+				return err
+			}
+			if tag == "" {
+				tag = "(nothing yet)"
+			}
+			fmt.Fprintf(d.out, "   Flux on %-11s selects %s\n", s, tag)
+		}
+		fmt.Fprintln(d.out)
+		return nil
 	}
 	for _, c := range clusters {
 		tag, err := version.Select(list, c.semver, c.filter)

@@ -16,7 +16,9 @@ import (
 // tells the story the README promises: the newest candidate reaches integration only; an event from
 // the wrong cluster and an unhealthy one are ignored; the health check promotes exactly that
 // candidate to live and Flux's repeat writes nothing; status shows it; a rollback moves live back
-// and holds promotion; the release lifts the hold and a later candidate is promoted.
+// and holds promotion; the release lifts the hold and a later candidate is promoted. Then a chain of
+// three stages: dev's event promotes to preprod, preprod's is deferred by prod's closed window,
+// and the pending run promotes to prod once a window is open.
 func TestDemo(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -48,6 +50,9 @@ func TestDemo(t *testing.T) {
 	const (
 		integration = `Flux on integration semver ">= 0.0.0-0", semverFilter ".*-rc.*" selects `
 		live        = `Flux on live        semver ">= 0.0.0"                          selects `
+		dev         = "Flux on dev         selects "
+		preprod     = "Flux on preprod     selects "
+		prod        = "Flux on prod        selects "
 	)
 	tests := []struct {
 		name, title string
@@ -102,6 +107,21 @@ func TestDemo(t *testing.T) {
 		{"final status", "where are we now?", []string{
 			"hold: off: hold released by oncall", "live selects 0.0.4",
 		}, nil},
+		{"three stages: build", "(replicas: 6): CI runs build-rc", []string{
+			"--stages dev,preprod,prod", "build-rc: pushed 0.0.1-rc.1 to 127.0.0.1:", "/acme/three-stages",
+			dev + "0.0.1-rc.1", preprod + "(nothing yet)", prod + "(nothing yet)",
+		}, nil},
+		{"three stages: dev's event", `Flux on dev: "Health check passed in 3.8s" for 0.0.1-rc.1`, []string{
+			"in stage dev, which promotes it to preprod", "--to preprod",
+			"tag-validated: promoted (0.0.1-rc.1 becomes 0.0.1-preprod.1)", preprod + "0.0.1-preprod.1", prod + "(nothing yet)",
+		}, nil},
+		{"three stages: prod's window", `Flux on preprod: "Health check passed in 4.3s" for 0.0.1-preprod.1`, []string{
+			"in stage preprod, which promotes it to prod", "--to prod", "tag-validated: deferred (outside the change windows",
+			`"gate": "window"`, preprod + "0.0.1-preprod.1", prod + "(nothing yet)",
+		}, []string{"tag-validated: promoted"}},
+		{"three stages: pending", "promote-pending runs once prod's window is open", []string{
+			"--pending", "tag-validated: promoted (0.0.1-rc.1 becomes 0.0.1)", `"0.0.1-preprod.1:promoted"`, prod + "0.0.1",
+		}, nil},
 	}
 	var order []int
 	for _, tc := range tests {
@@ -121,7 +141,7 @@ func TestDemo(t *testing.T) {
 			// One line says what happened and why: the selection follows it, not a folded rest.
 			if _, why, found := strings.Cut(p, "\n=> "); !found {
 				t.Errorf("no line says what happened and why:\n%s", p)
-			} else if _, next, _ := strings.Cut(why, "\n"); !strings.HasPrefix(next, "   Flux on integration") {
+			} else if _, next, _ := strings.Cut(why, "\n"); !strings.HasPrefix(next, "   Flux on ") {
 				t.Errorf("the why takes more than one line:\n%s", p)
 			}
 		})

@@ -201,8 +201,8 @@ func TestTagValidatedRequests(t *testing.T) {
 	rc1 := build(t, openFresh(t, srv, oci.Options{}), tree(t, "a"), 1)
 	build(t, openFresh(t, srv, oci.Options{}), tree(t, "b"), 2)
 
-	// The minimum of a promotion: authenticate (1), list (1), read the candidate's manifest for
-	// its commit (1), check integration-<s> is at its digest (1), claim the stable version (1),
+	// The minimum of a promotion: authenticate (1), list (1) and, beside it, read the candidate's
+	// manifest for its commit (1), check integration-<s> is at its digest (1), claim the stable version (1),
 	// list again for rival claims (1), read the stable tag before writing it (1), write it (1),
 	// read it back (1), write validated-<s> (1) and read it back (1): 11, all of them guards or
 	// writes.
@@ -211,7 +211,7 @@ func TestTagValidatedRequests(t *testing.T) {
 		t.Fatalf("promotion = %+v", res)
 	}
 	steps := [][]string{
-		{"ping"}, {"list"}, {"GET manifest @digest"}, {"HEAD manifest integration-" + short(1)},
+		{"ping"}, {"list", "GET manifest @digest"}, {"HEAD manifest integration-" + short(1)},
 		{"PUT manifest claim 0.0.1 of " + short(1)}, {"list"},
 		{"HEAD manifest 0.0.1"}, {"PUT manifest 0.0.1"}, {"HEAD manifest 0.0.1"}, {"PUT manifest validated-" + short(1)},
 		{"HEAD manifest validated-" + short(1)},
@@ -223,12 +223,12 @@ func TestTagValidatedRequests(t *testing.T) {
 	// A replay (Flux repeats events) reads what it must to know it is done, and writes nothing.
 	before = len(srv.Requests())
 	promote(t, openFresh(t, srv, oci.Options{}), rc1)
-	want := []string{
-		"ping", "list", "GET manifest @digest", "HEAD manifest integration-" + short(1),
-		"HEAD manifest 0.0.1", "HEAD manifest validated-" + short(1),
+	replay := [][]string{
+		{"ping"}, {"list", "GET manifest @digest"}, {"HEAD manifest integration-" + short(1)},
+		{"HEAD manifest 0.0.1"}, {"HEAD manifest validated-" + short(1)},
 	}
-	if got := kinds(srv, before); !slices.Equal(got, want) {
-		t.Errorf("replay requests (%d):\n  %s\nwant (%d):\n  %s", len(got), strings.Join(got, "\n  "), len(want), strings.Join(want, "\n  "))
+	if got := kinds(srv, before); !inSteps(got, replay) {
+		t.Errorf("replay requests (%d):\n  %s\nwant, in steps whose requests go out together:\n  %q", len(got), strings.Join(got, "\n  "), replay)
 	}
 }
 
@@ -246,8 +246,10 @@ func TestTokenAuthAuthenticatesOnce(t *testing.T) {
 		before := len(srv.Requests())
 		step(openFresh(t, srv, creds))
 		got := kinds(srv, before)
-		if got, want := got[:3], []string{"ping", "token", "list"}; !slices.Equal(got, want) {
-			t.Errorf("first requests = %q, want %q", got, want)
+		// The first request after the token is the listing or, beside it, tag-validated's read
+		// of the candidate's manifest.
+		if !slices.Equal(got[:2], []string{"ping", "token"}) || (got[2] != "list" && got[2] != "GET manifest @digest") {
+			t.Errorf("first requests = %q, want ping, token, then list (or the manifest read beside it)", got[:3])
 		}
 		count := map[string]int{}
 		for _, k := range got {
@@ -412,7 +414,8 @@ func newDialCounter() *dialCounter {
 // A step's requests share connections. Both steps open one for go-containerregistry's https
 // attempt of the ping (a loopback registry refuses it) and one that carries their requests in
 // turn; a build opens at most two more for its two uploads side by side (net/http may not have
-// put the previous request's connection back in its pool when they start).
+// put the previous request's connection back in its pool when they start), a promotion one more
+// for the candidate's manifest, read beside the first listing.
 func TestStepsReuseConnections(t *testing.T) {
 	t.Parallel()
 	srv := ocitest.New(t)
@@ -423,7 +426,7 @@ func TestStepsReuseConnections(t *testing.T) {
 		maxDials int
 	}{
 		{"build-rc", func(reg *oci.Repository) { build(t, reg, tree(t, "b"), 2) }, 4},
-		{"tag-validated", func(reg *oci.Repository) { promote(t, reg, rc1) }, 2},
+		{"tag-validated", func(reg *oci.Repository) { promote(t, reg, rc1) }, 3},
 	} {
 		d := newDialCounter()
 		before := len(srv.Requests())

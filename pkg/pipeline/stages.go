@@ -53,6 +53,9 @@ type StageOutcome struct {
 	// Until when the gates with a time let it go (zero when none has one).
 	Gate  string
 	Until time.Time
+	// Evidence is the newest healthy pass recorded in From, which the promotion rests on; nil
+	// with the default chain, whose evidence is the event that called the step.
+	Evidence *pass.Record
 }
 
 func (p StagePromotion) chain() stage.Chain { return chainOr(p.Chain) }
@@ -142,6 +145,12 @@ func gate(ctx context.Context, reg Registry, list []string, c candidate, p Stage
 			return out, stage.Verdict{}, fmt.Errorf("%w; promotion stops until the evidence can be read", err)
 		}
 		evidence = stage.Pass{At: ev.PassedAt, Cancelled: ev.Cancelled}
+		for i := len(ev.Records) - 1; i >= 0 && ev.Passed; i-- {
+			if r := ev.Records[i].Record; r.Kind == pass.Pass {
+				out.Evidence = &r
+				break
+			}
+		}
 	}
 	v := stage.Gate(stage.GateInput{Now: now, Windows: p.Windows[to], Soak: p.Soaks[out.From], Pass: evidence, Force: p.Force})
 	if !v.Promote {

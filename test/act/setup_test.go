@@ -30,24 +30,28 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-// workflowsDir holds the example workflows, relative to the repository root.
-const workflowsDir = "examples/github/workflows"
+// workflowsDir holds the example workflows, relative to the repository root; stagesDir those of
+// a chain of three stages.
+const (
+	workflowsDir = "examples/github/workflows"
+	stagesDir    = "examples/github/stages/workflows"
+)
 
-// exampleWorkflows reads every example workflow, checking that the test has a scenario for each
-// (the names in scenarios). README.md links them (test/examples checks that), so
+// exampleWorkflows reads every example workflow of dir, checking that the test has a scenario for
+// each (the names in scenarios). README.md links them (test/examples checks that), so
 // what people copy from it is what runs here.
-func exampleWorkflows(t *testing.T, root string, scenarios []string) map[string][]byte {
+func exampleWorkflows(t *testing.T, root, dir string, scenarios []string) map[string][]byte {
 	t.Helper()
 	workflows := map[string][]byte{}
 	for _, pattern := range []string{"*.yaml", "*.yml"} {
-		paths, err := filepath.Glob(filepath.Join(root, filepath.FromSlash(workflowsDir), pattern))
+		paths, err := filepath.Glob(filepath.Join(root, filepath.FromSlash(dir), pattern))
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range paths {
 			name := filepath.Base(p)
 			if !slices.Contains(scenarios, name) {
-				t.Errorf("%s/%s: no scenario of test/act runs this workflow; add one", workflowsDir, name)
+				t.Errorf("%s/%s: no scenario of test/act runs this workflow; add one", dir, name)
 			}
 			b, err := os.ReadFile(p)
 			if err != nil {
@@ -58,7 +62,7 @@ func exampleWorkflows(t *testing.T, root string, scenarios []string) map[string]
 	}
 	for _, name := range scenarios {
 		if workflows[name] == nil {
-			t.Errorf("%s/%s is gone; update the scenarios of test/act", workflowsDir, name)
+			t.Errorf("%s/%s is gone; update the scenarios of test/act", dir, name)
 		}
 	}
 	if t.Failed() {

@@ -64,8 +64,15 @@ type pipeline struct {
 
 func newPipeline(t *testing.T) *pipeline {
 	t.Helper()
+	return newPipelineOf(t, workflowsDir, []string{buildRCWorkflow, promoteWorkflow, rollbackWorkflow, holdWorkflow, pruneWorkflow})
+}
+
+// newPipelineOf is a pipeline whose repository holds the example workflows of dir, each of which
+// has a scenario (the names in scenarios).
+func newPipelineOf(t *testing.T, dir string, scenarios []string) *pipeline {
+	t.Helper()
 	root := repoRoot(t)
-	workflows := exampleWorkflows(t, root, []string{buildRCWorkflow, promoteWorkflow, rollbackWorkflow, holdWorkflow, pruneWorkflow})
+	workflows := exampleWorkflows(t, root, dir, scenarios)
 	goenv := readGoEnv(t)
 	actBin := installAct(t)
 	repo := registrytest.Start(t) + "/acme/platform-manifests"
@@ -95,7 +102,7 @@ func newPipeline(t *testing.T) *pipeline {
 	}
 	uses := actionFiles(t, ocipromote)
 	for name, b := range workflows {
-		uses[workflowsDir+"/"+name] = b
+		uses[dir+"/"+name] = b
 	}
 	flags := []string{
 		// Host mode: the steps run on this machine, which has Go, git and the registry.
