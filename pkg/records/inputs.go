@@ -55,7 +55,8 @@ var BuildInputs = []actionio.Input{
 	PacingInputs[0], PacingInputs[1],
 }
 
-// RollbackInputs are ocipromote rollback's inputs for the live deployment it records.
+// RollbackInputs are ocipromote rollback's inputs for the deployment it records in the stage it
+// rolls back.
 var RollbackInputs = []actionio.Input{
 	deploymentsInput, tokenInput, apiInput, liveURLInput, PacingInputs[0], PacingInputs[1],
 }
