@@ -36,7 +36,8 @@ func (p *pipeline) withWindows(base []string, windows string) {
 // dev, preprod, prod: a build goes to dev, dev's healthy event promotes it to preprod in the
 // promote job (the job GitHub runs in the target stage's environment), preprod's event is
 // deferred by prod's closed change window with its evidence recorded, and the scheduled
-// promote-pending.yaml promotes it to prod once the window is open.
+// promote-pending.yaml promotes it to prod once the window is open. The GitHub records follow:
+// a deployment per stage, and prod's release listing the evidence of dev and preprod.
 func TestStagesExampleWorkflows(t *testing.T) {
 	start := time.Now()
 	p := newPipelineOf(t, stagesDir, []string{buildRCWorkflow, promoteWorkflow, pendingWorkflow})
@@ -48,13 +49,15 @@ func TestStagesExampleWorkflows(t *testing.T) {
 	closed := "prod=" + now.AddDate(0, 0, 3).Format("Mon") + " 00:00-24:00 UTC"
 	open := "prod=" + now.Format("Mon") + "," + now.AddDate(0, 0, 1).Format("Mon") + " 00:00-24:00 UTC"
 	var a, d1 string
+	var writes int
+	prs := []pullRequest{{1, "Deploy podinfo", "dev"}}
 
 	steps := []struct {
 		name string
 		run  func(t *testing.T)
 	}{
 		{"push builds 0.0.1-rc.1 for dev", func(t *testing.T) {
-			a = p.merge(t, pullRequest{1, "Deploy podinfo", "dev"}, epoch, p.firstCommit)
+			a = p.merge(t, prs[0], epoch, p.firstCommit)
 			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, "", a, "Deploy podinfo", epoch))
 			run.wantJobs(t, built)
 			run.wantClean(t)
@@ -63,6 +66,7 @@ func TestStagesExampleWorkflows(t *testing.T) {
 				"version": "0.0.1-rc.1", "digest": d1, "pushed": "true", "tags": "0.0.1-rc.1,sha-" + a[:7] + ",dev-" + a[:7],
 			})
 			p.wantTags(t, "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "dev-"+a[:7], "sha-"+a[:7])
+			p.wantDeployments(t, deploymentWant{"dev", "0.0.1-rc.1", a, d1, []string{"in_progress"}})
 		}},
 		{"dev's event promotes it to preprod", func(t *testing.T) {
 			run := p.act.run(t, promoteWorkflow, "repository_dispatch", "flux-bot", p.dispatchEvent(t, "0.0.1-rc.1@"+d1, a, "dev"))
@@ -77,9 +81,18 @@ func TestStagesExampleWorkflows(t *testing.T) {
 			p.wantTagsAt(t, d1, "0.0.1-preprod.1", "preprod-"+a[:7])
 			p.wantTags(t, "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "dev-"+a[:7], "sha-"+a[:7],
 				passTag("dev", d1), "0.0.1-preprod.1", "preprod-"+a[:7])
+			// dev's deployment succeeds with its pass, preprod's is created with it; no release
+			// nor comment below the last stage.
+			p.wantDeployments(t,
+				deploymentWant{"dev", "0.0.1-rc.1", a, d1, []string{"in_progress", "success"}},
+				deploymentWant{"preprod", "0.0.1-preprod.1", a, d1, []string{"success"}},
+			)
+			p.wantReleases(t)
+			p.wantPullRequests(t, prs, nil)
 		}},
 		{"preprod's event outside prod's window records the pass and defers", func(t *testing.T) {
 			p.withWindows(base, closed)
+			writes = len(p.gh.Writes())
 			run := p.act.run(t, promoteWorkflow, "repository_dispatch", "flux-bot", p.dispatchEvent(t, "0.0.1-preprod.1@"+d1, a, "preprod"))
 			run.wantJobs(t, promoted)
 			run.wantClean(t)
@@ -89,6 +102,7 @@ func TestStagesExampleWorkflows(t *testing.T) {
 			})
 			p.wantTags(t, "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "dev-"+a[:7], "sha-"+a[:7],
 				passTag("dev", d1), "0.0.1-preprod.1", "preprod-"+a[:7], passTag("preprod", d1))
+			p.wantNoWritesSince(t, writes, "a deferred promotion")
 		}},
 		{"promote-pending promotes it to prod once the window is open", func(t *testing.T) {
 			p.withWindows(base, open)
@@ -105,6 +119,17 @@ func TestStagesExampleWorkflows(t *testing.T) {
 				"weighed": "0.0.1-preprod.1:promoted",
 			})
 			p.wantTagsAt(t, d1, "0.0.1", "validated-"+a[:7])
+			p.wantDeployments(t,
+				deploymentWant{"dev", "0.0.1-rc.1", a, d1, []string{"in_progress", "success"}},
+				deploymentWant{"preprod", "0.0.1-preprod.1", a, d1, []string{"success"}},
+				deploymentWant{"prod", "0.0.1", a, d1, []string{"success"}},
+			)
+			// The change request: the release of prod lists what dev and preprod proved.
+			p.wantReleases(t, releaseWant{"v0.0.1", a, []string{d1, "## Evidence", "- **dev**: passed on `dev`", "- **preprod**: passed on `preprod`",
+				"`" + passTag("dev", d1) + "`", "`" + passTag("preprod", d1) + "`"}})
+			// The first stable version comments on no pull request (docs/github.md).
+			p.wantPullRequests(t, prs, nil)
+			p.wantNoDuplicateWrites(t)
 		}},
 	}
 	for _, s := range steps {
