@@ -38,10 +38,11 @@ func (p *pipeline) withWindows(base []string, windows string) {
 // deferred by prod's closed change window with its evidence recorded, and the scheduled
 // promote-pending.yaml promotes it to prod once the window is open. The GitHub records follow:
 // a deployment per stage, and prod's release listing the evidence of dev and preprod. A second
-// build reaches preprod, and rollback.yaml puts preprod back on the first, holding it.
+// build reaches preprod, rollback.yaml puts preprod back on the first, holding it, hold.yaml
+// releases the hold, and prune.yaml's dry run deletes nothing.
 func TestStagesExampleWorkflows(t *testing.T) {
 	start := time.Now()
-	p := newPipelineOf(t, stagesDir, []string{buildRCWorkflow, promoteWorkflow, pendingWorkflow, rollbackWorkflow})
+	p := newPipelineOf(t, stagesDir, []string{buildRCWorkflow, promoteWorkflow, pendingWorkflow, rollbackWorkflow, holdWorkflow, pruneWorkflow})
 	base := slices.Clone(p.act.flags)
 	epoch := time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC)
 	now := time.Now().UTC()
@@ -169,6 +170,24 @@ func TestStagesExampleWorkflows(t *testing.T) {
 				deploymentWant{"preprod", "0.0.2-preprod.2", a, d1, []string{"success"}},
 			)
 			p.wantNoDuplicateWrites(t)
+		}},
+		{"the hold workflow releases preprod's hold", func(t *testing.T) {
+			run := p.act.run(t, holdWorkflow, "workflow_dispatch", "oncall", p.manualRun(holdWorkflow, "oncall",
+				map[string]any{"stage": "preprod", "command": "release", "reason": "load test passes", "dry_run": "false"}))
+			run.wantJobs(t, map[string]string{holdJob: "success"})
+			run.wantClean(t)
+			run.wantStep(t, run.stepUsing(t, holdJob, holdAction), "success", map[string]string{
+				"stage": "preprod", "hold": "off", "tag": "hold-preprod-2", "changed": "true", "reason": "load test passes",
+			})
+		}},
+		{"the prune workflow's dry run deletes nothing", func(t *testing.T) {
+			before, writes := p.tags(t), len(p.gh.Writes())
+			run := p.act.run(t, pruneWorkflow, "workflow_dispatch", "oncall", p.manualRun(pruneWorkflow, "oncall", map[string]any{"dry_run": "true"}))
+			run.wantJobs(t, map[string]string{pruneJob: "success"})
+			run.wantClean(t)
+			run.wantStep(t, run.step(t, pruneJob, "prune"), "success", map[string]string{"skipped": "0"})
+			p.wantSameTags(t, before)
+			p.wantNoWritesSince(t, writes, "a prune dry run")
 		}},
 	}
 	for _, s := range steps {
