@@ -13,6 +13,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/pass"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
+	"github.com/ocipromote/ocipromote/pkg/records/githubtest"
 	"github.com/ocipromote/ocipromote/pkg/status"
 	"github.com/ocipromote/ocipromote/pkg/step/steptest"
 	"github.com/ocipromote/ocipromote/pkg/version"
@@ -160,7 +161,14 @@ func TestRollbackStageCommand(t *testing.T) {
 	if _, err := reg.Tag(context.Background(), "0.0.1-preprod.1", m, oci.Write{}); err != nil {
 		t.Fatal(err)
 	}
-	r := steptest.Invoke(t, binary, run, map[string]string{}, "rollback", "--repository", repo, "--stages", "dev,preprod,prod", "--stage", "preprod",
+	const token = "ghs_RollbackStageT0ken"
+	gh := githubtest.New(t, "acme", "platform", githubtest.Token(token))
+	gh.AddCommit(githubtest.Commit{Sha: strings.Repeat("a", 40), Message: "build a", Author: "Alice", Date: time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)})
+	env := map[string]string{
+		"GITHUB_REPOSITORY": "acme/platform", "GITHUB_API_URL": gh.APIURL(), "GITHUB_TOKEN": token,
+		"INPUT_DEPLOYMENTS": "true", "INPUT_GITHUB_WRITE_INTERVAL": "0s",
+	}
+	r := steptest.Invoke(t, binary, run, env, "rollback", "--repository", repo, "--stages", "dev,preprod,prod", "--stage", "preprod",
 		"--reason", "load test failed", "--actor", "oncall", "--json")
 	var got map[string]any
 	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil || r.Code != 0 {
@@ -172,6 +180,16 @@ func TestRollbackStageCommand(t *testing.T) {
 	}
 	if !strings.Contains(r.Stderr, "preprod selects 0.0.2-preprod.3") || !strings.Contains(r.Stderr, "ocipromote hold release --stage preprod") {
 		t.Errorf("heading:\n%s", r.Stderr)
+	}
+	// GitHub's preprod environment shows what preprod runs now.
+	deps := gh.Deployments()
+	if len(deps) != 1 || deps[0].Environment != "preprod" || deps[0].Sha != strings.Repeat("a", 40) || deps[0].Production || deps[0].State() != "success" {
+		t.Errorf("deployments = %+v, want one to preprod of a's commit, a success and no production one", deps)
+	} else if p := string(deps[0].Payload); !strings.Contains(p, `"version":"0.0.2-preprod.3"`) || !strings.Contains(p, rcs["a"].Digest) {
+		t.Errorf("preprod's deployment payload %s, want 0.0.2-preprod.3 of %s", p, rcs["a"].Digest)
+	}
+	if strings.Contains(r.Stderr, "GitHub record not written") {
+		t.Errorf("a record was not written:\n%s", r.Stderr)
 	}
 	if r := steptest.Invoke(t, binary, run, map[string]string{}, "rollback", "--repository", repo, "--stage", "preprod", "--reason", "r", "--actor", "a"); r.Code != 2 || !strings.Contains(r.Stderr, `"preprod" is not a stage of "integration,live"`) {
 		t.Errorf("a stage outside the chain: exit %d\n%s", r.Code, r.Stderr)

@@ -347,9 +347,9 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 	if err != nil {
 		return err
 	}
-	if !res.DryRun && res.Version != "" && stageName == chain.Last() {
-		// The live deployment on GitHub follows the rollback (a warning when it cannot).
-		gh.RolledBack(ctx, records.Offer{Sha: res.Sha, Version: res.Version, Digest: res.Digest, OCIRepository: reg.Name()}).Publish(a, stderr, binary)
+	if !res.DryRun && res.Version != "" {
+		// The stage's deployment on GitHub follows the rollback (a warning when it cannot).
+		gh.RolledBack(ctx, stageName, records.Offer{Sha: res.Sha, Version: res.Version, Digest: res.Digest, OCIRepository: reg.Name()}).Publish(a, stderr, binary)
 	}
 	outs := actionio.Outputs{
 		{Name: "version", Value: res.Version},

@@ -10,6 +10,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 	"github.com/google/go-github/v62/github"
 
+	"github.com/ocipromote/ocipromote/pkg/stage"
 	"github.com/ocipromote/ocipromote/pkg/version"
 )
 
@@ -132,24 +133,40 @@ func (c *Client) superseded(ctx context.Context, o Offer, why string) Report {
 	return rep
 }
 
-// RolledBack records a rollback of live: the artifact o (its new stable version) is live's
-// deployment, a success, and the deployment it replaced becomes inactive, so GitHub no longer
-// shows the rolled-back version as what live runs.
-func (c *Client) RolledBack(ctx context.Context, o Offer) Report {
+// RolledBack records a rollback of the stage named stage ("": the last, live by default): the
+// artifact o (its new version in that stage) is the stage's deployment, a success, and the
+// deployment it replaced becomes inactive, so GitHub no longer shows the rolled-back version as
+// what the stage runs.
+func (c *Client) RolledBack(ctx context.Context, stage string, o Offer) Report {
 	var rep Report
 	if !c.o.Deployments {
 		return rep
 	}
-	v, _ := version.Parse(o.Version)
-	t := target{env: c.o.Live, production: true, sha: o.Sha, v: v, envURL: c.o.LiveURL,
-		p:      payload{Tool: tool, Repository: o.OCIRepository, Version: o.Version, Digest: o.Digest},
-		status: fmt.Sprintf("%s: live rolled back to %s", o.Version, shortDigest(o.Digest))}
+	t := c.stageTarget(c.environment(stage), o.Sha, o.Version, o.Digest, o.OCIRepository)
+	t.status = fmt.Sprintf("%s: %s rolled back to %s", o.Version, t.env, shortDigest(o.Digest))
 	if err := o.check(); err != nil {
 		rep.warn("deployment", t.subject(), err)
 		return rep
 	}
 	c.deploy(ctx, t, stateSuccess, &rep)
 	return rep
+}
+
+// environment is the GitHub environment of the stage named name ("": the last): the first and
+// last stages' are Integration and Live (the stages' own names in any chain but the default),
+// and every other stage's is its name.
+func (c *Client) environment(name string) string {
+	chain := c.o.Stages
+	if chain.Len() == 0 {
+		chain = stage.MustDefault()
+	}
+	switch name {
+	case "", chain.Last():
+		return c.o.Live
+	case chain.First():
+		return c.o.Integration
+	}
+	return name
 }
 
 func (o Offer) check() error {

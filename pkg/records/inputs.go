@@ -17,7 +17,7 @@ import (
 // The inputs both steps share.
 var (
 	deploymentsInput = actionio.Input{Name: "deployments", Bool: true,
-		Usage: "record a GitHub deployment per environment, integration and live, whose status follows the pipeline (needs permissions deployments: write)"}
+		Usage: "record a GitHub deployment per environment, one per stage named after it (integration and live by default), whose status follows the pipeline (needs permissions deployments: write)"}
 	tokenInput = actionio.Input{Name: "github_token", ContextEnv: "GITHUB_TOKEN", Secret: true,
 		Usage: "token for the GitHub records (deployments, release, comment_prs); default the job's token"}
 	// No Default: an action.yml default would arrive as INPUT_GITHUB_API_URL and hide the
@@ -55,7 +55,8 @@ var BuildInputs = []actionio.Input{
 	PacingInputs[0], PacingInputs[1],
 }
 
-// RollbackInputs are ocipromote rollback's inputs for the live deployment it records.
+// RollbackInputs are ocipromote rollback's inputs for the deployment it records in the stage it
+// rolls back.
 var RollbackInputs = []actionio.Input{
 	deploymentsInput, tokenInput, apiInput, liveURLInput, PacingInputs[0], PacingInputs[1],
 }

@@ -469,3 +469,45 @@ func TestOptionsFromStages(t *testing.T) {
 		t.Errorf("stages = %q, want dev,preprod,prod", got)
 	}
 }
+
+// TestRolledBackAStage: a rollback of preprod gives preprod's environment a deployment of the
+// artifact it rolled back to, a success that is no production one, and the deployment of the
+// version it replaced becomes inactive; a rollback of prod is prod's, a production deployment;
+// a replay writes nothing.
+func TestRolledBackAStage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	reg := passRegistry(t)
+	srv := fakeGitHub(t)
+	c := client(t, srv, Options{Deployments: true, Stages: threeStages(t)})
+	for _, n := range []int{4, 5} {
+		srv.AddCommit(githubtest.Commit{Sha: sha(n), Message: fmt.Sprintf("feat: change %d", n), Author: "Alice", Date: day})
+		recordPass(t, reg, pass.Pass, "dev", n, fmt.Sprintf("1.3.0-rc.%d@%s", n, digest(n)), "dev-eu", "Health check passed", day)
+		res := stageResult(t, reg, n, "dev", "preprod", fmt.Sprintf("1.3.0-preprod.%d", n))
+		noWarnings(t, fmt.Sprintf("candidate %d to preprod", n), c.AfterPromote(ctx, reg, res, Validation{}))
+	}
+
+	back := Offer{Sha: sha(4), Version: "1.3.0-preprod.6", Digest: digest(4), OCIRepository: "ghcr.io/acme/platform-manifests"}
+	noWarnings(t, "preprod rollback", c.RolledBack(ctx, "preprod", back))
+	got := states(t, srv)
+	for k, want := range map[string]string{"preprod 1.3.0-preprod.4": "inactive", "preprod 1.3.0-preprod.5": "inactive", "preprod 1.3.0-preprod.6": "success"} {
+		if got[k] != want {
+			t.Errorf("%s is %q, want %q (all: %v)", k, got[k], want, got)
+		}
+	}
+	d := deploymentOf(t, srv, "preprod", "1.3.0-preprod.6")
+	if desc := d.Statuses[len(d.Statuses)-1].Description; d.Production || d.Sha != sha(4) || desc != "1.3.0-preprod.6: preprod rolled back to "+shortDigest(digest(4)) {
+		t.Errorf("preprod's rollback deployment: production %v, sha %s, status %q; want candidate 4's, not production, saying preprod rolled back", d.Production, d.Sha, desc)
+	}
+
+	noWarnings(t, "prod rollback", c.RolledBack(ctx, "prod", Offer{Sha: sha(4), Version: "1.3.1", Digest: digest(4), OCIRepository: "ghcr.io/acme/platform-manifests"}))
+	if p := deploymentOf(t, srv, "prod", "1.3.1"); !p.Production || p.State() != "success" {
+		t.Errorf("prod's rollback deployment: production %v, state %s; want a production success", p.Production, p.State())
+	}
+
+	writes := len(srv.Writes())
+	noWarnings(t, "replayed preprod rollback", c.RolledBack(ctx, "preprod", back))
+	if w := srv.Writes()[writes:]; len(w) != 0 {
+		t.Errorf("a replayed rollback wrote %v", w)
+	}
+}

@@ -303,8 +303,8 @@ func TestRolledBackRecordsLive(t *testing.T) {
 	ctx := context.Background()
 	c := client(t, srv, Options{Deployments: true})
 	noWarnings(t, "promote", c.Promoted(ctx, secondRelease()))
-	noWarnings(t, "rollback", c.RolledBack(ctx, Offer{Sha: c1, Version: "0.0.3", Digest: digest(1), OCIRepository: "ghcr.io/acme/platform-manifests"}))
-	noWarnings(t, "replayed rollback", c.RolledBack(ctx, Offer{Sha: c1, Version: "0.0.3", Digest: digest(1), OCIRepository: "ghcr.io/acme/platform-manifests"}))
+	noWarnings(t, "rollback", c.RolledBack(ctx, "", Offer{Sha: c1, Version: "0.0.3", Digest: digest(1), OCIRepository: "ghcr.io/acme/platform-manifests"}))
+	noWarnings(t, "replayed rollback", c.RolledBack(ctx, "", Offer{Sha: c1, Version: "0.0.3", Digest: digest(1), OCIRepository: "ghcr.io/acme/platform-manifests"}))
 	states := map[string]string{}
 	n := 0
 	for _, d := range srv.Deployments() {

@@ -105,7 +105,9 @@ func (p *pipeline) wantDeployments(t *testing.T, want ...deploymentWant) {
 			states = append(states, s.State)
 		}
 		gs := fmt.Sprintf("%s %s@%s %s %s production=%v %v", g.Environment, pl.Version, short(g.Sha), pl.Digest, pl.Repository, g.Production, states)
-		ws := fmt.Sprintf("%s %s@%s %s %s production=%v %v", w.env, w.version, short(w.sha), w.digest, p.repo, w.env == "live", w.states)
+		// The last stage is the production environment: live, or prod in the chain of three.
+		production := w.env == "live" || w.env == "prod"
+		ws := fmt.Sprintf("%s %s@%s %s %s production=%v %v", w.env, w.version, short(w.sha), w.digest, p.repo, production, w.states)
 		if gs != ws || pl.Tool != "ocipromote" || g.Task != "deploy" {
 			problems = append(problems, fmt.Sprintf("deployment %d:\n    got  %s (tool %q, task %q)\n    want %s", i, gs, pl.Tool, g.Task, ws))
 		}

@@ -36,10 +36,13 @@ func (p *pipeline) withWindows(base []string, windows string) {
 // dev, preprod, prod: a build goes to dev, dev's healthy event promotes it to preprod in the
 // promote job (the job GitHub runs in the target stage's environment), preprod's event is
 // deferred by prod's closed change window with its evidence recorded, and the scheduled
-// promote-pending.yaml promotes it to prod once the window is open.
+// promote-pending.yaml promotes it to prod once the window is open. The GitHub records follow:
+// a deployment per stage, and prod's release listing the evidence of dev and preprod. A second
+// build reaches preprod, rollback.yaml puts preprod back on the first, holding it, hold.yaml
+// releases the hold, and prune.yaml's dry run deletes nothing.
 func TestStagesExampleWorkflows(t *testing.T) {
 	start := time.Now()
-	p := newPipelineOf(t, stagesDir, []string{buildRCWorkflow, promoteWorkflow, pendingWorkflow})
+	p := newPipelineOf(t, stagesDir, []string{buildRCWorkflow, promoteWorkflow, pendingWorkflow, rollbackWorkflow, holdWorkflow, pruneWorkflow})
 	base := slices.Clone(p.act.flags)
 	epoch := time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC)
 	now := time.Now().UTC()
@@ -47,14 +50,16 @@ func TestStagesExampleWorkflows(t *testing.T) {
 	// whole test, even across midnight.
 	closed := "prod=" + now.AddDate(0, 0, 3).Format("Mon") + " 00:00-24:00 UTC"
 	open := "prod=" + now.Format("Mon") + "," + now.AddDate(0, 0, 1).Format("Mon") + " 00:00-24:00 UTC"
-	var a, d1 string
+	var a, b, d1, d2 string
+	var writes int
+	prs := []pullRequest{{1, "Deploy podinfo", "dev"}, {2, "Scale podinfo to 3", "dev"}}
 
 	steps := []struct {
 		name string
 		run  func(t *testing.T)
 	}{
 		{"push builds 0.0.1-rc.1 for dev", func(t *testing.T) {
-			a = p.merge(t, pullRequest{1, "Deploy podinfo", "dev"}, epoch, p.firstCommit)
+			a = p.merge(t, prs[0], epoch, p.firstCommit)
 			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, "", a, "Deploy podinfo", epoch))
 			run.wantJobs(t, built)
 			run.wantClean(t)
@@ -63,6 +68,7 @@ func TestStagesExampleWorkflows(t *testing.T) {
 				"version": "0.0.1-rc.1", "digest": d1, "pushed": "true", "tags": "0.0.1-rc.1,sha-" + a[:7] + ",dev-" + a[:7],
 			})
 			p.wantTags(t, "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "dev-"+a[:7], "sha-"+a[:7])
+			p.wantDeployments(t, deploymentWant{"dev", "0.0.1-rc.1", a, d1, []string{"in_progress"}})
 		}},
 		{"dev's event promotes it to preprod", func(t *testing.T) {
 			run := p.act.run(t, promoteWorkflow, "repository_dispatch", "flux-bot", p.dispatchEvent(t, "0.0.1-rc.1@"+d1, a, "dev"))
@@ -77,9 +83,18 @@ func TestStagesExampleWorkflows(t *testing.T) {
 			p.wantTagsAt(t, d1, "0.0.1-preprod.1", "preprod-"+a[:7])
 			p.wantTags(t, "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "dev-"+a[:7], "sha-"+a[:7],
 				passTag("dev", d1), "0.0.1-preprod.1", "preprod-"+a[:7])
+			// dev's deployment succeeds with its pass, preprod's is created with it; no release
+			// nor comment below the last stage.
+			p.wantDeployments(t,
+				deploymentWant{"dev", "0.0.1-rc.1", a, d1, []string{"in_progress", "success"}},
+				deploymentWant{"preprod", "0.0.1-preprod.1", a, d1, []string{"success"}},
+			)
+			p.wantReleases(t)
+			p.wantPullRequests(t, prs, nil)
 		}},
 		{"preprod's event outside prod's window records the pass and defers", func(t *testing.T) {
 			p.withWindows(base, closed)
+			writes = len(p.gh.Writes())
 			run := p.act.run(t, promoteWorkflow, "repository_dispatch", "flux-bot", p.dispatchEvent(t, "0.0.1-preprod.1@"+d1, a, "preprod"))
 			run.wantJobs(t, promoted)
 			run.wantClean(t)
@@ -89,6 +104,7 @@ func TestStagesExampleWorkflows(t *testing.T) {
 			})
 			p.wantTags(t, "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "dev-"+a[:7], "sha-"+a[:7],
 				passTag("dev", d1), "0.0.1-preprod.1", "preprod-"+a[:7], passTag("preprod", d1))
+			p.wantNoWritesSince(t, writes, "a deferred promotion")
 		}},
 		{"promote-pending promotes it to prod once the window is open", func(t *testing.T) {
 			p.withWindows(base, open)
@@ -105,6 +121,73 @@ func TestStagesExampleWorkflows(t *testing.T) {
 				"weighed": "0.0.1-preprod.1:promoted",
 			})
 			p.wantTagsAt(t, d1, "0.0.1", "validated-"+a[:7])
+			p.wantDeployments(t,
+				deploymentWant{"dev", "0.0.1-rc.1", a, d1, []string{"in_progress", "success"}},
+				deploymentWant{"preprod", "0.0.1-preprod.1", a, d1, []string{"success"}},
+				deploymentWant{"prod", "0.0.1", a, d1, []string{"success"}},
+			)
+			// The change request: the release of prod lists what dev and preprod proved.
+			p.wantReleases(t, releaseWant{"v0.0.1", a, []string{d1, "## Evidence", "- **dev**: passed on `dev`", "- **preprod**: passed on `preprod`",
+				"`" + passTag("dev", d1) + "`", "`" + passTag("preprod", d1) + "`"}})
+			// The first stable version comments on no pull request (docs/github.md).
+			p.wantPullRequests(t, prs, nil)
+			p.wantNoDuplicateWrites(t)
+		}},
+		{"a second build goes to dev, and dev's event promotes it to preprod", func(t *testing.T) {
+			b = p.merge(t, prs[1], epoch.Add(time.Hour), p.scale(t, 3))
+			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, a, b, prs[1].title, epoch.Add(time.Hour)))
+			run.wantJobs(t, built)
+			run.wantClean(t)
+			d2 = p.digest(t, "0.0.2-rc.1")
+			run = p.act.run(t, promoteWorkflow, "repository_dispatch", "flux-bot", p.dispatchEvent(t, "0.0.2-rc.1@"+d2, b, "dev"))
+			run.wantJobs(t, promoted)
+			run.wantClean(t)
+			run.wantStep(t, run.stepUsing(t, promoteJob, tagValidatedAction), "success", map[string]string{
+				"promoted": "true", "reason": "promoted", "version": "0.0.2-preprod.1", "digest": d2, "from": "dev", "to": "preprod",
+			})
+			p.wantTagsAt(t, d2, "0.0.2-rc.1", "dev-"+b[:7], "sha-"+b[:7], "0.0.2-preprod.1", "preprod-"+b[:7])
+		}},
+		{"rollback puts preprod back on the first build and holds it", func(t *testing.T) {
+			run := p.act.run(t, rollbackWorkflow, "workflow_dispatch", "oncall", p.manualRun(rollbackWorkflow, "oncall", map[string]any{
+				"stage": "preprod", "to": a, "reason": "load test failed", "force": "false", "dry_run": "false",
+			}))
+			run.wantJobs(t, map[string]string{rollbackJob: "success"})
+			run.wantClean(t)
+			run.wantStep(t, run.step(t, rollbackJob, "rollback"), "success", map[string]string{
+				"stage": "preprod", "version": "0.0.2-preprod.2", "digest": d1, "sha": a, "hold": "hold-preprod-1", "changed": "true",
+			})
+			p.wantTagsAt(t, d1, "0.0.2-preprod.2")
+			if tags := p.tags(t); !slices.Contains(tags, "hold-preprod-1") || slices.Contains(tags, "hold-1") {
+				t.Errorf("tags after preprod's rollback: %q, want preprod's hold and none on prod", tags)
+			}
+			// preprod's deployment follows the rollback; prod's stays.
+			p.wantDeployments(t,
+				deploymentWant{"dev", "0.0.1-rc.1", a, d1, []string{"in_progress", "success", "inactive"}},
+				deploymentWant{"preprod", "0.0.1-preprod.1", a, d1, []string{"success", "inactive"}},
+				deploymentWant{"prod", "0.0.1", a, d1, []string{"success"}},
+				deploymentWant{"dev", "0.0.2-rc.1", b, d2, []string{"in_progress", "success"}},
+				deploymentWant{"preprod", "0.0.2-preprod.1", b, d2, []string{"success", "inactive"}},
+				deploymentWant{"preprod", "0.0.2-preprod.2", a, d1, []string{"success"}},
+			)
+			p.wantNoDuplicateWrites(t)
+		}},
+		{"the hold workflow releases preprod's hold", func(t *testing.T) {
+			run := p.act.run(t, holdWorkflow, "workflow_dispatch", "oncall", p.manualRun(holdWorkflow, "oncall",
+				map[string]any{"stage": "preprod", "command": "release", "reason": "load test passes", "dry_run": "false"}))
+			run.wantJobs(t, map[string]string{holdJob: "success"})
+			run.wantClean(t)
+			run.wantStep(t, run.stepUsing(t, holdJob, holdAction), "success", map[string]string{
+				"stage": "preprod", "hold": "off", "tag": "hold-preprod-2", "changed": "true", "reason": "load test passes",
+			})
+		}},
+		{"the prune workflow's dry run deletes nothing", func(t *testing.T) {
+			before, writes := p.tags(t), len(p.gh.Writes())
+			run := p.act.run(t, pruneWorkflow, "workflow_dispatch", "oncall", p.manualRun(pruneWorkflow, "oncall", map[string]any{"dry_run": "true"}))
+			run.wantJobs(t, map[string]string{pruneJob: "success"})
+			run.wantClean(t)
+			run.wantStep(t, run.step(t, pruneJob, "prune"), "success", map[string]string{"skipped": "0"})
+			p.wantSameTags(t, before)
+			p.wantNoWritesSince(t, writes, "a prune dry run")
 		}},
 	}
 	for _, s := range steps {

@@ -213,7 +213,7 @@ func selectTag(ctx context.Context, t *testing.T, client *fluxoci.Client, repo, 
 		t.Errorf("Flux List with %q does not list %q: %q", constraint, s.tag, listed)
 	}
 	for _, tag := range listed {
-		if strings.HasPrefix(tag, "sha-") || strings.HasPrefix(tag, "integration-") || strings.HasPrefix(tag, "validated-") || strings.HasPrefix(tag, "claim-") {
+		if slices.ContainsFunc([]string{"sha-", "integration-", "validated-", "claim-", "pass-", "dev-", "preprod-", "hold-"}, func(p string) bool { return strings.HasPrefix(tag, p) }) {
 			t.Errorf("Flux List with semver %q lists the marker tag %q", constraint, tag)
 		}
 	}
@@ -250,7 +250,7 @@ func buildBinaries(t *testing.T) string {
 		t.Fatalf("%s is not the ocipromote module root (go.mod: %v)", root, err)
 	}
 	bin := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", bin+string(filepath.Separator), "./cmd/build-rc", "./cmd/tag-validated")
+	cmd := exec.Command("go", "build", "-o", bin+string(filepath.Separator), "./cmd/build-rc", "./cmd/tag-validated", "./cmd/dispatch-receiver", "./cmd/ocipromote")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build in %s: %v\n%s", root, err, out)
@@ -258,21 +258,14 @@ func buildBinaries(t *testing.T) string {
 	return bin
 }
 
-// runJSON runs a binary with a clean environment and returns its --json outputs.
+// runJSON runs a binary with a clean environment (runOut) and returns its --json outputs.
 func runJSON(t *testing.T, bin string, args ...string) map[string]string {
 	t.Helper()
-	home := t.TempDir()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "DOCKER_CONFIG=" + filepath.Join(home, ".docker")}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v\nstderr:\n%s", filepath.Base(bin), strings.Join(args, " "), err, stderr.String())
-	}
+	stdout := runOut(t, bin, args...)
 	// --json is typed (booleans, lists); the strings the tests compare are taken as they are.
 	var typed map[string]any
-	if err := json.Unmarshal(stdout.Bytes(), &typed); err != nil {
-		t.Fatalf("%s: stdout is not a JSON object: %v\n%s", filepath.Base(bin), err, stdout.String())
+	if err := json.Unmarshal(stdout, &typed); err != nil {
+		t.Fatalf("%s: stdout is not a JSON object: %v\n%s", filepath.Base(bin), err, stdout)
 	}
 	out := map[string]string{}
 	for k, v := range typed {
