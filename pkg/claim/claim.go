@@ -347,6 +347,13 @@ type Taken struct {
 // Run makes the attempt, on list, a listing made before it. The version tag is read right before
 // it is written and read back after: a writer that does not claim (another tool, a person) is
 // caught rather than overwritten, and a lost race is contended.
+//
+// The read before the write is not sent beside the confirming listing, though that would save a
+// round trip: between a read and the write it allows, a write by anyone who does not see our
+// claim (a writer that does not claim, or a rival whose claim lags past settle) is overwritten
+// unseen, and that window would grow by the listing's time. Under the listing bound a rival never
+// writes there, but the read is the guard for when the bound is broken, so it stays right
+// before the write.
 func (t Take) Run(ctx context.Context, reg Writer, list []string, pause Pause) (Taken, error) {
 	res := Taken{After: list}
 	if !All(list).Has(t.Claim) {

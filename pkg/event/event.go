@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -337,11 +338,16 @@ func quote(s string) string {
 // plainName is what Kubernetes object references, cluster names, status contexts and GitHub
 // logins look like; such text reads better bare, and it carries nothing a terminal or the runner
 // would interpret.
-var plainName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$`)
+var plainName = lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$`)
+
+// lazyRegexp compiles expr on first use.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // display renders an untrusted name: bare when it is plainly a name, quoted otherwise.
 func display(s string) string {
-	if plainName.MatchString(s) {
+	if plainName().MatchString(s) {
 		return s
 	}
 	return quote(s)

@@ -22,7 +22,7 @@ func decideStatus(payload []byte, c Criteria) (Decision, error) {
 	if prefix == "" {
 		prefix = DefaultStatusContext
 	}
-	if !plainName.MatchString(prefix) {
+	if !plainName().MatchString(prefix) {
 		return Decision{}, usagef("status_context %s is not a commit status context prefix (letters, digits, '.', '_', '/' or '-', at most 200): use the start of the context Flux's github Provider posts, kustomization/<name>/ (default %s)", quote(prefix), DefaultStatusContext)
 	}
 	var p statusPayload

@@ -186,7 +186,11 @@ func Open(repository string, o Options) (*Repository, error) {
 	if r.progressEvery <= 0 {
 		r.progressEvery = 5 * time.Second
 	}
-	r.base = transport.NewUserAgent(&retryTransport{next: base, policy: r.policy, retries: &r.retries, bounds: b, logf: o.Logf}, o.UserAgent)
+	var rt http.RoundTripper = &retryTransport{next: base, policy: r.policy, retries: &r.retries, bounds: b, logf: o.Logf}
+	if plainFirstFor(ref, o.Insecure) {
+		rt = &plainFirst{next: rt, probe: &retryTransport{next: base, policy: r.policy, retries: &r.retries, bounds: b, logf: o.Logf, answersOnly: true}, host: ref.RegistryStr()}
+	}
+	r.base = transport.NewUserAgent(rt, o.UserAgent)
 	switch {
 	case o.Username != "" || o.Password != "":
 		r.keychain = staticKeychain{&authn.Basic{Username: o.Username, Password: o.Password}}

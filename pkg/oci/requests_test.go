@@ -5,6 +5,8 @@ import (
 	"crypto/sha1"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -12,9 +14,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
@@ -202,33 +206,88 @@ func TestTagValidatedRequests(t *testing.T) {
 	build(t, openFresh(t, srv, oci.Options{}), tree(t, "b"), 2)
 
 	// The minimum of a promotion: authenticate (1), list (1) and, beside it, read the candidate's
-	// manifest for its commit (1), check integration-<s> is at its digest (1), claim the stable version (1),
-	// list again for rival claims (1), read the stable tag before writing it (1), write it (1),
-	// read it back (1), write validated-<s> (1) and read it back (1): 11, all of them guards or
-	// writes.
+	// manifest for its commit (1) and then check integration-<s> is at its digest (1), claim the
+	// stable version (1), list again for rival claims (1), read the stable tag before writing it
+	// (1), write it (1), read it back (1), write validated-<s> (1) and read it back (1): 11, all
+	// of them guards or writes. The integration check follows the manifest read (it needs the
+	// commit), not the listing; the read before the stable tag's write stays right before it.
 	before := len(srv.Requests())
 	if res := promote(t, openFresh(t, srv, oci.Options{}), rc1); !res.Promoted {
 		t.Fatalf("promotion = %+v", res)
 	}
+	first := []string{"list", "GET manifest @digest", "HEAD manifest integration-" + short(1)}
 	steps := [][]string{
-		{"ping"}, {"list", "GET manifest @digest"}, {"HEAD manifest integration-" + short(1)},
+		{"ping"}, first,
 		{"PUT manifest claim 0.0.1 of " + short(1)}, {"list"},
 		{"HEAD manifest 0.0.1"}, {"PUT manifest 0.0.1"}, {"HEAD manifest 0.0.1"}, {"PUT manifest validated-" + short(1)},
 		{"HEAD manifest validated-" + short(1)},
 	}
-	if got := kinds(srv, before); !inSteps(got, steps) {
+	got := kinds(srv, before)
+	if !inSteps(got, steps) {
 		t.Errorf("promotion requests (%d):\n  %s\nwant, in steps whose requests go out together:\n  %q", len(got), strings.Join(got, "\n  "), steps)
+	}
+	if !manifestFirst(got) {
+		t.Errorf("promotion requests %q: the integration check went out before the manifest read that names the commit", got)
 	}
 
 	// A replay (Flux repeats events) reads what it must to know it is done, and writes nothing.
 	before = len(srv.Requests())
 	promote(t, openFresh(t, srv, oci.Options{}), rc1)
 	replay := [][]string{
-		{"ping"}, {"list", "GET manifest @digest"}, {"HEAD manifest integration-" + short(1)},
+		{"ping"}, first,
 		{"HEAD manifest 0.0.1"}, {"HEAD manifest validated-" + short(1)},
 	}
-	if got := kinds(srv, before); !inSteps(got, replay) {
-		t.Errorf("replay requests (%d):\n  %s\nwant, in steps whose requests go out together:\n  %q", len(got), strings.Join(got, "\n  "), replay)
+	if got := kinds(srv, before); !inSteps(got, replay) || !manifestFirst(got) {
+		t.Errorf("replay requests (%d):\n  %s\nwant, in steps whose requests go out together (the manifest read before the integration check):\n  %q", len(got), strings.Join(got, "\n  "), replay)
+	}
+}
+
+// manifestFirst reports whether the candidate's manifest was read before its integration tag.
+func manifestFirst(got []string) bool {
+	m := slices.Index(got, "GET manifest @digest")
+	i := slices.IndexFunc(got, func(k string) bool { return strings.HasPrefix(k, "HEAD manifest integration-") })
+	return m >= 0 && i > m
+}
+
+// listingGate holds tag listings, once armed, until an integration tag is read (or timeout).
+type listingGate struct {
+	h       http.Handler
+	armed   atomic.Bool
+	read    chan struct{}
+	once    sync.Once
+	waited  atomic.Bool
+	timeout time.Duration
+}
+
+func (g *listingGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if g.armed.Load() {
+		switch {
+		case r.Method == http.MethodHead && strings.Contains(r.URL.Path, "/manifests/integration-"):
+			g.once.Do(func() { close(g.read) })
+		case strings.HasSuffix(r.URL.Path, "/tags/list"):
+			select {
+			case <-g.read:
+			case <-time.After(g.timeout):
+				g.waited.Store(true)
+			}
+		}
+	}
+	g.h.ServeHTTP(w, r)
+}
+
+// The integration check goes out as soon as the candidate's manifest names its commit, beside the
+// listing: here the registry answers the listing only once the check has arrived.
+func TestIntegrationCheckBesideListing(t *testing.T) {
+	t.Parallel()
+	gate := &listingGate{h: registry.New(registry.Logger(log.New(io.Discard, "", 0))), read: make(chan struct{}), timeout: 2 * time.Second}
+	srv := ocitest.New(t, ocitest.Backend(gate))
+	rc1 := build(t, openFresh(t, srv, oci.Options{}), tree(t, "a"), 1)
+	gate.armed.Store(true)
+	if res := promote(t, openFresh(t, srv, oci.Options{}), rc1); !res.Promoted {
+		t.Fatalf("promotion = %+v", res)
+	}
+	if gate.waited.Load() {
+		t.Errorf("the listing waited %s for the integration check: the check went out only after the listing", gate.timeout)
 	}
 }
 
@@ -411,11 +470,12 @@ func newDialCounter() *dialCounter {
 	return d
 }
 
-// A step's requests share connections. Both steps open one for go-containerregistry's https
-// attempt of the ping (a loopback registry refuses it) and one that carries their requests in
-// turn; a build opens at most two more for its two uploads side by side (net/http may not have
-// put the previous request's connection back in its pool when they start), a promotion one more
-// for the candidate's manifest, read beside the first listing.
+// A step's requests share connections. Both steps open one that carries their requests in turn
+// (the ping asks a loopback registry with plain HTTP first, so no connection is opened for a TLS
+// handshake that could only fail); a build opens at most two more for its two uploads side by
+// side (net/http may not have put the previous request's connection back in its pool when they
+// start), a promotion one more for the candidate's manifest and then its integration tag, read
+// beside the first listing.
 func TestStepsReuseConnections(t *testing.T) {
 	t.Parallel()
 	srv := ocitest.New(t)
@@ -425,8 +485,8 @@ func TestStepsReuseConnections(t *testing.T) {
 		run      func(reg *oci.Repository)
 		maxDials int
 	}{
-		{"build-rc", func(reg *oci.Repository) { build(t, reg, tree(t, "b"), 2) }, 4},
-		{"tag-validated", func(reg *oci.Repository) { promote(t, reg, rc1) }, 3},
+		{"build-rc", func(reg *oci.Repository) { build(t, reg, tree(t, "b"), 2) }, 3},
+		{"tag-validated", func(reg *oci.Repository) { promote(t, reg, rc1) }, 2},
 	} {
 		d := newDialCounter()
 		before := len(srv.Requests())

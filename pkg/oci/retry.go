@@ -46,6 +46,9 @@ type retryTransport struct {
 	retries *atomic.Int64
 	bounds  bounds
 	logf    func(format string, args ...any)
+	// answersOnly retries what the registry answered (429, 5xx) but not a failed connection:
+	// plainFirst's plain-HTTP attempt, whose failure means asking with HTTPS instead.
+	answersOnly bool
 }
 
 const maxBufferedBody = 512 << 20
@@ -158,7 +161,7 @@ func (t *retryTransport) shouldRetry(attempt, attempts int, resp *http.Response,
 	}
 	backoff = backoff/2 + time.Duration(rand.Int64N(int64(backoff/2)+1))
 	if err != nil {
-		return backoff, transient(err)
+		return backoff, transient(err) && !t.answersOnly
 	}
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,

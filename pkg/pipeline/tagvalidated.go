@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ocipromote/ocipromote/pkg/artifact"
@@ -137,6 +138,7 @@ func TagValidated(ctx context.Context, reg Registry, in PromoteInput) (PromoteRe
 	// checks the same artifact, which would cost its registry requests again.
 	verified := ""
 	early := readEarly(ctx, reg, in)
+	defer early.end()
 	for attempt := 1; attempt <= promoteAttempts; attempt++ {
 		if attempt > 1 {
 			if err := claim.Backoff(ctx, attempt-1, in.Settle, pause); err != nil {
@@ -273,15 +275,34 @@ func heldMeanwhile(reg Registry, list []string) func(context.Context, []string) 
 // earlyManifest is the candidate's manifest, read beside the first listing when its digest is
 // given: a manifest named by its digest cannot change, so it needs no listing first, and the read
 // costs no round trip of its own.
+//
+// As soon as the manifest names its commit, the integration check's read goes out too, while
+// the listing may still be in flight: offered-<s> (integration-<s> by default) with <s> the
+// commit's sha at build-rc's default length, the tag integrationOfDigest reads when the listing
+// shows that one (or none). Only an answer that the tag points at the candidate is used, and only
+// for that tag: it proves the artifact was offered to integration, which stays true (build-rc
+// writes offered-<s> once and nothing moves it), so a read issued beside the listing proves what
+// a read issued after it would. Any other answer (missing, another digest, a failure), or a
+// listing that shows other short shas of the commit, and the check reads after the listing, as
+// before. Nothing is written before both the listing and this read have answered.
 type earlyManifest struct {
 	digest string
 	done   chan struct{}
 	m      *oci.Manifest
 	err    error
+
+	// offeredTag is the integration tag read early ("" when none was), at where it pointed
+	// (only when read without error); checked is closed once that read answered.
+	offeredTag, at string
+	checked        chan struct{}
+	// stop ends what is still in flight when the step returns; Wait waits for it.
+	stop context.CancelFunc
+	all  sync.WaitGroup
 }
 
-// readEarly starts reading the manifest of the digest in names (a digest or a revision), or
-// returns nil when in names a commit sha, whose artifact the listing finds.
+// readEarly starts reading the manifest of the digest in names (a digest or a revision), then
+// the integration tag of its commit, or returns nil when in names a commit sha, whose artifact
+// the listing finds. The caller calls end before it returns.
 func readEarly(ctx context.Context, reg Registry, in PromoteInput) *earlyManifest {
 	digest := in.Digest
 	if rev, err := ref.ParseRevision(in.Revision); in.Revision != "" && err == nil {
@@ -290,12 +311,36 @@ func readEarly(ctx context.Context, reg Registry, in PromoteInput) *earlyManifes
 	if digest == "" {
 		return nil
 	}
-	e := &earlyManifest{digest: digest, done: make(chan struct{})}
+	e := &earlyManifest{digest: digest, done: make(chan struct{}), checked: make(chan struct{})}
+	ctx, e.stop = context.WithCancel(ctx)
+	offered := in.Stages.offered()
+	e.all.Add(1)
 	go func() {
-		defer close(e.done)
+		defer e.all.Done()
+		defer close(e.checked)
 		e.m, e.err = reg.Get(ctx, digest)
+		close(e.done)
+		if e.err != nil {
+			return
+		}
+		origin, err := ref.ParseOrigin(artifact.MetadataFrom(e.m.Annotations()).Revision)
+		if err != nil {
+			return
+		}
+		tag := offered + origin.Sha[:min(len(origin.Sha), defaultShortLen)]
+		if at, err := reg.Resolve(ctx, tag); err == nil {
+			e.offeredTag, e.at = tag, at
+		}
 	}()
 	return e
+}
+
+// end stops the early reads still in flight and waits for them, so that none outlives the step.
+func (e *earlyManifest) end() {
+	if e != nil {
+		e.stop()
+		e.all.Wait()
+	}
 }
 
 // get returns the manifest of digest: the one read early, or read now.
@@ -308,6 +353,19 @@ func (e *earlyManifest) get(ctx context.Context, reg Registry, digest string) (*
 		return e.m, e.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+// offeredAt reports whether the early read found tag pointing at digest; false means read it now.
+func (e *earlyManifest) offeredAt(ctx context.Context, tag, digest string) bool {
+	if e == nil || e.digest != digest {
+		return false
+	}
+	select {
+	case <-e.checked:
+		return e.offeredTag == tag && e.at == digest
+	case <-ctx.Done():
+		return false
 	}
 }
 
@@ -341,7 +399,7 @@ func resolveCandidate(ctx context.Context, reg Registry, list []string, in Promo
 		return candidate{}, fmt.Errorf("%w: %w: sha %s and artifact %s disagree: the artifact was built from %s", ErrInvalidCandidate, ErrDisagree, in.Sha, digest, origin.Sha)
 	}
 	if short == "" {
-		if short, err = integrationOfDigest(ctx, reg, list, in.Stages.offered(), digest, origin.Sha, describe(in)); err != nil {
+		if short, err = integrationOfDigest(ctx, reg, list, in.Stages.offered(), digest, origin.Sha, describe(in), early); err != nil {
 			return candidate{}, err
 		}
 	}
@@ -405,12 +463,17 @@ const defaultShortLen = 7
 
 // integrationOfDigest checks that the artifact was offered to integration: an integration-<s> of
 // its commit points at it. It returns <s>.
-func integrationOfDigest(ctx context.Context, reg Registry, list []string, offered, digest, sha, what string) (string, error) {
+func integrationOfDigest(ctx context.Context, reg Registry, list []string, offered, digest, sha, what string, early *earlyManifest) (string, error) {
 	var shorts []string
 	for _, s := range tags.FindShort(list, offered, sha) {
 		if strings.HasPrefix(sha, s) {
 			shorts = append(shorts, s)
 		}
+	}
+	// The read issued beside the listing (earlyManifest) is the one this check makes when the
+	// listing shows the default short sha alone, or none.
+	if s := sha[:min(len(sha), defaultShortLen)]; (len(shorts) == 0 || slices.Equal(shorts, []string{s})) && early.offeredAt(ctx, offered+s, digest) {
+		return s, nil
 	}
 	if len(shorts) == 0 {
 		// A registry whose tag list lags behind its writes (docs/reliability.md) may not list an
