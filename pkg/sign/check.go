@@ -23,8 +23,9 @@ type BundleResult struct {
 
 // BundlesRequest is what verify-bundles reads on its standard input.
 type BundlesRequest struct {
-	// TrustedRoot is the content of a Sigstore trusted_root.json.
-	TrustedRoot []byte `json:"trustedRoot"`
+	// TrustedRoot is the content of a Sigstore trusted_root.json; absent, verify-bundles
+	// fetches the public-good one through Sigstore's TUF repository.
+	TrustedRoot []byte `json:"trustedRoot,omitempty"`
 	// Digest is the manifest digest the bundles' statements must name, sha256:<hex>.
 	Digest string `json:"digest"`
 	// Bundles are the bundles' JSON as read from the registry (bytes: a registry writer may

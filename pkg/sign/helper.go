@@ -22,7 +22,8 @@ const HelperName = "verify-bundles"
 // Check, bounded by the Check's context.
 type Helper struct {
 	Path string
-	// TrustedRoot is the content of a Sigstore trusted_root.json.
+	// TrustedRoot is the content of a Sigstore trusted_root.json; nil verifies against the
+	// public-good one, which verify-bundles fetches through Sigstore's TUF repository.
 	TrustedRoot []byte
 }
 

@@ -14,11 +14,12 @@ import (
 )
 
 // VerifyInputs switch on the signature check of docs/signing.md, in every step that promotes
-// (tag-validated) or puts an artifact live (rollback). verify is off by default for now: build-rc
-// does not sign yet (issue 17).
+// (tag-validated) or puts an artifact live (rollback). verify is off by default so that a
+// repository whose candidates are not signed yet (build-rc's sign off) keeps promoting; the
+// examples turn it on.
 var VerifyInputs = []actionio.Input{
-	{Name: "verify", Bool: true, Usage: "refuse an artifact without a Sigstore signature from signer_workflow on main of signer_repository at its commit (exit 1, reason unsigned or untrusted-signer, nothing written); runs the verify-bundles binary; default false for now, see docs/signing.md"},
-	{Name: "trusted_root", Usage: "Sigstore trusted_root.json to verify against; required with verify"},
+	{Name: "verify", Bool: true, Usage: "refuse an artifact without a Sigstore signature from signer_workflow on main of signer_repository at its commit (exit 1, reason unsigned or untrusted-signer, nothing written); runs the verify-bundles binary; see docs/signing.md"},
+	{Name: "trusted_root", Usage: "Sigstore trusted_root.json to verify against (default: the public-good one, fetched through Sigstore's TUF repository by verify-bundles; give it offline or for another Sigstore instance)"},
 	{Name: "signer_workflow", Default: "build-rc.yaml", Usage: "workflow file (in .github/workflows/) that signs candidates"},
 	{Name: "signer_repository", ContextEnv: "GITHUB_REPOSITORY", Usage: "OWNER/REPO whose main branch signs candidates (default GITHUB_REPOSITORY)"},
 }
@@ -29,21 +30,22 @@ type CheckFunc func(ctx context.Context, digest string, annotations map[string]s
 
 // FromInputs returns the check VerifyInputs ask for, or nil when verify is off. Everything that
 // can be known before the registry is read is checked here, as a usage error: the trusted root
-// is read, the signer named, and verify-bundles found (on path, a PATH value, when it is not
-// beside the running binary).
+// read (when given: else verify-bundles fetches the public-good one), the signer named, and
+// verify-bundles found (on path, a PATH value, when it is not beside the running binary).
 func FromInputs(v *actionio.Values, reg *oci.Repository, path string, log *slog.Logger) (CheckFunc, error) {
 	if !v.Bool("verify") {
 		return nil, nil
 	}
-	if v.Get("trusted_root") == "" {
-		return nil, actionio.Usagef("input verify needs trusted_root: the path of a Sigstore trusted_root.json (see docs/signing.md)")
-	}
 	if _, err := GitHubPolicy(v.Get("signer_repository"), v.Get("signer_workflow"), ""); err != nil {
 		return nil, actionio.Usagef("%v", err)
 	}
-	trustedRoot, err := readTrustedRoot(v.Get("trusted_root"))
-	if err != nil {
-		return nil, actionio.Usagef("input trusted_root: %v", err)
+	var trustedRoot []byte
+	if path := v.Get("trusted_root"); path != "" {
+		b, err := readTrustedRoot(path)
+		if err != nil {
+			return nil, actionio.Usagef("input trusted_root: %v", err)
+		}
+		trustedRoot = b
 	}
 	helper, err := FindHelper(path)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/tuf"
 	"github.com/sigstore/sigstore-go/pkg/verify"
 
 	"github.com/ocipromote/ocipromote/pkg/sign"
@@ -42,6 +43,27 @@ func LoadTrustedRoot(path string) (*root.TrustedRoot, error) {
 		return nil, fmt.Errorf("trusted root %s: %w: give a Sigstore trusted_root.json (for the public-good instance: the trusted_root.json target of its TUF repository)", path, err)
 	}
 	return ParseTrustedRoot(b)
+}
+
+// TrustedRoot loads the trusted_root.json at path or, for "", fetches the public-good
+// instance's (FetchPublicGood).
+func TrustedRoot(path string) (*root.TrustedRoot, error) {
+	if path != "" {
+		return LoadTrustedRoot(path)
+	}
+	return FetchPublicGood()
+}
+
+// FetchPublicGood fetches the public-good instance's trusted_root.json through Sigstore's TUF
+// repository: sigstore-go embeds the TUF root that the fetched metadata must chain to, and caches
+// what it fetched in ~/.sigstore/root. The error names input trusted_root, the way to verify
+// offline or against another instance.
+func FetchPublicGood() (*root.TrustedRoot, error) {
+	tr, err := root.FetchTrustedRoot()
+	if err != nil {
+		return nil, fmt.Errorf("fetch the public-good Sigstore trusted root through Sigstore's TUF repository (%s): %w: offline, behind a proxy that blocks it, or for another Sigstore instance, give input trusted_root (the path of a Sigstore trusted_root.json)", tuf.DefaultMirror, err)
+	}
+	return tr, nil
 }
 
 // Verifier verifies bundles with sigstore-go against one trusted root. It is a
@@ -116,14 +138,21 @@ func (v *Verifier) VerifyBundles(_ context.Context, digest string, bundles [][]b
 const maxRequest = 2*sign.MaxReferrers*sign.MaxBundleSize + 4<<20
 
 // Serve answers one sign.BundlesRequest read from r with a sign.BundlesResponse written to w:
-// the protocol of verify-bundles. An error (an unreadable request or trusted root) means no
-// verdict at all.
+// the protocol of verify-bundles. A request without a trusted root is verified against the
+// public-good one, fetched through TUF (FetchPublicGood). An error (an unreadable request, a
+// trusted root that cannot be read or fetched) means no verdict at all.
 func Serve(ctx context.Context, r io.Reader, w io.Writer) error {
 	var req sign.BundlesRequest
 	if err := json.NewDecoder(io.LimitReader(r, maxRequest)).Decode(&req); err != nil {
 		return fmt.Errorf("read the request: %w", err)
 	}
-	tr, err := ParseTrustedRoot(req.TrustedRoot)
+	var tr *root.TrustedRoot
+	var err error
+	if len(req.TrustedRoot) == 0 {
+		tr, err = FetchPublicGood()
+	} else {
+		tr, err = ParseTrustedRoot(req.TrustedRoot)
+	}
 	if err != nil {
 		return err
 	}
