@@ -24,6 +24,12 @@ var VerifyInputs = []actionio.Input{
 	{Name: "signer_repository", ContextEnv: "GITHUB_REPOSITORY", Usage: "OWNER/REPO whose main branch signs candidates (default GITHUB_REPOSITORY)"},
 }
 
+// StatusInputs are VerifyInputs for ocipromote status, whose verify shows each artifact's
+// signature rather than refusing anything.
+var StatusInputs = append([]actionio.Input{
+	{Name: "verify", Bool: true, Usage: "show each artifact's signature: signed by signer_workflow on main of signer_repository at its commit, unsigned, or untrusted-signer and by whom, as tag-validated would decide now; runs the verify-bundles binary once for all the artifacts shown"},
+}, VerifyInputs[1:]...)
+
 // CheckFunc is a signature check before a write: nil, or a *RefusedError saying what was found, or
 // an error when nothing could be decided.
 type CheckFunc func(ctx context.Context, digest string, annotations map[string]string) error
@@ -33,6 +39,50 @@ type CheckFunc func(ctx context.Context, digest string, annotations map[string]s
 // read (when given: else verify-bundles fetches the public-good one), the signer named, and
 // verify-bundles found (on path, a PATH value, when it is not beside the running binary).
 func FromInputs(v *actionio.Values, reg *oci.Repository, path string, log *slog.Logger) (CheckFunc, error) {
+	h, err := helperFromInputs(v, path)
+	if h == nil || err != nil {
+		return nil, err
+	}
+	return Candidates(h, v.Get("signer_repository"), v.Get("signer_workflow"), reg, log), nil
+}
+
+// SignersFunc checks the signatures of several artifacts at once (ocipromote status): one
+// verdict per artifact, in order; an error means none was decided.
+type SignersFunc func(ctx context.Context, artifacts []Artifact) ([]Verdict, error)
+
+// Artifact is an artifact whose signature is checked: its manifest digest and revision annotation.
+type Artifact struct {
+	Digest   string
+	Revision string
+}
+
+// SignersFromInputs is FromInputs for a report: nil when verify is off, else a check of many
+// artifacts that runs verify-bundles once for all of them (CheckAll).
+func SignersFromInputs(v *actionio.Values, reg *oci.Repository, path string) (SignersFunc, error) {
+	h, err := helperFromInputs(v, path)
+	if h == nil || err != nil {
+		return nil, err
+	}
+	repository, workflow := v.Get("signer_repository"), v.Get("signer_workflow")
+	repo, opts := reg.Remote()
+	return func(ctx context.Context, artifacts []Artifact) ([]Verdict, error) {
+		targets := make([]Target, len(artifacts))
+		for i, a := range artifacts {
+			p, err := GitHubPolicy(repository, workflow, a.Revision)
+			if err != nil {
+				// An unreadable revision names no commit, which no signer matches.
+				if p, err = GitHubPolicy(repository, workflow, ""); err != nil {
+					return nil, err
+				}
+			}
+			targets[i] = Target{Digest: a.Digest, Policy: p}
+		}
+		return CheckAll(ctx, h, repo, targets, opts...)
+	}, nil
+}
+
+// helperFromInputs is the verify-bundles runner VerifyInputs ask for, nil when verify is off.
+func helperFromInputs(v *actionio.Values, path string) (*Helper, error) {
 	if !v.Bool("verify") {
 		return nil, nil
 	}
@@ -51,7 +101,7 @@ func FromInputs(v *actionio.Values, reg *oci.Repository, path string, log *slog.
 	if err != nil {
 		return nil, err
 	}
-	return Candidates(&Helper{Path: helper, TrustedRoot: trustedRoot}, v.Get("signer_repository"), v.Get("signer_workflow"), reg, log), nil
+	return &Helper{Path: helper, TrustedRoot: trustedRoot}, nil
 }
 
 // trustedRootMediaType starts the mediaType of every version of Sigstore's trusted root.

@@ -70,7 +70,10 @@ func FetchPublicGood() (*root.TrustedRoot, error) {
 // sign.BundleVerifier working in this process.
 type Verifier struct{ v *verify.Verifier }
 
-var _ sign.BundleVerifier = (*Verifier)(nil)
+var (
+	_ sign.BundleVerifier   = (*Verifier)(nil)
+	_ sign.SubjectsVerifier = (*Verifier)(nil)
+)
 
 // NewVerifier requires what Flux's keyless verification requires: a certificate chaining to the
 // trusted root's Fulcio, an embedded SCT from one of its CT logs, and an entry in one of its
@@ -133,9 +136,22 @@ func (v *Verifier) VerifyBundles(_ context.Context, digest string, bundles [][]b
 	return out, nil
 }
 
-// maxRequest bounds what Serve reads: the trusted root (tens of KB) and at most
-// sign.MaxReferrers bundles of at most sign.MaxBundleSize each, base64-encoded.
-const maxRequest = 2*sign.MaxReferrers*sign.MaxBundleSize + 4<<20
+// VerifySubjects verifies the bundles of each subject: one result list per subject, in order.
+func (v *Verifier) VerifySubjects(ctx context.Context, subjects []sign.Subject) ([][]sign.BundleResult, error) {
+	out := make([][]sign.BundleResult, len(subjects))
+	for i, s := range subjects {
+		var err error
+		if out[i], err = v.VerifyBundles(ctx, s.Digest, s.Bundles); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// maxRequest bounds what Serve reads: the trusted root (tens of KB) and the bundles,
+// base64-encoded: at most sign.MaxReferrers of at most sign.MaxBundleSize each per digest, for a
+// status report's many digests as much as cosign's 5 KB bundles take for thousands of them.
+const maxRequest = 2*sign.MaxReferrers*sign.MaxBundleSize + 64<<20
 
 // Serve answers one sign.BundlesRequest read from r with a sign.BundlesResponse written to w:
 // the protocol of verify-bundles. A request without a trusted root is verified against the
@@ -160,9 +176,14 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	results, err := v.VerifyBundles(ctx, req.Digest, req.Bundles)
+	var resp sign.BundlesResponse
+	if req.Subjects != nil {
+		resp.Subjects, err = v.VerifySubjects(ctx, req.Subjects)
+	} else {
+		resp.Results, err = v.VerifyBundles(ctx, req.Digest, req.Bundles)
+	}
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(w).Encode(sign.BundlesResponse{Results: results})
+	return json.NewEncoder(w).Encode(resp)
 }
