@@ -166,8 +166,9 @@ func short(digest string) string {
 	return digest
 }
 
-// benchPackages are the root module's packages with scale benchmarks.
-var benchPackages = []string{"./pkg/version", "./pkg/pipeline", "./pkg/oci"}
+// benchPackages are the root module's packages with scale benchmarks; the sign packages give
+// what signing adds to a build and verification to a promotion (requests and time).
+var benchPackages = []string{"./pkg/version", "./pkg/pipeline", "./pkg/oci", "./pkg/sign", "./pkg/sign/bundleverify", "./pkg/sign/keyless"}
 
 // benchLine is one Go benchmark result.
 type benchLine struct {

@@ -48,12 +48,12 @@ var (
 	statusCommand = actionio.Command{
 		Name:    name + " status",
 		Summary: "show each commit artifact (newest first), what each cluster's semver constraint selects now, and the hold; for a chain of stages, every stage with the candidates pending for it and the gates that hold them",
-		Inputs: withRegistry(selectInput,
+		Inputs: append(withRegistry(selectInput,
 			actionio.Input{Name: "format", Default: "text", Usage: "text (a terminal) or markdown (a job summary); --json prints JSON"},
 			actionio.Input{Name: "limit", Default: "0", Usage: "show only the newest N artifacts (0: all)"},
 			step.StagesInput, step.WindowsInput, step.SoakInput,
 			actionio.Input{Name: "now", Usage: "RFC 3339 time to weigh the gates at (default: the current time)"},
-		),
+		), sign.StatusInputs...),
 	}
 	rollbackCommand = actionio.Command{
 		Name:    name + " rollback",
@@ -196,6 +196,10 @@ func runStatus(ctx context.Context, a *githubactions.Action, args []string, stdo
 	if err != nil {
 		return err
 	}
+	signers, err := sign.SignersFromInputs(v, reg, a.Getenv("PATH"))
+	if err != nil {
+		return err
+	}
 	var r status.Report
 	if staged {
 		r, err = status.GatherChain(ctx, reg, sel, chain)
@@ -206,6 +210,12 @@ func runStatus(ctx context.Context, a *githubactions.Action, args []string, stdo
 		return err
 	}
 	r.Limit(limit)
+	if signers != nil {
+		// After Limit: only the artifacts shown are checked, in one verify-bundles run.
+		if err := r.CheckSignatures(ctx, signers); err != nil {
+			return err
+		}
+	}
 	actionio.Summary(a, r.Markdown())
 	switch {
 	case v.JSON:

@@ -17,6 +17,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/actionio"
 	"github.com/ocipromote/ocipromote/pkg/ref"
 	"github.com/ocipromote/ocipromote/pkg/sign"
+	"github.com/ocipromote/ocipromote/pkg/sign/bundleverify"
 	"github.com/ocipromote/ocipromote/pkg/sign/keyless"
 	"github.com/ocipromote/ocipromote/pkg/sign/signexec"
 	"github.com/ocipromote/ocipromote/pkg/step"
@@ -61,7 +62,7 @@ func run(ctx context.Context, a *githubactions.Action, args []string, stdout, st
 	if _, err := sign.ParseClaims(token); err != nil {
 		return actionio.Usagef("%v", err)
 	}
-	trusted, err := keyless.TrustedRoot(v.Get("trusted_root"))
+	trusted, err := bundleverify.TrustedRoot(v.Get("trusted_root"))
 	if err != nil {
 		return err
 	}

@@ -141,7 +141,8 @@ func TestTagValidatedVerifyUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no trusted root", []string{"--verify"}, "--verify needs --trusted-root"},
+		// Without trusted_root verify-bundles fetches the public-good root: the step only needs it.
+		{"no trusted root", []string{"--verify", "--signer-repository", "acme/platform"}, "verify-bundles not found beside this binary or on PATH"},
 		{"no signer repository", []string{"--verify", "--trusted-root", "x.json"}, "signer repository \"\" is not OWNER/REPO"},
 		{"unreadable trusted root", []string{"--verify", "--trusted-root", filepath.Join(t.TempDir(), "missing.json"), "--signer-repository", "acme/platform"}, "give a Sigstore trusted_root.json"},
 		{"not a trusted root", []string{"--verify", "--trusted-root", notARoot, "--signer-repository", "acme/platform"}, "is not a trusted root"},

@@ -22,11 +22,15 @@ const HelperName = "verify-bundles"
 // Check, bounded by the Check's context.
 type Helper struct {
 	Path string
-	// TrustedRoot is the content of a Sigstore trusted_root.json.
+	// TrustedRoot is the content of a Sigstore trusted_root.json; nil verifies against the
+	// public-good one, which verify-bundles fetches through Sigstore's TUF repository.
 	TrustedRoot []byte
 }
 
-var _ BundleVerifier = (*Helper)(nil)
+var (
+	_ BundleVerifier   = (*Helper)(nil)
+	_ SubjectsVerifier = (*Helper)(nil)
+)
 
 // ErrNoHelper is returned by FindHelper when verify-bundles is neither beside the running
 // binary nor on PATH.
@@ -57,9 +61,26 @@ const helperWait = 2 * time.Second
 
 // VerifyBundles runs verify-bundles once for all the bundles.
 func (h *Helper) VerifyBundles(ctx context.Context, digest string, bundles [][]byte) ([]BundleResult, error) {
-	req, err := json.Marshal(BundlesRequest{TrustedRoot: h.TrustedRoot, Digest: digest, Bundles: bundles})
+	resp, err := h.run(ctx, "the signatures of "+digest, BundlesRequest{TrustedRoot: h.TrustedRoot, Digest: digest, Bundles: bundles})
 	if err != nil {
 		return nil, err
+	}
+	return resp.Results, nil
+}
+
+// VerifySubjects runs verify-bundles once for the bundles of every subject.
+func (h *Helper) VerifySubjects(ctx context.Context, subjects []Subject) ([][]BundleResult, error) {
+	resp, err := h.run(ctx, fmt.Sprintf("the signatures of %d artifacts", len(subjects)), BundlesRequest{TrustedRoot: h.TrustedRoot, Subjects: subjects})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Subjects, nil
+}
+
+func (h *Helper) run(ctx context.Context, what string, r BundlesRequest) (BundlesResponse, error) {
+	req, err := json.Marshal(r)
+	if err != nil {
+		return BundlesResponse{}, err
 	}
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, h.Path)
@@ -67,13 +88,13 @@ func (h *Helper) VerifyBundles(ctx context.Context, digest string, bundles [][]b
 	cmd.WaitDelay = helperWait
 	if err := cmd.Run(); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("verify the signatures of %s with %s: %w", digest, h.Path, ctxErr)
+			return BundlesResponse{}, fmt.Errorf("verify %s with %s: %w", what, h.Path, ctxErr)
 		}
-		return nil, fmt.Errorf("verify the signatures of %s with %s: %w: %s", digest, h.Path, err, strings.TrimSpace(stderr.String()))
+		return BundlesResponse{}, fmt.Errorf("verify %s with %s: %w: %s", what, h.Path, err, strings.TrimSpace(stderr.String()))
 	}
 	var resp BundlesResponse
 	if err := json.Unmarshal(stdout.Bytes(), &resp); err != nil {
-		return nil, fmt.Errorf("verify the signatures of %s: %s answered what is not a verdict: %w", digest, h.Path, err)
+		return BundlesResponse{}, fmt.Errorf("verify %s: %s answered what is not a verdict: %w", what, h.Path, err)
 	}
-	return resp.Results, nil
+	return resp, nil
 }

@@ -3,6 +3,7 @@ package sign_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"path/filepath"
@@ -165,6 +166,48 @@ func BenchmarkHelper(b *testing.B) {
 		res, err := h.VerifyBundles(context.Background(), d.String(), [][]byte{signed.Bundle})
 		if err != nil || len(res) != 1 || res[0].Signer == nil {
 			b.Fatalf("VerifyBundles = %+v, %v; want one verified signer", res, err)
+		}
+	}
+}
+
+// What ocipromote status --verify pays for 20 signed artifacts: one verify-bundles run for all
+// of them (VerifySubjects), against 20 runs were it to check each as tag-validated does.
+func BenchmarkHelperStatus20(b *testing.B) {
+	dir := signtest.VerifyBundlesDir(b)
+	ss, err := signtest.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	rootJSON, err := ss.TrustedRootJSON()
+	if err != nil {
+		b.Fatal(err)
+	}
+	repo, err := name.NewRepository("registry.example/acme/manifests")
+	if err != nil {
+		b.Fatal(err)
+	}
+	subjects := make([]sign.Subject, 20)
+	for i := range subjects {
+		d, err := v1.NewHash(fmt.Sprintf("sha256:%064x", i+1))
+		if err != nil {
+			b.Fatal(err)
+		}
+		signed, err := ss.Sign(signtest.GitHub(helperRepo, helperFlow, helperCommit), signtest.Statement(repo.Name(), d))
+		if err != nil {
+			b.Fatal(err)
+		}
+		subjects[i] = sign.Subject{Digest: d.String(), Bundles: [][]byte{signed.Bundle}}
+	}
+	h := &sign.Helper{Path: filepath.Join(dir, sign.HelperName), TrustedRoot: rootJSON}
+	for b.Loop() {
+		res, err := h.VerifySubjects(context.Background(), subjects)
+		if err != nil || len(res) != len(subjects) {
+			b.Fatalf("VerifySubjects = %d results, %v; want %d", len(res), err, len(subjects))
+		}
+		for i, r := range res {
+			if len(r) != 1 || r[0].Signer == nil {
+				b.Fatalf("subject %d: %+v, want one verified signer", i, r)
+			}
 		}
 	}
 }

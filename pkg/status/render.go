@@ -61,10 +61,19 @@ func (r Report) Text(w io.Writer) error {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "COMMIT\tRC\tSTABLE\tVALIDATED\tCREATED\tDIGEST\tREVISION\tNOTE")
+	signatures := r.signatures()
+	head := "COMMIT\tRC\tSTABLE\tVALIDATED\tCREATED\tDIGEST\tREVISION\tNOTE"
+	if signatures {
+		head += "\tSIGNATURE"
+	}
+	fmt.Fprintln(tw, head)
 	for _, a := range r.Artifacts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Short, dash(a.RC), dash(strings.Join(a.Stable, ",")),
+		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", a.Short, dash(a.RC), dash(strings.Join(a.Stable, ",")),
 			yesNo(a.Validated), dash(created(a.Created)), shortDigest(a.Digest), dash(a.Revision), dash(a.Note()))
+		if signatures {
+			row += "\t" + dash(a.Signature.Short())
+		}
+		fmt.Fprintln(tw, row)
 	}
 	if len(r.Artifacts) == 0 {
 		fmt.Fprintln(tw, "(no commit artifacts)")
@@ -111,10 +120,19 @@ func (r Report) Markdown() string {
 			fmt.Fprintf(&b, "\n> [!WARNING]\n> %s\n", cell(warning))
 		}
 	}
-	b.WriteString("\n| commit | RC | stable | validated | created | digest | revision | note |\n|---|---|---|---|---|---|---|---|\n")
+	signatures := r.signatures()
+	if signatures {
+		b.WriteString("\n| commit | RC | stable | validated | created | digest | revision | note | signature |\n|---|---|---|---|---|---|---|---|---|\n")
+	} else {
+		b.WriteString("\n| commit | RC | stable | validated | created | digest | revision | note |\n|---|---|---|---|---|---|---|---|\n")
+	}
 	for _, a := range r.Artifacts {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", code(a.Short), code(a.RC), code(strings.Join(a.Stable, ", ")),
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |", code(a.Short), code(a.RC), code(strings.Join(a.Stable, ", ")),
 			yesNo(a.Validated), cell(created(a.Created)), code(a.Digest), code(a.Revision), cell(a.Note()))
+		if signatures {
+			fmt.Fprintf(&b, " %s |", cell(a.Signature.Short()))
+		}
+		b.WriteString("\n")
 	}
 	if r.Omitted > 0 {
 		fmt.Fprintf(&b, "\n%d older artifacts not shown.\n", r.Omitted)

@@ -102,6 +102,8 @@ type Artifact struct {
 	SupersededBy string `json:"superseded_by,omitempty"`
 	// SelectedBy names the selections that pick it now.
 	SelectedBy []string `json:"selected_by,omitempty"`
+	// Signature is set when the signatures were checked (CheckSignatures).
+	Signature *Signature `json:"signature,omitempty"`
 }
 
 // Selection is what one selector picks now.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocipromote/ocipromote/pkg/sign/signtest"
 	"github.com/ocipromote/ocipromote/test/registrytest"
 )
 
@@ -52,6 +53,7 @@ func TestFlux(t *testing.T) {
 	p := &pipeline{bin: buildOcipromote(t), ws: t.TempDir(), gh: newGitHubAPI(t, "acme/platform"),
 		promote: readWorkflow(t, "promote.yaml"), build: readWorkflow(t, "build-rc.yaml"),
 		rollback: readWorkflow(t, "rollback.yaml"), capture: os.Getenv("OCIPROMOTE_FLUX_CAPTURE"), captured: map[string]bool{}}
+	p.sigstore = startSigstore(t)
 	p.registry = registrytest.Start(t)
 	p.repo = p.registry + "/acme/platform-manifests"
 	p.k = startCluster(t, comps)
@@ -79,6 +81,10 @@ func TestFlux(t *testing.T) {
 			t.Fatalf("no delivery promoted %s: %v", c.revision(), outs)
 		}
 		p.applied(t, "live", version+"@"+c.digest)
+		// Both clusters verified the signature of what they run (spec.verify with the offline
+		// Sigstore's trusted root).
+		p.verified(t, "live", version+"@"+c.digest)
+		p.verified(t, "flux-system", c.revision())
 		if got := p.configMapRelease(t, "live"); got != release {
 			t.Errorf("live ConfigMap release = %q, want %q", got, release)
 		}
@@ -223,6 +229,49 @@ func TestFlux(t *testing.T) {
 		return
 	}
 
+	ok = t.Run("unsigned and foreign-signed candidates are refused by Flux and by tag-validated", func(t *testing.T) {
+		before := p.stableTags(t)
+		// Pushed with a candidate tag by someone with registry access, not by main's build.
+		unsigned := p.commitSigned(t, "feat: pushed by hand", map[string]string{"deploy/configmap.yaml": configMapRelease("unsigned")},
+			func(string) *signtest.Identity { return nil })
+		first := p.refusedByFlux(t, "")
+		p.promoteRefused(t, unsigned, "unsigned")
+		// Signed keyless, with a valid certificate and log entry, but by the build workflow on
+		// another branch: the one matchOIDCIdentity (refs/heads/main) refuses it.
+		foreign := p.commitSigned(t, "feat: from a branch", map[string]string{"deploy/configmap.yaml": configMapRelease("branch")},
+			func(sha string) *signtest.Identity {
+				id := signtest.GitHub(p.gh.repo, ".github/workflows/build-rc.yaml", sha)
+				id.Ref = "refs/heads/wip"
+				return &id
+			})
+		p.refusedByFlux(t, first)
+		p.promoteRefused(t, foreign, "untrusted-signer")
+		// Whatever Flux reported meanwhile promotes nothing either.
+		ds, next := p.gh.since(p.mark)
+		p.mark = next
+		var outs []outcome
+		for _, d := range ds {
+			outs = append(outs, p.deliver(t, d, nil))
+		}
+		nothingPromoted(t, outs, before)
+		// status names the semver pick, which Flux refuses to take: with verify it shows why.
+		sigs := p.signatures(t)
+		for sha, want := range map[string]string{unsigned.sha: "unsigned", foreign.sha: "untrusted-signer", fixed.sha: "signed"} {
+			if sigs[sha] != want {
+				t.Errorf("ocipromote status --verify: %s is %q, want %s (all: %v)", sha[:7], sigs[sha], want, sigs)
+			}
+		}
+		// The next candidate main's build signs moves integration past them and reaches live.
+		signed := p.commit(t, "feat: release 5", map[string]string{"deploy/configmap.yaml": configMapRelease("5")})
+		outs = p.await(t, "Health check passed and success for "+signed.version, func(ds []delivery) bool {
+			return dispatchFor(ds, signed.revision(), "Health check passed") && statusFor(ds, signed.sha, "success")
+		})
+		promoted(t, outs, signed, "0.0.5", "5")
+	})
+	if !ok {
+		return
+	}
+
 	t.Run("rollback is followed by live and later real events are held", func(t *testing.T) {
 		s := p.rollback.named(t, "rollback", "rollback")
 		inputs := map[string]string{}
@@ -238,7 +287,7 @@ func TestFlux(t *testing.T) {
 		args := strings.Fields(s.Run)
 		r := runStep(t, p.bin+"/"+args[0], t.TempDir(), inputs, nil, args[1:]...)
 		t.Logf("rollback: %v", r)
-		p.applied(t, "live", "0.0.5@"+second.digest)
+		p.applied(t, "live", "0.0.6@"+second.digest)
 		if got := p.configMapRelease(t, "live"); got != "2" {
 			t.Errorf("live ConfigMap release after the rollback = %q, want 2", got)
 		}
@@ -261,7 +310,7 @@ func TestFlux(t *testing.T) {
 			t.Errorf("%d deliveries answered held, want the dispatch and the status: %v", held, outs)
 		}
 		nothingPromoted(t, outs, before)
-		p.applied(t, "live", "0.0.5@"+second.digest)
+		p.applied(t, "live", "0.0.6@"+second.digest)
 		p.checkStatus(t)
 	})
 }

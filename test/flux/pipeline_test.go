@@ -33,6 +33,8 @@ type pipeline struct {
 	captured map[string]bool
 	// candidates are the commits built so far.
 	candidates []candidate
+	// sigstore signs the candidates and both clusters verify its signatures.
+	sigstore *sigstore
 }
 
 // Timings substituted into the examples so that a scenario takes seconds, not minutes: sources
@@ -89,6 +91,12 @@ func (p *pipeline) installFlux(t *testing.T) {
 		k.kubectl(t, "", "-n", ns, "create", "secret", "docker-registry", "ghcr-auth",
 			"--docker-server="+p.registry, "--docker-username=flux", "--docker-password=unused")
 	}
+	for _, ns := range []string{"flux-system", "live"} {
+		// trustedRootSecretRef: the offline Sigstore's root, where the examples verify against
+		// the public-good one.
+		k.kubectl(t, "", "-n", ns, "create", "secret", "generic", trustedRootSecret,
+			"--from-file=trusted_root.json="+p.sigstore.trustedRoot)
+	}
 	for _, name := range []string{"github-dispatch-token", "github-status-token"} {
 		// The Provider secret's address overrides spec.address: notification-controller then
 		// calls the stand-in exactly as it would call GitHub.
@@ -101,13 +109,10 @@ func (p *pipeline) installFlux(t *testing.T) {
 		s = substitute(t, file, s, "url: oci://ghcr.io/acme/platform-manifests\n",
 			"url: oci://"+p.repo+"\n  insecure: true\n")
 		// The examples verify keyless against the public-good Sigstore, which this offline loop
-		// cannot reach, and build-rc signs here without it (see commit): the clusters run without
-		// spec.verify until they verify with a trustedRootSecretRef (issue 17, docs/signing.md).
-		verify := strings.Index(s, "  # Keyless verification")
-		if verify < 0 {
-			t.Fatalf("%s: no verify block to leave out; update the substitutions of test/flux", file)
-		}
-		s = substitute(t, file, s, s[verify:], "")
+		// cannot reach: the same verification (one matchOIDCIdentity, the examples' own) runs
+		// against the offline Sigstore's trusted root, whose signatures build-rc makes here.
+		s = substitute(t, file, s, "    provider: cosign\n",
+			"    provider: cosign\n    trustedRootSecretRef:\n      name: "+trustedRootSecret+"\n")
 		return substitute(t, file, s, "interval: "+interval+"\n", "interval: "+sourceInterval+"\n")
 	}
 	sync := func(file string) string {
@@ -136,8 +141,15 @@ type candidate struct {
 func (c candidate) revision() string { return c.version + "@" + c.digest }
 
 // commit writes files (path → content; "" deletes) into the manifests repository, commits and
-// runs build-rc as build-rc.yaml does.
+// runs build-rc as build-rc.yaml does, signing as build-rc.yaml on main.
 func (p *pipeline) commit(t *testing.T, message string, files map[string]string) candidate {
+	t.Helper()
+	return p.commitSigned(t, message, files, mainBuild(p.gh.repo))
+}
+
+// commitSigned is commit with the candidate signed by by's identity, or not signed (by returns
+// nil): build-rc run by whoever can push, not by the build workflow.
+func (p *pipeline) commitSigned(t *testing.T, message string, files map[string]string, by signer) candidate {
 	t.Helper()
 	for path, content := range files {
 		full := filepath.Join(p.ws, path)
@@ -157,9 +169,15 @@ func (p *pipeline) commit(t *testing.T, message string, files map[string]string)
 	inputs := p.inputs(t, s.With, nil)
 	// No GitHub records API here: test/act runs build-rc's deployments against its own stand-in.
 	inputs["deployments"] = "false"
-	// No Sigstore here either (no Fulcio, Rekor or OIDC token): test/e2e and test/act sign
-	// against offline stand-ins; signing here waits for the clusters' trustedRootSecretRef.
-	inputs["sign"] = "false"
+	// The offline Sigstore stands in for the public-good one, and a token file for the job's
+	// OIDC token (id-token: write).
+	if id := by(sha); id != nil {
+		for k, v := range p.sigstore.signInputs(t, *id) {
+			inputs[k] = v
+		}
+	} else {
+		inputs["sign"] = "false"
+	}
 	r := runStep(t, filepath.Join(p.bin, "build-rc"), p.ws, inputs, p.githubContext(sha, "push", ""))
 	if r.Outputs["pushed"] != "true" {
 		t.Fatalf("build-rc did not push %s: %v", sha, r)
@@ -251,10 +269,10 @@ func (p *pipeline) deliver(t *testing.T, d delivery, extra map[string]string) ou
 		values["needs.decide.outputs."+k] = v
 	}
 	inputs := p.inputs(t, p.promote.action(t, "promote", "tag-validated").With, values)
-	// No GitHub records API here (test/act covers them), and no Sigstore: candidates are not
-	// signed here (see commit), so verification is off.
+	// No GitHub records API here (test/act covers them). verify as promote.yaml sets it, against
+	// the offline Sigstore's trusted root rather than the public-good one.
 	inputs["deployments"], inputs["release"], inputs["comment_prs"] = "false", "false", "false"
-	inputs["verify"] = "false"
+	inputs["trusted_root"] = p.sigstore.trustedRoot
 	o.promote = runStep(t, filepath.Join(p.bin, "tag-validated"), t.TempDir(), inputs, p.githubContext("", d.Name, event)).Outputs
 	return o
 }

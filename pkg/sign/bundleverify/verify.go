@@ -18,6 +18,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/tuf"
 	"github.com/sigstore/sigstore-go/pkg/verify"
 
 	"github.com/ocipromote/ocipromote/pkg/sign"
@@ -44,11 +45,35 @@ func LoadTrustedRoot(path string) (*root.TrustedRoot, error) {
 	return ParseTrustedRoot(b)
 }
 
+// TrustedRoot loads the trusted_root.json at path or, for "", fetches the public-good
+// instance's (FetchPublicGood).
+func TrustedRoot(path string) (*root.TrustedRoot, error) {
+	if path != "" {
+		return LoadTrustedRoot(path)
+	}
+	return FetchPublicGood()
+}
+
+// FetchPublicGood fetches the public-good instance's trusted_root.json through Sigstore's TUF
+// repository: sigstore-go embeds the TUF root that the fetched metadata must chain to, and caches
+// what it fetched in ~/.sigstore/root. The error names input trusted_root, the way to verify
+// offline or against another instance.
+func FetchPublicGood() (*root.TrustedRoot, error) {
+	tr, err := root.FetchTrustedRoot()
+	if err != nil {
+		return nil, fmt.Errorf("fetch the public-good Sigstore trusted root through Sigstore's TUF repository (%s): %w: offline, behind a proxy that blocks it, or for another Sigstore instance, give input trusted_root (the path of a Sigstore trusted_root.json)", tuf.DefaultMirror, err)
+	}
+	return tr, nil
+}
+
 // Verifier verifies bundles with sigstore-go against one trusted root. It is a
 // sign.BundleVerifier working in this process.
 type Verifier struct{ v *verify.Verifier }
 
-var _ sign.BundleVerifier = (*Verifier)(nil)
+var (
+	_ sign.BundleVerifier   = (*Verifier)(nil)
+	_ sign.SubjectsVerifier = (*Verifier)(nil)
+)
 
 // NewVerifier requires what Flux's keyless verification requires: a certificate chaining to the
 // trusted root's Fulcio, an embedded SCT from one of its CT logs, and an entry in one of its
@@ -111,19 +136,39 @@ func (v *Verifier) VerifyBundles(_ context.Context, digest string, bundles [][]b
 	return out, nil
 }
 
-// maxRequest bounds what Serve reads: the trusted root (tens of KB) and at most
-// sign.MaxReferrers bundles of at most sign.MaxBundleSize each, base64-encoded.
-const maxRequest = 2*sign.MaxReferrers*sign.MaxBundleSize + 4<<20
+// VerifySubjects verifies the bundles of each subject: one result list per subject, in order.
+func (v *Verifier) VerifySubjects(ctx context.Context, subjects []sign.Subject) ([][]sign.BundleResult, error) {
+	out := make([][]sign.BundleResult, len(subjects))
+	for i, s := range subjects {
+		var err error
+		if out[i], err = v.VerifyBundles(ctx, s.Digest, s.Bundles); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// maxRequest bounds what Serve reads: the trusted root (tens of KB) and the bundles,
+// base64-encoded: at most sign.MaxReferrers of at most sign.MaxBundleSize each per digest, for a
+// status report's many digests as much as cosign's 5 KB bundles take for thousands of them.
+const maxRequest = 2*sign.MaxReferrers*sign.MaxBundleSize + 64<<20
 
 // Serve answers one sign.BundlesRequest read from r with a sign.BundlesResponse written to w:
-// the protocol of verify-bundles. An error (an unreadable request or trusted root) means no
-// verdict at all.
+// the protocol of verify-bundles. A request without a trusted root is verified against the
+// public-good one, fetched through TUF (FetchPublicGood). An error (an unreadable request, a
+// trusted root that cannot be read or fetched) means no verdict at all.
 func Serve(ctx context.Context, r io.Reader, w io.Writer) error {
 	var req sign.BundlesRequest
 	if err := json.NewDecoder(io.LimitReader(r, maxRequest)).Decode(&req); err != nil {
 		return fmt.Errorf("read the request: %w", err)
 	}
-	tr, err := ParseTrustedRoot(req.TrustedRoot)
+	var tr *root.TrustedRoot
+	var err error
+	if len(req.TrustedRoot) == 0 {
+		tr, err = FetchPublicGood()
+	} else {
+		tr, err = ParseTrustedRoot(req.TrustedRoot)
+	}
 	if err != nil {
 		return err
 	}
@@ -131,9 +176,14 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	results, err := v.VerifyBundles(ctx, req.Digest, req.Bundles)
+	var resp sign.BundlesResponse
+	if req.Subjects != nil {
+		resp.Subjects, err = v.VerifySubjects(ctx, req.Subjects)
+	} else {
+		resp.Results, err = v.VerifyBundles(ctx, req.Digest, req.Bundles)
+	}
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(w).Encode(sign.BundlesResponse{Results: results})
+	return json.NewEncoder(w).Encode(resp)
 }

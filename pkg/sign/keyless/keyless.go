@@ -46,19 +46,6 @@ func Statement(repository string, digest v1.Hash) []byte {
 	return b
 }
 
-// TrustedRoot loads the trusted_root.json at path or, for "", fetches the public-good instance's
-// through Sigstore's TUF repository (sigstore-go embeds its TUF root and caches what it fetched).
-func TrustedRoot(path string) (*root.TrustedRoot, error) {
-	if path != "" {
-		return bundleverify.LoadTrustedRoot(path)
-	}
-	tr, err := root.FetchTrustedRoot()
-	if err != nil {
-		return nil, fmt.Errorf("fetch the public-good Sigstore trusted root through TUF: %w (offline, give input trusted_root)", err)
-	}
-	return tr, nil
-}
-
 // Keyless signs manifests as cosign sign v3 does by default: a fresh key, certified by Fulcio
 // for the OIDC identity token, signs a DSSE envelope holding Statement; the signature is logged
 // in Rekor; the Sigstore bundle v0.3 is attached as a referrer of the manifest. No legacy
