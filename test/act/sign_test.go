@@ -77,6 +77,8 @@ func (s sigstore) point(t *testing.T, name string, b []byte) []byte {
 		edit(indent+"sign: true\n", indent+"fulcio_url: "+s.fulcio+"\n"+indent+"rekor_url: "+s.rekor+"\n"+indent+"trusted_root: "+s.trustedRoot+"\n")
 	case promoteWorkflow:
 		edit(indent+"verify: true\n", indent+"trusted_root: "+s.trustedRoot+"\n")
+	case rollbackWorkflow:
+		edit(indent+"INPUT_VERIFY: 'true'\n", indent+"INPUT_TRUSTED_ROOT: "+s.trustedRoot+"\n")
 	}
 	return b
 }

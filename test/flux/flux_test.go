@@ -284,6 +284,11 @@ func TestFlux(t *testing.T) {
 		// No GitHub records API here, as for build-rc and tag-validated: test/act and test/e2e
 		// check the live deployment the rollback writes.
 		inputs["deployments"] = "false"
+		// verify as rollback.yaml sets it, against the offline Sigstore's trusted root.
+		if inputs["verify"] != "true" {
+			t.Fatalf("rollback.yaml's rollback step does not verify: inputs %v", inputs)
+		}
+		inputs["trusted_root"] = p.sigstore.trustedRoot
 		args := strings.Fields(s.Run)
 		r := runStep(t, p.bin+"/"+args[0], t.TempDir(), inputs, nil, args[1:]...)
 		t.Logf("rollback: %v", r)
