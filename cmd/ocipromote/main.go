@@ -29,6 +29,7 @@ import (
 	"github.com/ocipromote/ocipromote/pkg/prune"
 	"github.com/ocipromote/ocipromote/pkg/records"
 	"github.com/ocipromote/ocipromote/pkg/sign"
+	"github.com/ocipromote/ocipromote/pkg/stage"
 	"github.com/ocipromote/ocipromote/pkg/status"
 	"github.com/ocipromote/ocipromote/pkg/step"
 )
@@ -237,6 +238,24 @@ func runStatus(ctx context.Context, a *githubactions.Action, args []string, stdo
 	return actionio.Report(a, io.Discard, stderr, false, "status: "+r.Headline(), outs)
 }
 
+// stageOf reads the stages input and the stage input of rollback and hold (default: the chain's
+// last stage), with that stage's hold.
+func stageOf(v *actionio.Values) (stage.Chain, string, hold.Stage, error) {
+	chain, err := step.Chain(v)
+	if err != nil {
+		return stage.Chain{}, "", "", err
+	}
+	name := v.Get("stage")
+	if name == "" {
+		name = chain.Last()
+	}
+	held, err := hold.StageOf(chain, name)
+	if err != nil {
+		return stage.Chain{}, "", "", actionio.Usagef("stage: %v", err)
+	}
+	return chain, name, held, nil
+}
+
 // chainOf reads the stages, windows and soak inputs.
 func chainOf(v *actionio.Values) (status.Chain, error) {
 	c, err := step.Chain(v)
@@ -316,16 +335,9 @@ func runRollback(ctx context.Context, a *githubactions.Action, args []string, st
 			return actionio.Usagef("input to: %v", err)
 		}
 	}
-	chain, err := step.Chain(v)
+	chain, stageName, _, err := stageOf(v)
 	if err != nil {
 		return err
-	}
-	stageName := v.Get("stage")
-	if stageName == "" {
-		stageName = chain.Last()
-	}
-	if _, err := hold.StageOf(chain, stageName); err != nil {
-		return actionio.Usagef("stage: %v", err)
 	}
 	rec, err := record(a, v, env, v.Get("reason"))
 	if err != nil {
@@ -413,17 +425,9 @@ func runHold(ctx context.Context, a *githubactions.Action, args []string, stdout
 		return badVerb(verb)
 	}
 	// Inputs are checked before the registry is contacted.
-	chain, err := step.Chain(v)
+	_, stageName, held, err := stageOf(v)
 	if err != nil {
 		return err
-	}
-	stageName := v.Get("stage")
-	if stageName == "" {
-		stageName = chain.Last()
-	}
-	held, err := hold.StageOf(chain, stageName)
-	if err != nil {
-		return actionio.Usagef("stage: %v", err)
 	}
 	var rec hold.Record
 	if verb != "show" {
