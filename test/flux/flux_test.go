@@ -288,7 +288,9 @@ func TestFlux(t *testing.T) {
 		if inputs["verify"] != "true" {
 			t.Fatalf("rollback.yaml's rollback step does not verify: inputs %v", inputs)
 		}
-		inputs["trusted_root"] = p.sigstore.trustedRoot
+		// This step runs without a GitHub context, so the signer's repository is given as
+		// GITHUB_REPOSITORY would give it.
+		inputs["trusted_root"], inputs["signer_repository"] = p.sigstore.trustedRoot, p.gh.repo
 		args := strings.Fields(s.Run)
 		r := runStep(t, p.bin+"/"+args[0], t.TempDir(), inputs, nil, args[1:]...)
 		t.Logf("rollback: %v", r)
