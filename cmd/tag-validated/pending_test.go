@@ -2,20 +2,15 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ocipromote/ocipromote/pkg/event"
-	"github.com/ocipromote/ocipromote/pkg/oci"
-	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
 	"github.com/ocipromote/ocipromote/pkg/records/githubtest"
-	"github.com/ocipromote/ocipromote/pkg/stage"
 	"github.com/ocipromote/ocipromote/pkg/step/steptest"
-	"github.com/ocipromote/ocipromote/pkg/version"
 )
 
 // pending finds the candidates itself: no candidate waits with a pass in dev, so nothing is
@@ -23,26 +18,7 @@ import (
 // on the default chain, is a mistake.
 func TestTagValidatedPending(t *testing.T) {
 	t.Parallel()
-	srv := ocitest.New(t)
-	repo := srv.Host + "/acme/pending"
-	reg, err := oci.Open(repo, oci.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte("kind: ConfigMap\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	chain, err := stage.Parse("dev,preprod,prod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := pipeline.BuildRC(context.Background(), reg, pipeline.BuildInput{
-		Dir: dir, Sha: commit, Ref: "main", Created: time.Unix(0, 0).UTC(), ShortLen: 7, Rules: version.Rules{Bump: version.Patch}, Stages: chain,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, repo, _, _, rc := builtInChain(t, "acme/pending")
 	writes := len(srv.Writes())
 	r := steptest.Invoke(t, command, run, map[string]string{}, "--repository", repo, "--stages", "dev,preprod,prod", "--to", "preprod", "--pending", "--json")
 	var got map[string]string
@@ -79,26 +55,7 @@ func TestTagValidatedPending(t *testing.T) {
 func TestTagValidatedPendingReleaseCitesTheStagesPass(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv := ocitest.New(t)
-	repo := srv.Host + "/acme/pending-release"
-	reg, err := oci.Open(repo, oci.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte("kind: ConfigMap\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	chain, err := stage.Parse("dev,preprod,prod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := pipeline.BuildRC(ctx, reg, pipeline.BuildInput{
-		Dir: dir, Sha: commit, Ref: "main", Created: time.Unix(0, 0).UTC(), ShortLen: 7, Rules: version.Rules{Bump: version.Patch}, Stages: chain,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, repo, reg, chain, rc := builtInChain(t, "acme/pending-release")
 	passed := func(s, tag, message string) {
 		t.Helper()
 		d := event.Decision{Stage: s, Cluster: s, Message: message, Time: "2026-08-01T10:00:00Z", Promote: true,

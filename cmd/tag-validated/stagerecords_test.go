@@ -3,20 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ocipromote/ocipromote/pkg/oci"
-	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/pass"
-	"github.com/ocipromote/ocipromote/pkg/pipeline"
 	"github.com/ocipromote/ocipromote/pkg/records/githubtest"
-	"github.com/ocipromote/ocipromote/pkg/stage"
 	"github.com/ocipromote/ocipromote/pkg/step/steptest"
-	"github.com/ocipromote/ocipromote/pkg/version"
 )
 
 // TestStagePromotionRecordsItsDeployment: tag-validated promoting into the middle stage of
@@ -25,26 +18,7 @@ import (
 func TestStagePromotionRecordsItsDeployment(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	srv := ocitest.New(t)
-	repo := srv.Host + "/acme/records"
-	reg, err := oci.Open(repo, oci.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte("kind: ConfigMap\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	chain, err := stage.Parse("dev,preprod,prod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := pipeline.BuildRC(ctx, reg, pipeline.BuildInput{
-		Dir: dir, Sha: commit, Ref: "main", Created: time.Unix(0, 0).UTC(), ShortLen: 7, Rules: version.Rules{Bump: version.Patch}, Stages: chain,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, repo, reg, chain, rc := builtInChain(t, "acme/records")
 	const token = "ghs_StageRecordsT0ken"
 	gh := githubtest.New(t, "acme", "platform", githubtest.Token(token))
 	gh.AddCommit(githubtest.Commit{Sha: commit, Message: "change replicas", Author: "Alice", Date: time.Unix(0, 0).UTC()})

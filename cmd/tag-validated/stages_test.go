@@ -18,26 +18,7 @@ import (
 
 func TestTagValidatedStages(t *testing.T) {
 	t.Parallel()
-	srv := ocitest.New(t)
-	repo := srv.Host + "/acme/three"
-	reg, err := oci.Open(repo, oci.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte("kind: ConfigMap\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	chain, err := stage.Parse("dev,preprod,prod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := pipeline.BuildRC(context.Background(), reg, pipeline.BuildInput{
-		Dir: dir, Sha: commit, Ref: "main", Created: time.Unix(0, 0).UTC(), ShortLen: 7, Rules: version.Rules{Bump: version.Patch}, Stages: chain,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, repo, _, _, rc := builtInChain(t, "acme/three")
 	rev := rc.Version + "@" + rc.Digest
 	writes := len(srv.Writes())
 
@@ -81,4 +62,31 @@ func TestTagValidatedStages(t *testing.T) {
 			t.Errorf("%s: exit %d, want %d saying %q:\n%s", tc.name, r.Code, tc.code, tc.says, r.Stderr)
 		}
 	}
+}
+
+// builtInChain is a repository at path on an in-memory registry holding one build of commit,
+// offered to dev, the first stage of dev,preprod,prod.
+func builtInChain(t *testing.T, path string) (*ocitest.Server, string, *oci.Repository, stage.Chain, pipeline.BuildResult) {
+	t.Helper()
+	srv := ocitest.New(t)
+	repo := srv.Host + "/" + path
+	reg, err := oci.Open(repo, oci.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.yaml"), []byte("kind: ConfigMap\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	chain, err := stage.Parse("dev,preprod,prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := pipeline.BuildRC(context.Background(), reg, pipeline.BuildInput{
+		Dir: dir, Sha: commit, Ref: "main", Created: time.Unix(0, 0).UTC(), ShortLen: 7, Rules: version.Rules{Bump: version.Patch}, Stages: chain,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, repo, reg, chain, rc
 }
