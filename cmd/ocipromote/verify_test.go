@@ -23,14 +23,7 @@ func TestRollbackVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rootJSON, err := ss.TrustedRootJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	trustedRoot := filepath.Join(t.TempDir(), "trusted_root.json")
-	if err := os.WriteFile(trustedRoot, rootJSON, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	trustedRoot := signtest.TrustedRootFile(t, ss)
 	helperDir := signtest.VerifyBundlesDir(t)
 	const workflow = ".github/workflows/build-rc.yaml"
 	commit := strings.Repeat("a", 40) // the commit promoted builds artifact a from

@@ -32,14 +32,7 @@ func sigstore(t *testing.T) (env map[string]string) {
 	t.Cleanup(tokens.Close)
 	t.Cleanup(fulcio.Close)
 	t.Cleanup(rekor.Close)
-	j, err := ss.TrustedRootJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	trusted := filepath.Join(t.TempDir(), "trusted_root.json")
-	if err := os.WriteFile(trusted, j, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	trusted := signtest.TrustedRootFile(t, ss)
 	return map[string]string{
 		"GITHUB_ACTIONS": "true", "ACTIONS_ID_TOKEN_REQUEST_URL": tokens.URL + "/?api-version=2.0", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token",
 		"INPUT_FULCIO_URL": fulcio.URL, "INPUT_REKOR_URL": rekor.URL, "INPUT_TRUSTED_ROOT": trusted,

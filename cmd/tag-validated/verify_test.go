@@ -30,14 +30,7 @@ func TestTagValidatedVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rootJSON, err := ss.TrustedRootJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	trustedRoot := filepath.Join(t.TempDir(), "trusted_root.json")
-	if err := os.WriteFile(trustedRoot, rootJSON, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	trustedRoot := signtest.TrustedRootFile(t, ss)
 	// tag-validated runs verify-bundles, found on PATH here (beside the binary in a release).
 	helperDir := signtest.VerifyBundlesDir(t)
 	const workflow = ".github/workflows/build-rc.yaml"
@@ -128,14 +121,7 @@ func TestTagValidatedVerifyUsage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rootJSON, err := ss.TrustedRootJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	trustedRoot := filepath.Join(t.TempDir(), "trusted_root.json")
-	if err := os.WriteFile(trustedRoot, rootJSON, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	trustedRoot := signtest.TrustedRootFile(t, ss)
 	tests := []struct {
 		name string
 		args []string

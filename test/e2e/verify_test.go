@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -23,14 +21,7 @@ func TestVerifyWithTheBuiltBinaries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rootJSON, err := ss.TrustedRootJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	trustedRoot := filepath.Join(t.TempDir(), "trusted_root.json")
-	if err := os.WriteFile(trustedRoot, rootJSON, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	trustedRoot := signtest.TrustedRootFile(t, ss)
 	verify := []string{"--verify", "--trusted-root", trustedRoot, "--signer-repository", "acme/platform"}
 	repo := newRepo(t)
 	rcs := candidates(t, repo, "signed", "unsigned")

@@ -69,15 +69,7 @@ func PushCandidate(t testing.TB, repo name.Repository, commit string) v1.Descrip
 // VerifierFromFile writes the trusted root to a file and loads it as a program verifying in process would.
 func VerifierFromFile(t testing.TB, ss *Sigstore) *bundleverify.Verifier {
 	t.Helper()
-	j, err := ss.TrustedRootJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "trusted_root.json")
-	if err := os.WriteFile(path, j, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tr, err := bundleverify.LoadTrustedRoot(path)
+	tr, err := bundleverify.LoadTrustedRoot(TrustedRootFile(t, ss))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,4 +78,19 @@ func VerifierFromFile(t testing.TB, ss *Sigstore) *bundleverify.Verifier {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// TrustedRootFile writes this Sigstore's trusted_root.json into a temporary directory of t and
+// returns its path, as the steps take it in input trusted_root.
+func TrustedRootFile(t testing.TB, ss *Sigstore) string {
+	t.Helper()
+	j, err := ss.TrustedRootJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "trusted_root.json")
+	if err := os.WriteFile(path, j, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
