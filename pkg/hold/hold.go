@@ -288,6 +288,7 @@ type Reader interface {
 	Tags(ctx context.Context) ([]string, error)
 	Resolve(ctx context.Context, tag string) (string, error)
 	Get(ctx context.Context, digest string) (*oci.Manifest, error)
+	GetTag(ctx context.Context, tag string) (*oci.Manifest, error)
 }
 
 // Registry is what changing the hold needs of a repository; *oci.Repository implements it.
@@ -309,23 +310,19 @@ func Read(ctx context.Context, reg Reader, list []string) (State, error) {
 }
 
 // Read returns the stage's current hold given the repository's tag list. It costs nothing when
-// no hold was ever set, and one HEAD and one GET otherwise.
+// no hold was ever set, and one GET otherwise.
 func (s Stage) Read(ctx context.Context, reg Reader, list []string) (State, error) {
 	tag, _ := s.Latest(list)
 	if tag == "" {
 		return State{Record: Record{State: Off}}, nil
 	}
-	digest, err := reg.Resolve(ctx, tag)
-	if err != nil {
-		return State{}, fmt.Errorf("read the hold %s: %w", tag, err)
-	}
-	m, err := reg.Get(ctx, digest)
+	m, err := reg.GetTag(ctx, tag)
 	if err != nil {
 		return State{}, fmt.Errorf("read the hold %s: %w", tag, err)
 	}
 	rec, err := recordFrom(m)
 	if err != nil {
-		return State{}, fmt.Errorf("%s:%s (%s): %w; every %s<n> tag must point at a record written by ocipromote", reg.Name(), tag, digest, err, s.Prefix())
+		return State{}, fmt.Errorf("%s:%s (%s): %w; every %s<n> tag must point at a record written by ocipromote", reg.Name(), tag, m.Digest, err, s.Prefix())
 	}
 	return State{Record: rec, Tag: tag}, nil
 }

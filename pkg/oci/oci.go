@@ -288,10 +288,29 @@ func (r *Repository) Get(ctx context.Context, digest string) (*Manifest, error) 
 	if got := sha256Digest(raw); got != digest {
 		return nil, fmt.Errorf("registry returned manifest %s when asked for %s in %s", got, digest, r.Name())
 	}
-	m := &Manifest{Digest: digest, MediaType: mt, Raw: raw}
+	return r.manifest(raw, mt)
+}
+
+// GetTag reads the manifest tag points at, or ErrNotFound: one GET where Resolve and Get take two
+// round trips. Its digest is the bytes' own, not what the registry says it is.
+func (r *Repository) GetTag(ctx context.Context, tag string) (*Manifest, error) {
+	raw, mt, err := r.getManifest(ctx, tag)
+	if err != nil {
+		if notFound(err) {
+			return nil, fmt.Errorf("%s:%s: %w", r.Name(), tag, ErrNotFound)
+		}
+		return nil, r.wrap(err, "read manifest "+tag+" in")
+	}
+	return r.manifest(raw, mt)
+}
+
+// manifest is the Manifest of raw, as read, parsed when it is an image manifest.
+func (r *Repository) manifest(raw []byte, mt types.MediaType) (*Manifest, error) {
+	m := &Manifest{Digest: sha256Digest(raw), MediaType: mt, Raw: raw}
 	if mt.IsImage() {
+		var err error
 		if m.Parsed, err = v1.ParseManifest(strings.NewReader(string(raw))); err != nil {
-			return nil, fmt.Errorf("manifest %s in %s is not a valid OCI manifest: %w", digest, r.Name(), err)
+			return nil, fmt.Errorf("manifest %s in %s is not a valid OCI manifest: %w", m.Digest, r.Name(), err)
 		}
 	}
 	return m, nil

@@ -23,6 +23,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/ocipromote/ocipromote/pkg/claim"
+	"github.com/ocipromote/ocipromote/pkg/hold"
 	"github.com/ocipromote/ocipromote/pkg/oci"
 	"github.com/ocipromote/ocipromote/pkg/oci/ocitest"
 	"github.com/ocipromote/ocipromote/pkg/pipeline"
@@ -494,5 +495,29 @@ func TestStepsReuseConnections(t *testing.T) {
 		if requests := len(srv.Requests()) - before; d.dials > step.maxDials {
 			t.Errorf("%s opened %d connections for %d requests, want at most %d", step.name, d.dials, requests, step.maxDials)
 		}
+	}
+}
+
+// A hold record is read with one GET of its tag (the bytes name their digest), not a HEAD and a
+// GET: tag-validated reads the hold on every promotion once one was ever set.
+func TestHoldReadIsOneRequest(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t)
+	reg := openFresh(t, srv, oci.Options{})
+	ctx := context.Background()
+	if _, err := hold.Set(ctx, reg, nil, hold.Record{State: hold.On, Reason: "freeze", Actor: "oncall", Time: time.Unix(0, 0).UTC()}, hold.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := reg.Tags(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(srv.Requests())
+	st, err := hold.Read(ctx, reg, list)
+	if err != nil || st.State != hold.On || st.Reason != "freeze" {
+		t.Fatalf("hold.Read = %+v, %v; want the freeze", st, err)
+	}
+	if got, want := kinds(srv, before), []string{"GET manifest " + st.Tag}; !slices.Equal(got, want) {
+		t.Errorf("reading the hold took %q, want %q", got, want)
 	}
 }

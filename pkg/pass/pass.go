@@ -226,6 +226,7 @@ type Reader interface {
 	Tags(ctx context.Context) ([]string, error)
 	Resolve(ctx context.Context, tag string) (string, error)
 	Get(ctx context.Context, digest string) (*oci.Manifest, error)
+	GetTag(ctx context.Context, tag string) (*oci.Manifest, error)
 }
 
 // Writer is what writing records needs of a repository; *oci.Repository implements it.
@@ -242,8 +243,8 @@ var _ Writer = (*oci.Repository)(nil)
 var ErrNotARecord = errors.New("not a pass record")
 
 // History reads the records of candidate digest in stage name from list, a tag listing, in the
-// order they were written (ascending n). It costs nothing when there are none, and a HEAD and a
-// GET per record otherwise. A record of another candidate whose digest starts with the same 12
+// order they were written (ascending n). It costs nothing when there are none, and a GET per
+// record otherwise. A record of another candidate whose digest starts with the same 12
 // hex is not one of them.
 func History(ctx context.Context, reg Reader, list []string, name, digest string) ([]Entry, error) {
 	prefix, err := Prefix(name, digest)
@@ -300,11 +301,7 @@ func Records(entries []Entry) []Record {
 
 // read reads the record tagged tag.
 func read(ctx context.Context, reg Reader, tag string, n uint64) (Entry, error) {
-	digest, err := reg.Resolve(ctx, tag)
-	if err != nil {
-		return Entry{}, fmt.Errorf("read the pass record %s: %w", tag, err)
-	}
-	m, err := reg.Get(ctx, digest)
+	m, err := reg.GetTag(ctx, tag)
 	if err != nil {
 		return Entry{}, fmt.Errorf("read the pass record %s: %w", tag, err)
 	}
@@ -316,7 +313,7 @@ func read(ctx context.Context, reg Reader, tag string, n uint64) (Entry, error) 
 		}
 	}
 	if err != nil {
-		return Entry{}, fmt.Errorf("%s:%s (%s): %w; every %s… tag must point at a record written by ocipromote", reg.Name(), tag, digest, err, TagPrefix)
+		return Entry{}, fmt.Errorf("%s:%s (%s): %w; every %s… tag must point at a record written by ocipromote", reg.Name(), tag, m.Digest, err, TagPrefix)
 	}
 	return Entry{Record: rec, Tag: tag, N: n}, nil
 }

@@ -42,6 +42,14 @@ func (m *memRegistry) Resolve(_ context.Context, tag string) (string, error) {
 	return "", fmt.Errorf("%s: %w", tag, oci.ErrNotFound)
 }
 
+func (m *memRegistry) GetTag(ctx context.Context, tag string) (*oci.Manifest, error) {
+	d, err := m.Resolve(ctx, tag)
+	if err != nil {
+		return nil, err
+	}
+	return m.Get(ctx, d)
+}
+
 func (m *memRegistry) Get(_ context.Context, digest string) (*oci.Manifest, error) {
 	if man, ok := m.manifests[digest]; ok {
 		return man, nil

@@ -21,6 +21,7 @@ type Registry interface {
 	Tags(ctx context.Context) ([]string, error)
 	Resolve(ctx context.Context, tag string) (string, error)
 	Get(ctx context.Context, digest string) (*oci.Manifest, error)
+	GetTag(ctx context.Context, tag string) (*oci.Manifest, error)
 	Push(ctx context.Context, img v1.Image, tag string) (*oci.Manifest, error)
 	Tag(ctx context.Context, tag string, m *oci.Manifest, w oci.Write) (bool, error)
 }

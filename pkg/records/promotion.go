@@ -61,6 +61,7 @@ type Registry interface {
 	Tags(ctx context.Context) ([]string, error)
 	Resolve(ctx context.Context, tag string) (string, error)
 	Get(ctx context.Context, digest string) (*oci.Manifest, error)
+	GetTag(ctx context.Context, tag string) (*oci.Manifest, error)
 }
 
 var _ Registry = (*oci.Repository)(nil)

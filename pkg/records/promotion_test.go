@@ -43,6 +43,14 @@ func (m memRegistry) Resolve(_ context.Context, tag string) (string, error) {
 	return "sha256:" + strings.Repeat("0", 24) + commit, nil
 }
 
+func (m memRegistry) GetTag(ctx context.Context, tag string) (*oci.Manifest, error) {
+	d, err := m.Resolve(ctx, tag)
+	if err != nil {
+		return nil, err
+	}
+	return m.Get(ctx, d)
+}
+
 func (m memRegistry) Get(_ context.Context, digest string) (*oci.Manifest, error) {
 	meta := artifact.Metadata{Version: "0.0.1-rc.1"}
 	if !m.noRevision {

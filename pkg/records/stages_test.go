@@ -214,11 +214,11 @@ func TestStageEvidenceFitsGitHubsFields(t *testing.T) {
 // failingPassReads fails reading the manifests of pass records.
 type failingPassReads struct{ *oci.Repository }
 
-func (f failingPassReads) Resolve(ctx context.Context, tag string) (string, error) {
+func (f failingPassReads) GetTag(ctx context.Context, tag string) (*oci.Manifest, error) {
 	if pass.IsTag(tag) {
-		return "", errors.New("503 Service Unavailable")
+		return nil, errors.New("503 Service Unavailable")
 	}
-	return f.Repository.Resolve(ctx, tag)
+	return f.Repository.GetTag(ctx, tag)
 }
 
 // TestUnreadableEvidenceWritesNothing: a status and release notes are never rewritten, so records

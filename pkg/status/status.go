@@ -156,14 +156,14 @@ var ErrNoRepository = errors.New("no such repository")
 // Gather reads the repository once: one tag listing, a HEAD for each sha-<s>, validated-<s>, stable
 // and selected tag (and for each claim on a stable version not written yet), a GET for each
 // distinct manifest, every hold record of the last stage and the current one of each other stage
-// (a HEAD and a GET each).
+// (one GET each).
 func Gather(ctx context.Context, reg Registry, selectors []Selector) (Report, error) {
 	return gather(ctx, reg, selectors, nil)
 }
 
 // GatherChain is Gather, with every stage of ch reported (Report.Stages): it also resolves the
 // tags of the stages between the first and the last, and reads the pass records of the candidates
-// in every stage but the last (a HEAD and a GET each). A selection named after a stage before the
+// in every stage but the last (one GET each). A selection named after a stage before the
 // last is held by that stage's hold rather than the last stage's.
 func GatherChain(ctx context.Context, reg Registry, selectors []Selector, ch Chain) (Report, error) {
 	return gather(ctx, reg, selectors, &ch)
