@@ -71,7 +71,9 @@ type Checkout struct {
 // stable across Git versions (git-status(1), "Porcelain Format Version 1"), with
 // --untracked-files=all and --ignored so that each new file is named, not its directory. Each
 // git process costs build-rc milliseconds of its start-up: where a .git is in sight the two run at
-// once, and elsewhere status runs only if rev-parse finds a work tree after all.
+// once, and elsewhere status runs only if rev-parse finds a work tree after all. Status runs with
+// --no-optional-locks (git(1)): it never takes index.lock to refresh the user's index, so a
+// workflow's own git command beside or after build-rc never finds the index locked.
 func Inspect(ctx context.Context, dir string) (Checkout, error) {
 	type result struct {
 		out string
@@ -79,12 +81,20 @@ func Inspect(ctx context.Context, dir string) (Checkout, error) {
 	}
 	statusDone := make(chan result, 1)
 	runStatus := func() {
-		out, err := output(ctx, dir, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored", "--no-renames", "--", ".")
+		out, err := output(ctx, dir, "--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored", "--no-renames", "--", ".")
 		statusDone <- result{out, err}
 	}
 	early := dotGitAbove(dir)
 	if early {
 		go runStatus()
+	}
+	// Inspect returns only once the status it started has exited: a git left running in the
+	// user's checkout would race the workflow's next git command.
+	fail := func(err error) (Checkout, error) {
+		if early {
+			<-statusDone
+		}
+		return Checkout{}, err
 	}
 	// Only "no repository here" and "no git" mean there is nothing to check: any other failure,
 	// such as Git refusing a repository owned by another user ("dubious ownership"), must not
@@ -93,13 +103,13 @@ func Inspect(ctx context.Context, dir string) (Checkout, error) {
 	lines := strings.Split(revParse, "\n")
 	switch {
 	case errors.Is(err, exec.ErrNotFound) || (err != nil && strings.Contains(err.Error(), "not a git repository")):
-		return Checkout{}, fmt.Errorf("%w: %s", ErrNotCheckout, dir)
+		return fail(fmt.Errorf("%w: %s", ErrNotCheckout, dir))
 	case lines[0] == "false":
-		return Checkout{}, fmt.Errorf("%w: %s is inside a repository's metadata, not its work tree", ErrNotCheckout, dir)
+		return fail(fmt.Errorf("%w: %s is inside a repository's metadata, not its work tree", ErrNotCheckout, dir))
 	case len(lines) < 2 || lines[0] != "true":
-		return Checkout{}, fmt.Errorf("ask git whether %s is in a checkout: %v", dir, err)
+		return fail(fmt.Errorf("ask git whether %s is in a checkout: %v", dir, err))
 	case err != nil || len(lines) < 3 || lines[2] == "":
-		return Checkout{}, fmt.Errorf("read HEAD with git in %s: %v (a repository with no commit yet has no HEAD)", dir, err)
+		return fail(fmt.Errorf("read HEAD with git in %s: %v (a repository with no commit yet has no HEAD)", dir, err))
 	}
 	if !early {
 		runStatus()

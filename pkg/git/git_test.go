@@ -118,3 +118,73 @@ func TestInspect(t *testing.T) {
 		t.Errorf("Changed = %q, want %q (relative to the path, nothing outside it)", co.Changed, want)
 	}
 }
+
+// gitRepo makes a repository with one commit of app.yaml and returns its directory.
+func gitRepo(t *testing.T) string {
+	t.Helper()
+	repo := t.TempDir()
+	if err := os.WriteFile(filepath.Join(repo, "app.yaml"), []byte("a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"commit", "-q", "-m", "x"}} {
+		c := exec.Command("git", append([]string{"-C", repo}, args...)...)
+		c.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.com")
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	return repo
+}
+
+// A plain `git status` refreshes the stat data of files touched since the index was written and
+// writes the index back under index.lock: a workflow's git command running beside build-rc then
+// fails with "Unable to create .git/index.lock: File exists" (CI saw exactly that).
+func TestInspectLeavesTheIndexAlone(t *testing.T) {
+	t.Parallel()
+	repo := gitRepo(t)
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(filepath.Join(repo, "app.yaml"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	index := filepath.Join(repo, ".git", "index")
+	before, err := os.ReadFile(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if co, err := Inspect(context.Background(), repo); err != nil || len(co.Changed) != 0 {
+		t.Fatalf("Inspect = %+v, %v; want no change (only the mtime moved)", co, err)
+	}
+	after, err := os.ReadFile(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(before, after) {
+		t.Error("Inspect rewrote .git/index: it must not take the user's index lock")
+	}
+}
+
+// Inspect starts git status before rev-parse answers; when rev-parse fails it must still wait for
+// status to exit, or the test's (and a workflow's) next git command races it.
+func TestInspectWaitsForTheStatusItStarted(t *testing.T) {
+	gitPath, err := exec.LookPath("git")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	marker := filepath.Join(bin, "status-exited")
+	script := "#!/bin/sh\n" + gitPath + " \"$@\"\nrc=$?\ncase \" $* \" in *\" status \"*) sleep 0.3; : > " + marker + ";; esac\nexit $rc\n"
+	if err := os.WriteFile(filepath.Join(bin, "git"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	repo := t.TempDir()
+	if out, err := exec.Command("git", "-C", repo, "init", "-q").CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	if _, err := Inspect(context.Background(), repo); err == nil {
+		t.Fatal("Inspect of a repository without a commit succeeded")
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Errorf("Inspect returned while the git status it started was still running: %v", err)
+	}
+}
