@@ -38,6 +38,7 @@ func main() {
 	flag.StringVar(&cfg.goBench, "go-bench", "500ms", "-benchtime of the Go scale benchmarks; empty skips them")
 	flag.StringVar(&cfg.crane, "crane", "", "crane binary to use instead of installing crane@"+craneVersion)
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the temporary directory")
+	flag.BoolVar(&cfg.trace, "trace", false, "print each measured ocipromote step's requests on loopback as a timeline (to stderr)")
 	flag.Parse()
 	if cfg.buildRuns < 2 {
 		cfg.buildRuns = 2
@@ -55,7 +56,7 @@ type config struct {
 	treeBytes                  int64
 	rtt                        time.Duration
 	goBench, crane             string
-	keep                       bool
+	keep, trace                bool
 }
 
 func run(ctx context.Context, cfg config, out, log io.Writer) error {
@@ -110,13 +111,17 @@ func run(ctx context.Context, cfg config, out, log io.Writer) error {
 		return err
 	}
 	done = step(fmt.Sprintf("comparing steps on loopback, %d runs per tool", cfg.runs))
-	loopback, err := compareSteps(ctx, cfg.runs, bins, env, reg, reg.loopback, work, dir, lay)
+	var trace io.Writer
+	if cfg.trace {
+		trace = log
+	}
+	loopback, err := compareSteps(ctx, cfg.runs, bins, env, reg, reg.loopback, work, dir, lay, trace)
 	if err != nil {
 		return err
 	}
 	done()
 	done = step(fmt.Sprintf("comparing steps with a %s round trip, %d runs per tool", cfg.rtt, cfg.runs))
-	remote, err := compareSteps(ctx, cfg.runs, bins, env, reg, reg.remote, work, dir, lay)
+	remote, err := compareSteps(ctx, cfg.runs, bins, env, reg, reg.remote, work, dir, lay, nil)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,7 +79,9 @@ type workload struct {
 
 // compareSteps seeds a fresh repository per tool and run with one released commit, then measures
 // the build and the promotion of the next commit by each tool, the tools taking turns.
-func compareSteps(ctx context.Context, runs int, t tools, env []string, reg *registry, front *ocitest.Server, work, dir, lay string) (results, error) {
+// With trace set, each measured step of ocipromote's is printed there as a timeline of its
+// requests: when each reached the registry and left it, in milliseconds from the process's start.
+func compareSteps(ctx context.Context, runs int, t tools, env []string, reg *registry, front *ocitest.Server, work, dir, lay string, trace io.Writer) (results, error) {
 	direct := reg.direct
 	short := sha2nd[:7]
 	exec := func(s *scenario, bin string, args ...string) (string, error) {
@@ -104,8 +107,10 @@ func compareSteps(ctx context.Context, runs int, t tools, env []string, reg *reg
 				s.rc, s.digest = o.Version, o.Digest
 				return nil
 			},
+			// The revision and the commit, as the example promote workflow passes the event's
+			// revision and originRevision.
 			promote: func(ctx context.Context, s *scenario) error {
-				_, err := exec(s, t.tagValidated, "--repository", s.repo, "--revision", s.rc+"@"+s.digest, "--json", "--settle", "0s")
+				_, err := exec(s, t.tagValidated, "--repository", s.repo, "--revision", s.rc+"@"+s.digest, "--sha", sha2nd, "--json", "--settle", "0s")
 				return err
 			},
 		},
@@ -201,6 +206,9 @@ func compareSteps(ctx context.Context, runs int, t tools, env []string, reg *reg
 				}
 				if run > 0 {
 					res[st.step][w.name] = append(res[st.step][w.name], m)
+					if trace != nil && w.name == toolOurs {
+						printTimeline(trace, st.step, run, start, m.elapsed, reg.backend.since(start))
+					}
 				}
 			}
 			if err := check(ctx, direct+strings.TrimPrefix(s.repo, front.Host), s); err != nil {
@@ -327,4 +335,13 @@ func digestOf(out string) string {
 		return strings.Fields(out[i:])[0]
 	}
 	return out
+}
+
+// printTimeline prints one step's requests in the order they reached the registry.
+func printTimeline(w io.Writer, step string, run int, start time.Time, elapsed time.Duration, spans []span) {
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	fmt.Fprintf(w, "trace: %s run %d, %.1f ms\n", step, run, ms(elapsed))
+	for _, s := range spans {
+		fmt.Fprintf(w, "trace:   %6.1f → %6.1f  %s\n", ms(s.start.Sub(start)), ms(s.end.Sub(start)), s.request)
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -111,12 +112,38 @@ type registry struct {
 type timed struct {
 	h    http.Handler
 	busy atomic.Int64
+
+	mu    sync.Mutex
+	spans []span
+}
+
+// span is one request as the registry saw it: for -trace's timelines.
+type span struct {
+	start, end time.Time
+	request    string // "METHOD path?query"
 }
 
 func (t *timed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	t.h.ServeHTTP(w, r)
-	t.busy.Add(int64(time.Since(start)))
+	end := time.Now()
+	t.busy.Add(int64(end.Sub(start)))
+	t.mu.Lock()
+	t.spans = append(t.spans, span{start, end, r.Method + " " + r.URL.RequestURI()})
+	t.mu.Unlock()
+}
+
+// since returns the requests that started at or after from.
+func (t *timed) since(from time.Time) []span {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []span
+	for _, s := range t.spans {
+		if !s.start.Before(from) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // spent is the registry's time so far.

@@ -250,22 +250,28 @@ func manifestFirst(got []string) bool {
 	return m >= 0 && i > m
 }
 
-// listingGate holds tag listings, once armed, until an integration tag is read (or timeout).
+// listingGate holds tag listings (or, with manifests set, reads of a manifest by digest), once
+// armed, until an integration tag is read (or timeout).
 type listingGate struct {
-	h       http.Handler
-	armed   atomic.Bool
-	read    chan struct{}
-	once    sync.Once
-	waited  atomic.Bool
-	timeout time.Duration
+	h         http.Handler
+	manifests bool
+	armed     atomic.Bool
+	read      chan struct{}
+	once      sync.Once
+	waited    atomic.Bool
+	timeout   time.Duration
 }
 
 func (g *listingGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if g.armed.Load() {
+		held := strings.HasSuffix(r.URL.Path, "/tags/list")
+		if g.manifests {
+			held = r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/manifests/sha256:")
+		}
 		switch {
 		case r.Method == http.MethodHead && strings.Contains(r.URL.Path, "/manifests/integration-"):
 			g.once.Do(func() { close(g.read) })
-		case strings.HasSuffix(r.URL.Path, "/tags/list"):
+		case held:
 			select {
 			case <-g.read:
 			case <-time.After(g.timeout):
@@ -289,6 +295,42 @@ func TestIntegrationCheckBesideListing(t *testing.T) {
 	}
 	if gate.waited.Load() {
 		t.Errorf("the listing waited %s for the integration check: the check went out only after the listing", gate.timeout)
+	}
+}
+
+// Given the commit's sha beside the revision, as the example workflow passes the event's
+// originRevision, the integration check needs no manifest first: it goes out with the manifest
+// read and the listing, and the registry here answers the manifest read only once it has arrived.
+// A sha that disagrees with the manifest is still refused (the early read is not trusted).
+func TestIntegrationCheckWithTheShaGivenBesideTheManifestRead(t *testing.T) {
+	t.Parallel()
+	gate := &listingGate{h: registry.New(registry.Logger(log.New(io.Discard, "", 0))), manifests: true, read: make(chan struct{}), timeout: 2 * time.Second}
+	srv := ocitest.New(t, ocitest.Backend(gate))
+	rc1 := build(t, openFresh(t, srv, oci.Options{}), tree(t, "a"), 1)
+	gate.armed.Store(true)
+	before := len(srv.Requests())
+	res, err := pipeline.TagValidated(context.Background(), openFresh(t, srv, oci.Options{}), pipeline.PromoteInput{Revision: rc1.Version + "@" + rc1.Digest, Sha: commit(1)})
+	if err != nil || !res.Promoted {
+		t.Fatalf("promotion = %+v, %v", res, err)
+	}
+	if gate.waited.Load() {
+		t.Errorf("the manifest read waited %s for the integration check: the check waited for the manifest although the sha was given", gate.timeout)
+	}
+	steps := [][]string{
+		{"ping"}, {"list", "GET manifest @digest", "HEAD manifest integration-" + short(1)},
+		{"PUT manifest claim 0.0.1 of " + short(1)}, {"list"},
+		{"HEAD manifest 0.0.1"}, {"PUT manifest 0.0.1"}, {"HEAD manifest 0.0.1"}, {"PUT manifest validated-" + short(1)},
+		{"HEAD manifest validated-" + short(1)},
+	}
+	if got := kinds(srv, before); !inSteps(got, steps) {
+		t.Errorf("promotion requests (%d):\n  %s\nwant, in steps whose requests go out together:\n  %q", len(got), strings.Join(got, "\n  "), steps)
+	}
+
+	gate.armed.Store(false)
+	rc2 := build(t, openFresh(t, srv, oci.Options{}), tree(t, "b"), 2)
+	_, err = pipeline.TagValidated(context.Background(), openFresh(t, srv, oci.Options{}), pipeline.PromoteInput{Revision: rc2.Version + "@" + rc2.Digest, Sha: commit(1)})
+	if !errors.Is(err, pipeline.ErrDisagree) {
+		t.Errorf("revision of commit 2 with the sha of commit 1 = %v, want ErrDisagree", err)
 	}
 }
 

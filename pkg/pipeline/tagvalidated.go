@@ -300,9 +300,14 @@ type earlyManifest struct {
 	all  sync.WaitGroup
 }
 
-// readEarly starts reading the manifest of the digest in names (a digest or a revision), then
-// the integration tag of its commit, or returns nil when in names a commit sha, whose artifact
-// the listing finds. The caller calls end before it returns.
+// readEarly starts reading the manifest of the digest in names (a digest or a revision) and the
+// integration tag of its commit, or returns nil when in names a commit sha, whose artifact the
+// listing finds. The commit is the sha given beside the digest when it has build-rc's default
+// short length or more (the event's originRevision, which the example workflow passes), so both
+// reads go out at once; else the manifest's, and the tag is read once the manifest answers. The
+// tag read is used only if it is the one the manifest's commit names (the sha given must be a
+// prefix of that commit, resolveCandidate checks), so a sha that disagrees costs a read, never a
+// wrong answer. The caller calls end before it returns.
 func readEarly(ctx context.Context, reg Registry, in PromoteInput) *earlyManifest {
 	digest := in.Digest
 	if rev, err := ref.ParseRevision(in.Revision); in.Revision != "" && err == nil {
@@ -314,20 +319,28 @@ func readEarly(ctx context.Context, reg Registry, in PromoteInput) *earlyManifes
 	e := &earlyManifest{digest: digest, done: make(chan struct{}), checked: make(chan struct{})}
 	ctx, e.stop = context.WithCancel(ctx)
 	offered := in.Stages.offered()
-	e.all.Add(1)
+	e.all.Add(2)
+	go func() {
+		defer e.all.Done()
+		e.m, e.err = reg.Get(ctx, digest)
+		close(e.done)
+	}()
 	go func() {
 		defer e.all.Done()
 		defer close(e.checked)
-		e.m, e.err = reg.Get(ctx, digest)
-		close(e.done)
-		if e.err != nil {
-			return
+		sha := in.Sha
+		if len(sha) < defaultShortLen {
+			<-e.done
+			if e.err != nil {
+				return
+			}
+			origin, err := ref.ParseOrigin(artifact.MetadataFrom(e.m.Annotations()).Revision)
+			if err != nil {
+				return
+			}
+			sha = origin.Sha
 		}
-		origin, err := ref.ParseOrigin(artifact.MetadataFrom(e.m.Annotations()).Revision)
-		if err != nil {
-			return
-		}
-		tag := offered + origin.Sha[:min(len(origin.Sha), defaultShortLen)]
+		tag := offered + sha[:min(len(sha), defaultShortLen)]
 		if at, err := reg.Resolve(ctx, tag); err == nil {
 			e.offeredTag, e.at = tag, at
 		}
