@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -34,17 +35,11 @@ import (
 // the ones docs/performance.md reports; a change that adds a request fails here.
 
 // kinds names each request after the n-th by its ocitest.Kind, with the reference for manifests
-// (digests written as "@digest", claim tags as "claim <version> of <short sha>"). Blob uploads run side by side, so a run of them is sorted.
+// (digests written as "@digest", claim tags as "claim <version> of <short sha>"), in the order
+// they reached the registry; inSteps takes the requests that go out together in any order.
 func kinds(srv *ocitest.Server, n int) []string {
 	var out []string
-	uploads := 0
 	for _, r := range srv.Requests()[n:] {
-		if strings.HasSuffix(ocitest.Kind(r), " upload") {
-			uploads++
-		} else {
-			slices.Sort(out[len(out)-uploads:])
-			uploads = 0
-		}
 		k := ocitest.Kind(r)
 		if strings.HasSuffix(k, " manifest") {
 			ref := r[strings.LastIndex(r, "/")+1:]
@@ -58,7 +53,6 @@ func kinds(srv *ocitest.Server, n int) []string {
 		}
 		out = append(out, k)
 	}
-	slices.Sort(out[len(out)-uploads:])
 	return out
 }
 
@@ -136,21 +130,27 @@ func TestBuildRCRequests(t *testing.T) {
 	// (1), upload the config and the layer (POST+PUT each, 4), write the claim (1), list again for
 	// rival claims (1), read the release candidate before writing it (1), write it (1), read it
 	// back (1), write sha-<s> and integration-<s> (2) and read them back (2), since a registry may
-	// acknowledge a write it does not keep: 15. The one request above it is the
-	// layer's HEAD, which saves the upload when a merge did not change the manifests. Requests of
-	// one step go out together: the two uploads side by side, sha-<s> with integration-<s>. The
-	// read before the release candidate's write stays right before it, so that the window in
-	// which a writer that does not claim could be overwritten is as short as it can be.
-	steps := func(rc string, push ...string) [][]string {
-		return [][]string{
-			{"ping"}, {"list"},
-			append(push, "PUT manifest claim "+rc+" of "+short(2)),
+	// acknowledge a write it does not keep: 15. The upload sessions open beside the listing, while
+	// the directory is packed, so after packing each blob is one PUT. A layer under 256 KiB is
+	// uploaded without a HEAD first: the HEAD would cost a round trip on every build to save a
+	// small upload on some. Requests of one step go out together: the listing and the two
+	// sessions, the two uploads, sha-<s> with integration-<s>. The read before the release
+	// candidate's write stays right before it, so that the window in which a writer that does not
+	// claim could be overwritten is as short as it can be.
+	steps := func(rc string, push ...[]string) [][]string {
+		return slices.Concat([][]string{{"ping"}, {"list", "POST upload", "POST upload"}}, push, [][]string{
+			{"PUT manifest claim " + rc + " of " + short(2)},
 			{"list"},
 			{"HEAD manifest " + rc}, {"PUT manifest " + rc}, {"HEAD manifest " + rc},
 			{"PUT manifest sha-" + short(2), "PUT manifest integration-" + short(2), "HEAD manifest sha-" + short(2), "HEAD manifest integration-" + short(2)},
-		}
+		})
 	}
-	upload := []string{"HEAD blob", "POST upload", "POST upload", "PUT upload", "PUT upload"}
+	upload := []string{"PUT upload", "PUT upload"}
+	// A layer of 256 KiB or more is checked first (and, there, so is the config); the sessions
+	// the push did not need are cancelled as soon as it knows, beside the claim.
+	noise := make([]byte, 300<<10)
+	rand.NewChaCha8([32]byte{1}).Read(noise) // incompressible, so the packed layer stays large
+	large := string(noise)
 	tests := []struct {
 		name string
 		// setup runs on the registry before the measured build of commit 2.
@@ -160,26 +160,43 @@ func TestBuildRCRequests(t *testing.T) {
 	}{
 		{
 			name: "first build in an empty repository", content: "a",
-			want: steps("0.0.1-rc.1", upload...),
+			want: steps("0.0.1-rc.1", upload),
 		},
 		{
 			name:    "next commit with new content",
 			setup:   func(t *testing.T, reg *oci.Repository) { build(t, reg, tree(t, "a"), 1) },
-			content: "b", want: steps("0.0.1-rc.2", upload...),
+			content: "b", want: steps("0.0.1-rc.2", upload),
 		},
 		{
-			name:    "next commit with unchanged manifests",
+			name:    "next commit with unchanged small manifests",
 			setup:   func(t *testing.T, reg *oci.Repository) { build(t, reg, tree(t, "same"), 1) },
-			content: "same",
-			want:    steps("0.0.1-rc.2", "HEAD blob", "HEAD blob"),
+			content: "same", want: steps("0.0.1-rc.2", upload),
 		},
 		{
+			name:    "next commit with a new large layer",
+			setup:   func(t *testing.T, reg *oci.Repository) { build(t, reg, tree(t, "a"), 1) },
+			content: large + "b", want: steps("0.0.1-rc.2", []string{"HEAD blob"}, upload),
+		},
+		{
+			name:    "next commit with an unchanged large layer",
+			setup:   func(t *testing.T, reg *oci.Repository) { build(t, reg, tree(t, large), 1) },
+			content: large,
+			want: [][]string{
+				{"ping"}, {"list", "POST upload", "POST upload"}, {"HEAD blob"}, {"HEAD blob"},
+				{"PUT manifest claim 0.0.1-rc.2 of " + short(2), "DELETE upload", "DELETE upload"},
+				{"list"},
+				{"HEAD manifest 0.0.1-rc.2"}, {"PUT manifest 0.0.1-rc.2"}, {"HEAD manifest 0.0.1-rc.2"},
+				{"PUT manifest sha-" + short(2), "PUT manifest integration-" + short(2), "HEAD manifest sha-" + short(2), "HEAD manifest integration-" + short(2)},
+			},
+		},
+		{
+			// The sessions are cancelled as soon as the listing shows the commit built.
 			name:    "re-run of a built commit",
 			setup:   func(t *testing.T, reg *oci.Repository) { build(t, reg, tree(t, "b"), 2) },
 			content: "b",
 			want: [][]string{
-				{"ping"}, {"list"},
-				{"HEAD manifest sha-" + short(2)}, {"GET manifest @digest"},
+				{"ping"}, {"list", "POST upload", "POST upload"},
+				{"HEAD manifest sha-" + short(2), "DELETE upload", "DELETE upload"}, {"GET manifest @digest"},
 				{"HEAD manifest 0.0.1-rc.1"}, {"HEAD manifest integration-" + short(2)},
 			},
 		},
@@ -195,6 +212,9 @@ func TestBuildRCRequests(t *testing.T) {
 			build(t, openFresh(t, srv, oci.Options{}), tree(t, tc.content), 2)
 			if got := kinds(srv, before); !inSteps(got, tc.want) {
 				t.Errorf("requests (%d):\n  %s\nwant, in steps whose requests go out together:\n  %q", len(got), strings.Join(got, "\n  "), tc.want)
+			}
+			if n := srv.OpenUploads(); n != 0 {
+				t.Errorf("%d upload sessions left open", n)
 			}
 		})
 	}
@@ -349,9 +369,9 @@ func TestTokenAuthAuthenticatesOnce(t *testing.T) {
 		step(openFresh(t, srv, creds))
 		got := kinds(srv, before)
 		// The first request after the token is the listing or, beside it, tag-validated's read
-		// of the candidate's manifest.
-		if !slices.Equal(got[:2], []string{"ping", "token"}) || (got[2] != "list" && got[2] != "GET manifest @digest") {
-			t.Errorf("first requests = %q, want ping, token, then list (or the manifest read beside it)", got[:3])
+		// of the candidate's manifest, or build-rc's opening of an upload session.
+		if !slices.Equal(got[:2], []string{"ping", "token"}) || !slices.Contains([]string{"list", "GET manifest @digest", "POST upload"}, got[2]) {
+			t.Errorf("first requests = %q, want ping, token, then list (or the manifest read or upload session beside it)", got[:3])
 		}
 		count := map[string]int{}
 		for _, k := range got {

@@ -164,3 +164,76 @@ func BenchmarkPushLargeFile(b *testing.B) {
 	}
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 }
+
+// Sessions opened ahead of a push (PrepareUploads) may be gone by the time the push comes: a
+// registry purges idle upload sessions (distribution's storage.maintenance.uploadpurging) and
+// answers BLOB_UPLOAD_UNKNOWN for them. The push then opens sessions of its own, and the step
+// leaves none open.
+func TestPushOpensNewSessionsWhenPreparedOnesExpired(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t, ocitest.ExpireUploads(50*time.Millisecond))
+	reg := openFresh(t, srv, oci.Options{})
+	img := smallImage(t, "expired")
+	end := reg.PrepareUploads(context.Background(), 2)
+	time.Sleep(100 * time.Millisecond)
+	before := len(srv.Requests())
+	m, err := reg.Push(context.Background(), img, "v1")
+	if err != nil {
+		t.Fatalf("Push with expired sessions: %v", err)
+	}
+	end()
+	got := kinds(srv, before)
+	if at, err := reg.Resolve(context.Background(), "v1"); err != nil || at != m.Digest {
+		t.Errorf("Resolve(v1) = %s, %v; want %s", at, err, m.Digest)
+	}
+	want := [][]string{{"PUT upload", "PUT upload"}, {"POST upload", "POST upload"}, {"PUT upload", "PUT upload"}, {"PUT manifest v1"}}
+	if !inSteps(got, want) {
+		t.Errorf("requests %q, want %q: each expired session answered, then a new one", got, want)
+	}
+	if n := srv.OpenUploads(); n != 0 {
+		t.Errorf("%d upload sessions left open", n)
+	}
+}
+
+// A registry that will not cancel an upload session (GHCR does not document DELETE of one) costs
+// a log line, never the step: an unused session holds nothing and expires.
+func TestUnusedSessionsTheRegistryWillNotCancel(t *testing.T) {
+	t.Parallel()
+	inner := ocitest.New(t)
+	refuse := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete && strings.Contains(r.URL.Path, "/blobs/uploads/") {
+			http.Error(w, `{"errors":[{"code":"UNSUPPORTED","message":"unsupported"}]}`, http.StatusMethodNotAllowed)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	})
+	srv := ocitest.New(t, ocitest.Backend(refuse))
+	var log logLines
+	reg, err := oci.Open(srv.Host+"/acme/app", oci.Options{Logf: log.logf, Retry: oci.RetryPolicy{Attempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := reg.PrepareUploads(context.Background(), 2)
+	reg.ReleaseUploads(context.Background())
+	end()
+	if want := "could not cancel an unused upload session"; !strings.Contains(strings.Join(log.all(), "\n"), want) {
+		t.Errorf("log lacks %q: %q", want, log.all())
+	}
+	if _, err := reg.Push(context.Background(), smallImage(t, "after"), "v1"); err != nil {
+		t.Errorf("Push after a refused cancel: %v", err)
+	}
+}
+
+// smallImage is an artifact of one small file.
+func smallImage(t *testing.T, content string) v1.Image {
+	t.Helper()
+	layer, err := artifact.Pack(tree(t, content), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := artifact.Image(layer, artifact.Metadata{Source: "https://example.com/acme/app", Revision: "main@sha1:0123456789abcdef0123456789abcdef01234567"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}

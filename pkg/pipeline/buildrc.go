@@ -123,6 +123,12 @@ func BuildRC(ctx context.Context, reg Registry, in BuildInput) (BuildResult, err
 		l, err := reg.Tags(listCtx)
 		listed <- listing{l, err}
 	}()
+	// The config's and the layer's upload sessions open while the directory is packed too: the
+	// claim's push then sends each blob with one PUT. A build that writes nothing (its commit was
+	// built, or it refuses) cancels them; a dry run opens none.
+	if !in.DryRun {
+		defer reg.PrepareUploads(ctx, 2)()
+	}
 	layer, err := artifact.PackWith(in.Dir, artifact.Options{Ignore: in.Ignore, AllowEmpty: in.AllowEmpty, Log: log})
 	if err != nil {
 		return BuildResult{}, err
@@ -151,6 +157,7 @@ func BuildRC(ctx context.Context, reg Registry, in BuildInput) (BuildResult, err
 	list := l.tags
 	b := &build{reg: reg, in: in, log: log, short: short, layer: layer, layerDigest: layerDigest.String(), meta: meta}
 	if tags.NewSet(list).Has(tags.Sha(short)) {
+		reg.ReleaseUploads(ctx) // nothing to upload
 		return b.complete(ctx, list)
 	}
 	if b.in.Rules.Bump == version.Auto {

@@ -23,6 +23,8 @@ type Registry interface {
 	Get(ctx context.Context, digest string) (*oci.Manifest, error)
 	GetTag(ctx context.Context, tag string) (*oci.Manifest, error)
 	Push(ctx context.Context, img v1.Image, tag string) (*oci.Manifest, error)
+	PrepareUploads(ctx context.Context, n int) (end func())
+	ReleaseUploads(ctx context.Context)
 	Tag(ctx context.Context, tag string, m *oci.Manifest, w oci.Write) (bool, error)
 }
 

@@ -58,6 +58,9 @@ type Server struct {
 	// PushOrderListing); 0 for none.
 	listing listingQuirk
 	release chan struct{}
+	// uploads keeps upload sessions as distribution does, when inner is the in-memory registry
+	// (nil behind Backend, where the real registry keeps them).
+	uploads *uploads
 	stalled atomic.Int64
 	dropped atomic.Int64
 
@@ -127,7 +130,8 @@ func Faults(fault func(n int, r *http.Request) Fault) Option {
 
 // New starts a registry with pages capped at 100 tags; it stops when the test ends.
 func New(t interface{ Cleanup(func()) }, opts ...Option) *Server {
-	s := &Server{inner: registry.New(registry.Logger(log.New(io.Discard, "", 0))), pageSize: 100, retryAfter: 1, release: make(chan struct{})}
+	s := &Server{inner: registry.New(registry.Logger(log.New(io.Discard, "", 0))), pageSize: 100, retryAfter: 1, release: make(chan struct{}),
+		uploads: &uploads{open: map[string]time.Time{}}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -202,6 +206,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.listTags(w, r)
 	case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/"):
 		s.putManifest(w, r)
+	case s.uploads.open != nil && isUpload(r):
+		s.uploads.serve(w, r, s.inner)
 	default:
 		s.inner.ServeHTTP(w, r)
 	}
@@ -221,15 +227,27 @@ func (s *Server) Requests() []string {
 	return append([]string(nil), s.requests...)
 }
 
-// Writes returns the requests that change the registry (anything but GET and HEAD).
+// Writes returns the requests that change what the registry holds: anything but GET and HEAD,
+// and but opening an upload session (POST) and cancelling one (DELETE), which hold no content.
+// OpenUploads tells whether sessions were left open.
 func (s *Server) Writes() []string {
 	var w []string
 	for _, r := range s.Requests() {
-		if !strings.HasPrefix(r, "GET ") && !strings.HasPrefix(r, "HEAD ") {
+		method, path, _ := strings.Cut(r, " ")
+		session := strings.Contains(path, "/blobs/uploads/") && (method == http.MethodPost || method == http.MethodDelete)
+		if method != http.MethodGet && method != http.MethodHead && !session {
 			w = append(w, r)
 		}
 	}
 	return w
+}
+
+// OpenUploads is how many upload sessions are open: opened and neither committed nor cancelled
+// (always 0 behind Backend, whose registry keeps its own).
+func (s *Server) OpenUploads() int {
+	s.uploads.mu.Lock()
+	defer s.uploads.mu.Unlock()
+	return len(s.uploads.open)
 }
 
 // Moved lists the tags that were ever assigned two different digests in one repository.
