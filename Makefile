@@ -97,7 +97,7 @@ fuzz:
 # then the peak memory of packing a 1 GiB sparse file and a 256 MiB incompressible one (30 s)
 # and of pushing a 1 GiB layer (20 s).
 bench: deps
-	cd bench && $(GO) run .
+	cd bench && $(GO) run . $(BENCH_FLAGS)
 	@echo "packing memory (peak heap growth; must not follow the file size):"
 	@$(GO) test -run=NONE -bench=PackLargeFile -benchtime=1x ./pkg/artifact | grep -o 'PackLargeFile/[^ ]*\|[0-9.]* peak-heap-MiB' | paste - -
 	@echo "upload memory (peak heap growth; must not follow the layer size):"

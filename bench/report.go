@@ -29,7 +29,8 @@ var columns = []struct {
 // minimum is the fewest requests a step with the same guarantees can make against this front
 // (token auth, tags paged by 100, one page of tags here), by column.
 var minimum = map[string]map[string]int{
-	// Authenticate (ping, token); list; upload config and layer (POST+PUT each); write the claim;
+	// Authenticate (ping, token); list; upload config and layer (POST+PUT each, the sessions
+	// opened beside the listing while the directory is packed); write the claim;
 	// list again for rival claims; read the release candidate before writing it (write-once);
 	// write it; read it back; write sha-<s> and integration-<s>, and read them back (a registry may
 	// acknowledge a write it does not keep).
