@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -115,12 +114,9 @@ type Repository struct {
 	// blobs are the blob digests known to be in the repository: content-addressed, so a blob
 	// seen once need not be checked again.
 	blobs map[string]bool
-	// prepared are the upload sessions PrepareUploads opened and no upload has taken yet;
-	// preparing counts the ones still opening.
-	prepared  []*url.URL
-	preparing sync.WaitGroup
-	// releasing counts the ReleaseUploads still cancelling sessions.
-	releasing sync.WaitGroup
+	// prepared are the batches of upload sessions PrepareUploads opened and their callers have
+	// not released: an upload takes its session from them.
+	prepared []*Uploads
 }
 
 // ErrCredentialsInRepository: the repository reference carries credentials before its host

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -89,9 +90,7 @@ func (r *Repository) push(ctx context.Context, img v1.Image, m *Manifest, tag st
 			missing = append([]blob{{digest: config, size: int64(len(raw)), open: openConfig}}, missing...)
 		}
 	}
-	err = r.uploadAll(ctx, missing)
-	r.ReleaseUploads(ctx)
-	if err != nil {
+	if err := r.uploadAll(ctx, missing); err != nil {
 		return err
 	}
 	if err := r.putManifest(ctx, tag, m); err != nil {
@@ -207,71 +206,113 @@ func (r *Repository) send(ctx context.Context, b blob, session *url.URL) error {
 	return nil
 }
 
+// Uploads are upload sessions opened ahead of a push by PrepareUploads.
+type Uploads struct {
+	r      *Repository
+	opened sync.WaitGroup // the sessions still opening
+	mu     sync.Mutex
+	locs   []*url.URL // opened, not taken yet
+	once   sync.Once
+	done   chan struct{} // closed once Release's cancellations have answered
+}
+
 // PrepareUploads opens n upload sessions in the background for a push to come: a session names
 // no digest and holds nothing, so it can be opened while the content is still being packed, and
 // the push then sends each blob with one PUT instead of a POST and a PUT. A session that fails
-// to open is left to the push, which opens its own. The push cancels the sessions it did not
-// need; the caller calls end before it returns, which cancels any still left (a build that found
-// its commit built, or refused to write) and waits for every request PrepareUploads started.
-func (r *Repository) PrepareUploads(ctx context.Context, n int) (end func()) {
+// to open is left to the push, which opens its own. The caller releases the sessions once its push
+// is done (or will not happen) and ends them before it returns.
+func (r *Repository) PrepareUploads(ctx context.Context, n int) *Uploads {
+	u := &Uploads{r: r, done: make(chan struct{})}
+	u.opened.Add(n)
 	for range n {
-		r.preparing.Go(func() {
-			loc, err := r.openUpload(ctx)
-			if err != nil {
-				return
+		go func() {
+			defer u.opened.Done()
+			if loc, err := r.openUpload(ctx); err == nil {
+				u.mu.Lock()
+				u.locs = append(u.locs, loc)
+				u.mu.Unlock()
 			}
-			r.mu.Lock()
-			r.prepared = append(r.prepared, loc)
-			r.mu.Unlock()
-		})
+		}()
 	}
-	return func() {
-		r.ReleaseUploads(ctx)
-		r.preparing.Wait()
-		r.releasing.Wait()
-	}
+	r.mu.Lock()
+	r.prepared = append(r.prepared, u)
+	r.mu.Unlock()
+	return u
 }
 
-// takePrepared returns a session PrepareUploads opened, waiting for those still opening (they
-// went out first, so they answer before a new one would), or nil when there is none.
-func (r *Repository) takePrepared() *url.URL {
-	r.preparing.Wait()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.prepared) == 0 {
+// take returns one of u's sessions, waiting for those still opening (they went out first, so
+// they answer before a new one would), or nil when none is left.
+func (u *Uploads) take() *url.URL {
+	u.opened.Wait()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.locs) == 0 {
 		return nil
 	}
-	loc := r.prepared[len(r.prepared)-1]
-	r.prepared = r.prepared[:len(r.prepared)-1]
+	loc := u.locs[len(u.locs)-1]
+	u.locs = u.locs[:len(u.locs)-1]
 	return loc
 }
 
-// ReleaseUploads cancels, in the background, the sessions PrepareUploads opened that no upload
-// took: DELETE, which the distribution spec defines for cancelling an upload. It returns at once;
-// PrepareUploads' end waits. A session the registry will not cancel holds no content and expires
-// on its own, so a failure is logged, not returned.
-func (r *Repository) ReleaseUploads(ctx context.Context) {
-	r.releasing.Go(func() {
-		r.preparing.Wait()
-		r.mu.Lock()
-		left := r.prepared
-		r.prepared = nil
-		r.mu.Unlock()
-		var wg sync.WaitGroup
-		for _, loc := range left {
-			wg.Go(func() {
-				resp, err := r.do(ctx, request{method: http.MethodDelete, url: loc, want: []int{http.StatusNoContent, http.StatusOK, http.StatusAccepted}})
-				if err != nil {
-					if r.logf != nil {
-						r.logf("registry %s: could not cancel an unused upload session (%v); it holds nothing and the registry expires it", r.ref.RegistryStr(), err)
-					}
-					return
-				}
-				drain(resp)
-			})
+// takePrepared returns a session PrepareUploads opened and no upload took yet, or nil.
+func (r *Repository) takePrepared() *url.URL {
+	r.mu.Lock()
+	batches := slices.Clone(r.prepared)
+	r.mu.Unlock()
+	for _, u := range batches {
+		if loc := u.take(); loc != nil {
+			return loc
 		}
-		wg.Wait()
+	}
+	return nil
+}
+
+// Release stops lending u's sessions to pushes and cancels, in the background, those no upload
+// took: DELETE, which the distribution spec defines for cancelling an upload. A session the
+// registry will not cancel holds no content and expires on its own, so a failure is logged, not
+// returned. Release on nil does nothing.
+func (u *Uploads) Release(ctx context.Context) {
+	if u == nil {
+		return
+	}
+	u.once.Do(func() {
+		r := u.r
+		r.mu.Lock()
+		r.prepared = slices.DeleteFunc(r.prepared, func(x *Uploads) bool { return x == u })
+		r.mu.Unlock()
+		go func() {
+			defer close(u.done)
+			u.opened.Wait()
+			u.mu.Lock()
+			left := u.locs
+			u.locs = nil
+			u.mu.Unlock()
+			var wg sync.WaitGroup
+			for _, loc := range left {
+				wg.Go(func() {
+					resp, err := r.do(ctx, request{method: http.MethodDelete, url: loc, want: []int{http.StatusNoContent, http.StatusOK, http.StatusAccepted}})
+					if err != nil {
+						if r.logf != nil {
+							r.logf("registry %s: could not cancel an unused upload session (%v); it holds nothing and the registry expires it", r.ref.RegistryStr(), err)
+						}
+						return
+					}
+					drain(resp)
+				})
+			}
+			wg.Wait()
+		}()
 	})
+}
+
+// End releases u and waits until every request it started has answered, so that none outlives
+// the step. End on nil does nothing.
+func (u *Uploads) End(ctx context.Context) {
+	if u == nil {
+		return
+	}
+	u.Release(ctx)
+	<-u.done
 }
 
 // uploadProgress logs, at most once per every, how much of a blob has been sent.

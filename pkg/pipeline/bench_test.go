@@ -34,8 +34,7 @@ func (m *memRegistry) Push(context.Context, v1.Image, string) (*oci.Manifest, er
 func (m *memRegistry) Tag(context.Context, string, *oci.Manifest, oci.Write) (bool, error) {
 	return false, fmt.Errorf("benchmark registry is read-only")
 }
-func (m *memRegistry) PrepareUploads(context.Context, int) func() { return func() {} }
-func (m *memRegistry) ReleaseUploads(context.Context)             {}
+func (m *memRegistry) PrepareUploads(context.Context, int) *oci.Uploads { return nil }
 
 func (m *memRegistry) Resolve(_ context.Context, tag string) (string, error) {
 	if d, ok := m.at[tag]; ok {

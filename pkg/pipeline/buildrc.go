@@ -124,10 +124,12 @@ func BuildRC(ctx context.Context, reg Registry, in BuildInput) (BuildResult, err
 		listed <- listing{l, err}
 	}()
 	// The config's and the layer's upload sessions open while the directory is packed too: the
-	// claim's push then sends each blob with one PUT. A build that writes nothing (its commit was
-	// built, or it refuses) cancels them; a dry run opens none.
+	// claim's push then sends each blob with one PUT. Those it did not need (the registry had the
+	// blobs, the commit was built, the build refused) are cancelled; a dry run opens none.
+	var uploads *oci.Uploads
 	if !in.DryRun {
-		defer reg.PrepareUploads(ctx, 2)()
+		uploads = reg.PrepareUploads(ctx, 2)
+		defer uploads.End(ctx)
 	}
 	layer, err := artifact.PackWith(in.Dir, artifact.Options{Ignore: in.Ignore, AllowEmpty: in.AllowEmpty, Log: log})
 	if err != nil {
@@ -155,9 +157,9 @@ func BuildRC(ctx context.Context, reg Registry, in BuildInput) (BuildResult, err
 		return BuildResult{}, l.err
 	}
 	list := l.tags
-	b := &build{reg: reg, in: in, log: log, short: short, layer: layer, layerDigest: layerDigest.String(), meta: meta}
+	b := &build{reg: reg, in: in, log: log, short: short, layer: layer, layerDigest: layerDigest.String(), meta: meta, uploads: uploads}
 	if tags.NewSet(list).Has(tags.Sha(short)) {
-		reg.ReleaseUploads(ctx) // nothing to upload
+		uploads.Release(ctx) // nothing to upload
 		return b.complete(ctx, list)
 	}
 	if b.in.Rules.Bump == version.Auto {
@@ -176,6 +178,8 @@ type build struct {
 	layer       v1.Layer
 	layerDigest string
 	meta        artifact.Metadata
+	// uploads are the sessions opened while packing, released after the first push.
+	uploads *oci.Uploads
 }
 
 func (b *build) image(rc string) (v1.Image, *oci.Manifest, error) {
@@ -335,7 +339,11 @@ func (b *build) allocate(ctx context.Context, list []string) (BuildResult, error
 		// integration-<s>: on a registry that lists by range it lists those alone (package claim).
 		took, err := claim.Take{
 			Claim: cl, Manifest: m, Settle: b.in.Settle,
-			WriteClaim: func(ctx context.Context) error { _, err := b.reg.Push(ctx, img, cl.Tag()); return err },
+			WriteClaim: func(ctx context.Context) error {
+				_, err := b.reg.Push(ctx, img, cl.Tag())
+				b.uploads.Release(ctx)
+				return err
+			},
 			// The claim is confirmed and the release-candidate tag not yet written: sign here,
 			// before integration can select the candidate.
 			Check: func(ctx context.Context, after []string) (error, error) {

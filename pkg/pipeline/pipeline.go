@@ -23,8 +23,7 @@ type Registry interface {
 	Get(ctx context.Context, digest string) (*oci.Manifest, error)
 	GetTag(ctx context.Context, tag string) (*oci.Manifest, error)
 	Push(ctx context.Context, img v1.Image, tag string) (*oci.Manifest, error)
-	PrepareUploads(ctx context.Context, n int) (end func())
-	ReleaseUploads(ctx context.Context)
+	PrepareUploads(ctx context.Context, n int) *oci.Uploads
 	Tag(ctx context.Context, tag string, m *oci.Manifest, w oci.Write) (bool, error)
 }
 
