@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/Masterminds/semver/v3"
 )
@@ -153,7 +154,7 @@ func ParseBump(s string) (Bump, error) {
 // pipeline while main moves on.
 type Line struct{ Major, Minor uint64 }
 
-var lineRE = regexp.MustCompile(`^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`)
+var lineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`) })
 
 // ParseLine reads "MAJOR.MINOR" (e.g. "1.4"); "" means no line.
 func ParseLine(s string) (*Line, error) {
@@ -161,7 +162,7 @@ func ParseLine(s string) (*Line, error) {
 	if s == "" {
 		return nil, nil
 	}
-	m := lineRE.FindStringSubmatch(s)
+	m := lineRE().FindStringSubmatch(s)
 	if m == nil {
 		return nil, fmt.Errorf("version line %q is not MAJOR.MINOR (for example 1.4)", s)
 	}
