@@ -171,11 +171,13 @@ func BenchmarkPushLargeFile(b *testing.B) {
 // leaves none open.
 func TestPushOpensNewSessionsWhenPreparedOnesExpired(t *testing.T) {
 	t.Parallel()
-	srv := ocitest.New(t, ocitest.ExpireUploads(50*time.Millisecond))
+	// A second's age: the sessions the push opens itself are used at once, well within it
+	// even on a loaded machine.
+	srv := ocitest.New(t, ocitest.ExpireUploads(time.Second))
 	reg := openFresh(t, srv, oci.Options{})
 	img := smallImage(t, "expired")
 	uploads := reg.PrepareUploads(context.Background(), 2)
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(1100 * time.Millisecond)
 	before := len(srv.Requests())
 	m, err := reg.Push(context.Background(), img, "v1")
 	if err != nil {
