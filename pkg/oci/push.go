@@ -149,8 +149,8 @@ func (r *Repository) hasBlob(ctx context.Context, digest string) (bool, error) {
 	return true, nil
 }
 
-// upload sends one blob: POST opens an upload session, one PUT carries the whole blob and
-// commits it under its digest, which the registry checks against what it received. The body is
+// upload sends one blob: POST opens an upload session (or one PrepareUploads opened is taken),
+// one PUT carries the whole blob and commits it under its digest, which the registry checks against what it received. The body is
 // read from b as it is sent (a packed layer from its spool file), so memory does not follow the
 // blob's size; a retry opens it again from the start. A long upload logs how far it got.
 func (r *Repository) upload(ctx context.Context, b blob) error {
