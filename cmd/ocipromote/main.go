@@ -229,11 +229,25 @@ func runStatus(ctx context.Context, a *githubactions.Action, args []string, stdo
 	if err != nil {
 		return err
 	}
+	// selections holds every selection in one output, so that a workflow reads any chain's stage
+	// (fromJSON(...).prod.tag) though an action declares its outputs by name in advance.
+	type picked struct {
+		Tag    string `json:"tag"`
+		Digest string `json:"digest"`
+		Sha    string `json:"sha"`
+	}
+	selections := make(map[string]picked, len(r.Selections))
 	outs := actionio.Outputs{{Name: "hold", Value: onOff(r.Hold.Held())}}
 	for _, s := range r.Selections {
 		key := outputKey(s.Name)
 		outs = append(outs, actionio.Output{Name: key + "_tag", Value: s.Tag}, actionio.Output{Name: key + "_digest", Value: s.Digest}, actionio.Output{Name: key + "_sha", Value: s.Short})
+		selections[s.Name] = picked{s.Tag, s.Digest, s.Short}
 	}
+	raw, err := json.Marshal(selections)
+	if err != nil {
+		return err
+	}
+	outs = append(outs, actionio.Output{Name: "selections", Value: string(raw)})
 	// stdout carries the report itself; the outputs go to GITHUB_OUTPUT.
 	return actionio.Report(a, io.Discard, stderr, false, "status: "+r.Headline(), outs)
 }

@@ -179,6 +179,13 @@ func TestStagesExampleWorkflows(t *testing.T) {
 			run.wantStep(t, run.stepUsing(t, holdJob, holdAction), "success", map[string]string{
 				"stage": "preprod", "hold": "off", "tag": "hold-preprod-2", "changed": "true", "reason": "load test passes",
 			})
+			// The status step's selections output names every stage of the chain, which the
+			// action cannot declare one by one.
+			run.wantStep(t, run.stepUsing(t, holdJob, statusAction), "success", map[string]string{
+				"selections": `{"dev":{"tag":"0.0.2-rc.1","digest":"` + d2 + `","sha":"` + b[:7] + `"},` +
+					`"preprod":{"tag":"0.0.2-preprod.2","digest":"` + d1 + `","sha":"` + a[:7] + `"},` +
+					`"prod":{"tag":"0.0.1","digest":"` + d1 + `","sha":"` + a[:7] + `"}}`,
+			})
 		}},
 		{"the prune workflow's dry run deletes nothing", func(t *testing.T) {
 			before, writes := p.tags(t), len(p.gh.Writes())
