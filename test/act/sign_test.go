@@ -65,20 +65,24 @@ func startSigstore(t *testing.T, workspace string) sigstore {
 // one, which is not reachable here: the one change test/act makes to the example workflows.
 func (s sigstore) point(t *testing.T, name string, b []byte) []byte {
 	t.Helper()
-	edit := func(line, with string) {
-		if n := bytes.Count(b, []byte(line)); n != 1 {
-			t.Fatalf("%s: %q occurs %d times, want once; update test/act's sigstore", name, line, n)
+	// edit adds with after line, which must occur times times.
+	edit := func(line, with string, times int) {
+		if n := bytes.Count(b, []byte(line)); n != times {
+			t.Fatalf("%s: %q occurs %d times, want %d; update test/act's sigstore", name, line, n, times)
 		}
-		b = bytes.Replace(b, []byte(line), []byte(line+with), 1)
+		b = bytes.ReplaceAll(b, []byte(line), []byte(line+with))
 	}
 	const indent = "          "
 	switch name {
 	case buildRCWorkflow:
-		edit(indent+"sign: true\n", indent+"fulcio_url: "+s.fulcio+"\n"+indent+"rekor_url: "+s.rekor+"\n"+indent+"trusted_root: "+s.trustedRoot+"\n")
+		edit(indent+"sign: true\n", indent+"fulcio_url: "+s.fulcio+"\n"+indent+"rekor_url: "+s.rekor+"\n"+indent+"trusted_root: "+s.trustedRoot+"\n", 1)
 	case promoteWorkflow:
-		edit(indent+"verify: true\n", indent+"trusted_root: "+s.trustedRoot+"\n")
+		edit(indent+"verify: true\n", indent+"trusted_root: "+s.trustedRoot+"\n", 1)
+	case pendingWorkflow:
+		// Its two promoting jobs, into preprod and into prod.
+		edit(indent+"verify: true\n", indent+"trusted_root: "+s.trustedRoot+"\n", 2)
 	case rollbackWorkflow:
-		edit(indent+"INPUT_VERIFY: 'true'\n", indent+"INPUT_TRUSTED_ROOT: "+s.trustedRoot+"\n")
+		edit(indent+"INPUT_VERIFY: 'true'\n", indent+"INPUT_TRUSTED_ROOT: "+s.trustedRoot+"\n", 1)
 	}
 	return b
 }

@@ -65,9 +65,9 @@ func TestStagesExampleWorkflows(t *testing.T) {
 			run.wantClean(t)
 			d1 = p.digest(t, "0.0.1-rc.1")
 			run.wantStep(t, run.step(t, buildJob, "rc"), "success", map[string]string{
-				"version": "0.0.1-rc.1", "digest": d1, "pushed": "true", "tags": "0.0.1-rc.1,sha-" + a[:7] + ",dev-" + a[:7],
+				"version": "0.0.1-rc.1", "digest": d1, "pushed": "true", "signed": "true", "tags": "0.0.1-rc.1,sha-" + a[:7] + ",dev-" + a[:7],
 			})
-			p.wantTags(t, "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "dev-"+a[:7], "sha-"+a[:7])
+			p.wantTags(t, "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "dev-"+a[:7], "sha-"+a[:7], fallbackTag(d1))
 			p.wantDeployments(t, deploymentWant{"dev", "0.0.1-rc.1", a, d1, []string{"in_progress"}})
 		}},
 		{"dev's event promotes it to preprod", func(t *testing.T) {
@@ -81,7 +81,7 @@ func TestStagesExampleWorkflows(t *testing.T) {
 				"promoted": "true", "reason": "promoted", "version": "0.0.1-preprod.1", "digest": d1, "from": "dev", "to": "preprod",
 			})
 			p.wantTagsAt(t, d1, "0.0.1-preprod.1", "preprod-"+a[:7])
-			p.wantTags(t, "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "dev-"+a[:7], "sha-"+a[:7],
+			p.wantTags(t, "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "dev-"+a[:7], "sha-"+a[:7], fallbackTag(d1),
 				passTag("dev", d1), "0.0.1-preprod.1", "preprod-"+a[:7])
 			// dev's deployment succeeds with its pass, preprod's is created with it; no release
 			// nor comment below the last stage.
@@ -102,7 +102,7 @@ func TestStagesExampleWorkflows(t *testing.T) {
 			run.wantStep(t, run.stepUsing(t, promoteJob, tagValidatedAction), "success", map[string]string{
 				"promoted": "false", "reason": "deferred", "gate": "window", "from": "preprod", "to": "prod",
 			})
-			p.wantTags(t, "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "dev-"+a[:7], "sha-"+a[:7],
+			p.wantTags(t, "0.0.1-rc.1", "claim-0.0.1-rc.1-"+a[:7], "dev-"+a[:7], "sha-"+a[:7], fallbackTag(d1),
 				passTag("dev", d1), "0.0.1-preprod.1", "preprod-"+a[:7], passTag("preprod", d1))
 			p.wantNoWritesSince(t, writes, "a deferred promotion")
 		}},

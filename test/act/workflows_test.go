@@ -97,12 +97,9 @@ func newPipelineOf(t *testing.T, dir string, scenarios []string) *pipeline {
 	}
 	ws := newWorkspace(t, filepath.Join(tmp, "platform"), home)
 	signing := startSigstore(t, ws.dir)
-	// The two-stage examples sign and verify; the chain of three does not (yet), so its
-	// workflows are run as they are.
-	if dir == workflowsDir {
-		for name, b := range workflows {
-			workflows[name] = signing.point(t, name, b)
-		}
+	// Both sets of examples sign and verify.
+	for name, b := range workflows {
+		workflows[name] = signing.point(t, name, b)
 	}
 	uses := actionFiles(t, ocipromote)
 	for name, b := range workflows {
