@@ -18,7 +18,6 @@
 package pass
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -31,8 +30,6 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/partial"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/ocipromote/ocipromote/pkg/artifact"
 	"github.com/ocipromote/ocipromote/pkg/claim"
@@ -347,10 +344,6 @@ func Image(rec Record) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	digest, size, err := v1.SHA256(bytes.NewReader(config))
-	if err != nil {
-		return nil, err
-	}
 	annotations := artifact.Metadata{Created: rec.Time}.Annotations()
 	for k, v := range map[string]string{
 		AnnotationStage: rec.Stage, AnnotationDigest: rec.Digest, AnnotationKind: rec.Kind, AnnotationRevision: rec.Revision,
@@ -360,27 +353,7 @@ func Image(rec Record) (v1.Image, error) {
 			annotations[k] = v
 		}
 	}
-	raw, err := json.Marshal(v1.Manifest{
-		SchemaVersion: 2,
-		MediaType:     types.OCIManifestSchema1,
-		Config:        v1.Descriptor{MediaType: ConfigMediaType, Size: size, Digest: digest},
-		Layers:        []v1.Descriptor{},
-		Annotations:   annotations,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return partial.CompressedToImage(recordImage{config: config, manifest: raw})
-}
-
-// recordImage is the core partial.CompressedToImage completes into a v1.Image.
-type recordImage struct{ config, manifest []byte }
-
-func (r recordImage) RawConfigFile() ([]byte, error)      { return slices.Clone(r.config), nil }
-func (r recordImage) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }
-func (r recordImage) RawManifest() ([]byte, error)        { return slices.Clone(r.manifest), nil }
-func (r recordImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
-	return nil, fmt.Errorf("a pass record has no layer %s", h)
+	return artifact.Record(ConfigMediaType, config, annotations)
 }
 
 // Standing is what records (one candidate's in one stage, in the order written) say: passed when
