@@ -1,45 +1,21 @@
 package e2e
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ocipromote/ocipromote/pkg/event/eventtest"
 )
 
 // threeStages is the chain of the tests below.
 const threeStages = "dev,preprod,prod"
 
 // stageEvent writes the repository_dispatch a stage's Flux Alert sends when its Kustomization
-// reports revision healthy: the real-shaped fixture of testdata/events with the stage as the
-// cluster metadata.
+// reports revision healthy (eventtest.StageEvent on the fixture of testdata/events).
 func stageEvent(t *testing.T, stage, revision, sha string) string {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "events", "repository_dispatch.health-check-passed.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var event map[string]any
-	if err := json.Unmarshal(raw, &event); err != nil {
-		t.Fatal(err)
-	}
-	payload, _ := event["client_payload"].(map[string]any)
-	metadata, _ := payload["metadata"].(map[string]any)
-	if metadata == nil {
-		t.Fatal("the fixture has no client_payload.metadata")
-	}
-	metadata["cluster"], metadata["revision"], metadata["originRevision"] = stage, revision, "main@sha1:"+sha
-	b, err := json.Marshal(event)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), stage+"-event.json")
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return eventtest.StageEvent(t, filepath.Join("..", "..", "testdata", "events", "repository_dispatch.health-check-passed.json"), stage, revision, sha)
 }
 
 // receive runs dispatch-receiver on a stage's event, as the stages' promote workflow does.

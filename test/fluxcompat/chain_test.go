@@ -12,6 +12,7 @@ import (
 
 	fluxoci "github.com/fluxcd/pkg/oci"
 
+	"github.com/ocipromote/ocipromote/pkg/event/eventtest"
 	"github.com/ocipromote/ocipromote/pkg/stage"
 	"github.com/ocipromote/ocipromote/pkg/status"
 	"github.com/ocipromote/ocipromote/test/registrytest"
@@ -169,31 +170,7 @@ func runOut(t *testing.T, bin string, args ...string) []byte {
 }
 
 // stageEvent writes the repository_dispatch a stage's Flux Alert sends when its Kustomization
-// reports revision healthy: the real-shaped fixture of testdata/events with the stage as the
-// cluster metadata (the Alert's eventMetadata).
-func stageEvent(t *testing.T, name, revision, sha string) string {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "events", "repository_dispatch.health-check-passed.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var event map[string]any
-	if err := json.Unmarshal(raw, &event); err != nil {
-		t.Fatal(err)
-	}
-	payload, _ := event["client_payload"].(map[string]any)
-	metadata, _ := payload["metadata"].(map[string]any)
-	if metadata == nil {
-		t.Fatal("the fixture has no client_payload.metadata")
-	}
-	metadata["cluster"], metadata["revision"], metadata["originRevision"] = name, revision, "main@sha1:"+sha
-	b, err := json.Marshal(event)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), name+"-event.json")
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+// reports revision healthy (eventtest.StageEvent on the fixture of testdata/events).
+func stageEvent(t *testing.T, stage, revision, sha string) string {
+	return eventtest.StageEvent(t, filepath.Join("..", "..", "testdata", "events", "repository_dispatch.health-check-passed.json"), stage, revision, sha)
 }
