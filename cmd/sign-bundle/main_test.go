@@ -27,15 +27,12 @@ func sigstore(t *testing.T) (env map[string]string) {
 	}
 	id := signtest.GitHub("acme/platform", ".github/workflows/build-rc.yaml", commit)
 	tokens := httptest.NewServer(ss.TokenEndpoint(signtest.Job(id), "request-token", nil))
-	fulcio := httptest.NewServer(ss.Fulcio())
-	rekor := httptest.NewServer(ss.Rekor())
 	t.Cleanup(tokens.Close)
-	t.Cleanup(fulcio.Close)
-	t.Cleanup(rekor.Close)
+	fulcio, rekor := signtest.Serve(t, ss)
 	trusted := signtest.TrustedRootFile(t, ss)
 	return map[string]string{
 		"GITHUB_ACTIONS": "true", "ACTIONS_ID_TOKEN_REQUEST_URL": tokens.URL + "/?api-version=2.0", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token",
-		"INPUT_FULCIO_URL": fulcio.URL, "INPUT_REKOR_URL": rekor.URL, "INPUT_TRUSTED_ROOT": trusted,
+		"INPUT_FULCIO_URL": fulcio, "INPUT_REKOR_URL": rekor, "INPUT_TRUSTED_ROOT": trusted,
 	}
 }
 

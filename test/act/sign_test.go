@@ -3,9 +3,7 @@ package act
 import (
 	"bytes"
 	"net/http/httptest"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -41,23 +39,12 @@ func startSigstore(t *testing.T, workspace string) sigstore {
 	}
 	const requestToken = "act-id-token-request"
 	tokens := httptest.NewServer(ss.TokenEndpoint(job, requestToken, nil))
-	fulcio := httptest.NewServer(ss.Fulcio())
-	rekor := httptest.NewServer(ss.Rekor())
 	t.Cleanup(tokens.Close)
-	t.Cleanup(fulcio.Close)
-	t.Cleanup(rekor.Close)
-	j, err := ss.TrustedRootJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	trusted := filepath.Join(t.TempDir(), "trusted_root.json")
-	if err := os.WriteFile(trusted, j, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	fulcio, rekor := signtest.Serve(t, ss)
 	return sigstore{
 		flags: []string{"--env", "ACTIONS_ID_TOKEN_REQUEST_URL=" + tokens.URL + "/token?api-version=2.0",
 			"--env", "ACTIONS_ID_TOKEN_REQUEST_TOKEN=" + requestToken},
-		fulcio: fulcio.URL, rekor: rekor.URL, trustedRoot: trusted,
+		fulcio: fulcio, rekor: rekor, trustedRoot: signtest.TrustedRootFile(t, ss),
 	}
 }
 

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,19 +23,9 @@ func TestSignedCandidateIsPromotedUnsignedIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fulcio := httptest.NewServer(ss.Fulcio())
-	rekor := httptest.NewServer(ss.Rekor())
-	t.Cleanup(fulcio.Close)
-	t.Cleanup(rekor.Close)
+	fulcioURL, rekorURL := signtest.Serve(t, ss)
 	dir := t.TempDir()
-	trusted := filepath.Join(dir, "trusted_root.json")
-	j, err := ss.TrustedRootJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(trusted, j, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	trusted := signtest.TrustedRootFile(t, ss)
 	signed := commit(t, "signed")
 	tok, err := ss.Token(signtest.GitHub("acme/platform", ".github/workflows/build-rc.yaml", signed), signtest.Audience)
 	if err != nil {
@@ -46,7 +35,7 @@ func TestSignedCandidateIsPromotedUnsignedIsRefused(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte(tok), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	signFlags := []string{"--sign", "--fulcio-url", fulcio.URL, "--rekor-url", rekor.URL, "--trusted-root", trusted, "--identity-token-file", tokenFile}
+	signFlags := []string{"--sign", "--fulcio-url", fulcioURL, "--rekor-url", rekorURL, "--trusted-root", trusted, "--identity-token-file", tokenFile}
 	verifyFlags := []string{"--verify", "--trusted-root", trusted, "--signer-repository", "acme/platform", "--signer-workflow", "build-rc.yaml"}
 
 	a := buildRC(t, repo, manifestsDir(t, "signed"), signed, signFlags...)

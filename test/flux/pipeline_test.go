@@ -440,10 +440,10 @@ func (p *pipeline) checkStatus(t *testing.T) statusReport {
 	return r
 }
 
-// stableTags lists the stable tags X.Y.Z in the registry, from its tags API.
-func (p *pipeline) stableTags(t *testing.T) []string {
+// allTags lists every tag of the repository, sorted.
+func (p *pipeline) allTags(t *testing.T) []string {
 	t.Helper()
-	resp, err := http.Get("http://" + p.registry + "/v2/acme/platform-manifests/tags/list")
+	resp, err := http.Get("http://" + p.registry + "/v2/acme/platform-manifests/tags/list?n=10000")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,13 +454,19 @@ func (p *pipeline) stableTags(t *testing.T) []string {
 	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
 		t.Fatal(err)
 	}
+	slices.Sort(list.Tags)
+	return list.Tags
+}
+
+// stableTags lists the stable tags X.Y.Z in the registry, sorted.
+func (p *pipeline) stableTags(t *testing.T) []string {
+	t.Helper()
 	var stable []string
-	for _, tag := range list.Tags {
+	for _, tag := range p.allTags(t) {
 		if strings.Count(tag, ".") == 2 && !strings.ContainsAny(tag, "-abcdefghijklmnopqrstuvwxyz") {
 			stable = append(stable, tag)
 		}
 	}
-	slices.Sort(stable)
 	return stable
 }
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,20 +34,8 @@ func startSigstore(t *testing.T) *sigstore {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fulcio := httptest.NewServer(ss.Fulcio())
-	rekor := httptest.NewServer(ss.Rekor())
-	t.Cleanup(fulcio.Close)
-	t.Cleanup(rekor.Close)
-	j, err := ss.TrustedRootJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "trusted_root.json")
-	if err := os.WriteFile(path, j, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return &sigstore{ss: ss, fulcio: fulcio.URL, rekor: rekor.URL, trustedRoot: path, dir: dir}
+	fulcio, rekor := signtest.Serve(t, ss)
+	return &sigstore{ss: ss, fulcio: fulcio, rekor: rekor, trustedRoot: signtest.TrustedRootFile(t, ss), dir: t.TempDir()}
 }
 
 // signInputs are build-rc's inputs that sign as id: the job's OIDC token for id (what
@@ -130,24 +116,6 @@ func (p *pipeline) promoteRefused(t *testing.T, c candidate, reason string) {
 	if after := p.allTags(t); !slices.Equal(before, after) {
 		t.Errorf("refused, yet the tags changed: %v -> %v", before, after)
 	}
-}
-
-// allTags lists every tag of the repository, sorted.
-func (p *pipeline) allTags(t *testing.T) []string {
-	t.Helper()
-	resp, err := http.Get("http://" + p.registry + "/v2/acme/platform-manifests/tags/list?n=10000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var list struct {
-		Tags []string `json:"tags"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(list.Tags)
-	return list.Tags
 }
 
 // refusedByFlux waits until the integration OCIRepository fails to verify its newest candidate

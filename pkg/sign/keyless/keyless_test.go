@@ -43,10 +43,7 @@ var (
 
 func sigstoreServices(t testing.TB, ss *signtest.Sigstore, id signtest.Identity) *keyless.Keyless {
 	t.Helper()
-	fulcio := httptest.NewServer(ss.Fulcio())
-	rekor := httptest.NewServer(ss.Rekor())
-	t.Cleanup(fulcio.Close)
-	t.Cleanup(rekor.Close)
+	fulcio, rekor := signtest.Serve(t, ss)
 	tok, err := ss.Token(id, signtest.Audience)
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +52,7 @@ func sigstoreServices(t testing.TB, ss *signtest.Sigstore, id signtest.Identity)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &keyless.Keyless{FulcioURL: fulcio.URL, RekorURL: rekor.URL, Token: tok, Trusted: tr}
+	return &keyless.Keyless{FulcioURL: fulcio, RekorURL: rekor, Token: tok, Trusted: tr}
 }
 
 // referrersOf lists the referrer manifests of d as the registry has them.

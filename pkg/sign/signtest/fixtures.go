@@ -3,6 +3,7 @@ package signtest
 import (
 	"io"
 	"log"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,4 +94,14 @@ func TrustedRootFile(t testing.TB, ss *Sigstore) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// Serve serves ss's Fulcio and Rekor on loopback until the test ends and returns their URLs.
+func Serve(t testing.TB, ss *Sigstore) (fulcioURL, rekorURL string) {
+	t.Helper()
+	fulcio := httptest.NewServer(ss.Fulcio())
+	rekor := httptest.NewServer(ss.Rekor())
+	t.Cleanup(fulcio.Close)
+	t.Cleanup(rekor.Close)
+	return fulcio.URL, rekor.URL
 }
