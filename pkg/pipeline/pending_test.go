@@ -130,14 +130,8 @@ func TestPromotePendingHeldAndDefault(t *testing.T) {
 	ctx := context.Background()
 	reg := newFixture(t).repo("acme/pending-held")
 	p := threeStages(t)
-	var rcs []BuildResult
 	for n, content := range []string{"a", "b"} {
-		in := buildIn(manifests(t, content), sha(n+1))
-		in.Stages = p.Chain
-		rcs = append(rcs, mustBuild(t, reg, in))
-		if _, err := RecordEvent(ctx, reg, EventInput{Decision: eventFrom(p.Chain, "dev", revision(rcs[n]), false, "2026-12-07T10:00:00Z"), Chain: p.Chain, Pause: noPause}); err != nil {
-			t.Fatal(err)
-		}
+		passedDev(t, reg, p, content, n+1)
 	}
 	list, err := reg.Tags(ctx)
 	if err != nil {
@@ -168,14 +162,9 @@ func TestPromotePendingSkipsRefusedCandidates(t *testing.T) {
 	reg := newFixture(t).repo("acme/pending-refused")
 	p := threeStages(t)
 	old := mustBuild(t, reg, buildIn(manifests(t, "a"), sha(1))) // the default chain: integration-<s>
-	in := buildIn(manifests(t, "b"), sha(2))
-	in.Stages = p.Chain
-	rc := mustBuild(t, reg, in)
+	rc := passedDev(t, reg, p, "b", 2)
 	if old.Version != "0.0.1-rc.1" || rc.Version != "0.0.1-rc.2" {
 		t.Fatalf("built %s and %s, want 0.0.1-rc.1 and 0.0.1-rc.2", old.Version, rc.Version)
-	}
-	if _, err := RecordEvent(ctx, reg, EventInput{Decision: eventFrom(p.Chain, "dev", revision(rc), false, "2026-12-07T10:00:00Z"), Chain: p.Chain, Pause: noPause}); err != nil {
-		t.Fatal(err)
 	}
 	q := p
 	q.To, q.Now = "preprod", time.Date(2026, 12, 7, 11, 0, 0, 0, time.UTC)
@@ -185,25 +174,15 @@ func TestPromotePendingSkipsRefusedCandidates(t *testing.T) {
 		t.Fatalf("pending into preprod = %q, %v; want rc.2 promoted", weighed(res), err)
 	}
 	// A newer build of the default chain is weighed first, refused and skipped.
-	in = buildIn(manifests(t, "c"), sha(3))
-	in.Stages = p.Chain
-	next := mustBuild(t, reg, in)
+	next := passedDev(t, reg, p, "c", 3)
 	foreign := mustBuild(t, reg, buildIn(manifests(t, "d"), sha(4)))
-	if _, err := RecordEvent(ctx, reg, EventInput{Decision: eventFrom(p.Chain, "dev", revision(next), false, "2026-12-07T10:00:00Z"), Chain: p.Chain, Pause: noPause}); err != nil {
-		t.Fatal(err)
-	}
 	res, err = PromotePending(ctx, reg, PromoteInput{Stages: q, Pause: noPause})
 	want := []string{foreign.Version + ":refused", next.Version + ":promoted"}
 	if err != nil || !slices.Equal(weighed(res), want) || res.Version != "0.0.1-preprod.3" || !res.Promoted {
 		t.Fatalf("pending with a newer foreign candidate = %q (%s), %v; want %q", weighed(res), res.Version, err, want)
 	}
 	// A refused signature is no candidate to skip: it stops the run, as it stops a named one.
-	in = buildIn(manifests(t, "e"), sha(5))
-	in.Stages = p.Chain
-	unsigned := mustBuild(t, reg, in)
-	if _, err := RecordEvent(ctx, reg, EventInput{Decision: eventFrom(p.Chain, "dev", revision(unsigned), false, "2026-12-07T10:00:00Z"), Chain: p.Chain, Pause: noPause}); err != nil {
-		t.Fatal(err)
-	}
+	passedDev(t, reg, p, "e", 5)
 	before := tagsAt(t, reg)
 	refuse := func(context.Context, string, map[string]string) error { return errors.New("no signature") }
 	if _, err := PromotePending(ctx, reg, PromoteInput{Stages: q, Pause: noPause, Verify: refuse}); !errors.Is(err, ErrInvalidCandidate) || !strings.Contains(err.Error(), "no signature") {
@@ -256,4 +235,17 @@ func TestPromotePendingConvergesAfterACrashAtEveryRequest(t *testing.T) {
 			_, err := PromotePending(context.Background(), reg, to("prod"))
 			return err
 		}, nil)
+}
+
+// passedDev builds commit n of content in p's chain and records dev's pass of it, as dev's
+// healthy event does: a candidate pending for preprod.
+func passedDev(t *testing.T, reg Registry, p StagePromotion, content string, n int) BuildResult {
+	t.Helper()
+	in := buildIn(manifests(t, content), sha(n))
+	in.Stages = p.Chain
+	rc := mustBuild(t, reg, in)
+	if _, err := RecordEvent(context.Background(), reg, EventInput{Decision: eventFrom(p.Chain, "dev", revision(rc), false, "2026-12-07T10:00:00Z"), Chain: p.Chain, Pause: noPause}); err != nil {
+		t.Fatal(err)
+	}
+	return rc
 }
