@@ -54,10 +54,7 @@ func TestStagesExampleWorkflows(t *testing.T) {
 	var writes int
 	prs := []pullRequest{{1, "Deploy podinfo", "dev"}, {2, "Scale podinfo to 3", "dev"}}
 
-	steps := []struct {
-		name string
-		run  func(t *testing.T)
-	}{
+	steps := []runStep{
 		{"push builds 0.0.1-rc.1 for dev", func(t *testing.T) {
 			a = p.merge(t, prs[0], epoch, p.firstCommit)
 			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, "", a, "Deploy podinfo", epoch))
@@ -197,12 +194,7 @@ func TestStagesExampleWorkflows(t *testing.T) {
 			p.wantNoWritesSince(t, writes, "a prune dry run")
 		}},
 	}
-	for _, s := range steps {
-		if !t.Run(s.name, s.run) {
-			t.Fatalf("stopped after %q failed: the later runs build on it", s.name)
-		}
-	}
-	t.Logf("%d workflow runs in %s", p.act.nextRun, time.Since(start).Round(10*time.Millisecond))
+	p.runInOrder(t, start, steps)
 }
 
 // act runs a job whatever its environment, so the approval gate is checked here: every job that

@@ -190,10 +190,7 @@ func TestExampleWorkflows(t *testing.T) {
 		{5, "Scale podinfo to 2", "dev"},
 	}
 
-	steps := []struct {
-		name string
-		run  func(t *testing.T)
-	}{
+	steps := []runStep{
 		{"push builds 0.0.1-rc.1", func(t *testing.T) {
 			a = p.merge(t, prs[0], epoch, p.firstCommit)
 			run := p.act.run(t, buildRCWorkflow, "push", "dev", p.pushEvent(t, "", a, prs[0].title, epoch))
@@ -446,12 +443,7 @@ func TestExampleWorkflows(t *testing.T) {
 			p.wantNoWritesSince(t, writes, "a prune dry run")
 		}},
 	}
-	for _, s := range steps {
-		if !t.Run(s.name, s.run) {
-			t.Fatalf("stopped after %q failed: the later runs build on it", s.name)
-		}
-	}
-	t.Logf("%d workflow runs in %s", p.act.nextRun, time.Since(start).Round(10*time.Millisecond))
+	p.runInOrder(t, start, steps)
 }
 
 // scale returns deploy/deployment.yaml with replicas set to n.
@@ -472,4 +464,22 @@ func (p *pipeline) scale(t *testing.T, n int) map[string][]byte {
 		t.Fatalf("%s has no replicas: line", path)
 	}
 	return map[string][]byte{path: []byte(strings.Join(lines, ""))}
+}
+
+// runStep is one named run of a workflow test, on the repository the runs before it left.
+type runStep struct {
+	name string
+	run  func(t *testing.T)
+}
+
+// runInOrder runs steps as subtests in order, stopping at the first that fails (the later ones
+// build on it), and logs how many workflow runs they took since start.
+func (p *pipeline) runInOrder(t *testing.T, start time.Time, steps []runStep) {
+	t.Helper()
+	for _, s := range steps {
+		if !t.Run(s.name, s.run) {
+			t.Fatalf("stopped after %q failed: the later runs build on it", s.name)
+		}
+	}
+	t.Logf("%d workflow runs in %s", p.act.nextRun, time.Since(start).Round(10*time.Millisecond))
 }
