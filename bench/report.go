@@ -35,10 +35,11 @@ var minimum = map[string]map[string]int{
 	// write it; read it back; write sha-<s> and integration-<s>, and read them back (a registry may
 	// acknowledge a write it does not keep).
 	stepBuild: {"auth": 2, "list": 2, "HEAD manifest": 4, "PUT manifest": 4, "upload": 4},
-	// Authenticate; list; read the candidate's manifest (its commit); check integration-<s> is at
-	// its digest; claim the stable version; list again for rival claims; read the stable tag
-	// before writing it; write it; read it back; write validated-<s> and read it back.
-	stepPromote: {"auth": 2, "list": 2, "GET manifest": 1, "HEAD manifest": 4, "PUT manifest": 3},
+	// Authenticate; list; read the manifest integration-<s> points at (the sha is given, as the
+	// example workflow passes it: that one read is the candidate's manifest and the integration
+	// check); claim the stable version; list again for rival claims; read the stable tag before
+	// writing it; write it; read it back; write validated-<s> and read it back.
+	stepPromote: {"auth": 2, "list": 2, "GET manifest": 1, "HEAD manifest": 3, "PUT manifest": 3},
 }
 
 // unguarded is the fewest requests the same tags take without the guards: what the peers' scripts

@@ -302,7 +302,7 @@ func (g *listingGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			held = r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/manifests/sha256:")
 		}
 		switch {
-		case r.Method == http.MethodHead && strings.Contains(r.URL.Path, "/manifests/integration-"):
+		case strings.Contains(r.URL.Path, "/manifests/integration-"):
 			g.once.Do(func() { close(g.read) })
 		case held:
 			select {
@@ -332,12 +332,13 @@ func TestIntegrationCheckBesideListing(t *testing.T) {
 }
 
 // Given the commit's sha beside the revision, as the example workflow passes the event's
-// originRevision, the integration check needs no manifest first: it goes out with the manifest
-// read and the listing, and the registry here answers the manifest read only once it has arrived.
-// A sha that disagrees with the manifest is still refused (the early read is not trusted).
-func TestIntegrationCheckWithTheShaGivenBesideTheManifestRead(t *testing.T) {
+// originRevision, one read is both the integration check and the candidate's manifest: the
+// manifest integration-<s> points at, read by its tag, beside the listing (the registry here
+// answers the listing only once that read has arrived). A sha that disagrees with the manifest
+// is still refused (the tag's manifest is not the candidate's, which is then read by digest).
+func TestIntegrationCheckWithTheShaGivenIsTheManifestRead(t *testing.T) {
 	t.Parallel()
-	gate := &listingGate{h: registry.New(registry.Logger(log.New(io.Discard, "", 0))), manifests: true, read: make(chan struct{}), timeout: 2 * time.Second}
+	gate := &listingGate{h: registry.New(registry.Logger(log.New(io.Discard, "", 0))), read: make(chan struct{}), timeout: 2 * time.Second}
 	srv := ocitest.New(t, ocitest.Backend(gate))
 	rc1 := build(t, openFresh(t, srv, oci.Options{}), tree(t, "a"), 1)
 	gate.armed.Store(true)
@@ -347,10 +348,10 @@ func TestIntegrationCheckWithTheShaGivenBesideTheManifestRead(t *testing.T) {
 		t.Fatalf("promotion = %+v, %v", res, err)
 	}
 	if gate.waited.Load() {
-		t.Errorf("the manifest read waited %s for the integration check: the check waited for the manifest although the sha was given", gate.timeout)
+		t.Errorf("the listing waited %s for the integration check: the check went out only after the listing", gate.timeout)
 	}
 	steps := [][]string{
-		{"ping"}, {"list", "GET manifest @digest", "HEAD manifest integration-" + short(1)},
+		{"ping"}, {"list", "GET manifest integration-" + short(1)},
 		{"PUT manifest claim 0.0.1 of " + short(1)}, {"list"},
 		{"HEAD manifest 0.0.1"}, {"PUT manifest 0.0.1"}, {"HEAD manifest 0.0.1"}, {"PUT manifest validated-" + short(1)},
 		{"HEAD manifest validated-" + short(1)},
@@ -361,9 +362,40 @@ func TestIntegrationCheckWithTheShaGivenBesideTheManifestRead(t *testing.T) {
 
 	gate.armed.Store(false)
 	rc2 := build(t, openFresh(t, srv, oci.Options{}), tree(t, "b"), 2)
+	before, writes := len(srv.Requests()), len(srv.Writes())
 	_, err = pipeline.TagValidated(context.Background(), openFresh(t, srv, oci.Options{}), pipeline.PromoteInput{Revision: rc2.Version + "@" + rc2.Digest, Sha: commit(1)})
 	if !errors.Is(err, pipeline.ErrDisagree) {
 		t.Errorf("revision of commit 2 with the sha of commit 1 = %v, want ErrDisagree", err)
+	}
+	if got := kinds(srv, before); !slices.Contains(got, "GET manifest @digest") || len(srv.Writes()) != writes {
+		t.Errorf("requests of a sha that disagrees = %q, writes %q: want the candidate's manifest read by its digest, nothing written", got, srv.Writes()[writes:])
+	}
+}
+
+// A commit built with a longer short sha has no integration-<s> at the default length: the read
+// by tag misses, the manifest is read by its digest after it, and the check follows the listing.
+// The promotion goes through.
+func TestIntegrationCheckOfALongerShortSha(t *testing.T) {
+	t.Parallel()
+	srv := ocitest.New(t)
+	rc, err := pipeline.BuildRC(context.Background(), openFresh(t, srv, oci.Options{}), pipeline.BuildInput{
+		Dir: tree(t, "a"), Sha: commit(1), Ref: "main", Source: "https://github.com/acme/platform",
+		Created: time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC), ShortLen: 12,
+		Rules: version.Rules{Bump: version.Patch},
+		Pause: func(context.Context, int) error { return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(srv.Requests())
+	res, err := pipeline.TagValidated(context.Background(), openFresh(t, srv, oci.Options{}), pipeline.PromoteInput{Revision: rc.Version + "@" + rc.Digest, Sha: commit(1)})
+	if err != nil || !res.Promoted || !slices.Contains(res.Writes, "validated-"+commit(1)[:12]) {
+		t.Fatalf("promotion = %+v, %v; want promoted, validated-%s written", res, err, commit(1)[:12])
+	}
+	got := kinds(srv, before)
+	missed, byDigest, check := slices.Index(got, "GET manifest integration-"+short(1)), slices.Index(got, "GET manifest @digest"), slices.Index(got, "HEAD manifest integration-"+commit(1)[:12])
+	if missed < 0 || byDigest < missed || check < 0 {
+		t.Errorf("requests = %q: want integration-%s read (missing), then the manifest by digest, then integration-%s checked", got, short(1), commit(1)[:12])
 	}
 }
 
@@ -382,8 +414,9 @@ func TestTokenAuthAuthenticatesOnce(t *testing.T) {
 		step(openFresh(t, srv, creds))
 		got := kinds(srv, before)
 		// The first request after the token is the listing or, beside it, tag-validated's read
-		// of the candidate's manifest, or build-rc's opening of an upload session.
-		if !slices.Equal(got[:2], []string{"ping", "token"}) || !slices.Contains([]string{"list", "GET manifest @digest", "POST upload"}, got[2]) {
+		// of the candidate's manifest (by digest, or by its integration tag with the sha given),
+		// or build-rc's opening of an upload session.
+		if !slices.Equal(got[:2], []string{"ping", "token"}) || !slices.Contains([]string{"list", "GET manifest @digest", "GET manifest integration-" + short(1), "POST upload"}, got[2]) {
 			t.Errorf("first requests = %q, want ping, token, then list (or the manifest read or upload session beside it)", got[:3])
 		}
 		count := map[string]int{}

@@ -276,10 +276,10 @@ func heldMeanwhile(reg Registry, list []string) func(context.Context, []string) 
 // given: a manifest named by its digest cannot change, so it needs no listing first, and the read
 // costs no round trip of its own.
 //
-// As soon as the manifest names its commit, the integration check's read goes out too, while
-// the listing may still be in flight: offered-<s> (integration-<s> by default) with <s> the
-// commit's sha at build-rc's default length, the tag integrationOfDigest reads when the listing
-// shows that one (or none). Only an answer that the tag points at the candidate is used, and only
+// The integration check's read goes out beside the listing too, as soon as the commit is known
+// (given, or named by the manifest; with the sha given it is the manifest read itself, readEarly):
+// offered-<s> (integration-<s> by default) with <s> the commit's sha at build-rc's default
+// length, the tag integrationOfDigest reads when the listing shows that one (or none). Only an answer that the tag points at the candidate is used, and only
 // for that tag: it proves the artifact was offered to integration, which stays true (build-rc
 // writes offered-<s> once and nothing moves it), so a read issued beside the listing proves what
 // a read issued after it would. Any other answer (missing, another digest, a failure), or a
@@ -302,12 +302,18 @@ type earlyManifest struct {
 
 // readEarly starts reading the manifest of the digest in names (a digest or a revision) and the
 // integration tag of its commit, or returns nil when in names a commit sha, whose artifact the
-// listing finds. The commit is the sha given beside the digest when it has build-rc's default
-// short length or more (the event's originRevision, which the example workflow passes), so both
-// reads go out at once; else the manifest's, and the tag is read once the manifest answers. The
-// tag read is used only if it is the one the manifest's commit names (the sha given must be a
-// prefix of that commit, resolveCandidate checks), so a sha that disagrees costs a read, never a
-// wrong answer. The caller calls end before it returns.
+// listing finds. The tag read is used only if it is the one the manifest's commit names (the sha
+// given must be a prefix of that commit, resolveCandidate checks), so a sha that disagrees costs
+// a read, never a wrong answer. The caller calls end before it returns.
+//
+// With the commit's sha given beside the digest at build-rc's default short length or more (the
+// event's originRevision, which the example workflow passes), one read does both: the manifest
+// offered-<s> points at, read by its tag. Its digest is its bytes' own, so when it is the
+// candidate's, that read is the candidate's manifest as surely as a read by digest, and proves
+// the tag is at it. Otherwise (the tag missing or elsewhere: a sha that disagrees, a commit built
+// with a longer short sha, a candidate never offered) the manifest is read by its digest after
+// it, one round trip later, on a path that ends in a refusal or a check after the listing. Without
+// the sha, the manifest names the commit and the tag is read once the manifest answers.
 func readEarly(ctx context.Context, reg Registry, in PromoteInput) *earlyManifest {
 	digest := in.Digest
 	if rev, err := ref.ParseRevision(in.Revision); in.Revision != "" && err == nil {
@@ -319,6 +325,25 @@ func readEarly(ctx context.Context, reg Registry, in PromoteInput) *earlyManifes
 	e := &earlyManifest{digest: digest, done: make(chan struct{}), checked: make(chan struct{})}
 	ctx, e.stop = context.WithCancel(ctx)
 	offered := in.Stages.offered()
+	if sha := in.Sha; len(sha) >= defaultShortLen {
+		e.all.Add(1)
+		go func() {
+			defer e.all.Done()
+			tag := offered + sha[:defaultShortLen]
+			m, err := reg.GetTag(ctx, tag)
+			if err == nil {
+				e.offeredTag, e.at = tag, m.Digest
+			}
+			close(e.checked)
+			if err == nil && m.Digest == digest {
+				e.m = m
+			} else {
+				e.m, e.err = reg.Get(ctx, digest)
+			}
+			close(e.done)
+		}()
+		return e
+	}
 	e.all.Add(2)
 	go func() {
 		defer e.all.Done()
@@ -328,19 +353,15 @@ func readEarly(ctx context.Context, reg Registry, in PromoteInput) *earlyManifes
 	go func() {
 		defer e.all.Done()
 		defer close(e.checked)
-		sha := in.Sha
-		if len(sha) < defaultShortLen {
-			<-e.done
-			if e.err != nil {
-				return
-			}
-			origin, err := ref.ParseOrigin(artifact.MetadataFrom(e.m.Annotations()).Revision)
-			if err != nil {
-				return
-			}
-			sha = origin.Sha
+		<-e.done
+		if e.err != nil {
+			return
 		}
-		tag := offered + sha[:min(len(sha), defaultShortLen)]
+		origin, err := ref.ParseOrigin(artifact.MetadataFrom(e.m.Annotations()).Revision)
+		if err != nil {
+			return
+		}
+		tag := offered + origin.Sha[:min(len(origin.Sha), defaultShortLen)]
 		if at, err := reg.Resolve(ctx, tag); err == nil {
 			e.offeredTag, e.at = tag, at
 		}
