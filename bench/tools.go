@@ -158,7 +158,14 @@ func startRegistry(dir string, rtt time.Duration, cleanup *cleanups) (*registry,
 		return nil, err
 	}
 	cleanup.Cleanup(func() { r.Stop() })
-	backend := &timed{h: httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: r.Addr})}
+	// The fronts reach the registry through one proxy, which keeps as many idle connections as
+	// the tools' requests in flight: Go's default keeps 2, and a step's third request sent
+	// together with two others would wait for a connection the tool did not ask for.
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: r.Addr})
+	pool := http.DefaultTransport.(*http.Transport).Clone()
+	pool.MaxIdleConnsPerHost = 16
+	proxy.Transport = pool
+	backend := &timed{h: proxy}
 	front := func(extra ...ocitest.Option) *ocitest.Server {
 		return ocitest.New(cleanup, append([]ocitest.Option{ocitest.Backend(backend), ocitest.MaxPage(100), ocitest.TokenAuth(user, password, "pull", "push")}, extra...)...)
 	}

@@ -117,6 +117,10 @@ type Repository struct {
 	// prepared are the batches of upload sessions PrepareUploads opened and their callers have
 	// not released: an upload takes its session from them.
 	prepared []*Uploads
+	// predial dials ahead for a plain-HTTP registry (nil otherwise, or with a caller's
+	// Transport); together is how many requests the step sends at once after authenticating.
+	predial  *predial
+	together int
 }
 
 // ErrCredentialsInRepository: the repository reference carries credentials before its host
@@ -177,6 +181,9 @@ func Open(repository string, o Options) (*Repository, error) {
 	base := o.Transport
 	if base == nil {
 		base = remote.DefaultTransport
+		if plainFirstFor(ref, o.Insecure) {
+			base, r.predial = predialling(ref)
+		}
 	}
 	b := bounds{request: o.RequestTimeout, step: o.Timeout}
 	if b.request <= 0 {

@@ -111,7 +111,10 @@ func BuildRC(ctx context.Context, reg Registry, in BuildInput) (BuildResult, err
 	}
 	// The repository is listed while the directory is packed: neither needs the other, and the
 	// listing's round trips then cost no time of their own. A packing error is reported first
-	// (it is the caller's to fix) and ends the listing.
+	// (it is the caller's to fix) and ends the listing. Beside it go the two upload sessions.
+	if !in.DryRun {
+		together(reg, 3)
+	}
 	listCtx, stopListing := context.WithCancel(ctx)
 	defer stopListing()
 	type listing struct {

@@ -38,3 +38,11 @@ func logger(l *slog.Logger) *slog.Logger {
 	}
 	return l
 }
+
+// together tells a registry that uses it (oci.Repository.WarmConnections) how many requests the
+// step sends at once right after authenticating. Call it before the step's first request.
+func together(reg Registry, n int) {
+	if w, ok := reg.(interface{ WarmConnections(n int) }); ok {
+		w.WarmConnections(n)
+	}
+}

@@ -322,6 +322,8 @@ func readEarly(ctx context.Context, reg Registry, in PromoteInput) *earlyManifes
 	if digest == "" {
 		return nil
 	}
+	// The first listing goes out beside the read.
+	together(reg, 2)
 	e := &earlyManifest{digest: digest, done: make(chan struct{}), checked: make(chan struct{})}
 	ctx, e.stop = context.WithCancel(ctx)
 	offered := in.Stages.offered()
