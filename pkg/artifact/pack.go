@@ -119,7 +119,7 @@ func PackWith(dir string, o Options) (v1.Layer, error) {
 	}
 	p := &progress{log: log, every: every, start: time.Now(), files: len(w.entries), bytes: w.bytes}
 	p.last = p.start
-	layer, err := writeLayer(w.entries, p)
+	layer, err := writeLayer(w.entries, p, chunkSize(w.bytes, len(w.entries)))
 	if err != nil {
 		return nil, err
 	}
@@ -381,7 +381,9 @@ func (p *progress) tick() {
 // a temporary file, so that packing takes the same memory whatever the size of the files.
 const memoryLimit = 2 << 20
 
-func writeLayer(entries []entry, p *progress) (*packedLayer, error) {
+// writeLayer writes the layer of entries; chunk is the size of the pieces the tar stream is
+// compressed in, which the bytes do not depend on.
+func writeLayer(entries []entry, p *progress, chunk int) (*packedLayer, error) {
 	// Compression is most of the work: it runs on its own goroutine, fed 1 MiB chunks of the tar
 	// stream, while this one reads the files, writes the tar stream and hashes it. The bytes are
 	// the same as compressing in line; only the two halves overlap. At most a few chunks are in
@@ -416,12 +418,15 @@ func writeLayer(entries []entry, p *progress) (*packedLayer, error) {
 		}
 		done <- compressed{out, digest.Sum(nil), err}
 	}()
-	buf := bufio.NewWriterSize(chunkWriter(chunks), 1<<20)
+	buf := bufio.NewWriterSize(chunkWriter(chunks), chunk)
 	diffID := sha256.New()
 	tw := tar.NewWriter(io.MultiWriter(buf, diffID))
+	// One buffer copies every file: io.Copy would make one per file (*os.File's WriteTo falls
+	// back to it), garbage that made a collection in most builds of a small tree.
+	copyBuf := make([]byte, 32<<10)
 	var err error
 	for _, e := range entries {
-		if err = writeEntry(tw, e, p); err != nil {
+		if err = writeEntry(tw, e, p, copyBuf); err != nil {
 			break
 		}
 		p.fileDone()
@@ -520,7 +525,15 @@ func (w chunkWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func writeEntry(tw *tar.Writer, e entry, p *progress) error {
+// chunkSize is the size of the chunks the tar stream is cut into for compression: 1 MiB, or
+// less for a tree whose whole stream is smaller (its files, and at most 2 KiB of header and
+// padding per entry), so that a small tree is one chunk without a 1 MiB buffer.
+func chunkSize(fileBytes int64, entries int) int {
+	const most, least = 1 << 20, 64 << 10
+	return int(min(most, max(least, fileBytes+2048*int64(entries)+1024)))
+}
+
+func writeEntry(tw *tar.Writer, e entry, p *progress, copyBuf []byte) error {
 	// The format is chosen explicitly: left unset, archive/tar picks one per header.
 	hdr := &tar.Header{Name: e.name, ModTime: epoch, Format: tar.FormatPAX}
 	if e.dir {
@@ -552,7 +565,8 @@ func writeEntry(tw *tar.Writer, e entry, p *progress) error {
 	if err := tw.WriteHeader(hdr); err != nil {
 		return fmt.Errorf("artifact: writing %s: %w", e.name, err)
 	}
-	n, err := io.Copy(io.MultiWriter(tw, p), f)
+	// The file is wrapped so that io.CopyBuffer uses copyBuf rather than its WriteTo.
+	n, err := io.CopyBuffer(io.MultiWriter(tw, p), struct{ io.Reader }{f}, copyBuf)
 	if err != nil && !errors.Is(err, tar.ErrWriteTooLong) {
 		return fmt.Errorf("artifact: writing %s: %w", e.name, err)
 	}
