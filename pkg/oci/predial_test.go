@@ -68,7 +68,15 @@ func (c *connCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.h.ServeHTTP(w, r)
 }
 
-func (c *connCounter) host() string { return strings.TrimPrefix(c.URL, "http://") }
+// open opens a repository on c as a step does: go-containerregistry's transport, no other.
+func (c *connCounter) open(t *testing.T, o oci.Options) *oci.Repository {
+	t.Helper()
+	reg, err := oci.Open(strings.TrimPrefix(c.URL, "http://")+"/acme/app", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
 
 // A step that sends two requests together after authenticating has its second connection
 // dialled while it authenticates: here the registry answers the ping only once both connections
@@ -76,10 +84,7 @@ func (c *connCounter) host() string { return strings.TrimPrefix(c.URL, "http://"
 func TestWarmConnectionsDialWhileAuthenticating(t *testing.T) {
 	t.Parallel()
 	srv := newConnCounter(t, ocitest.New(t), true, 2, 0)
-	reg, err := oci.Open(srv.host()+"/acme/app", oci.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := srv.open(t, oci.Options{})
 	reg.WarmConnections(2)
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -108,10 +113,7 @@ func TestWarmConnectionsDialWhileAuthenticating(t *testing.T) {
 func TestNoWarmConnectionsForOneRequestAtATime(t *testing.T) {
 	t.Parallel()
 	srv := newConnCounter(t, ocitest.New(t), false, 0, 0)
-	reg, err := oci.Open(srv.host()+"/acme/app", oci.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := srv.open(t, oci.Options{})
 	if _, err := reg.Tags(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -127,10 +129,7 @@ func TestNoWarmConnectionsForOneRequestAtATime(t *testing.T) {
 func TestWarmConnectionClosedByTheRegistry(t *testing.T) {
 	t.Parallel()
 	srv := newConnCounter(t, ocitest.New(t), false, 0, 20*time.Millisecond)
-	reg, err := oci.Open(srv.host()+"/acme/app", oci.Options{Retry: oci.RetryPolicy{Attempts: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := srv.open(t, oci.Options{Retry: oci.RetryPolicy{Attempts: 1}})
 	reg.WarmConnections(2)
 	ctx := context.Background()
 	if _, err := reg.Tags(ctx); err != nil {

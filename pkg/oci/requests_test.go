@@ -283,28 +283,29 @@ func manifestFirst(got []string) bool {
 	return m >= 0 && i > m
 }
 
-// listingGate holds tag listings (or, with manifests set, reads of a manifest by digest), once
-// armed, until an integration tag is read (or timeout).
+// listingGate holds tag listings, once armed, until an integration tag is read (or timeout).
 type listingGate struct {
-	h         http.Handler
-	manifests bool
-	armed     atomic.Bool
-	read      chan struct{}
-	once      sync.Once
-	waited    atomic.Bool
-	timeout   time.Duration
+	h       http.Handler
+	armed   atomic.Bool
+	read    chan struct{}
+	once    sync.Once
+	waited  atomic.Bool
+	timeout time.Duration
+}
+
+// gatedRegistry is a registry behind a listingGate (not yet armed), holding one built candidate.
+func gatedRegistry(t *testing.T) (*listingGate, *ocitest.Server, pipeline.BuildResult) {
+	gate := &listingGate{h: registry.New(registry.Logger(log.New(io.Discard, "", 0))), read: make(chan struct{}), timeout: 2 * time.Second}
+	srv := ocitest.New(t, ocitest.Backend(gate))
+	return gate, srv, build(t, openFresh(t, srv, oci.Options{}), tree(t, "a"), 1)
 }
 
 func (g *listingGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if g.armed.Load() {
-		held := strings.HasSuffix(r.URL.Path, "/tags/list")
-		if g.manifests {
-			held = r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/manifests/sha256:")
-		}
 		switch {
 		case strings.Contains(r.URL.Path, "/manifests/integration-"):
 			g.once.Do(func() { close(g.read) })
-		case held:
+		case strings.HasSuffix(r.URL.Path, "/tags/list"):
 			select {
 			case <-g.read:
 			case <-time.After(g.timeout):
@@ -319,9 +320,7 @@ func (g *listingGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // listing: here the registry answers the listing only once the check has arrived.
 func TestIntegrationCheckBesideListing(t *testing.T) {
 	t.Parallel()
-	gate := &listingGate{h: registry.New(registry.Logger(log.New(io.Discard, "", 0))), read: make(chan struct{}), timeout: 2 * time.Second}
-	srv := ocitest.New(t, ocitest.Backend(gate))
-	rc1 := build(t, openFresh(t, srv, oci.Options{}), tree(t, "a"), 1)
+	gate, srv, rc1 := gatedRegistry(t)
 	gate.armed.Store(true)
 	if res := promote(t, openFresh(t, srv, oci.Options{}), rc1); !res.Promoted {
 		t.Fatalf("promotion = %+v", res)
@@ -338,9 +337,7 @@ func TestIntegrationCheckBesideListing(t *testing.T) {
 // is still refused (the tag's manifest is not the candidate's, which is then read by digest).
 func TestIntegrationCheckWithTheShaGivenIsTheManifestRead(t *testing.T) {
 	t.Parallel()
-	gate := &listingGate{h: registry.New(registry.Logger(log.New(io.Discard, "", 0))), read: make(chan struct{}), timeout: 2 * time.Second}
-	srv := ocitest.New(t, ocitest.Backend(gate))
-	rc1 := build(t, openFresh(t, srv, oci.Options{}), tree(t, "a"), 1)
+	gate, srv, rc1 := gatedRegistry(t)
 	gate.armed.Store(true)
 	before := len(srv.Requests())
 	res, err := pipeline.TagValidated(context.Background(), openFresh(t, srv, oci.Options{}), pipeline.PromoteInput{Revision: rc1.Version + "@" + rc1.Digest, Sha: commit(1)})
