@@ -118,9 +118,8 @@ type Repository struct {
 	// not released: an upload takes its session from them.
 	prepared []*Uploads
 	// predial dials ahead for a plain-HTTP registry (nil otherwise, or with a caller's
-	// Transport); together is how many requests the step sends at once after authenticating.
-	predial  *predial
-	together int
+	// Transport).
+	predial *predial
 }
 
 // ErrCredentialsInRepository: the repository reference carries credentials before its host

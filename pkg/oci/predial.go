@@ -29,12 +29,12 @@ func predialling(ref name.Repository) (http.RoundTripper, *predial) {
 }
 
 // WarmConnections declares that once authenticated the step sends n requests together. On a
-// registry reached over plain HTTP, n-1 connections beside the authenticating one are dialled
-// while it authenticates (predial). It has effect only before the first request.
+// registry reached over plain HTTP, n-1 connections are dialled beside the next one the
+// Transport dials: called before the first request, beside the authenticating one (predial).
 func (r *Repository) WarmConnections(n int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.together = n
+	if r.predial != nil && n > 1 {
+		r.predial.arm(n - 1)
+	}
 }
 
 // predial opens TCP connections to a plain-HTTP registry while the step authenticates, for the

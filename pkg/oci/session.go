@@ -42,9 +42,6 @@ func (r *Repository) session(ctx context.Context) (*http.Client, error) {
 	if r.client != nil {
 		return r.client, nil
 	}
-	if r.predial != nil && r.together > 1 {
-		r.predial.arm(r.together - 1)
-	}
 	auth, err := authn.Resolve(ctx, r.keychain, r.ref)
 	if err != nil {
 		return nil, fmt.Errorf("find credentials for %s: %w", r.ref.RegistryStr(), err)
