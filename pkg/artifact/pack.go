@@ -384,10 +384,11 @@ const memoryLimit = 2 << 20
 // writeLayer writes the layer of entries; chunk is the size of the pieces the tar stream is
 // compressed in, which the bytes do not depend on.
 func writeLayer(entries []entry, p *progress, chunk int) (*packedLayer, error) {
-	// Compression is most of the work: it runs on its own goroutine, fed 1 MiB chunks of the tar
-	// stream, while this one reads the files, writes the tar stream and hashes it. The bytes are
-	// the same as compressing in line; only the two halves overlap. At most a few chunks are in
-	// flight, and the compressed output goes to a spool, so memory does not grow with the input.
+	// Compression is most of the work: it runs on its own goroutine, fed chunks of the tar
+	// stream (1 MiB, or one chunk the size of a smaller tree's stream: chunkSize), while this
+	// one reads the files, writes the tar stream and hashes it. The bytes are the same as
+	// compressing in line; only the two halves overlap. At most a few chunks are in flight, and
+	// the compressed output goes to a spool, so memory does not grow with the input.
 	chunks := make(chan *[]byte, 4)
 	type compressed struct {
 		spool  *spool

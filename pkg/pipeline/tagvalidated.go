@@ -278,13 +278,14 @@ func heldMeanwhile(reg Registry, list []string) func(context.Context, []string) 
 //
 // The integration check's read goes out beside the listing too, as soon as the commit is known
 // (given, or named by the manifest; with the sha given it is the manifest read itself, readEarly):
-// offered-<s> (integration-<s> by default) with <s> the commit's sha at build-rc's default
-// length, the tag integrationOfDigest reads when the listing shows that one (or none). Only an answer that the tag points at the candidate is used, and only
-// for that tag: it proves the artifact was offered to integration, which stays true (build-rc
-// writes offered-<s> once and nothing moves it), so a read issued beside the listing proves what
-// a read issued after it would. Any other answer (missing, another digest, a failure), or a
-// listing that shows other short shas of the commit, and the check reads after the listing, as
-// before. Nothing is written before both the listing and this read have answered.
+// offered-<s> (integration-<s> by default) with <s> the commit's sha at build-rc's default length,
+// the tag integrationOfDigest reads when the listing shows that one (or none). Only an answer that
+// the tag points at the candidate is used, and only for that tag: it proves the artifact was
+// offered to integration, which stays true (build-rc writes offered-<s> once and nothing moves it),
+// so a read issued beside the listing proves what a read issued after it would. Any other answer
+// (missing, another digest, a failure), or a listing that shows other short shas of the commit, and
+// the check reads after the listing, as before. Nothing is written before both the listing and this
+// read have answered.
 type earlyManifest struct {
 	digest string
 	done   chan struct{}
